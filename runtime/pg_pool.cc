@@ -1,0 +1,161 @@
+#include "runtime/pg_pool.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "runtime/logging.h"
+
+namespace newsgrid {
+
+PgPool::PgPool(Options options) : options_(std::move(options)) {}
+
+PgPool::~PgPool() {
+  absl::MutexLock lock(&mu_);
+  idle_.clear();
+}
+
+int PgPool::in_use() const {
+  absl::MutexLock lock(&mu_);
+  return in_use_;
+}
+
+int PgPool::idle() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(idle_.size());
+}
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Connect() {
+  try {
+    auto conn = std::make_unique<pqxx::connection>(options_.dsn);
+    if (!options_.session_setup.empty()) {
+      pqxx::nontransaction tx(*conn);
+      tx.exec(options_.session_setup);
+    }
+    for (const PreparedStatement& p : options_.prepared) conn->prepare(p.name, p.sql);
+    return conn;
+  } catch (const std::exception& e) {
+    return MapException(e);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire(absl::Time deadline) {
+  bool open_new = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto can_proceed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !idle_.empty() || open_or_opening_ < options_.size;
+    };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&can_proceed), deadline)) {
+      return absl::UnavailableError("database connection pool exhausted; retry later");
+    }
+    ++in_use_;
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      return conn;
+    }
+    ++open_or_opening_;
+    open_new = true;
+  }
+  if (open_new) {
+    auto conn = Connect();
+    if (!conn.ok()) {
+      absl::MutexLock lock(&mu_);
+      --open_or_opening_;
+      --in_use_;
+      return conn.status();
+    }
+    return conn;
+  }
+  return absl::InternalError("unreachable");
+}
+
+void PgPool::Release(std::unique_ptr<pqxx::connection> conn, bool healthy) {
+  absl::MutexLock lock(&mu_);
+  --in_use_;
+  if (healthy && conn && conn->is_open()) {
+    idle_.push_back(std::move(conn));
+  } else {
+    --open_or_opening_;  // dropped; the next Acquire reconnects
+  }
+}
+
+absl::Status PgPool::WithConnection(absl::Time deadline,
+                                    const std::function<absl::Status(pqxx::connection&)>& fn) {
+  auto conn = Acquire(deadline);
+  if (!conn.ok()) return conn.status();
+  absl::Status status;
+  bool healthy = true;
+  try {
+    status = fn(**conn);
+  } catch (const pqxx::broken_connection& e) {
+    healthy = false;
+    status = MapException(e);
+  } catch (const std::exception& e) {
+    status = MapException(e);
+    healthy = (*conn)->is_open() && !IsRetryableDbError(status);
+  }
+  Release(std::move(*conn), healthy);
+  return status;
+}
+
+absl::Status PgPool::Transact(absl::Time deadline,
+                              const std::function<absl::Status(pqxx::work&)>& fn) {
+  return WithConnection(deadline, [&](pqxx::connection& conn) -> absl::Status {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError("deadline exceeded before the database was reached");
+    }
+    pqxx::work tx(conn);
+    // The RPC's remaining time bounds every statement of the transaction.
+    tx.exec(absl::StrCat("SET LOCAL statement_timeout = ",
+                         std::max<int64_t>(1, absl::ToInt64Milliseconds(left))));
+    absl::Status status = fn(tx);
+    if (status.ok()) {
+      tx.commit();
+    } else {
+      tx.abort();
+    }
+    return status;
+  });
+}
+
+absl::Status PgPool::Ping(absl::Duration timeout) {
+  return Transact(absl::Now() + timeout, [](pqxx::work& tx) {
+    tx.exec("SELECT 1");
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgPool::MapException(const std::exception& e) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
+    NG_LOG_WARN("database connection failed", {{"error", e.what()}});
+    return absl::UnavailableError("database unavailable; retry later");
+  }
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
+    NG_LOG_ERROR("database commit in doubt", {{"error", e.what()}});
+    return absl::UnavailableError("database connection lost during commit; outcome unknown");
+  }
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e); sql != nullptr) {
+    const std::string state = sql->sqlstate();
+    if (state == "57014") return absl::DeadlineExceededError("database statement timed out");
+    if (state == "40001" || state == "40P01") {
+      return absl::AbortedError("concurrent modification; retry");
+    }
+    if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P") || state == "53300") {
+      NG_LOG_WARN("database unavailable", {{"sqlstate", state}, {"error", sql->what()}});
+      return absl::UnavailableError("database unavailable; retry later");
+    }
+    if (state == "23505") return absl::AlreadyExistsError("already exists");
+    NG_LOG_ERROR("database error", {{"sqlstate", state}, {"error", sql->what()}});
+    return absl::InternalError("database error");
+  }
+  NG_LOG_ERROR("unexpected error in database call", {{"error", e.what()}});
+  return absl::InternalError("internal error");
+}
+
+bool IsRetryableDbError(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kAborted;
+}
+
+}  // namespace newsgrid

@@ -1,0 +1,97 @@
+// The PostgreSQL connection pool: the one way both services reach the
+// database.
+//
+// A fixed number of libpqxx connections (one per thread at a time), opened
+// lazily and reopened after the server restarts; each new connection
+// prepares the registered statements. Every transaction runs with the RPC's
+// remaining time as `statement_timeout`, and database errors come back as
+// absl::Status (UNAVAILABLE when the server is unreachable, DEADLINE_EXCEEDED
+// on timeout, ABORTED on serialization failure) with no SQL text.
+//
+//   PgPool pool({.dsn = dsn, .size = 8,
+//                .prepared = {{"get_article", "SELECT ... WHERE id = $1"}}});
+//   absl::Status s = pool.Transact(deadline, [&](pqxx::work& tx) {
+//     pqxx::result r = tx.exec_prepared("get_article", id);
+//     ...
+//     return absl::OkStatus();
+//   });
+#ifndef NEWSGRID_RUNTIME_PG_POOL_H_
+#define NEWSGRID_RUNTIME_PG_POOL_H_
+
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "pqxx/pqxx"
+
+namespace newsgrid {
+
+struct PreparedStatement {
+  std::string name;
+  std::string sql;
+};
+
+class PgPool {
+ public:
+  struct Options {
+    std::string dsn;
+    int size = 8;
+    // Statements prepared on every connection.
+    std::vector<PreparedStatement> prepared;
+    // Run on every new connection, e.g. "SET search_path = article".
+    std::string session_setup;
+  };
+
+  explicit PgPool(Options options);
+  ~PgPool();
+  PgPool(const PgPool&) = delete;
+  PgPool& operator=(const PgPool&) = delete;
+
+  // Runs `fn` in a read-committed transaction and commits when it returns OK
+  // (rolls back otherwise). Waits for a free connection until `deadline`.
+  absl::Status Transact(absl::Time deadline,
+                        const std::function<absl::Status(pqxx::work&)>& fn);
+
+  // Runs `fn` on a connection outside any transaction (for statements that
+  // cannot run in one, or for a caller-managed transaction type).
+  absl::Status WithConnection(absl::Time deadline,
+                              const std::function<absl::Status(pqxx::connection&)>& fn);
+
+  // A trivial query; OK when the database answers.
+  absl::Status Ping(absl::Duration timeout);
+
+  int size() const { return options_.size; }
+  int in_use() const;
+  int idle() const;
+
+  // Maps a libpqxx / PostgreSQL exception to a status without SQL text, and
+  // logs the detail. Exposed so callers can map errors they catch.
+  static absl::Status MapException(const std::exception& e);
+
+ private:
+  struct Lease;
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire(absl::Time deadline);
+  void Release(std::unique_ptr<pqxx::connection> conn, bool healthy);
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect();
+
+  const Options options_;
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_or_opening_ ABSL_GUARDED_BY(mu_) = 0;
+  int in_use_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// True for statuses a caller may retry (the database was unreachable or a
+// serialization conflict occurred).
+bool IsRetryableDbError(const absl::Status& status);
+
+}  // namespace newsgrid
+
+#endif  // NEWSGRID_RUNTIME_PG_POOL_H_

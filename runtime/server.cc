@@ -1,0 +1,268 @@
+#include "runtime/server.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/support/server_interceptor.h"
+#include "runtime/logging.h"
+#include "runtime/metrics.h"
+
+namespace newsgrid {
+namespace {
+
+// Per-RPC access log line and metrics, for every method of every service.
+class ObservabilityInterceptor : public grpc::experimental::Interceptor {
+ public:
+  explicit ObservabilityInterceptor(grpc::experimental::ServerRpcInfo* info)
+      : info_(info), start_(absl::Now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+      const absl::string_view code = GrpcCodeName(status.error_code());
+      Metrics::Global().ObserveRpc(info_->method(), code, seconds);
+      const LogLevel level = status.error_code() == grpc::StatusCode::INTERNAL ||
+                                     status.error_code() == grpc::StatusCode::UNKNOWN
+                                 ? LogLevel::kError
+                                 : LogLevel::kInfo;
+      if (LogEnabled(level)) {
+        const std::string peer =
+            info_->server_context() != nullptr ? info_->server_context()->peer() : "";
+        Log(level, "rpc",
+            {{"method", info_->method()},
+             {"code", std::string(code)},
+             {"latency_ms", seconds * 1000.0},
+             {"peer", peer}});
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  grpc::experimental::ServerRpcInfo* info_;
+  const absl::Time start_;
+};
+
+class ObservabilityInterceptorFactory
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new ObservabilityInterceptor(info);
+  }
+};
+
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+}  // namespace
+
+ServerConfig InitServerOrExit(int argc, char** argv, const ServiceDefaults& defaults) {
+  sigset_t set = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  absl::StatusOr<ServerConfig> config = LoadServerConfig(argc, argv, defaults);
+  if (!config.ok()) {
+    std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0],
+                 std::string(config.status().message()).c_str());
+    std::exit(2);
+  }
+  SetMinLogLevel(config->log_level);
+  return *config;
+}
+
+ServerRuntime::ServerRuntime(std::string name, ServerConfig config, MigrationSet migrations)
+    : name_(std::move(name)), config_(std::move(config)), migrations_(std::move(migrations)) {}
+
+ServerRuntime::~ServerRuntime() {
+  monitor_stop_.Notify();
+  if (workers_) workers_->Shutdown();
+}
+
+absl::Status ServerRuntime::Prepare() {
+  // Signals are watched from here on, so a SIGTERM while waiting for the
+  // database ends the wait.
+  std::thread([this] { WaitForSignals(); }).detach();
+
+  absl::Duration backoff = absl::Milliseconds(200);
+  for (;;) {
+    absl::Status status;
+    if (config_.migrate == MigrateMode::kOff) {
+      status = CheckMigrationsCurrent(config_.pg_dsn, migrations_);
+    } else {
+      absl::StatusOr<int> applied = ApplyMigrations(config_.pg_dsn, migrations_);
+      status = applied.status();
+      if (applied.ok()) {
+        NG_LOG_INFO("schema is current",
+                    {{"schema", migrations_.schema}, {"applied_now", *applied}});
+      }
+    }
+    if (status.ok()) break;
+    if (status.code() != absl::StatusCode::kUnavailable) {
+      NG_LOG_ERROR("schema migration failed", {{"error", std::string(status.message())}});
+      return status;
+    }
+    NG_LOG_WARN("database unreachable at start; retrying",
+                {{"retry_in_ms", absl::ToInt64Milliseconds(backoff)}});
+    if (shutdown_requested_.WaitForNotificationWithTimeout(backoff)) {
+      return absl::CancelledError("shutdown requested before the database was reachable");
+    }
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+  if (config_.migrate == MigrateMode::kOnly) {
+    migrate_only_ = true;
+    return absl::OkStatus();
+  }
+  db_ = std::make_unique<PgPool>(PgPool::Options{
+      .dsn = config_.pg_dsn,
+      .size = config_.pg_pool_size,
+      .session_setup = absl::StrCat("SET search_path = ", migrations_.schema, ", public"),
+  });
+  workers_ = std::make_unique<WorkerPool>(config_.worker_threads, config_.worker_queue_limit);
+  return absl::OkStatus();
+}
+
+void ServerRuntime::AddService(grpc::Service* service, std::string full_name) {
+  services_.emplace_back(service, std::move(full_name));
+}
+
+void ServerRuntime::AddHealthCheck(std::string full_name, std::function<absl::Status()> check) {
+  health_checks_.emplace_back(std::move(full_name), std::move(check));
+}
+
+void ServerRuntime::OnShutdownStarted(std::function<void()> hook) {
+  shutdown_started_hooks_.push_back(std::move(hook));
+}
+
+void ServerRuntime::OnDrained(std::function<void(absl::Time)> hook) {
+  drained_hooks_.push_back(std::move(hook));
+}
+
+void ServerRuntime::RequestShutdown() {
+  if (!shutdown_requested_.HasBeenNotified()) shutdown_requested_.Notify();
+}
+
+void ServerRuntime::WaitForSignals() {
+  sigset_t set = ShutdownSignals();
+  int count = 0;
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (++count == 1) {
+      NG_LOG_INFO("shutdown signal received; draining",
+                  {{"signal", sig}, {"drain_deadline_ms",
+                                     absl::ToInt64Milliseconds(config_.drain_deadline)}});
+      RequestShutdown();
+    } else {
+      NG_LOG_WARN("second shutdown signal; exiting now", {{"signal", sig}});
+      _exit(1);
+    }
+  }
+}
+
+void ServerRuntime::MonitorHealth() {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  std::map<std::string, bool> last;
+  do {
+    const absl::Status db_status = db_->Ping(std::min(config_.db_check_interval * 2,
+                                                      absl::Seconds(2)));
+    Metrics::Global().SetDbPool(db_->in_use(), db_->idle());
+    if (shutdown_requested_.HasBeenNotified()) break;
+    bool all = true;
+    for (const auto& [service, full_name] : services_) {
+      bool serving = db_status.ok();
+      std::string reason = db_status.ok() ? "" : std::string(db_status.message());
+      for (const auto& [name, check] : health_checks_) {
+        if (name != full_name || !serving) continue;
+        absl::Status s = check();
+        if (!s.ok()) {
+          serving = false;
+          reason = std::string(s.message());
+        }
+      }
+      all = all && serving;
+      if (last.count(full_name) == 0 || last[full_name] != serving) {
+        health->SetServingStatus(full_name, serving);
+        last[full_name] = serving;
+        Log(serving ? LogLevel::kInfo : LogLevel::kWarn, "health changed",
+            {{"service", full_name}, {"serving", serving}, {"reason", reason}});
+      }
+    }
+    if (last.count("") == 0 || last[""] != all) {
+      health->SetServingStatus("", all);
+      last[""] = all;
+    }
+  } while (!monitor_stop_.WaitForNotificationWithTimeout(config_.db_check_interval));
+}
+
+int ServerRuntime::Run() {
+  if (migrate_only_) {
+    NG_LOG_INFO("migrations applied; exiting (--migrate=only)");
+    return 0;
+  }
+  if (!db_) {
+    NG_LOG_ERROR("Run() called without a successful Prepare()");
+    return 1;
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::StrCat(config_.host, ":", config_.port),
+                           grpc::InsecureServerCredentials(), &port);
+  for (const auto& [service, name] : services_) builder.RegisterService(service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+  factories.push_back(std::make_unique<ObservabilityInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(factories));
+  server_ = builder.BuildAndStart();
+  if (!server_ || port == 0) {
+    NG_LOG_ERROR("cannot listen", {{"address", absl::StrCat(config_.host, ":", config_.port)}});
+    return 1;
+  }
+  bound_port_ = port;
+  if (config_.metrics_port != 0) {
+    if (absl::Status s = Metrics::Global().Serve(config_.host, config_.metrics_port); !s.ok()) {
+      NG_LOG_ERROR("cannot serve metrics", {{"error", std::string(s.message())}});
+      server_->Shutdown(std::chrono::system_clock::now());
+      return 1;
+    }
+  }
+  // Not serving until the first database check says otherwise.
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(false);
+  std::thread monitor([this] { MonitorHealth(); });
+  NG_LOG_INFO("listening", {{"service", name_},
+                            {"port", port},
+                            {"metrics_port", config_.metrics_port}});
+
+  shutdown_requested_.WaitForNotification();
+  const absl::Time drain_deadline = absl::Now() + config_.drain_deadline;
+  monitor_stop_.Notify();
+  monitor.join();
+  health->SetServingStatus(false);
+  for (auto& hook : shutdown_started_hooks_) hook();
+  // Stops accepting, waits for in-flight RPCs until the deadline, then
+  // cancels what is left.
+  server_->Shutdown(absl::ToChronoTime(drain_deadline));
+  workers_->Shutdown();
+  for (auto& hook : drained_hooks_) hook(drain_deadline);
+  Metrics::Global().StopServing();
+  NG_LOG_INFO("stopped", {{"service", name_}});
+  return 0;
+}
+
+}  // namespace newsgrid
