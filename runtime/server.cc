@@ -8,11 +8,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "runtime/logging.h"
 #include "runtime/metrics.h"
+#include "runtime/reflection_service.h"
 
 namespace newsgrid {
 namespace {
@@ -89,7 +89,7 @@ ServerRuntime::ServerRuntime(std::string name, ServerConfig config, MigrationSet
     : name_(std::move(name)), config_(std::move(config)), migrations_(std::move(migrations)) {}
 
 ServerRuntime::~ServerRuntime() {
-  monitor_stop_.Notify();
+  if (!monitor_stop_.HasBeenNotified()) monitor_stop_.Notify();
   if (workers_) workers_->Shutdown();
 }
 
@@ -219,8 +219,12 @@ int ServerRuntime::Run() {
     return 1;
   }
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::vector<std::string> service_names = {"grpc.health.v1.Health",
+                                            ReflectionService::kServiceName};
+  for (const auto& [service, name] : services_) service_names.push_back(name);
+  ReflectionService reflection(std::move(service_names));
   grpc::ServerBuilder builder;
+  builder.RegisterService(&reflection);
   int port = 0;
   builder.AddListeningPort(absl::StrCat(config_.host, ":", config_.port),
                            grpc::InsecureServerCredentials(), &port);
