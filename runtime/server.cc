@@ -12,6 +12,7 @@
 #include "grpcpp/support/server_interceptor.h"
 #include "runtime/logging.h"
 #include "runtime/metrics.h"
+#include "runtime/peer_channel.h"
 #include "runtime/reflection_service.h"
 
 namespace newsgrid {
@@ -225,6 +226,12 @@ int ServerRuntime::Run() {
   ReflectionService reflection(std::move(service_names));
   grpc::ServerBuilder builder;
   builder.RegisterService(&reflection);
+  // Keepalive agreement with MakePeerChannel's clients (peer_channel.h).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             kServerMinPingIntervalMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
   int port = 0;
   builder.AddListeningPort(absl::StrCat(config_.host, ":", config_.port),
                            grpc::InsecureServerCredentials(), &port);
