@@ -145,6 +145,10 @@ void ServerRuntime::AddHealthCheck(std::string full_name, std::function<absl::St
   health_checks_.emplace_back(std::move(full_name), std::move(check));
 }
 
+void ServerRuntime::AddDependencyStatus(std::string health_name, std::function<bool()> check) {
+  dependencies_.emplace_back(std::move(health_name), std::move(check));
+}
+
 void ServerRuntime::OnShutdownStarted(std::function<void()> hook) {
   shutdown_started_hooks_.push_back(std::move(hook));
 }
@@ -206,6 +210,13 @@ void ServerRuntime::MonitorHealth() {
     if (last.count("") == 0 || last[""] != all) {
       health->SetServingStatus("", all);
       last[""] = all;
+    }
+    for (const auto& [name, check] : dependencies_) {
+      const bool up = check();
+      if (last.count(name) == 0 || last[name] != up) {
+        health->SetServingStatus(name, up);
+        last[name] = up;
+      }
     }
   } while (!monitor_stop_.WaitForNotificationWithTimeout(config_.db_check_interval));
 }
