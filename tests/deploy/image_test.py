@@ -9,7 +9,9 @@ import functools
 import os
 import re
 import shlex
+import shutil
 import subprocess
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -121,6 +123,25 @@ def newsgrid_packages():
     return set(re.sub(r"#.*", "", body).split())
 
 
+def dockerignored(rel):
+    """Whether .dockerignore drops the path (the patterns used here: names,
+    globs, a leading / for the root, **/ for any depth)."""
+    patterns = [p.strip() for p in (REPO / ".dockerignore").read_text().splitlines()
+                if p.strip() and not p.startswith("#")]
+    for p in patterns:
+        p = p.lstrip("/")
+        if fnmatch.fnmatch(rel, p) or rel.startswith(p + "/"):
+            return True
+        if p.startswith("**/") and fnmatch.fnmatch(rel.rsplit("/", 1)[-1], p[3:]):
+            return True
+    return False
+
+
+def _prefixes(rel):
+    parts = rel.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
 SERVICES = {"article-service": "article-service/article-service",
             "trending-service": "trending-service/trending-service"}
 
@@ -200,13 +221,26 @@ class DockerfileTest(unittest.TestCase):
             show = subprocess.run(["apt-cache", "show", pkg], capture_output=True, text=True).stdout
             self.assertIn("Essential: yes", show, f"{cmd[0]} comes from {pkg}")
 
-    def test_dockerignore_keeps_the_build_inputs(self):
-        patterns = [p.strip() for p in (REPO / ".dockerignore").read_text().splitlines()
-                    if p.strip() and not p.startswith("#")]
+    def test_build_stage_configures_from_the_docker_context(self):
+        # The files Docker would send (.dockerignore applied), configured
+        # as the build stage does: the service targets must exist.
+        with tempfile.TemporaryDirectory(prefix="newsgrid-context-") as tmp:
+            ctx = Path(tmp) / "src"
+            for f in REPO.rglob("*"):
+                rel = f.relative_to(REPO).as_posix()
+                if f.is_file() and not any(dockerignored(part) for part in _prefixes(rel)):
+                    (ctx / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(f, ctx / rel)
+            r = subprocess.run(["cmake", "-S", str(ctx), "-B", f"{tmp}/build",
+                                "-DCMAKE_BUILD_TYPE=Release"], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            targets = subprocess.run(["cmake", "--build", f"{tmp}/build", "--target", "help"],
+                                     capture_output=True, text=True, check=True).stdout
+            for s in SERVICES:
+                self.assertIn(f"... {s}\n", targets)
 
-        def ignored(rel):
-            return any(fnmatch.fnmatch(rel, p.lstrip("/")) or rel.startswith(p.lstrip("/") + "/")
-                       for p in patterns)
+    def test_dockerignore_keeps_the_build_inputs(self):
+        ignored = dockerignored
 
         # Every folder CMake descends into, and every CMakeLists.txt.
         needed = ["CMakeLists.txt"]

@@ -235,6 +235,19 @@ class SmokeTest(unittest.TestCase):
         self.assertEqual(rc, 0, f"{name} exited {rc} after SIGTERM:\n{pod.output()}")
         self.assertLess(time.monotonic() - start, grace)
 
+    def test_busy_ports_are_remapped_consistently(self):
+        objs = render("dev")
+        dep = deploylib.find(objs, "Deployment", "article-service")
+        pod = Pod(self, objs, dep, "dbname=x", ())
+        self.addCleanup(pod.logs.cleanup)
+        pod.port_map = {50051: 41001, 9091: 41002}
+        argv, env = pod.command(main_container(dep))
+        self.assertIn("--port=41001", argv)
+        self.assertIn("--metrics_port=41002", argv)
+        self.assertNotIn("--port=50051", argv)
+        self.assertEqual(env["DATABASE_URL"], "dbname=x")
+        self.assertEqual(pod.probe_port(main_container(dep)["startupProbe"]), 41001)
+
     def test_dev_deployments_run_as_written(self):
         objs = render("dev")
         deps = of_kind(objs, "Deployment")
