@@ -90,6 +90,7 @@ ServerRuntime::ServerRuntime(std::string name, ServerConfig config, MigrationSet
     : name_(std::move(name)), config_(std::move(config)), migrations_(std::move(migrations)) {}
 
 ServerRuntime::~ServerRuntime() {
+  // Run() notifies it on a graceful stop; a second Notify() aborts.
   if (!monitor_stop_.HasBeenNotified()) monitor_stop_.Notify();
   if (workers_) workers_->Shutdown();
 }
