@@ -267,6 +267,7 @@ int ServerRuntime::Run() {
   // Not serving until the first database check says otherwise.
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   health->SetServingStatus(false);
+  health->SetServingStatus(kLivenessHealthName, true);
   std::thread monitor([this] { MonitorHealth(); });
   NG_LOG_INFO("listening", {{"service", name_},
                             {"port", port},

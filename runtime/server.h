@@ -13,7 +13,9 @@
 //   }
 //
 // Health: the default grpc.health.v1 service reports each added service and
-// "" (overall). A service is SERVING while PostgreSQL answers and every extra
+// "" (overall), plus "liveness", SERVING from the start of serving until
+// shutdown whatever the database does (for Kubernetes liveness probes: a
+// database outage must not restart pods). A service is SERVING while PostgreSQL answers and every extra
 // dependency check of that service passes; the check runs every
 // --db_check_interval, so health recovers with no restart.
 //
@@ -46,6 +48,8 @@ namespace newsgrid {
 // the shared configuration, sets the log level. Prints the error and exits 2
 // on a bad value.
 ServerConfig InitServerOrExit(int argc, char** argv, const ServiceDefaults& defaults);
+
+inline constexpr char kLivenessHealthName[] = "liveness";
 
 class ServerRuntime {
  public:

@@ -133,7 +133,9 @@ def check_deployment(objs, dep, external=()):
         if want not in declared:
             out.append(f"{where}: the binary listens on {want} but the container declares "
                        f"ports {sorted(declared)}")
-    services = proto_services() | {""}
+    # "" (overall) and "liveness" (the process answers; see runtime/server.h)
+    # are health names every binary serves besides its proto services.
+    services = proto_services() | {"", "liveness"}
     for p in ("startupProbe", "readinessProbe", "livenessProbe"):
         probe = c.get(p, {})
         if "grpc" not in probe:

@@ -107,6 +107,7 @@ class FoundationTest(unittest.TestCase):
             self.article.wait_health(ARTICLE, "NOT_SERVING", timeout=15)
             self.article.wait_health("", "NOT_SERVING", timeout=5)
             self.trending.wait_health(TRENDING, "NOT_SERVING", timeout=15)
+            self.assertEqual(self.article.health("liveness"), "SERVING")
         finally:
             self.pg.start()
         self.article.wait_health(ARTICLE, "SERVING", timeout=20)
