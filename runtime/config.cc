@@ -7,6 +7,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/tls.h"
 
 ABSL_FLAG(std::string, host, "0.0.0.0", "Address to listen on for gRPC.");
 ABSL_FLAG(int, port, 0, "gRPC port.");
@@ -27,6 +28,13 @@ ABSL_FLAG(absl::Duration, default_rpc_deadline, absl::Seconds(10),
 ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warn or error.");
 ABSL_FLAG(std::string, migrate, "auto",
           "Schema migrations: auto (apply at start), only (apply and exit), off (require current).");
+
+ABSL_FLAG(int, max_receive_message_bytes, 4 << 20,
+          "Largest request message accepted; bigger ones get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_concurrent_streams, 256,
+          "Concurrent RPCs per client connection (HTTP/2 streams).");
+ABSL_FLAG(int, grpc_memory_quota_mb, 512,
+          "Memory gRPC may use for connections and messages; beyond it new calls are refused.");
 
 namespace newsgrid {
 
@@ -115,6 +123,25 @@ absl::StatusOr<ServerConfig> ServerConfigFromFlags() {
       !s.ok()) {
     return s;
   }
+  c.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_message_bytes);
+  if (auto s = CheckRange("max_receive_message_bytes", c.max_receive_message_bytes, 1024,
+                          256 << 20);
+      !s.ok()) {
+    return s;
+  }
+  c.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  if (auto s = CheckRange("max_concurrent_streams", c.max_concurrent_streams, 1, 100000); !s.ok()) {
+    return s;
+  }
+  c.grpc_memory_quota_mb = absl::GetFlag(FLAGS_grpc_memory_quota_mb);
+  if (auto s = CheckRange("grpc_memory_quota_mb", c.grpc_memory_quota_mb, 16, 1 << 20); !s.ok()) {
+    return s;
+  }
+  const ServerTlsFiles tls = ServerTlsFilesFromFlags();
+  if (auto creds = MakeServerCredentials(tls); !creds.ok()) return creds.status();
+  c.tls_cert_file = tls.cert;
+  c.tls_key_file = tls.key;
+  c.tls_client_ca_file = tls.client_ca;
   absl::StatusOr<LogLevel> level = ParseLogLevel(absl::GetFlag(FLAGS_log_level));
   if (!level.ok()) return absl::InvalidArgumentError(absl::StrCat("--log_level: ", level.status().message()));
   c.log_level = *level;

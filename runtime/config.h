@@ -37,6 +37,9 @@ ABSL_DECLARE_FLAG(absl::Duration, db_check_interval);
 ABSL_DECLARE_FLAG(absl::Duration, default_rpc_deadline);
 ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(std::string, migrate);
+ABSL_DECLARE_FLAG(int, max_receive_message_bytes);
+ABSL_DECLARE_FLAG(int, max_concurrent_streams);
+ABSL_DECLARE_FLAG(int, grpc_memory_quota_mb);
 
 namespace newsgrid {
 
@@ -68,6 +71,13 @@ struct ServerConfig {
   absl::Duration default_rpc_deadline;
   LogLevel log_level = LogLevel::kInfo;
   MigrateMode migrate = MigrateMode::kAuto;
+  int max_receive_message_bytes = 0;
+  int max_concurrent_streams = 0;
+  int grpc_memory_quota_mb = 0;
+  // TLS files (runtime/tls.h); empty: plaintext.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
 };
 
 // Reads an environment variable; injectable for tests.

@@ -41,7 +41,12 @@ std::shared_ptr<grpc::Channel> MakePeerChannel(const std::string& address,
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
-  return grpc::CreateCustomChannel(PeerTarget(address), grpc::InsecureChannelCredentials(), args);
+  if (!options.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name);
+  }
+  return grpc::CreateCustomChannel(
+      PeerTarget(address),
+      options.credentials ? options.credentials : grpc::InsecureChannelCredentials(), args);
 }
 
 }  // namespace newsgrid

@@ -29,6 +29,10 @@ struct PeerChannelOptions {
   std::vector<std::pair<std::string, std::string>> idempotent_methods;
   absl::Duration keepalive_time = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(10);
+  // TLS/mTLS to the peer (runtime/tls.h MakePeerCredentials); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Name to verify in the peer's certificate, when not the address host.
+  std::string tls_server_name;
 };
 
 // The client side: a service config JSON for `options`.

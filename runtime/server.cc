@@ -14,6 +14,7 @@
 #include "runtime/metrics.h"
 #include "runtime/peer_channel.h"
 #include "runtime/reflection_service.h"
+#include "runtime/tls.h"
 
 namespace newsgrid {
 namespace {
@@ -245,8 +246,20 @@ int ServerRuntime::Run() {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
   int port = 0;
-  builder.AddListeningPort(absl::StrCat(config_.host, ":", config_.port),
-                           grpc::InsecureServerCredentials(), &port);
+  auto credentials = MakeServerCredentials(
+      {config_.tls_cert_file, config_.tls_key_file, config_.tls_client_ca_file});
+  if (!credentials.ok()) {
+    NG_LOG_ERROR("bad TLS configuration", {{"error", std::string(credentials.status().message())}});
+    return 1;
+  }
+  builder.AddListeningPort(absl::StrCat(config_.host, ":", config_.port), *credentials, &port);
+  // Limits: oversized messages and connection floods get RESOURCE_EXHAUSTED
+  // instead of unbounded memory.
+  builder.SetMaxReceiveMessageSize(config_.max_receive_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config_.max_concurrent_streams);
+  grpc::ResourceQuota quota("newsgrid-server");
+  quota.Resize(static_cast<size_t>(config_.grpc_memory_quota_mb) << 20);
+  builder.SetResourceQuota(quota);
   for (const auto& [service, name] : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
   factories.push_back(std::make_unique<ObservabilityInterceptorFactory>());
