@@ -50,4 +50,18 @@ absl::StatusOr<std::string> CompileFilter(absl::string_view filter, SqlParams& p
 
 }  // namespace newsgrid::article
 
+
+namespace newsgrid::article {
+
+// Compiles a SearchArticles query to PostgreSQL tsquery text (for
+// to_tsquery('english', ...)): words must all match, `word*` is a prefix,
+// "quoted phrases" match in order, `-word` excludes, `OR` between two terms
+// makes either match. Only letters and digits reach the tsquery; everything
+// else separates words. INVALID_ARGUMENT on `field` when no positive term is
+// left or the query is too long.
+absl::StatusOr<std::string> CompileSearchQuery(absl::string_view query,
+                                               absl::string_view field = "query");
+
+}  // namespace newsgrid::article
+
 #endif  // NEWSGRID_ARTICLE_SERVICE_FILTER_H_
