@@ -390,9 +390,12 @@ absl::StatusOr<Article> ArticleStore::Mutate(absl::Time deadline, int64_t id,
 }
 
 absl::StatusOr<ListPage> ArticleStore::List(absl::Time deadline, ListQuery q) {
+  // Editors' conditions do not use the time; it still has to appear so
+  // PostgreSQL can type every parameter.
+  const std::string typed_now = absl::StrCat("(", q.now_param, "::timestamptz IS NOT NULL)");
   std::string visibility = q.reader          ? LiveCondition(q.now_param)
-                           : q.show_deleted ? std::string("TRUE")
-                                            : std::string("a.delete_time IS NULL");
+                           : q.show_deleted ? typed_now
+                                            : absl::StrCat(typed_now, " AND a.delete_time IS NULL");
   const std::string where = absl::StrCat(q.where, " AND ", visibility);
   const std::string key = KeyExpr(q.order);
   const std::string cast = q.order == OrderKey::kTitle ? "::text" : "::timestamptz";
@@ -436,7 +439,8 @@ absl::StatusOr<ListPage> ArticleStore::List(absl::Time deadline, ListQuery q) {
 
 absl::StatusOr<SearchPage> ArticleStore::Search(absl::Time deadline, SearchQuery q) {
   const std::string visibility =
-      q.reader ? LiveCondition(q.now_param) : std::string("a.delete_time IS NULL");
+      q.reader ? LiveCondition(q.now_param)
+               : absl::StrCat("(", q.now_param, "::timestamptz IS NOT NULL) AND a.delete_time IS NULL");
   SqlParams params = q.params;
   const std::string tsq = params.Add(q.tsquery);
   const std::string where = absl::StrCat("a.search @@ q.q AND ", q.where, " AND ", visibility);
