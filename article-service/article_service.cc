@@ -110,6 +110,20 @@ absl::StatusOr<Article> ArticleService::Mutate(const CallContext& c, int64_t id,
   return a;
 }
 
+absl::StatusOr<Article> ArticleService::StateChange(
+    const CallContext& c, const std::string& name, const std::string& etag,
+    const std::string& actor,
+    const std::function<absl::StatusOr<Change>(const Article&, absl::Time)>& apply) {
+  absl::StatusOr<int64_t> id = ParseArticleName(name, "name");
+  if (!id.ok()) return id.status();
+  if (absl::Status s = CheckActor(actor); !s.ok()) return s;
+  const absl::Time now = clock_.Now();
+  return Mutate(c, *id, actor, [&](const Article& current) -> absl::StatusOr<Change> {
+    if (absl::Status s = CheckEtag(current, etag); !s.ok()) return s;
+    return apply(current, now);
+  });
+}
+
 absl::StatusOr<Article> ArticleService::CreateArticle(const pb::CreateArticleRequest& req,
                                                       const CallContext& c) {
   FieldViolations v;
@@ -193,33 +207,18 @@ absl::StatusOr<Article> ArticleService::UpdateArticle(const pb::UpdateArticleReq
 
 absl::StatusOr<Article> ArticleService::DeleteArticle(const pb::DeleteArticleRequest& req,
                                                       const CallContext& c) {
-  absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
-  if (!id.ok()) return id.status();
-  if (absl::Status s = CheckActor(req.actor()); !s.ok()) return s;
-  const absl::Time now = clock_.Now();
-  return Mutate(c, *id, req.actor(), [&](const Article& current) -> absl::StatusOr<Change> {
-    if (absl::Status s = CheckEtag(current, req.etag()); !s.ok()) return s;
-    return ApplyDelete(current, now);
-  });
+  return StateChange(c, req.name(), req.etag(), req.actor(),
+                     [](const Article& current, absl::Time now) { return ApplyDelete(current, now); });
 }
 
 absl::StatusOr<Article> ArticleService::UndeleteArticle(const pb::UndeleteArticleRequest& req,
                                                         const CallContext& c) {
-  absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
-  if (!id.ok()) return id.status();
-  if (absl::Status s = CheckActor(req.actor()); !s.ok()) return s;
-  const absl::Time now = clock_.Now();
-  return Mutate(c, *id, req.actor(), [&](const Article& current) -> absl::StatusOr<Change> {
-    if (absl::Status s = CheckEtag(current, req.etag()); !s.ok()) return s;
-    return ApplyUndelete(current, now);
-  });
+  return StateChange(c, req.name(), req.etag(), req.actor(),
+                     [](const Article& current, absl::Time now) { return ApplyUndelete(current, now); });
 }
 
 absl::StatusOr<Article> ArticleService::PublishArticle(const pb::PublishArticleRequest& req,
                                                        const CallContext& c) {
-  absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
-  if (!id.ok()) return id.status();
-  if (absl::Status s = CheckActor(req.actor()); !s.ok()) return s;
   std::optional<absl::Time> at;
   if (req.has_publish_time()) {
     const auto& t = req.publish_time();
@@ -230,23 +229,16 @@ absl::StatusOr<Article> ArticleService::PublishArticle(const pb::PublishArticleR
     }
     at = FromProtoTime(t);
   }
-  const absl::Time now = clock_.Now();
-  return Mutate(c, *id, req.actor(), [&](const Article& current) -> absl::StatusOr<Change> {
-    if (absl::Status s = CheckEtag(current, req.etag()); !s.ok()) return s;
-    return ApplyPublish(current, at, now);
-  });
+  return StateChange(c, req.name(), req.etag(), req.actor(),
+                     [at](const Article& current, absl::Time now) {
+                       return ApplyPublish(current, at, now);
+                     });
 }
 
 absl::StatusOr<Article> ArticleService::UnpublishArticle(const pb::UnpublishArticleRequest& req,
                                                          const CallContext& c) {
-  absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
-  if (!id.ok()) return id.status();
-  if (absl::Status s = CheckActor(req.actor()); !s.ok()) return s;
-  const absl::Time now = clock_.Now();
-  return Mutate(c, *id, req.actor(), [&](const Article& current) -> absl::StatusOr<Change> {
-    if (absl::Status s = CheckEtag(current, req.etag()); !s.ok()) return s;
-    return ApplyUnpublish(current, now);
-  });
+  return StateChange(c, req.name(), req.etag(), req.actor(),
+                     [](const Article& current, absl::Time now) { return ApplyUnpublish(current, now); });
 }
 
 absl::StatusOr<pb::ListArticlesResponse> ArticleService::ListArticles(

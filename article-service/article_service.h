@@ -9,6 +9,7 @@
 #define NEWSGRID_ARTICLE_SERVICE_ARTICLE_SERVICE_H_
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -64,6 +65,12 @@ class ArticleService {
   absl::StatusOr<Article> ReaderGet(const CallContext& c, int64_t id);
   absl::StatusOr<Article> Mutate(const CallContext& c, int64_t id, const std::string& actor,
                                  const ArticleStore::MutateFn& fn);
+  // Publish, Unpublish, Delete, Undelete: name and actor checks, the etag
+  // check and `apply` under the row lock.
+  absl::StatusOr<Article> StateChange(
+      const CallContext& c, const std::string& name, const std::string& etag,
+      const std::string& actor,
+      const std::function<absl::StatusOr<Change>(const Article&, absl::Time)>& apply);
   void RecordView(const Article& a, const std::string& request_visitor, const CallContext& c);
 
   ArticleStore& store_;

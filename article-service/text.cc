@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/match.h"
 
 namespace newsgrid::article {
@@ -232,7 +233,7 @@ bool IsBlockTag(absl::string_view tag) {
 size_t ParseTag(absl::string_view text, size_t i, std::string* name) {
   if (absl::StartsWith(text.substr(i), "<!--")) {
     const size_t end = text.find("-->", i + 4);
-    *name = "!";
+    name->assign(1, '!');
     return end == absl::string_view::npos ? text.size() : end + 3;
   }
   size_t j = i + 1;
@@ -298,6 +299,26 @@ PlainText HtmlToPlain(absl::string_view html) {
   return result;
 }
 
+struct LinkSpan {
+  size_t text_end = 0;  // index of the ']' closing the text
+  size_t end = 0;       // index after the target; 0 when not a link
+};
+
+// A link `[text](url)` or `[text][ref]` whose '[' is at `open`.
+LinkSpan FindLink(absl::string_view line, size_t open) {
+  LinkSpan span;
+  const size_t close = line.find(']', open + 1);
+  if (close == absl::string_view::npos || close + 1 >= line.size() ||
+      (line[close + 1] != '(' && line[close + 1] != '[')) {
+    return span;
+  }
+  const size_t end = line.find(line[close + 1] == '(' ? ')' : ']', close + 2);
+  if (end == absl::string_view::npos) return span;
+  span.text_end = close;
+  span.end = end + 1;
+  return span;
+}
+
 // Inline markdown of one line: images dropped (counted), links to their
 // text, inline HTML tags removed, emphasis and code markers removed,
 // backslash escapes and entities resolved.
@@ -314,33 +335,21 @@ void MarkdownInline(absl::string_view line, ParagraphBuilder& pb, int& images) {
       continue;
     }
     if (c == '!' && i + 1 < line.size() && line[i + 1] == '[') {
-      const size_t close = line.find(']', i + 2);
-      if (close != absl::string_view::npos && close + 1 < line.size() &&
-          (line[close + 1] == '(' || line[close + 1] == '[')) {
-        const char want = line[close + 1] == '(' ? ')' : ']';
-        const size_t end = line.find(want, close + 2);
-        if (end != absl::string_view::npos) {
-          ++images;
-          out += ' ';
-          i = end + 1;
-          continue;
-        }
+      if (const LinkSpan span = FindLink(line, i + 1); span.end != 0) {
+        ++images;
+        out += ' ';
+        i = span.end;
+        continue;
       }
     }
     if (c == '[') {
-      const size_t close = line.find(']', i + 1);
-      if (close != absl::string_view::npos && close + 1 < line.size() &&
-          (line[close + 1] == '(' || line[close + 1] == '[')) {
-        const char want = line[close + 1] == '(' ? ')' : ']';
-        const size_t end = line.find(want, close + 2);
-        if (end != absl::string_view::npos) {
-          // The link text may hold emphasis: process it recursively.
-          ParagraphBuilder inner;
-          MarkdownInline(line.substr(i + 1, close - i - 1), inner, images);
-          out += inner.Finish();
-          i = end + 1;
-          continue;
-        }
+      if (const LinkSpan span = FindLink(line, i); span.end != 0) {
+        // The link text may hold emphasis: process it recursively.
+        ParagraphBuilder inner;
+        MarkdownInline(line.substr(i + 1, span.text_end - i - 1), inner, images);
+        out += inner.Finish();
+        i = span.end;
+        continue;
       }
     }
     if (c == '<') {
@@ -440,12 +449,7 @@ PlainText MarkdownToPlain(absl::string_view md) {
   PlainText result;
   ParagraphBuilder pb;
   bool in_code = false;
-  size_t pos = 0;
-  while (pos <= md.size()) {
-    size_t nl = md.find('\n', pos);
-    if (nl == absl::string_view::npos) nl = md.size();
-    absl::string_view line = md.substr(pos, nl - pos);
-    pos = nl + 1;
+  for (absl::string_view line : absl::StrSplit(md, '\n')) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (IsFence(line)) {
       in_code = !in_code;
@@ -549,12 +553,7 @@ PlainText ToPlainText(absl::string_view body, BodyFormat format) {
     case BodyFormat::kPlainText: {
       PlainText result;
       ParagraphBuilder pb;
-      size_t pos = 0;
-      while (pos <= body.size()) {
-        size_t nl = body.find('\n', pos);
-        if (nl == absl::string_view::npos) nl = body.size();
-        absl::string_view line = body.substr(pos, nl - pos);
-        pos = nl + 1;
+      for (absl::string_view line : absl::StrSplit(body, '\n')) {
         if (absl::StripAsciiWhitespace(line).empty()) {
           pb.Break();
         } else {
