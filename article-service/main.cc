@@ -1,18 +1,83 @@
 // article-service: the article lifecycle on PostgreSQL, over gRPC.
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "article-service/article_cache.h"
 #include "article-service/article_grpc_service.h"
+#include "article-service/article_service.h"
+#include "article-service/article_store.h"
+#include "article-service/clock.h"
+#include "article-service/page_token.h"
+#include "article-service/view_sink.h"
+#include "runtime/logging.h"
 #include "runtime/server.h"
+
+// The default is for development only: anyone who knows it can forge page
+// tokens (which only ever select rows the caller may list anyway). Set a
+// random secret in production (ARTICLE_PAGE_TOKEN_SECRET), the same on every
+// replica so tokens work across them.
+constexpr char kDevTokenSecret[] = "newsgrid-dev-page-token-secret";
+ABSL_FLAG(std::string, page_token_secret, kDevTokenSecret,
+          "HMAC key for page tokens; the default is for development only");
+ABSL_FLAG(int, article_cache_size, 10000,
+          "Published articles kept in the in-process read cache; 0 disables it");
+ABSL_FLAG(absl::Duration, article_cache_ttl, absl::Seconds(2),
+          "How long a cached article is served: the bound on staleness for changes made "
+          "through other replicas");
 
 namespace newsgrid {
 const MigrationSet& ArticleMigrations();
 }
 
+namespace {
+
+absl::Status ValidateArticleFlags() {
+  if (absl::Status s = newsgrid::CheckRange("article_cache_size", absl::GetFlag(FLAGS_article_cache_size),
+                                            0, 10000000);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = newsgrid::CheckDuration("article_cache_ttl",
+                                               absl::GetFlag(FLAGS_article_cache_ttl),
+                                               absl::ZeroDuration(), absl::Hours(1));
+      !s.ok()) {
+    return s;
+  }
+  if (absl::GetFlag(FLAGS_page_token_secret).size() < 16) {
+    return absl::InvalidArgumentError("--page_token_secret must be at least 16 characters");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   newsgrid::ServerConfig config = newsgrid::InitServerOrExit(
       argc, argv, {.env_prefix = "ARTICLE", .port = 50051, .metrics_port = 9091});
+  if (absl::Status s = ValidateArticleFlags(); !s.ok()) {
+    std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0],
+                 std::string(s.message()).c_str());
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_page_token_secret) == kDevTokenSecret) {
+    NG_LOG_WARN("using the development page token secret; set --page_token_secret");
+  }
   newsgrid::ServerRuntime runtime("article-service", config, newsgrid::ArticleMigrations());
+  runtime.AddPreparedStatements(newsgrid::article::ArticleStore::PreparedStatements());
   if (!runtime.Prepare().ok()) return 1;
   if (config.migrate == newsgrid::MigrateMode::kOnly) return runtime.Run();
-  newsgrid::article::ArticleGrpcService service(runtime.db(), runtime.workers(), config);
-  runtime.AddService(&service, newsgrid::article::ArticleGrpcService::kServiceName);
+
+  namespace art = newsgrid::article;
+  art::SystemClock clock;
+  art::ArticleStore store(runtime.db());
+  art::ArticleCache cache({.capacity = static_cast<size_t>(absl::GetFlag(FLAGS_article_cache_size)),
+                           .ttl = absl::GetFlag(FLAGS_article_cache_ttl)},
+                          clock);
+  art::PageTokenCodec tokens(absl::GetFlag(FLAGS_page_token_secret));
+  art::NoopViewSink views;
+  art::ArticleService service(store, cache, clock, tokens, views);
+  art::ArticleGrpcService grpc_service(service, runtime.workers(), config);
+  runtime.AddService(&grpc_service, art::ArticleGrpcService::kServiceName);
   return runtime.Run();
 }

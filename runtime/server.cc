@@ -133,6 +133,7 @@ absl::Status ServerRuntime::Prepare() {
   db_ = std::make_unique<PgPool>(PgPool::Options{
       .dsn = config_.pg_dsn,
       .size = config_.pg_pool_size,
+      .prepared = prepared_,
       .session_setup = absl::StrCat("SET search_path = ", migrations_.schema, ", public"),
   });
   workers_ = std::make_unique<WorkerPool>(config_.worker_threads, config_.worker_queue_limit);

@@ -61,6 +61,11 @@ class ServerRuntime {
   // With --migrate=only, returns OK and Run() exits at once.
   absl::Status Prepare();
 
+  // Statements to prepare on every pool connection; call before Prepare().
+  void AddPreparedStatements(std::vector<PreparedStatement> statements) {
+    for (auto& s : statements) prepared_.push_back(std::move(s));
+  }
+
   PgPool& db() { return *db_; }
   WorkerPool& workers() { return *workers_; }
   const ServerConfig& config() const { return config_; }
@@ -103,6 +108,7 @@ class ServerRuntime {
   const std::string name_;
   const ServerConfig config_;
   const MigrationSet migrations_;
+  std::vector<PreparedStatement> prepared_;
   std::unique_ptr<PgPool> db_;
   std::unique_ptr<WorkerPool> workers_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;

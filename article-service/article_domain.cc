@@ -1,0 +1,437 @@
+#include "article-service/article_domain.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "article-service/text.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace newsgrid::article {
+namespace {
+
+constexpr absl::string_view kNamePrefix = "articles/";
+
+// Editable fields in canonical order.
+const std::vector<std::string>& EditablePaths() {
+  static const auto* paths = new std::vector<std::string>{
+      "slug",    "title",   "subtitle", "body", "body_format", "custom_excerpt",
+      "authors", "section", "tags",     "feature_image"};
+  return *paths;
+}
+
+bool IsOutputOnlyPath(absl::string_view p) {
+  static const char* kOutput[] = {"name",          "plain_text",   "excerpt",   "state",
+                                  "create_time",   "update_time",  "publish_time",
+                                  "delete_time",   "word_count",   "reading_time",
+                                  "reading_time_text", "etag",     "revision",
+                                  "previous_slugs"};
+  for (const char* o : kOutput) {
+    if (p == o) return true;
+  }
+  return false;
+}
+
+bool IsHttpUrl(absl::string_view url) {
+  absl::string_view rest;
+  if (absl::StartsWith(url, "https://")) {
+    rest = url.substr(8);
+  } else if (absl::StartsWith(url, "http://")) {
+    rest = url.substr(7);
+  } else {
+    return false;
+  }
+  const size_t host_end = rest.find_first_of("/?#");
+  absl::string_view host = rest.substr(0, host_end);
+  if (host.empty() || host.front() == '.' || host.front() == ':') return false;
+  for (char c : url) {
+    // No whitespace or control characters anywhere in a URL.
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) return false;
+  }
+  return true;
+}
+
+void CheckText(absl::string_view value, size_t max_chars, const std::string& field,
+               FieldViolations& out) {
+  if (!IsValidUtf8(value)) {
+    out.Add(field, "is not valid UTF-8");
+  } else if (CodepointCount(value) > max_chars) {
+    out.Add(field, absl::StrCat("is longer than ", max_chars, " characters"));
+  }
+}
+
+Change Changed(Article after, std::string action, std::vector<std::string> fields,
+               absl::Time now) {
+  after.set_revision(after.revision() + 1);
+  *after.mutable_update_time() = ToProtoTime(now);
+  after.clear_etag();  // the store sets it from the id and the new revision
+  Change c;
+  c.article = std::move(after);
+  c.action = std::move(action);
+  c.changed_fields = std::move(fields);
+  return c;
+}
+
+bool SameValue(const Article& a, const Article& b, absl::string_view path) {
+  if (path == "slug") return a.slug() == b.slug();
+  if (path == "title") return a.title() == b.title();
+  if (path == "subtitle") return a.subtitle() == b.subtitle();
+  if (path == "body") return a.body() == b.body();
+  if (path == "body_format") return a.body_format() == b.body_format();
+  if (path == "custom_excerpt") return a.custom_excerpt() == b.custom_excerpt();
+  if (path == "authors") {
+    return std::equal(a.authors().begin(), a.authors().end(), b.authors().begin(),
+                      b.authors().end());
+  }
+  if (path == "section") return a.section() == b.section();
+  if (path == "tags") {
+    return std::equal(a.tags().begin(), a.tags().end(), b.tags().begin(), b.tags().end());
+  }
+  if (path == "feature_image") {
+    return google::protobuf::util::MessageDifferencer::Equals(a.feature_image(),
+                                                              b.feature_image());
+  }
+  return true;
+}
+
+void CopyPath(const Article& from, Article* to, absl::string_view path) {
+  if (path == "slug") to->set_slug(from.slug());
+  else if (path == "title") to->set_title(from.title());
+  else if (path == "subtitle") to->set_subtitle(from.subtitle());
+  else if (path == "body") to->set_body(from.body());
+  else if (path == "body_format") to->set_body_format(from.body_format());
+  else if (path == "custom_excerpt") to->set_custom_excerpt(from.custom_excerpt());
+  else if (path == "authors") *to->mutable_authors() = from.authors();
+  else if (path == "section") to->set_section(from.section());
+  else if (path == "tags") *to->mutable_tags() = from.tags();
+  else if (path == "feature_image") {
+    if (from.has_feature_image()) {
+      *to->mutable_feature_image() = from.feature_image();
+    } else {
+      to->clear_feature_image();
+    }
+  } else if (path == "feature_image.url") to->mutable_feature_image()->set_url(from.feature_image().url());
+  else if (path == "feature_image.alt") to->mutable_feature_image()->set_alt(from.feature_image().alt());
+  else if (path == "feature_image.caption") to->mutable_feature_image()->set_caption(from.feature_image().caption());
+}
+
+}  // namespace
+
+std::string ArticleName(int64_t id) { return absl::StrCat(kNamePrefix, id); }
+
+absl::StatusOr<int64_t> ParseArticleName(absl::string_view name, absl::string_view field) {
+  if (name.empty()) return InvalidFieldError(std::string(field), "is required");
+  int64_t id = 0;
+  if (!absl::StartsWith(name, kNamePrefix) ||
+      !absl::SimpleAtoi(name.substr(kNamePrefix.size()), &id) || id <= 0 ||
+      name.substr(kNamePrefix.size()).front() == '+') {
+    return InvalidFieldError(std::string(field), "must have the form \"articles/{id}\"");
+  }
+  return id;
+}
+
+google::protobuf::Timestamp ToProtoTime(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t micros = absl::ToUnixMicros(t);
+  int64_t seconds = micros / 1000000;
+  int64_t rem = micros % 1000000;
+  if (rem < 0) {
+    rem += 1000000;
+    --seconds;
+  }
+  ts.set_seconds(seconds);
+  ts.set_nanos(static_cast<int32_t>(rem * 1000));
+  return ts;
+}
+
+absl::Time FromProtoTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+bool IsLive(const Article& a, absl::Time now) {
+  return !a.has_delete_time() && a.has_publish_time() &&
+         (a.state() == Article::PUBLISHED || a.state() == Article::SCHEDULED) &&
+         FromProtoTime(a.publish_time()) <= now;
+}
+
+void ApplyEffectiveState(Article* a, absl::Time now) {
+  if (a->state() == Article::SCHEDULED && a->has_publish_time() &&
+      FromProtoTime(a->publish_time()) <= now) {
+    a->set_state(Article::PUBLISHED);
+  }
+}
+
+std::string ComputeEtag(int64_t id, int64_t revision) {
+  // A mixed, not a guessable sequence number; stable for (id, revision).
+  uint64_t h = static_cast<uint64_t>(id) * 0x9E3779B97F4A7C15ULL ^
+               (static_cast<uint64_t>(revision) + 0x632BE59BD9B4E019ULL);
+  h ^= h >> 31;
+  h *= 0xBF58476D1CE4E5B9ULL;
+  h ^= h >> 29;
+  return absl::StrFormat("\"%d-%012x\"", revision, h & 0xFFFFFFFFFFFFULL);
+}
+
+absl::Status CheckEtag(const Article& current, absl::string_view etag) {
+  if (etag.empty() || etag == current.etag()) return absl::OkStatus();
+  return absl::AbortedError(
+      "the article was changed since it was read (etag mismatch); read it again and retry");
+}
+
+void ValidateShortText(absl::string_view value, size_t max_chars, absl::string_view field,
+                       FieldViolations& out) {
+  CheckText(value, max_chars, std::string(field), out);
+}
+
+void ValidateArticleFields(const Article& a, absl::string_view prefix, FieldViolations& out) {
+  auto f = [&](absl::string_view name) { return absl::StrCat(prefix, ".", name); };
+  if (a.title().empty() || absl::StripAsciiWhitespace(a.title()).empty()) {
+    out.Add(f("title"), "is required");
+  } else {
+    CheckText(a.title(), kMaxTitle, f("title"), out);
+  }
+  if (!a.slug().empty() && !IsValidSlug(a.slug())) {
+    out.Add(f("slug"),
+            "must be 1 to 200 lowercase ASCII letters, digits and single hyphens, "
+            "not starting or ending with a hyphen");
+  }
+  CheckText(a.subtitle(), kMaxSubtitle, f("subtitle"), out);
+  if (!IsValidUtf8(a.body())) {
+    out.Add(f("body"), "is not valid UTF-8");
+  } else if (a.body().size() > kMaxBodyBytes) {
+    out.Add(f("body"), "is larger than 1 MiB");
+  }
+  if (!news::article::v1::BodyFormat_IsValid(a.body_format())) {
+    out.Add(f("body_format"), "is not a known format");
+  }
+  CheckText(a.custom_excerpt(), kMaxCustomExcerpt, f("custom_excerpt"), out);
+  if (static_cast<size_t>(a.authors_size()) > kMaxAuthors) {
+    out.Add(f("authors"), absl::StrCat("has more than ", kMaxAuthors, " entries"));
+  }
+  for (int i = 0; i < a.authors_size(); ++i) {
+    const std::string field = absl::StrCat(f("authors"), "[", i, "]");
+    if (absl::StripAsciiWhitespace(a.authors(i)).empty()) {
+      out.Add(field, "must not be empty");
+    } else {
+      CheckText(a.authors(i), kMaxAuthor, field, out);
+    }
+  }
+  CheckText(a.section(), kMaxSection, f("section"), out);
+  if (static_cast<size_t>(a.tags_size()) > kMaxTags) {
+    out.Add(f("tags"), absl::StrCat("has more than ", kMaxTags, " tags"));
+  }
+  for (int i = 0; i < a.tags_size(); ++i) {
+    const std::string field = absl::StrCat(f("tags"), "[", i, "]");
+    if (!IsValidUtf8(a.tags(i))) {
+      out.Add(field, "is not valid UTF-8");
+    } else if (CodepointCount(NormalizeTag(a.tags(i))) > kMaxTag) {
+      out.Add(field, absl::StrCat("is longer than ", kMaxTag, " characters"));
+    }
+  }
+  if (a.has_feature_image()) {
+    const auto& img = a.feature_image();
+    const std::string url = f("feature_image.url");
+    if (img.url().empty()) {
+      out.Add(url, "is required when a feature image is given");
+    } else if (img.url().size() > kMaxUrl) {
+      out.Add(url, absl::StrCat("is longer than ", kMaxUrl, " characters"));
+    } else if (!IsValidUtf8(img.url()) || !IsHttpUrl(img.url())) {
+      out.Add(url, "must be an absolute http or https URL");
+    }
+    CheckText(img.alt(), kMaxAlt, f("feature_image.alt"), out);
+    CheckText(img.caption(), kMaxCaption, f("feature_image.caption"), out);
+  }
+}
+
+void DeriveFields(Article* a) {
+  a->set_section(NormalizeLower(a->section()));
+  std::vector<std::string> tags(a->tags().begin(), a->tags().end());
+  a->clear_tags();
+  for (std::string& t : NormalizeTags(tags)) a->add_tags(std::move(t));
+  if (a->has_feature_image() && a->feature_image().url().empty() &&
+      a->feature_image().alt().empty() && a->feature_image().caption().empty()) {
+    a->clear_feature_image();
+  }
+  BodyFormat format = BodyFormat::kMarkdown;
+  if (a->body_format() == news::article::v1::HTML) format = BodyFormat::kHtml;
+  if (a->body_format() == news::article::v1::PLAIN_TEXT) format = BodyFormat::kPlainText;
+  PlainText plain = ToPlainText(a->body(), format);
+  const TextStats stats = CountWords(plain.text);
+  const int images = plain.images + (a->has_feature_image() ? 1 : 0);
+  const absl::Duration reading = ReadingTime(stats, images);
+  a->set_excerpt(a->custom_excerpt().empty() ? DeriveExcerpt(plain.text) : a->custom_excerpt());
+  a->set_plain_text(std::move(plain.text));
+  a->set_word_count(stats.total());
+  a->mutable_reading_time()->set_seconds(absl::ToInt64Seconds(reading));
+  a->mutable_reading_time()->set_nanos(0);
+  a->set_reading_time_text(ReadingTimeText(reading));
+}
+
+absl::StatusOr<NewArticle> PrepareNewArticle(const Article& input, absl::Time now) {
+  FieldViolations violations;
+  ValidateArticleFields(input, "article", violations);
+  if (!violations.empty()) return violations.ToStatus();
+  NewArticle n;
+  Article& a = n.article;
+  for (const std::string& p : EditablePaths()) CopyPath(input, &a, p);
+  if (a.body_format() == news::article::v1::BODY_FORMAT_UNSPECIFIED) {
+    a.set_body_format(news::article::v1::MARKDOWN);
+  }
+  if (a.slug().empty()) {
+    a.set_slug(SlugFromTitle(a.title()));
+    n.slug_derived = true;
+  }
+  DeriveFields(&a);
+  a.set_state(Article::DRAFT);
+  *a.mutable_create_time() = ToProtoTime(now);
+  *a.mutable_update_time() = ToProtoTime(now);
+  a.set_revision(1);
+  return n;
+}
+
+absl::StatusOr<std::vector<std::string>> ResolveUpdateMask(
+    const Article& patch, const google::protobuf::FieldMask& mask) {
+  std::vector<std::string> paths;
+  if (mask.paths_size() == 0) {
+    // AIP-134: an absent mask means every populated field.
+    if (!patch.slug().empty()) paths.push_back("slug");
+    if (!patch.title().empty()) paths.push_back("title");
+    if (!patch.subtitle().empty()) paths.push_back("subtitle");
+    if (!patch.body().empty()) paths.push_back("body");
+    if (patch.body_format() != 0) paths.push_back("body_format");
+    if (!patch.custom_excerpt().empty()) paths.push_back("custom_excerpt");
+    if (patch.authors_size() > 0) paths.push_back("authors");
+    if (!patch.section().empty()) paths.push_back("section");
+    if (patch.tags_size() > 0) paths.push_back("tags");
+    if (patch.has_feature_image()) paths.push_back("feature_image");
+    if (paths.empty()) {
+      return InvalidFieldError("update_mask", "names no field and the article sets none");
+    }
+    return paths;
+  }
+  FieldViolations violations;
+  for (int i = 0; i < mask.paths_size(); ++i) {
+    const std::string& p = mask.paths(i);
+    const std::string field = absl::StrCat("update_mask.paths[", i, "]");
+    if (p == "*") {
+      for (const std::string& e : EditablePaths()) paths.push_back(e);
+    } else if (std::find(EditablePaths().begin(), EditablePaths().end(), p) !=
+                   EditablePaths().end() ||
+               p == "feature_image.url" || p == "feature_image.alt" ||
+               p == "feature_image.caption") {
+      paths.push_back(p);
+    } else if (IsOutputOnlyPath(p)) {
+      violations.Add(field, absl::StrCat("\"", p,
+                                         "\" cannot be updated: state and time fields change "
+                                         "only through Publish, Unpublish, Delete and "
+                                         "Undelete; the rest are output only"));
+    } else {
+      violations.Add(field, absl::StrCat("unknown field \"", p, "\""));
+    }
+  }
+  if (!violations.empty()) return violations.ToStatus();
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  return paths;
+}
+
+absl::StatusOr<Change> ApplyUpdate(const Article& current, const Article& patch,
+                                   const std::vector<std::string>& paths, absl::Time now) {
+  if (current.has_delete_time()) {
+    return absl::FailedPreconditionError("the article is deleted; undelete it before editing");
+  }
+  Article next = current;
+  for (const std::string& p : paths) CopyPath(patch, &next, p);
+  if (next.body_format() == news::article::v1::BODY_FORMAT_UNSPECIFIED) {
+    next.set_body_format(news::article::v1::MARKDOWN);
+  }
+  FieldViolations violations;
+  ValidateArticleFields(next, "article", violations);
+  if (!violations.empty()) return violations.ToStatus();
+  bool slug_derived = false;
+  if (next.slug().empty()) {
+    next.set_slug(SlugFromTitle(next.title()));
+    slug_derived = true;
+  }
+  DeriveFields(&next);
+  std::vector<std::string> changed;
+  for (const std::string& p : EditablePaths()) {
+    if (!SameValue(current, next, p)) changed.push_back(p);
+  }
+  if (changed.empty()) {
+    Change c;
+    c.article = current;
+    c.action = "update";
+    c.noop = true;
+    return c;
+  }
+  Change c = Changed(std::move(next), "update", std::move(changed), now);
+  c.slug_derived = slug_derived && !SameValue(current, c.article, "slug");
+  return c;
+}
+
+absl::StatusOr<Change> ApplyPublish(const Article& current, std::optional<absl::Time> at,
+                                    absl::Time now) {
+  if (current.has_delete_time()) {
+    return absl::FailedPreconditionError("a deleted article cannot be published; undelete it first");
+  }
+  const bool live = IsLive(current, now);
+  const bool schedule = at.has_value() && *at > now;
+  if (!schedule) {
+    if (live) {
+      Change c;  // already published: publishing again changes nothing
+      c.article = current;
+      c.action = "publish";
+      c.noop = true;
+      return c;
+    }
+    Article next = current;
+    next.set_state(Article::PUBLISHED);
+    *next.mutable_publish_time() = ToProtoTime(now);
+    return Changed(std::move(next), "publish", {"state", "publish_time"}, now);
+  }
+  if (live) {
+    return absl::FailedPreconditionError(
+        "the article is already published; unpublish it before scheduling it");
+  }
+  Article next = current;
+  next.set_state(Article::SCHEDULED);
+  *next.mutable_publish_time() = ToProtoTime(absl::FromUnixMicros(absl::ToUnixMicros(*at)));
+  return Changed(std::move(next), "schedule", {"state", "publish_time"}, now);
+}
+
+absl::StatusOr<Change> ApplyUnpublish(const Article& current, absl::Time now) {
+  if (current.has_delete_time()) {
+    return absl::FailedPreconditionError("a deleted article cannot be unpublished");
+  }
+  if (current.state() == Article::DRAFT) {
+    return absl::FailedPreconditionError("the article is a draft; there is nothing to unpublish");
+  }
+  Article next = current;
+  next.set_state(Article::DRAFT);
+  next.clear_publish_time();
+  return Changed(std::move(next), "unpublish", {"state", "publish_time"}, now);
+}
+
+absl::StatusOr<Change> ApplyDelete(const Article& current, absl::Time now) {
+  if (current.has_delete_time()) {
+    return absl::FailedPreconditionError("the article is already deleted");
+  }
+  Article next = current;
+  *next.mutable_delete_time() = ToProtoTime(now);
+  return Changed(std::move(next), "delete", {"delete_time"}, now);
+}
+
+absl::StatusOr<Change> ApplyUndelete(const Article& current, absl::Time now) {
+  if (!current.has_delete_time()) {
+    return absl::FailedPreconditionError("the article is not deleted");
+  }
+  Article next = current;
+  next.clear_delete_time();
+  return Changed(std::move(next), "undelete", {"delete_time"}, now);
+}
+
+}  // namespace newsgrid::article

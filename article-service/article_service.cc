@@ -1,0 +1,427 @@
+#include "article-service/article_service.h"
+
+#include <unordered_map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "article-service/filter.h"
+#include "article-service/text.h"
+#include "runtime/logging.h"
+#include "runtime/status.h"
+
+namespace newsgrid::article {
+namespace {
+
+constexpr int kDefaultPageSize = 20;
+constexpr int kMaxPageSize = 100;
+constexpr int kMaxBatch = 100;
+constexpr size_t kMaxVisitorId = 200;
+// Create idempotency keys live at least 24 h; older than this they go.
+constexpr absl::Duration kRequestIdRetention = absl::Hours(48);
+
+absl::StatusOr<int> PageSize(int32_t requested, absl::string_view field, int def, int max) {
+  if (requested < 0) return InvalidFieldError(std::string(field), "must not be negative");
+  if (requested == 0) return def;
+  return std::min<int>(requested, max);  // AIP-158: larger sizes are coerced
+}
+
+absl::StatusOr<bool> IsEditorView(pb::ArticleView view, absl::string_view field = "view") {
+  if (!pb::ArticleView_IsValid(view)) {
+    return InvalidFieldError(std::string(field), "is not a known view");
+  }
+  return view == pb::EDITOR;
+}
+
+struct Order {
+  OrderKey key = OrderKey::kPublishTime;
+  bool descending = true;
+  std::string canonical = "publish_time desc";
+};
+
+absl::StatusOr<Order> ParseOrderBy(absl::string_view order_by) {
+  std::vector<std::string> words =
+      absl::StrSplit(absl::AsciiStrToLower(order_by), ' ', absl::SkipWhitespace());
+  Order o;
+  if (words.empty()) return o;
+  static const std::unordered_map<std::string, OrderKey>* kKeys =
+      new std::unordered_map<std::string, OrderKey>{{"publish_time", OrderKey::kPublishTime},
+                                                    {"update_time", OrderKey::kUpdateTime},
+                                                    {"create_time", OrderKey::kCreateTime},
+                                                    {"title", OrderKey::kTitle}};
+  auto it = kKeys->find(words[0]);
+  if (it == kKeys->end() || words.size() > 2 ||
+      (words.size() == 2 && words[1] != "desc" && words[1] != "asc")) {
+    return InvalidFieldError("order_by",
+                             "must be one of publish_time, update_time, create_time or title, "
+                             "optionally followed by \"desc\"");
+  }
+  o.key = it->second;
+  o.descending = words.size() == 2 && words[1] == "desc";
+  o.canonical = absl::StrCat(words[0], o.descending ? " desc" : "");
+  return o;
+}
+
+absl::Status CheckActor(const std::string& actor, absl::string_view field = "actor") {
+  FieldViolations v;
+  ValidateShortText(actor, kMaxActor, field, v);
+  return v.ToStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Article> ArticleService::ReaderGet(const CallContext& c, int64_t id) {
+  const uint64_t epoch = cache_.BeginRead(id);
+  if (std::shared_ptr<const Article> hit = cache_.Get(id)) return *hit;
+  absl::StatusOr<Article> a = store_.Get(c.deadline, id);
+  if (!a.ok()) return a.status();
+  const absl::Time now = clock_.Now();
+  // Readers are told nothing about drafts, scheduled or deleted articles.
+  if (!IsLive(*a, now)) {
+    return absl::NotFoundError(absl::StrCat("article ", ArticleName(id), " not found"));
+  }
+  ApplyEffectiveState(&*a, now);
+  cache_.Insert(id, std::make_shared<const Article>(*a), epoch);
+  return a;
+}
+
+void ArticleService::RecordView(const Article& a, const std::string& request_visitor,
+                                const CallContext& c) {
+  const std::string& visitor = request_visitor.empty() ? c.visitor_id : request_visitor;
+  if (visitor.empty() || visitor.size() > kMaxVisitorId) return;
+  views_.RecordReaderView({.article_name = a.name(),
+                           .visitor_id = visitor,
+                           .section = a.section(),
+                           .tags = {a.tags().begin(), a.tags().end()},
+                           .time = clock_.Now()});
+}
+
+absl::StatusOr<Article> ArticleService::Mutate(const CallContext& c, int64_t id,
+                                               const std::string& actor,
+                                               const ArticleStore::MutateFn& fn) {
+  absl::StatusOr<Article> a = store_.Mutate(c.deadline, id, actor, fn);
+  // After the commit and before the answer: no reader of this process sees
+  // the old version once the caller has been told about the new one. (On an
+  // error nothing changed, or the outcome is unknown: dropping is safe.)
+  cache_.Invalidate(id);
+  if (!a.ok()) return a.status();
+  ApplyEffectiveState(&*a, clock_.Now());
+  return a;
+}
+
+absl::StatusOr<Article> ArticleService::StateChange(
+    const CallContext& c, const std::string& name, const std::string& etag,
+    const std::string& actor,
+    const std::function<absl::StatusOr<Change>(const Article&, absl::Time)>& apply) {
+  absl::StatusOr<int64_t> id = ParseArticleName(name, "name");
+  if (!id.ok()) return id.status();
+  if (absl::Status s = CheckActor(actor); !s.ok()) return s;
+  const absl::Time now = clock_.Now();
+  return Mutate(c, *id, actor, [&](const Article& current) -> absl::StatusOr<Change> {
+    if (absl::Status s = CheckEtag(current, etag); !s.ok()) return s;
+    return apply(current, now);
+  });
+}
+
+absl::StatusOr<Article> ArticleService::CreateArticle(const pb::CreateArticleRequest& req,
+                                                      const CallContext& c) {
+  FieldViolations v;
+  if (!req.has_article()) v.Add("article", "is required");
+  ValidateShortText(req.request_id(), kMaxRequestId, "request_id", v);
+  ValidateShortText(req.actor(), kMaxActor, "actor", v);
+  if (!v.empty()) return v.ToStatus();
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<NewArticle> n = PrepareNewArticle(req.article(), now);
+  if (!n.ok()) return n.status();
+  absl::StatusOr<Article> a = store_.Create(c.deadline, *n, req.request_id(), req.actor());
+  if (!a.ok()) return a.status();
+  if (++creates_ % 256 == 1) {
+    absl::StatusOr<int> expired = store_.ExpireRequestIds(c.deadline, now - kRequestIdRetention);
+    if (!expired.ok()) {
+      NG_LOG_WARN("expiring create request ids failed",
+                  {{"error", std::string(expired.status().message())}});
+    }
+  }
+  ApplyEffectiveState(&*a, now);
+  return a;
+}
+
+absl::StatusOr<Article> ArticleService::GetArticle(const pb::GetArticleRequest& req,
+                                                   const CallContext& c) {
+  absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
+  if (!id.ok()) return id.status();
+  absl::StatusOr<bool> editor = IsEditorView(req.view());
+  if (!editor.ok()) return editor.status();
+  if (*editor) {
+    absl::StatusOr<Article> a = store_.Get(c.deadline, *id);
+    if (a.ok()) ApplyEffectiveState(&*a, clock_.Now());
+    return a;
+  }
+  absl::StatusOr<Article> a = ReaderGet(c, *id);
+  if (a.ok()) RecordView(*a, req.visitor_id(), c);
+  return a;
+}
+
+absl::StatusOr<Article> ArticleService::GetArticleBySlug(const pb::GetArticleBySlugRequest& req,
+                                                         const CallContext& c) {
+  if (req.slug().empty()) return InvalidFieldError("slug", "is required");
+  if (req.slug().size() > 200 || !IsValidUtf8(req.slug())) {
+    return absl::NotFoundError("no article has this slug");
+  }
+  absl::StatusOr<bool> editor = IsEditorView(req.view());
+  if (!editor.ok()) return editor.status();
+  if (!*editor) {
+    if (std::optional<int64_t> id = cache_.IdForSlug(req.slug())) {
+      absl::StatusOr<Article> a = ReaderGet(c, *id);
+      if (a.ok()) RecordView(*a, req.visitor_id(), c);
+      return a;
+    }
+  }
+  absl::StatusOr<Article> a = store_.GetBySlug(c.deadline, req.slug());
+  if (!a.ok()) return a.status();
+  absl::StatusOr<int64_t> id = ParseArticleName(a->name(), "name");
+  if (id.ok()) cache_.RememberSlug(req.slug(), *id);  // slugs never change owner
+  const absl::Time now = clock_.Now();
+  if (!*editor && !IsLive(*a, now)) return absl::NotFoundError("no article has this slug");
+  ApplyEffectiveState(&*a, now);
+  if (!*editor) RecordView(*a, req.visitor_id(), c);
+  return a;
+}
+
+absl::StatusOr<Article> ArticleService::UpdateArticle(const pb::UpdateArticleRequest& req,
+                                                      const CallContext& c) {
+  if (!req.has_article()) return InvalidFieldError("article", "is required");
+  absl::StatusOr<int64_t> id = ParseArticleName(req.article().name(), "article.name");
+  if (!id.ok()) return id.status();
+  if (absl::Status s = CheckActor(req.actor()); !s.ok()) return s;
+  absl::StatusOr<std::vector<std::string>> paths =
+      ResolveUpdateMask(req.article(), req.update_mask());
+  if (!paths.ok()) return paths.status();
+  const absl::Time now = clock_.Now();
+  return Mutate(c, *id, req.actor(), [&](const Article& current) -> absl::StatusOr<Change> {
+    if (absl::Status s = CheckEtag(current, req.article().etag()); !s.ok()) return s;
+    return ApplyUpdate(current, req.article(), *paths, now);
+  });
+}
+
+absl::StatusOr<Article> ArticleService::DeleteArticle(const pb::DeleteArticleRequest& req,
+                                                      const CallContext& c) {
+  return StateChange(c, req.name(), req.etag(), req.actor(),
+                     [](const Article& current, absl::Time now) { return ApplyDelete(current, now); });
+}
+
+absl::StatusOr<Article> ArticleService::UndeleteArticle(const pb::UndeleteArticleRequest& req,
+                                                        const CallContext& c) {
+  return StateChange(c, req.name(), req.etag(), req.actor(),
+                     [](const Article& current, absl::Time now) { return ApplyUndelete(current, now); });
+}
+
+absl::StatusOr<Article> ArticleService::PublishArticle(const pb::PublishArticleRequest& req,
+                                                       const CallContext& c) {
+  std::optional<absl::Time> at;
+  if (req.has_publish_time()) {
+    const auto& t = req.publish_time();
+    // Timestamp's valid range: 0001-01-01 to 9999-12-31.
+    if (t.seconds() < -62135596800 || t.seconds() > 253402300799 || t.nanos() < 0 ||
+        t.nanos() > 999999999) {
+      return InvalidFieldError("publish_time", "is not a valid timestamp");
+    }
+    at = FromProtoTime(t);
+  }
+  return StateChange(c, req.name(), req.etag(), req.actor(),
+                     [at](const Article& current, absl::Time now) {
+                       return ApplyPublish(current, at, now);
+                     });
+}
+
+absl::StatusOr<Article> ArticleService::UnpublishArticle(const pb::UnpublishArticleRequest& req,
+                                                         const CallContext& c) {
+  return StateChange(c, req.name(), req.etag(), req.actor(),
+                     [](const Article& current, absl::Time now) { return ApplyUnpublish(current, now); });
+}
+
+absl::StatusOr<pb::ListArticlesResponse> ArticleService::ListArticles(
+    const pb::ListArticlesRequest& req, const CallContext& c) {
+  absl::StatusOr<int> size = PageSize(req.page_size(), "page_size", kDefaultPageSize, kMaxPageSize);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<bool> editor = IsEditorView(req.view());
+  if (!editor.ok()) return editor.status();
+  if (req.show_deleted() && !*editor) {
+    return InvalidFieldError("show_deleted", "requires the EDITOR view");
+  }
+  absl::StatusOr<Order> order = ParseOrderBy(req.order_by());
+  if (!order.ok()) return order.status();
+  const absl::Time now = clock_.Now();
+  ListQuery q;
+  q.now_param = q.params.Add(FormatPgTime(now));
+  absl::StatusOr<std::string> where = CompileFilter(req.filter(), q.params, q.now_param);
+  if (!where.ok()) return where.status();
+  q.where = *where;
+  q.order = order->key;
+  q.descending = order->descending;
+  q.reader = !*editor;
+  q.show_deleted = req.show_deleted();
+  q.limit = *size;
+  const std::string fp = QueryFingerprint({"list", req.filter(), order->canonical,
+                                           req.show_deleted() ? "deleted" : "",
+                                           *editor ? "editor" : "reader"});
+  if (!req.page_token().empty()) {
+    absl::StatusOr<PageCursor> cursor = tokens_.Decode(fp, req.page_token());
+    if (!cursor.ok()) return cursor.status();
+    q.after = *cursor;
+  }
+  const OrderKey key = q.order;
+  absl::StatusOr<ListPage> page = store_.List(c.deadline, std::move(q));
+  if (!page.ok()) return page.status();
+  pb::ListArticlesResponse resp;
+  for (Article& a : page->articles) {
+    ApplyEffectiveState(&a, now);
+    *resp.add_articles() = std::move(a);
+  }
+  if (page->more && resp.articles_size() > 0) {
+    const Article& last = resp.articles(resp.articles_size() - 1);
+    absl::StatusOr<int64_t> last_id = ParseArticleName(last.name(), "name");
+    resp.set_next_page_token(
+        tokens_.Encode(fp, {.key = ArticleStore::SortKey(last, key), .id = last_id.value_or(0)}));
+  }
+  if (page->total >= 0) resp.set_total_size(page->total);
+  return resp;
+}
+
+absl::StatusOr<pb::BatchGetArticlesResponse> ArticleService::BatchGetArticles(
+    const pb::BatchGetArticlesRequest& req, const CallContext& c) {
+  if (req.names_size() == 0) return InvalidFieldError("names", "is required");
+  if (req.names_size() > kMaxBatch) {
+    return InvalidFieldError("names", absl::StrCat("has more than ", kMaxBatch, " names"));
+  }
+  absl::StatusOr<bool> editor = IsEditorView(req.view());
+  if (!editor.ok()) return editor.status();
+  FieldViolations v;
+  std::vector<int64_t> ids;
+  for (int i = 0; i < req.names_size(); ++i) {
+    const std::string field = absl::StrCat("names[", i, "]");
+    absl::StatusOr<int64_t> id = ParseArticleName(req.names(i), field);
+    if (!id.ok()) {
+      v.Add(field, "must have the form \"articles/{id}\"");
+    } else {
+      ids.push_back(*id);
+    }
+  }
+  if (!v.empty()) return v.ToStatus();
+  absl::StatusOr<std::vector<Article>> found = store_.BatchGet(c.deadline, ids);
+  if (!found.ok()) return found.status();
+  const absl::Time now = clock_.Now();
+  std::unordered_map<std::string, const Article*> by_name;
+  for (const Article& a : *found) by_name[a.name()] = &a;
+  pb::BatchGetArticlesResponse resp;
+  for (int i = 0; i < req.names_size(); ++i) {
+    auto it = by_name.find(ArticleName(ids[i]));
+    if (it == by_name.end() || (!*editor && !IsLive(*it->second, now))) {
+      resp.add_missing(req.names(i));
+      continue;
+    }
+    Article* a = resp.add_articles();
+    *a = *it->second;
+    ApplyEffectiveState(a, now);
+  }
+  return resp;
+}
+
+absl::StatusOr<pb::SearchArticlesResponse> ArticleService::SearchArticles(
+    const pb::SearchArticlesRequest& req, const CallContext& c) {
+  absl::StatusOr<std::string> tsquery = CompileSearchQuery(req.query());
+  if (!tsquery.ok()) return tsquery.status();
+  absl::StatusOr<int> size = PageSize(req.page_size(), "page_size", kDefaultPageSize, kMaxPageSize);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<bool> editor = IsEditorView(req.view());
+  if (!editor.ok()) return editor.status();
+  const absl::Time now = clock_.Now();
+  SearchQuery q;
+  q.tsquery = *tsquery;
+  q.now_param = q.params.Add(FormatPgTime(now));
+  absl::StatusOr<std::string> where = CompileFilter(req.filter(), q.params, q.now_param);
+  if (!where.ok()) return where.status();
+  q.where = *where;
+  q.reader = !*editor;
+  q.limit = *size;
+  const std::string fp =
+      QueryFingerprint({"search", req.query(), req.filter(), *editor ? "editor" : "reader"});
+  if (!req.page_token().empty()) {
+    absl::StatusOr<PageCursor> cursor = tokens_.Decode(fp, req.page_token());
+    if (!cursor.ok()) return cursor.status();
+    q.offset = cursor->offset;
+  }
+  const int64_t offset = q.offset;
+  absl::StatusOr<SearchPage> page = store_.Search(c.deadline, std::move(q));
+  if (!page.ok()) return page.status();
+  pb::SearchArticlesResponse resp;
+  for (SearchHit& h : page->hits) {
+    pb::SearchResult* r = resp.add_results();
+    ApplyEffectiveState(&h.article, now);
+    *r->mutable_article() = std::move(h.article);
+    r->set_score(h.score);
+    r->set_snippet(std::move(h.snippet));
+  }
+  if (page->more) resp.set_next_page_token(tokens_.Encode(fp, {.offset = offset + *size}));
+  if (page->total >= 0) resp.set_total_size(page->total);
+  return resp;
+}
+
+absl::StatusOr<pb::ListRelatedArticlesResponse> ArticleService::ListRelatedArticles(
+    const pb::ListRelatedArticlesRequest& req, const CallContext& c) {
+  absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
+  if (!id.ok()) return id.status();
+  absl::StatusOr<int> size = PageSize(req.page_size(), "page_size", 5, 20);
+  if (!size.ok()) return size.status();
+  // The source must be visible to readers: related lists are reader pages.
+  absl::StatusOr<Article> source = ReaderGet(c, *id);
+  if (!source.ok()) return source.status();
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<std::vector<RelatedHit>> hits = store_.Related(c.deadline, *id, now, *size);
+  if (!hits.ok()) return hits.status();
+  pb::ListRelatedArticlesResponse resp;
+  for (RelatedHit& h : *hits) {
+    pb::RelatedArticle* r = resp.add_related_articles();
+    ApplyEffectiveState(&h.article, now);
+    *r->mutable_article() = std::move(h.article);
+    r->set_score(h.score);
+  }
+  return resp;
+}
+
+absl::StatusOr<pb::ListArticleRevisionsResponse> ArticleService::ListArticleRevisions(
+    const pb::ListArticleRevisionsRequest& req, const CallContext& c) {
+  absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
+  if (!id.ok()) return id.status();
+  absl::StatusOr<int> size = PageSize(req.page_size(), "page_size", kDefaultPageSize, kMaxPageSize);
+  if (!size.ok()) return size.status();
+  const std::string fp = QueryFingerprint({"revisions", ArticleName(*id)});
+  int64_t before = 0;
+  if (!req.page_token().empty()) {
+    absl::StatusOr<PageCursor> cursor = tokens_.Decode(fp, req.page_token());
+    if (!cursor.ok()) return cursor.status();
+    before = cursor->id;
+  }
+  absl::StatusOr<std::vector<StoredRevision>> revs =
+      store_.ListRevisions(c.deadline, *id, before, *size + 1);
+  if (!revs.ok()) return revs.status();
+  pb::ListArticleRevisionsResponse resp;
+  const bool more = static_cast<int>(revs->size()) > *size;
+  if (more) revs->pop_back();
+  for (StoredRevision& r : *revs) {
+    pb::ArticleRevision* out = resp.add_revisions();
+    out->set_revision(r.revision);
+    out->set_actor(r.actor);
+    *out->mutable_create_time() = ToProtoTime(r.create_time);
+    out->set_action(r.action);
+    for (std::string& f : r.changed_fields) out->mutable_changed_fields()->add_paths(std::move(f));
+    *out->mutable_snapshot() = std::move(r.snapshot);
+  }
+  if (more && !revs->empty()) {
+    resp.set_next_page_token(tokens_.Encode(fp, {.id = revs->back().revision}));
+  }
+  return resp;
+}
+
+}  // namespace newsgrid::article

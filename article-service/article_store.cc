@@ -1,0 +1,576 @@
+#include "article-service/article_store.h"
+
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "article-service/text.h"
+#include "runtime/logging.h"
+
+namespace newsgrid::article {
+namespace {
+
+// Columns of `articles a` in the order RowToArticle reads them.
+constexpr char kColumns[] =
+    "a.id, a.slug, a.title, a.subtitle, a.body, a.body_format, a.plain_text, a.custom_excerpt, "
+    "a.excerpt, a.authors, a.section, a.tags, a.image_url, a.image_alt, a.image_caption, "
+    "a.state, (EXTRACT(EPOCH FROM a.create_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM a.update_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM a.publish_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM a.delete_time) * 1000000)::bigint, "
+    "a.word_count, a.reading_seconds, a.revision, "
+    "ARRAY(SELECT s.slug FROM slugs s WHERE s.article_id = a.id AND NOT s.current "
+    "ORDER BY s.create_time, s.slug)";
+constexpr int kColumnCount = 24;
+
+// Live for readers at the time in `now`.
+std::string LiveCondition(absl::string_view now) {
+  return absl::StrCat("(a.delete_time IS NULL AND a.state IN (2, 3) AND a.publish_time <= ",
+                      now, "::timestamptz)");
+}
+
+std::vector<std::string> ParseTextArray(const pqxx::field& f) {
+  std::vector<std::string> out;
+  if (f.is_null()) return out;
+  pqxx::array_parser parser = f.as_array();
+  for (;;) {
+    auto [kind, value] = parser.get_next();
+    if (kind == pqxx::array_parser::juncture::done) break;
+    if (kind == pqxx::array_parser::juncture::string_value) out.push_back(value);
+  }
+  return out;
+}
+
+// A text[] literal for a `$n::text[]` parameter.
+std::string PgTextArray(const google::protobuf::RepeatedPtrField<std::string>& values) {
+  std::string out = "{";
+  bool first = true;
+  for (const std::string& v : values) {
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+std::string PgTextArray(const std::vector<std::string>& values) {
+  google::protobuf::RepeatedPtrField<std::string> r(values.begin(), values.end());
+  return PgTextArray(r);
+}
+
+void SetTime(const pqxx::field& f, google::protobuf::Timestamp* ts) {
+  *ts = ToProtoTime(absl::FromUnixMicros(f.as<int64_t>()));
+}
+
+Article RowToArticle(const pqxx::row& r, int offset = 0) {
+  Article a;
+  auto f = [&](int i) { return r[offset + i]; };
+  const int64_t id = f(0).as<int64_t>();
+  a.set_name(ArticleName(id));
+  a.set_slug(f(1).c_str());
+  a.set_title(f(2).c_str());
+  a.set_subtitle(f(3).c_str());
+  a.set_body(f(4).c_str());
+  a.set_body_format(static_cast<news::article::v1::BodyFormat>(f(5).as<int>()));
+  a.set_plain_text(f(6).c_str());
+  a.set_custom_excerpt(f(7).c_str());
+  a.set_excerpt(f(8).c_str());
+  for (std::string& s : ParseTextArray(f(9))) a.add_authors(std::move(s));
+  a.set_section(f(10).c_str());
+  for (std::string& s : ParseTextArray(f(11))) a.add_tags(std::move(s));
+  const std::string url = f(12).c_str(), alt = f(13).c_str(), caption = f(14).c_str();
+  if (!url.empty() || !alt.empty() || !caption.empty()) {
+    a.mutable_feature_image()->set_url(url);
+    a.mutable_feature_image()->set_alt(alt);
+    a.mutable_feature_image()->set_caption(caption);
+  }
+  a.set_state(static_cast<Article::State>(f(15).as<int>()));
+  SetTime(f(16), a.mutable_create_time());
+  SetTime(f(17), a.mutable_update_time());
+  if (!f(18).is_null()) SetTime(f(18), a.mutable_publish_time());
+  if (!f(19).is_null()) SetTime(f(19), a.mutable_delete_time());
+  a.set_word_count(f(20).as<int>());
+  const int64_t seconds = f(21).as<int64_t>();
+  a.mutable_reading_time()->set_seconds(seconds);
+  a.set_reading_time_text(ReadingTimeText(absl::Seconds(seconds)));
+  a.set_revision(f(22).as<int64_t>());
+  for (std::string& s : ParseTextArray(f(23))) a.add_previous_slugs(std::move(s));
+  a.set_etag(ComputeEtag(id, a.revision()));
+  return a;
+}
+
+std::string OptionalTime(const Article& a, bool has, const google::protobuf::Timestamp& t) {
+  (void)a;
+  return has ? FormatPgTime(FromProtoTime(t)) : "";
+}
+
+// The values of the editable and state columns, $2.. in this order:
+// slug title subtitle body body_format plain_text custom_excerpt excerpt
+// authors section tags image_url image_alt image_caption state create_time
+// update_time publish_time delete_time word_count reading_seconds revision.
+std::vector<std::string> RowValues(const Article& a) {
+  return {a.slug(),
+          a.title(),
+          a.subtitle(),
+          a.body(),
+          absl::StrCat(static_cast<int>(a.body_format())),
+          a.plain_text(),
+          a.custom_excerpt(),
+          a.excerpt(),
+          PgTextArray(a.authors()),
+          a.section(),
+          PgTextArray(a.tags()),
+          a.feature_image().url(),
+          a.feature_image().alt(),
+          a.feature_image().caption(),
+          absl::StrCat(static_cast<int>(a.state())),
+          FormatPgTime(FromProtoTime(a.create_time())),
+          FormatPgTime(FromProtoTime(a.update_time())),
+          OptionalTime(a, a.has_publish_time(), a.publish_time()),
+          OptionalTime(a, a.has_delete_time(), a.delete_time()),
+          absl::StrCat(a.word_count()),
+          absl::StrCat(a.reading_time().seconds()),
+          absl::StrCat(a.revision())};
+}
+
+constexpr char kInsertArticle[] =
+    "INSERT INTO articles (slug, title, subtitle, body, body_format, plain_text, "
+    "custom_excerpt, excerpt, authors, section, tags, image_url, image_alt, image_caption, "
+    "state, create_time, update_time, publish_time, delete_time, word_count, reading_seconds, "
+    "revision) VALUES ($1, $2, $3, $4, $5::smallint, $6, $7, $8, $9::text[], $10, $11::text[], "
+    "$12, $13, $14, $15::smallint, $16::timestamptz, $17::timestamptz, "
+    "NULLIF($18, '')::timestamptz, NULLIF($19, '')::timestamptz, $20::int, $21::int, "
+    "$22::bigint) RETURNING id";
+
+constexpr char kUpdateArticle[] =
+    "UPDATE articles SET slug = $1, title = $2, subtitle = $3, body = $4, "
+    "body_format = $5::smallint, plain_text = $6, custom_excerpt = $7, excerpt = $8, "
+    "authors = $9::text[], section = $10, tags = $11::text[], image_url = $12, "
+    "image_alt = $13, image_caption = $14, state = $15::smallint, "
+    "create_time = $16::timestamptz, update_time = $17::timestamptz, "
+    "publish_time = NULLIF($18, '')::timestamptz, delete_time = NULLIF($19, '')::timestamptz, "
+    "word_count = $20::int, reading_seconds = $21::int, revision = $22::bigint "
+    "WHERE id = $23::bigint";
+
+absl::Status SlugTaken(const std::string& slug) {
+  return absl::AlreadyExistsError(
+      absl::StrCat("slug \"", slug, "\" is already used by another article"));
+}
+
+// A free slug for a derived one: `base`, else `base-2`, `base-3`, ...
+std::string FreeSlug(pqxx::work& tx, const std::string& base, int64_t own_id) {
+  std::set<std::string> taken;
+  for (const pqxx::row& r :
+       tx.exec_params("SELECT slug FROM slugs WHERE (slug = $1 OR slug LIKE $1 || '-%') "
+                      "AND article_id <> $2::bigint",
+                      base, own_id)) {
+    taken.insert(r[0].c_str());
+  }
+  if (taken.count(base) == 0) return base;
+  for (int n = 2;; ++n) {
+    const std::string suffix = absl::StrCat("-", n);
+    std::string candidate = base.substr(0, 200 - suffix.size());
+    while (!candidate.empty() && candidate.back() == '-') candidate.pop_back();
+    candidate += suffix;
+    if (taken.count(candidate) == 0) return candidate;
+  }
+}
+
+// Makes `slug` the current slug of `id`, keeping the former one resolvable.
+// False when another article holds the slug (now or formerly).
+bool ClaimSlug(pqxx::work& tx, int64_t id, const std::string& slug) {
+  tx.exec_params(
+      "UPDATE slugs SET current = false WHERE article_id = $1::bigint AND current AND slug <> $2",
+      id, slug);
+  const pqxx::result r = tx.exec_params(
+      "INSERT INTO slugs (slug, article_id, current) VALUES ($1, $2::bigint, true) "
+      "ON CONFLICT (slug) DO UPDATE SET current = true "
+      "WHERE slugs.article_id = EXCLUDED.article_id RETURNING 1",
+      slug, id);
+  return !r.empty();
+}
+
+void InsertRevision(pqxx::work& tx, const Article& a, int64_t id, const std::string& actor,
+                    const std::string& action, const std::vector<std::string>& changed) {
+  tx.exec_prepared("article_insert_revision", id, a.revision(), actor,
+                   FormatPgTime(FromProtoTime(a.update_time())), action, PgTextArray(changed),
+                   absl::Base64Escape(a.SerializeAsString()));
+}
+
+absl::StatusOr<Article> LoadById(pqxx::work& tx, int64_t id) {
+  const pqxx::result r = tx.exec_prepared("article_get", id);
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("article ", ArticleName(id), " not found"));
+  return RowToArticle(r[0]);
+}
+
+std::string KeyExpr(OrderKey order) {
+  switch (order) {
+    case OrderKey::kPublishTime: return "COALESCE(a.publish_time, '-infinity'::timestamptz)";
+    case OrderKey::kUpdateTime: return "a.update_time";
+    case OrderKey::kCreateTime: return "a.create_time";
+    case OrderKey::kTitle: return "a.title";
+  }
+  return "a.id";
+}
+
+std::string EscapeHtml(absl::string_view s) {
+  return absl::StrReplaceAll(s, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
+}
+
+}  // namespace
+
+std::vector<PreparedStatement> ArticleStore::PreparedStatements() {
+  return {
+      {"article_get", absl::StrCat("SELECT ", kColumns, " FROM articles a WHERE a.id = $1")},
+      {"article_get_by_slug",
+       absl::StrCat("SELECT ", kColumns,
+                    " FROM slugs s0 JOIN articles a ON a.id = s0.article_id WHERE s0.slug = $1")},
+      {"article_get_for_update",
+       absl::StrCat("SELECT ", kColumns, " FROM articles a WHERE a.id = $1 FOR UPDATE")},
+      {"article_insert", kInsertArticle},
+      {"article_update", kUpdateArticle},
+      {"article_insert_revision",
+       "INSERT INTO revisions (article_id, revision, actor, create_time, action, "
+       "changed_fields, snapshot) VALUES ($1, $2, $3, $4::timestamptz, $5, $6::text[], "
+       "decode($7, 'base64'))"},
+  };
+}
+
+std::string ArticleStore::SortKey(const Article& a, OrderKey order) {
+  switch (order) {
+    case OrderKey::kPublishTime:
+      return a.has_publish_time() ? FormatPgTime(FromProtoTime(a.publish_time())) : "-infinity";
+    case OrderKey::kUpdateTime: return FormatPgTime(FromProtoTime(a.update_time()));
+    case OrderKey::kCreateTime: return FormatPgTime(FromProtoTime(a.create_time()));
+    case OrderKey::kTitle: return a.title();
+  }
+  return "";
+}
+
+absl::StatusOr<Article> ArticleStore::Create(absl::Time deadline, const NewArticle& input,
+                                             const std::string& request_id,
+                                             const std::string& actor, bool* replayed) {
+  absl::StatusOr<Article> result;
+  bool was_replayed = false;
+  // A derived slug can race with a concurrent create of the same title; the
+  // loser retries and takes the next suffix.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    absl::Status status = pool_.Transact(deadline, [&](pqxx::work& tx) -> absl::Status {
+      was_replayed = false;
+      const std::string now = FormatPgTime(FromProtoTime(input.article.create_time()));
+      if (!request_id.empty()) {
+        const pqxx::result claimed = tx.exec_params(
+            "INSERT INTO create_requests (request_id, create_time) VALUES ($1, $2::timestamptz) "
+            "ON CONFLICT (request_id) DO NOTHING RETURNING 1",
+            request_id, now);
+        if (claimed.empty()) {
+          // A concurrent first call holding the key has committed by now (the
+          // insert waited for it).
+          const pqxx::result prior = tx.exec_params(
+              "SELECT article_id FROM create_requests WHERE request_id = $1", request_id);
+          if (prior.empty() || prior[0][0].is_null()) {
+            return absl::AbortedError("a create with this request_id is in progress; retry");
+          }
+          was_replayed = true;
+          result = LoadById(tx, prior[0][0].as<int64_t>());
+          return result.status();
+        }
+      }
+      Article a = input.article;
+      if (input.slug_derived) a.set_slug(FreeSlug(tx, a.slug(), 0));
+      int64_t id = 0;
+      try {
+        const std::vector<std::string> values = RowValues(a);
+        id = tx.exec_prepared1("article_insert", pqxx::prepare::make_dynamic_params(values))[0]
+                 .as<int64_t>();
+      } catch (const pqxx::unique_violation&) {
+        return SlugTaken(a.slug());  // the transaction is rolled back
+      }
+      if (!ClaimSlug(tx, id, a.slug())) return SlugTaken(a.slug());
+      a.set_name(ArticleName(id));
+      a.set_etag(ComputeEtag(id, a.revision()));
+      InsertRevision(tx, a, id, actor, "create",
+                     {"slug", "title", "subtitle", "body", "body_format", "custom_excerpt",
+                      "authors", "section", "tags", "feature_image"});
+      if (!request_id.empty()) {
+        tx.exec_params("UPDATE create_requests SET article_id = $2::bigint WHERE request_id = $1",
+                       request_id, id);
+      }
+      result = a;
+      return absl::OkStatus();
+    });
+    if (!status.ok()) result = status;
+    if (!(input.slug_derived && status.code() == absl::StatusCode::kAlreadyExists)) break;
+  }
+  if (replayed != nullptr) *replayed = was_replayed;
+  return result;
+}
+
+absl::StatusOr<Article> ArticleStore::Get(absl::Time deadline, int64_t id) {
+  absl::StatusOr<Article> result;
+  absl::Status s = pool_.Transact(deadline, [&](pqxx::work& tx) {
+    result = LoadById(tx, id);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+absl::StatusOr<Article> ArticleStore::GetBySlug(absl::Time deadline, const std::string& slug) {
+  absl::StatusOr<Article> result;
+  absl::Status s = pool_.Transact(deadline, [&](pqxx::work& tx) {
+    const pqxx::result r = tx.exec_prepared("article_get_by_slug", slug);
+    if (r.empty()) {
+      result = absl::NotFoundError(absl::StrCat("no article has the slug \"", slug, "\""));
+    } else {
+      result = RowToArticle(r[0]);
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+absl::StatusOr<std::vector<Article>> ArticleStore::BatchGet(absl::Time deadline,
+                                                            const std::vector<int64_t>& ids) {
+  std::vector<Article> out;
+  absl::Status s = pool_.Transact(deadline, [&](pqxx::work& tx) {
+    const std::string list = absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+    for (const pqxx::row& r : tx.exec_params(
+             absl::StrCat("SELECT ", kColumns, " FROM articles a WHERE a.id = ANY($1::bigint[])"),
+             list)) {
+      out.push_back(RowToArticle(r));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<Article> ArticleStore::Mutate(absl::Time deadline, int64_t id,
+                                             const std::string& actor, const MutateFn& fn) {
+  absl::StatusOr<Article> result;
+  absl::Status status = pool_.Transact(deadline, [&](pqxx::work& tx) -> absl::Status {
+    const pqxx::result r = tx.exec_prepared("article_get_for_update", id);
+    if (r.empty()) {
+      return absl::NotFoundError(absl::StrCat("article ", ArticleName(id), " not found"));
+    }
+    const Article current = RowToArticle(r[0]);
+    absl::StatusOr<Change> change = fn(current);
+    if (!change.ok()) return change.status();
+    if (change->noop) {
+      result = current;
+      return absl::OkStatus();
+    }
+    Article next = std::move(change->article);
+    if (next.slug() != current.slug()) {
+      if (change->slug_derived) next.set_slug(FreeSlug(tx, next.slug(), id));
+      if (!ClaimSlug(tx, id, next.slug())) return SlugTaken(next.slug());
+    }
+    std::vector<std::string> values = RowValues(next);
+    values.push_back(absl::StrCat(id));
+    tx.exec_prepared("article_update", pqxx::prepare::make_dynamic_params(values));
+    absl::StatusOr<Article> stored = LoadById(tx, id);
+    if (!stored.ok()) return stored.status();
+    InsertRevision(tx, *stored, id, actor, change->action, change->changed_fields);
+    result = *std::move(stored);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<ListPage> ArticleStore::List(absl::Time deadline, ListQuery q) {
+  // Editors' conditions do not use the time; it still has to appear so
+  // PostgreSQL can type every parameter.
+  const std::string typed_now = absl::StrCat("(", q.now_param, "::timestamptz IS NOT NULL)");
+  std::string visibility = q.reader          ? LiveCondition(q.now_param)
+                           : q.show_deleted ? typed_now
+                                            : absl::StrCat(typed_now, " AND a.delete_time IS NULL");
+  const std::string where = absl::StrCat(q.where, " AND ", visibility);
+  const std::string key = KeyExpr(q.order);
+  const std::string cast = q.order == OrderKey::kTitle ? "::text" : "::timestamptz";
+  const std::string dir = q.descending ? "DESC" : "ASC";
+  SqlParams page_params = q.params;
+  std::string keyset = "TRUE";
+  if (q.after.has_value()) {
+    const std::string k = page_params.Add(q.after->key);
+    const std::string i = page_params.Add(absl::StrCat(q.after->id));
+    keyset = absl::StrCat("(", key, ", a.id) ", q.descending ? "<" : ">", " (", k, cast, ", ", i,
+                          "::bigint)");
+  }
+  const std::string limit = page_params.Add(absl::StrCat(q.limit + 1));
+  const std::string sql =
+      absl::StrCat("SELECT ", kColumns, " FROM articles a WHERE ", where, " AND ", keyset,
+                   " ORDER BY ", key, " ", dir, ", a.id ", dir, " LIMIT ", limit, "::int");
+  ListPage page;
+  absl::Status s = pool_.Transact(deadline, [&](pqxx::work& tx) {
+    for (const pqxx::row& r :
+         tx.exec_params(sql, pqxx::prepare::make_dynamic_params(page_params.values()))) {
+      page.articles.push_back(RowToArticle(r));
+    }
+    // Counting stops at kMaxCount + 1 rows, so it stays cheap.
+    SqlParams count_params = q.params;
+    const std::string cap = count_params.Add(absl::StrCat(kMaxCount + 1));
+    const int n = tx.exec_params1(absl::StrCat("SELECT count(*) FROM (SELECT 1 FROM articles a "
+                                               "WHERE ",
+                                               where, " LIMIT ", cap, "::int) c"),
+                                  pqxx::prepare::make_dynamic_params(count_params.values()))[0]
+                      .as<int>();
+    page.total = n > kMaxCount ? -1 : n;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (static_cast<int>(page.articles.size()) > q.limit) {
+    page.articles.pop_back();
+    page.more = true;
+  }
+  return page;
+}
+
+absl::StatusOr<SearchPage> ArticleStore::Search(absl::Time deadline, SearchQuery q) {
+  const std::string visibility =
+      q.reader ? LiveCondition(q.now_param)
+               : absl::StrCat("(", q.now_param, "::timestamptz IS NOT NULL) AND a.delete_time IS NULL");
+  SqlParams params = q.params;
+  const std::string tsq = params.Add(q.tsquery);
+  const std::string where = absl::StrCat("a.search @@ q.q AND ", q.where, " AND ", visibility);
+  const std::string offset = params.Add(absl::StrCat(q.offset));
+  const std::string limit = params.Add(absl::StrCat(q.limit + 1));
+  // Weights {D, C, B, A}: title (A) counts most, then subtitle and excerpt
+  // (B), then the body (C). The snippet is computed for the page's rows only.
+  const std::string sql = absl::StrCat(
+      "WITH q AS (SELECT to_tsquery('english', ", tsq, ") AS q), "
+      "hits AS (SELECT a.id, ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', a.search, q.q) AS rank "
+      "FROM articles a, q WHERE ", where, " ORDER BY rank DESC, a.id DESC OFFSET ", offset,
+      "::bigint LIMIT ", limit, "::int) "
+      "SELECT ", kColumns, ", hits.rank, ts_headline('english', "
+      "concat_ws(' \u2014 ', a.title, NULLIF(a.subtitle, ''), left(a.plain_text, 50000)), q.q, "
+      "'StartSel=\uE000, StopSel=\uE001, MaxWords=35, MinWords=15, MaxFragments=2, "
+      "FragmentDelimiter=\" \u2026 \"') "
+      "FROM hits JOIN articles a ON a.id = hits.id, q ORDER BY hits.rank DESC, a.id DESC");
+  SearchPage page;
+  absl::Status s = pool_.Transact(deadline, [&](pqxx::work& tx) {
+    for (const pqxx::row& r : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params.values()))) {
+      SearchHit hit;
+      hit.article = RowToArticle(r);
+      hit.score = r[kColumnCount].as<double>();
+      hit.snippet = absl::StrReplaceAll(EscapeHtml(r[kColumnCount + 1].c_str()),
+                                        {{"\uE000", "<mark>"}, {"\uE001", "</mark>"}});
+      page.hits.push_back(std::move(hit));
+    }
+    SqlParams count_params = q.params;
+    const std::string ctsq = count_params.Add(q.tsquery);
+    const std::string cap = count_params.Add(absl::StrCat(kMaxCount + 1));
+    const int n = tx.exec_params1(
+                        absl::StrCat("WITH q AS (SELECT to_tsquery('english', ", ctsq,
+                                     ") AS q) SELECT count(*) FROM (SELECT 1 FROM articles a, q "
+                                     "WHERE ",
+                                     absl::StrReplaceAll(where, {{tsq, ctsq}}), " LIMIT ", cap,
+                                     "::int) c"),
+                        pqxx::prepare::make_dynamic_params(count_params.values()))[0]
+                      .as<int>();
+    page.total = n > kMaxCount ? -1 : n;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (static_cast<int>(page.hits.size()) > q.limit) {
+    page.hits.pop_back();
+    page.more = true;
+  }
+  return page;
+}
+
+absl::StatusOr<std::vector<RelatedHit>> ArticleStore::Related(absl::Time deadline, int64_t id,
+                                                              absl::Time now, int limit) {
+  // score = 3 x shared tags + 2 x same section + 4 x text similarity + recency.
+  // Text similarity: ts_rank of the candidate against any word of the
+  // source's title and excerpt, normalized to 0..1 as r / (r + 1).
+  // Recency: 0.5 ^ (age in days / 7). Candidates share a tag, the section or
+  // a word with the source (all indexed), so the scan stays small.
+  static const std::string sql = absl::StrCat(
+      "WITH src AS (SELECT id, tags, section, title, excerpt FROM articles WHERE id = $1), "
+      "srcq AS (SELECT NULLIF((SELECT string_agg('''' || lexeme || '''', ' | ') FROM "
+      "unnest(to_tsvector('english', src.title || ' ' || src.excerpt)) "
+      "WHERE lexeme !~ '[''\\\\]'), '')::tsquery AS q FROM src), "
+      "scored AS (SELECT a.id, "
+      "3 * cardinality(ARRAY(SELECT unnest(a.tags) INTERSECT SELECT unnest(src.tags))) "
+      "+ CASE WHEN src.section <> '' AND a.section = src.section THEN 2 ELSE 0 END "
+      "+ 4 * COALESCE(ts_rank(a.search, srcq.q, 32), 0) "
+      "+ power(0.5, GREATEST(0, EXTRACT(EPOCH FROM ($2::timestamptz - a.publish_time))) "
+      "/ 86400.0 / 7.0) AS score "
+      "FROM articles a, src, srcq "
+      "WHERE a.id <> src.id AND ", LiveCondition("$2"),
+      " AND (a.tags && src.tags OR (src.section <> '' AND a.section = src.section) "
+      "OR a.search @@ srcq.q) "
+      "ORDER BY score DESC, a.id DESC LIMIT $3::int) "
+      "SELECT ", kColumns, ", scored.score::float8 FROM scored JOIN articles a ON a.id = scored.id "
+      "ORDER BY scored.score DESC, a.id DESC");
+  std::vector<RelatedHit> out;
+  absl::Status s = pool_.Transact(deadline, [&](pqxx::work& tx) {
+    for (const pqxx::row& r : tx.exec_params(sql, id, FormatPgTime(now), limit)) {
+      out.push_back({RowToArticle(r), r[kColumnCount].as<double>()});
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredRevision>> ArticleStore::ListRevisions(absl::Time deadline,
+                                                                        int64_t id, int64_t before,
+                                                                        int limit) {
+  std::vector<StoredRevision> out;
+  absl::Status s = pool_.Transact(deadline, [&](pqxx::work& tx) -> absl::Status {
+    if (tx.exec_params("SELECT 1 FROM articles WHERE id = $1", id).empty()) {
+      return absl::NotFoundError(absl::StrCat("article ", ArticleName(id), " not found"));
+    }
+    for (const pqxx::row& r : tx.exec_params(
+             "SELECT revision, actor, (EXTRACT(EPOCH FROM create_time) * 1000000)::bigint, "
+             "action, changed_fields, encode(snapshot, 'base64') FROM revisions "
+             "WHERE article_id = $1 AND ($2::bigint = 0 OR revision < $2::bigint) "
+             "ORDER BY revision DESC LIMIT $3::int",
+             id, before, limit)) {
+      StoredRevision rev;
+      rev.revision = r[0].as<int64_t>();
+      rev.actor = r[1].c_str();
+      rev.create_time = absl::FromUnixMicros(r[2].as<int64_t>());
+      rev.action = r[3].c_str();
+      rev.changed_fields = ParseTextArray(r[4]);
+      std::string bytes;
+      // PostgreSQL's base64 output wraps lines; the decoder skips whitespace.
+      if (!absl::Base64Unescape(absl::StrReplaceAll(r[5].c_str(), {{"\n", ""}}), &bytes) ||
+          !rev.snapshot.ParseFromString(bytes)) {
+        return absl::InternalError("stored revision snapshot is unreadable");
+      }
+      out.push_back(std::move(rev));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<int> ArticleStore::ExpireRequestIds(absl::Time deadline, absl::Time older_than) {
+  int n = 0;
+  absl::Status s = pool_.Transact(deadline, [&](pqxx::work& tx) {
+    n = static_cast<int>(
+        tx.exec_params("DELETE FROM create_requests WHERE create_time < $1::timestamptz",
+                       FormatPgTime(older_than))
+            .affected_rows());
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return n;
+}
+
+}  // namespace newsgrid::article

@@ -1,0 +1,143 @@
+// Article storage on PostgreSQL (schema `article`, see migrations/).
+//
+// Reads return articles as stored (the caller decides visibility); writes
+// run in one transaction each: load-modify-store under a row lock for
+// changes, so two concurrent updates of the same article serialize and the
+// second sees the first's etag. All SQL is parameterized; hot reads use
+// prepared statements registered with the pool (PreparedStatements()).
+//
+//   PgPool pool({.dsn = dsn, .prepared = ArticleStore::PreparedStatements(),
+//                .session_setup = "SET search_path = article, public"});
+//   ArticleStore store(pool);
+//   absl::StatusOr<Article> a = store.Get(deadline, 42);
+//   absl::StatusOr<Article> b = store.Mutate(deadline, 42, "ada", [&](const Article& cur) {
+//     return ApplyPublish(cur, std::nullopt, now);
+//   });
+#ifndef NEWSGRID_ARTICLE_SERVICE_ARTICLE_STORE_H_
+#define NEWSGRID_ARTICLE_SERVICE_ARTICLE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "article-service/article_domain.h"
+#include "article-service/filter.h"
+#include "article-service/page_token.h"
+#include "runtime/pg_pool.h"
+
+namespace newsgrid::article {
+
+enum class OrderKey { kPublishTime, kUpdateTime, kCreateTime, kTitle };
+
+struct ListQuery {
+  // A compiled filter and its parameters; `now_param` holds the current time.
+  std::string where = "TRUE";
+  SqlParams params;
+  std::string now_param;
+  OrderKey order = OrderKey::kPublishTime;
+  bool descending = true;
+  bool reader = true;         // only live articles
+  bool show_deleted = false;  // editors only
+  std::optional<PageCursor> after;
+  int limit = 20;
+};
+
+struct ListPage {
+  std::vector<Article> articles;
+  bool more = false;  // a further page exists
+  // Matching articles up to kMaxCount; -1 when there are more (not cheap).
+  int total = 0;
+};
+
+struct SearchQuery {
+  std::string tsquery;  // CompileSearchQuery output
+  std::string where = "TRUE";
+  SqlParams params;     // filter parameters; includes `now_param`
+  std::string now_param;
+  bool reader = true;
+  int64_t offset = 0;
+  int limit = 20;
+};
+
+struct SearchHit {
+  Article article;
+  double score = 0;
+  std::string snippet;  // HTML-escaped, matches in <mark>...</mark>
+};
+
+struct SearchPage {
+  std::vector<SearchHit> hits;
+  bool more = false;
+  int total = 0;  // -1 when more than kMaxCount
+};
+
+struct RelatedHit {
+  Article article;
+  double score = 0;
+};
+
+struct StoredRevision {
+  int64_t revision = 0;
+  std::string actor;
+  absl::Time create_time;
+  std::string action;
+  std::vector<std::string> changed_fields;
+  Article snapshot;
+};
+
+class ArticleStore {
+ public:
+  static constexpr int kMaxCount = 10000;
+
+  explicit ArticleStore(PgPool& pool) : pool_(pool) {}
+
+  static std::vector<PreparedStatement> PreparedStatements();
+
+  // Inserts a new article with revision 1. With a request id, a retry
+  // returns the first call's article (`*replayed` set) and writes nothing.
+  // ALREADY_EXISTS when an explicit slug is taken (current or former slug
+  // of another article); a derived slug gets a "-2", "-3"... suffix instead.
+  absl::StatusOr<Article> Create(absl::Time deadline, const NewArticle& article,
+                                 const std::string& request_id, const std::string& actor,
+                                 bool* replayed = nullptr);
+
+  absl::StatusOr<Article> Get(absl::Time deadline, int64_t id);
+  // By current or former slug.
+  absl::StatusOr<Article> GetBySlug(absl::Time deadline, const std::string& slug);
+  // Found articles by id (missing ids absent).
+  absl::StatusOr<std::vector<Article>> BatchGet(absl::Time deadline,
+                                                const std::vector<int64_t>& ids);
+
+  // Locks the article, applies `fn` and stores the result with a revision
+  // (unless the change is a no-op). Returns the stored article.
+  using MutateFn = std::function<absl::StatusOr<Change>(const Article& current)>;
+  absl::StatusOr<Article> Mutate(absl::Time deadline, int64_t id, const std::string& actor,
+                                 const MutateFn& fn);
+
+  absl::StatusOr<ListPage> List(absl::Time deadline, ListQuery query);
+  absl::StatusOr<SearchPage> Search(absl::Time deadline, SearchQuery query);
+  // The best `limit` live articles related to live article `id` at `now`;
+  // the score is documented on RelatedArticle.score.
+  absl::StatusOr<std::vector<RelatedHit>> Related(absl::Time deadline, int64_t id, absl::Time now,
+                                                  int limit);
+  // Newest first, revisions below `before` (0: from the newest).
+  absl::StatusOr<std::vector<StoredRevision>> ListRevisions(absl::Time deadline, int64_t id,
+                                                            int64_t before, int limit);
+
+  // Removes create idempotency keys older than `older_than` (kept >= 24 h).
+  absl::StatusOr<int> ExpireRequestIds(absl::Time deadline, absl::Time older_than);
+
+  // The sort key of `a` for `order`, as a keyset cursor stores it.
+  static std::string SortKey(const Article& a, OrderKey order);
+
+ private:
+  PgPool& pool_;
+};
+
+}  // namespace newsgrid::article
+
+#endif  // NEWSGRID_ARTICLE_SERVICE_ARTICLE_STORE_H_

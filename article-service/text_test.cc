@@ -1,0 +1,175 @@
+#include "article-service/text.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace newsgrid::article {
+namespace {
+
+using ::testing::ElementsAre;
+
+std::string Repeat(absl::string_view word, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    if (i > 0) out += ' ';
+    out.append(word.data(), word.size());
+  }
+  return out;
+}
+
+TEST(PlainTextTest, MarkdownRemovesMarkupAndCountsImages) {
+  const std::string md =
+      "# The *big* story\n"
+      "\n"
+      "Some **bold** and _italic_ text with a [link](https://example.com) and `code`.\n"
+      "![a chart](https://example.com/a.png)\n"
+      "\n"
+      "> A quote\n"
+      "- first item\n"
+      "1. numbered\n"
+      "\n"
+      "```\n"
+      "int x = 1;\n"
+      "```\n"
+      "[ref]: https://example.com\n"
+      "snake_case stays <img src=\"x.png\"> &amp; entities\n";
+  PlainText p = ToPlainText(md, BodyFormat::kMarkdown);
+  EXPECT_EQ(p.images, 2);
+  EXPECT_EQ(p.text,
+            "The big story\n\n"
+            "Some bold and italic text with a link and code.\n\n"
+            "A quote first item numbered\n\n"
+            "int x = 1;\n\n"
+            "snake_case stays & entities");
+}
+
+TEST(PlainTextTest, HtmlDropsTagsScriptsAndDecodesEntities) {
+  PlainText p = ToPlainText(
+      "<h1>Title</h1><p>One &amp; <em>two</em>&nbsp;three<br>four</p>"
+      "<script>var x = '<p>';</script><figure><img src=a.png><img src=b.png>"
+      "<figcaption>Cap &#8212; &#x41;</figcaption></figure><!-- hidden -->",
+      BodyFormat::kHtml);
+  EXPECT_EQ(p.images, 2);
+  EXPECT_EQ(p.text, "Title\n\nOne & two three four\n\nCap \u2014 A");
+}
+
+TEST(PlainTextTest, PlainTextKeepsParagraphs) {
+  PlainText p = ToPlainText("line one\nline   two\n\n\nnext *para*", BodyFormat::kPlainText);
+  EXPECT_EQ(p.text, "line one line two\n\nnext *para*");
+  EXPECT_EQ(p.images, 0);
+}
+
+TEST(WordCountTest, EnglishCountsWordsJoiningApostrophesAndHyphens) {
+  TextStats s = CountWords("Don't stop: a well-known fact, 42 times -- really!");
+  EXPECT_EQ(s.words, 8);  // don't stop a well-known fact 42 times really
+  EXPECT_EQ(s.cjk_chars, 0);
+}
+
+TEST(WordCountTest, CjkCountsEachCharacter) {
+  TextStats s = CountWords("东京は晴れ。Hello 세계");
+  EXPECT_EQ(s.cjk_chars, 7);  // 东 京 は 晴 れ 세 계
+  EXPECT_EQ(s.words, 1);
+  EXPECT_EQ(s.total(), 8);
+}
+
+TEST(ReadingTimeTest, EnglishAt265WordsPerMinute) {
+  EXPECT_EQ(ReadingTime({.words = 265}, 0), absl::Minutes(1));
+  EXPECT_EQ(ReadingTime({.words = 266}, 0), absl::Minutes(2));
+  EXPECT_EQ(ReadingTime({.words = 1325}, 0), absl::Minutes(5));
+  EXPECT_EQ(ReadingTime({.words = 0}, 0), absl::Minutes(1));
+  EXPECT_EQ(ReadingTimeText(absl::Minutes(5)), "5 min read");
+}
+
+TEST(ReadingTimeTest, CjkAt500CharactersPerMinute) {
+  EXPECT_EQ(ReadingTime({.cjk_chars = 1500}, 0), absl::Minutes(3));
+  EXPECT_EQ(ReadingTime({.cjk_chars = 1501}, 0), absl::Minutes(4));
+  // Mixed: 265 words (1 min) + 500 chars (1 min) = exactly 2 minutes.
+  EXPECT_EQ(ReadingTime({.words = 265, .cjk_chars = 500}, 0), absl::Minutes(2));
+}
+
+TEST(ReadingTimeTest, ImageHeavyBodies) {
+  // 12+11+...+4 = 72 s for nine images, then 3 s each.
+  EXPECT_EQ(ReadingTime({.words = 0}, 5), absl::Minutes(1));   // 50 s
+  EXPECT_EQ(ReadingTime({.words = 0}, 6), absl::Minutes(1));   // 57 s
+  EXPECT_EQ(ReadingTime({.words = 0}, 7), absl::Minutes(2));   // 63 s
+  EXPECT_EQ(ReadingTime({.words = 0}, 9), absl::Minutes(2));   // 72 s
+  EXPECT_EQ(ReadingTime({.words = 0}, 25), absl::Minutes(2));  // 72 + 48 = 120 s
+  EXPECT_EQ(ReadingTime({.words = 0}, 26), absl::Minutes(3));  // 123 s
+  // 530 words (120 s) + 9 images (72 s) = 192 s -> 4 min.
+  const std::string md = Repeat("word", 530) + "\n\n" + Repeat("![x](https://e.com/i.png)", 9);
+  PlainText p = ToPlainText(md, BodyFormat::kMarkdown);
+  EXPECT_EQ(p.images, 9);
+  EXPECT_EQ(CountWords(p.text).words, 530);
+  EXPECT_EQ(ReadingTime(CountWords(p.text), p.images), absl::Minutes(4));
+}
+
+TEST(ExcerptTest, ShortTextIsKeptWhole) {
+  EXPECT_EQ(DeriveExcerpt("Short text.\n\nSecond paragraph."), "Short text. Second paragraph.");
+}
+
+TEST(ExcerptTest, EnglishCutsOnWordBoundaryWithEllipsis) {
+  const std::string text = Repeat("abcdefghi", 40);  // 399 characters
+  const std::string e = DeriveExcerpt(text);
+  EXPECT_EQ(e, Repeat("abcdefghi", 30) + "\u2026");  // 299 chars + ellipsis
+  EXPECT_EQ(DeriveExcerpt("one two three four", 9), "one two\u2026");
+  EXPECT_EQ(DeriveExcerpt("one two, three four", 9), "one two\u2026");
+}
+
+TEST(ExcerptTest, CjkCutsBetweenCharacters) {
+  std::string text;
+  for (int i = 0; i < 400; ++i) text += "字";
+  const std::string e = DeriveExcerpt(text);
+  EXPECT_EQ(CodepointCount(e), 301u);
+  EXPECT_TRUE(absl::EndsWith(e, "字\u2026"));
+}
+
+TEST(ExcerptTest, LongWordIsCutHard) {
+  const std::string text = "a " + std::string(500, 'x');
+  const std::string e = DeriveExcerpt(text);
+  EXPECT_EQ(CodepointCount(e), 301u);
+}
+
+TEST(SlugTest, FromTitles) {
+  EXPECT_EQ(SlugFromTitle("Hello, World!"), "hello-world");
+  EXPECT_EQ(SlugFromTitle("Crème brûlée in 5 steps"), "creme-brulee-in-5-steps");
+  EXPECT_EQ(SlugFromTitle("Straße über Łódź"), "strasse-uber-lodz");
+  EXPECT_EQ(SlugFromTitle("Москва сегодня"), "moskva-segodnya");
+  EXPECT_EQ(SlugFromTitle("Αθήνα"), "athina");
+  EXPECT_EQ(SlugFromTitle("东京 news"), "e4b89ce4baac-news");
+  EXPECT_EQ(SlugFromTitle("  --- "), "article");
+  EXPECT_EQ(SlugFromTitle("Don't panic"), "dont-panic");
+  const std::string long_slug = SlugFromTitle(Repeat("word", 100), 200);
+  EXPECT_LE(long_slug.size(), 200u);
+  EXPECT_TRUE(IsValidSlug(long_slug));
+  EXPECT_TRUE(IsValidSlug(SlugFromTitle("东京")));
+}
+
+TEST(SlugTest, Validation) {
+  EXPECT_TRUE(IsValidSlug("a-b-1"));
+  EXPECT_FALSE(IsValidSlug(""));
+  EXPECT_FALSE(IsValidSlug("A"));
+  EXPECT_FALSE(IsValidSlug("a--b"));
+  EXPECT_FALSE(IsValidSlug("-a"));
+  EXPECT_FALSE(IsValidSlug("a_b"));
+  EXPECT_FALSE(IsValidSlug(std::string(201, 'a')));
+}
+
+TEST(TagsTest, NormalizedDedupedOrderKept) {
+  EXPECT_THAT(NormalizeTags({"  China ", "Climate  Change", "china", "", "ÉLECTIONS"}),
+              ElementsAre("china", "climate-change", "élections"));
+  EXPECT_EQ(NormalizeLower("  World "), "world");
+}
+
+TEST(Utf8Test, Validity) {
+  EXPECT_TRUE(IsValidUtf8("héllo 东京 \xef\xbf\xbd"));
+  EXPECT_FALSE(IsValidUtf8("bad \xff byte"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_EQ(CodepointCount("héllo"), 5u);
+}
+
+}  // namespace
+}  // namespace newsgrid::article
