@@ -9,8 +9,11 @@
 #include "article-service/article_store.h"
 #include "article-service/clock.h"
 #include "article-service/page_token.h"
+#include "article-service/view_forwarder.h"
 #include "article-service/view_sink.h"
+#include "runtime/auth.h"
 #include "runtime/logging.h"
+#include "runtime/peer_channel.h"
 #include "runtime/server.h"
 
 // The default is for development only: anyone who knows it can forge page
@@ -25,6 +28,18 @@ ABSL_FLAG(int, article_cache_size, 10000,
 ABSL_FLAG(absl::Duration, article_cache_ttl, absl::Seconds(2),
           "How long a cached article is served: the bound on staleness for changes made "
           "through other replicas");
+
+ABSL_FLAG(std::string, trending_service_addr, "",
+          "Address of the trending service (host:port; Kubernetes: its headless Service). "
+          "Empty: reader views are not recorded.");
+ABSL_FLAG(int, view_buffer_size, 100000,
+          "Reader views buffered while the trending service is slow or down; the oldest "
+          "are dropped beyond it.");
+ABSL_FLAG(int, view_batch_size, 500, "Views per RecordViews batch.");
+ABSL_FLAG(absl::Duration, view_batch_linger, absl::Milliseconds(100),
+          "Longest a view waits for its batch to fill.");
+ABSL_FLAG(absl::Duration, view_stream_max_age, absl::Seconds(2),
+          "How long one RecordViews stream stays open; its close acknowledges its batches.");
 
 namespace newsgrid {
 const MigrationSet& ArticleMigrations();
@@ -41,6 +56,28 @@ absl::Status ValidateArticleFlags() {
   if (absl::Status s = newsgrid::CheckDuration("article_cache_ttl",
                                                absl::GetFlag(FLAGS_article_cache_ttl),
                                                absl::ZeroDuration(), absl::Hours(1));
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = newsgrid::CheckRange("view_buffer_size", absl::GetFlag(FLAGS_view_buffer_size),
+                                            1, 100000000);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = newsgrid::CheckRange("view_batch_size", absl::GetFlag(FLAGS_view_batch_size),
+                                            1, 1000);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = newsgrid::CheckDuration("view_batch_linger",
+                                               absl::GetFlag(FLAGS_view_batch_linger),
+                                               absl::Milliseconds(1), absl::Seconds(10));
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = newsgrid::CheckDuration("view_stream_max_age",
+                                               absl::GetFlag(FLAGS_view_stream_max_age),
+                                               absl::Milliseconds(10), absl::Minutes(10));
       !s.ok()) {
     return s;
   }
@@ -75,7 +112,34 @@ int main(int argc, char** argv) {
                            .ttl = absl::GetFlag(FLAGS_article_cache_ttl)},
                           clock);
   art::PageTokenCodec tokens(absl::GetFlag(FLAGS_page_token_secret));
-  art::NoopViewSink views;
+  // Reader views go to the trending service through a bounded buffer; a
+  // read never waits for it (view_forwarder.h).
+  art::NoopViewSink no_views;
+  newsgrid::PeerToken peer_token(absl::GetFlag(FLAGS_peer_token_file));
+  std::unique_ptr<art::ViewForwarder> forwarder;
+  const std::string trending_addr = absl::GetFlag(FLAGS_trending_service_addr);
+  if (trending_addr.empty()) {
+    NG_LOG_WARN("no --trending_service_addr: reader views are not recorded");
+  } else {
+    auto channel = newsgrid::MakePeerChannelFromFlags(trending_addr, {});
+    if (!channel.ok()) {
+      std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0],
+                   std::string(channel.status().message()).c_str());
+      return 2;
+    }
+    forwarder = std::make_unique<art::ViewForwarder>(
+        art::ViewForwarderOptions{
+            .buffer_size = static_cast<size_t>(absl::GetFlag(FLAGS_view_buffer_size)),
+            .batch_size = absl::GetFlag(FLAGS_view_batch_size),
+            .linger = absl::GetFlag(FLAGS_view_batch_linger),
+            .stream_max_age = absl::GetFlag(FLAGS_view_stream_max_age),
+            .token = &peer_token},
+        *channel);
+    runtime.AddDependencyStatus("newsgrid.dependency.trending-service",
+                                [&forwarder] { return forwarder->peer_reachable(); });
+    runtime.OnDrained([&forwarder](absl::Time deadline) { forwarder->Shutdown(deadline); });
+  }
+  art::ViewSink& views = forwarder ? static_cast<art::ViewSink&>(*forwarder) : no_views;
   art::ArticleService service(store, cache, clock, tokens, views);
   art::ArticleGrpcService grpc_service(service, runtime.workers(), config);
   runtime.AddService(&grpc_service, art::ArticleGrpcService::kServiceName);

@@ -80,6 +80,18 @@ void ViewForwarder::Enqueue(ViewEvent event) {
   }
 }
 
+void ViewForwarder::RecordReaderView(const ArticleViewEvent& event) {
+  ViewEvent e;
+  e.set_article(event.article_name);
+  e.set_visitor_id(event.visitor_id);
+  const int64_t micros = absl::ToUnixMicros(event.time);
+  e.mutable_view_time()->set_seconds(micros / 1000000);
+  e.mutable_view_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  e.mutable_metadata()->set_section(event.section);
+  for (const std::string& tag : event.tags) e.mutable_metadata()->add_tags(tag);
+  Enqueue(std::move(e));
+}
+
 size_t ViewForwarder::depth() const {
   absl::MutexLock lock(&mu_);
   return buffer_.size();
@@ -112,6 +124,7 @@ grpc::Status ViewForwarder::StreamOnce(std::vector<ViewEvent>& written) {
     deadline = std::min(deadline, stop_deadline_);
   }
   ctx.set_deadline(absl::ToChronoTime(deadline));
+  if (options_.token != nullptr) options_.token->Attach(ctx);
   RecordViewsResponse response;
   std::unique_ptr<grpc::ClientWriter<RecordViewsRequest>> writer =
       stub_->RecordViews(&ctx, &response);

@@ -27,7 +27,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "article-service/view_sink.h"
 #include "news/trending/v1/trending_service.grpc.pb.h"
+#include "runtime/auth.h"
 
 namespace newsgrid::article {
 
@@ -38,9 +40,11 @@ struct ViewForwarderOptions {
   absl::Duration stream_max_age = absl::Seconds(2);
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(5);
+  // Token presented to the trending service (scope views:write); may be null.
+  PeerToken* token = nullptr;
 };
 
-class ViewForwarder {
+class ViewForwarder final : public ViewSink {
  public:
   ViewForwarder(ViewForwarderOptions options, std::shared_ptr<grpc::Channel> channel);
   ~ViewForwarder();
@@ -49,6 +53,10 @@ class ViewForwarder {
 
   // Buffers one view (assigning its event_id); never blocks on the network.
   void Enqueue(news::trending::v1::ViewEvent event);
+
+  // ViewSink: a reader read becomes a ViewEvent carrying the article's
+  // section and tags (metadata for the trending filters).
+  void RecordReaderView(const ArticleViewEvent& event) override;
 
   // Sends what is buffered, trying until `deadline`, then stops the sender.
   // Returns how many events could not be delivered.

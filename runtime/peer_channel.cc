@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "runtime/tls.h"
 
 namespace newsgrid {
 
@@ -47,6 +48,20 @@ std::shared_ptr<grpc::Channel> MakePeerChannel(const std::string& address,
   return grpc::CreateCustomChannel(
       PeerTarget(address),
       options.credentials ? options.credentials : grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace newsgrid
+
+namespace newsgrid {
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakePeerChannelFromFlags(
+    const std::string& address, PeerChannelOptions options) {
+  const PeerTlsFiles files = PeerTlsFilesFromFlags();
+  auto credentials = MakePeerCredentials(files);
+  if (!credentials.ok()) return credentials.status();
+  options.credentials = *credentials;
+  options.tls_server_name = files.server_name;
+  return MakePeerChannel(address, options);
 }
 
 }  // namespace newsgrid

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 
@@ -43,6 +44,11 @@ std::string PeerTarget(const std::string& address);
 
 std::shared_ptr<grpc::Channel> MakePeerChannel(const std::string& address,
                                                const PeerChannelOptions& options);
+
+// MakePeerChannel with TLS/mTLS per the --peer_tls_* flags (runtime/tls.h);
+// errors name the bad flag.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakePeerChannelFromFlags(
+    const std::string& address, PeerChannelOptions options);
 
 // The server side of the keepalive agreement (used by ServerRuntime).
 inline constexpr int kServerMinPingIntervalMs = 10000;
