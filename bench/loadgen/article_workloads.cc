@@ -1,0 +1,304 @@
+// Article-service workloads modelled on a news site: readers (Zipf-hot
+// article reads, list pages, search) and editors (create, update, publish).
+// Readers share one corpus of N published articles, created by the first
+// Setup of a run (or loaded from --article_names_file, so later runs reuse
+// it).
+#include <fstream>
+#include <mutex>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "bench/loadgen/workload.h"
+#include "bench/loadgen/zipf.h"
+#include "news/article/v1/article_service.grpc.pb.h"
+
+namespace newsgrid::bench {
+namespace {
+
+namespace av1 = news::article::v1;
+using av1::ArticleService;
+
+constexpr const char* kWords[] = {
+    "election", "minister", "parliament", "budget", "inflation", "market", "energy", "climate",
+    "storm", "flood", "harvest", "railway", "airport", "strike", "union", "court", "verdict",
+    "police", "border", "summit", "treaty", "ceasefire", "refugees", "hospital", "vaccine",
+    "research", "university", "students", "teachers", "museum", "festival", "concert", "film",
+    "novel", "football", "league", "final", "record", "champion", "coach", "startup", "bank",
+    "shares", "profits", "exports", "tariffs", "housing", "rents", "mayor", "council", "city",
+    "village", "river", "coast", "island", "mountain", "forest", "wildlife", "ocean", "satellite",
+    "rocket", "telescope", "battery", "software", "privacy", "network", "outage", "drought",
+    "wildfire", "heatwave", "protest", "reform", "pension", "taxes", "wages", "jobs", "factory",
+    "port", "shipping", "fuel", "prices", "voters", "campaign", "debate", "senate", "governor",
+    "report", "inquiry", "scandal", "investigation", "witness", "trial", "appeal", "ruling"};
+constexpr size_t kWordCount = std::size(kWords);
+constexpr const char* kSections[] = {"world", "politics", "business", "technology",
+                                     "science", "sport", "culture", "climate"};
+
+std::string Words(std::mt19937_64& rng, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    if (i) out += ' ';
+    out += kWords[rng() % kWordCount];
+  }
+  return out;
+}
+
+// A plausible article (markdown body of 300-700 words), deterministic by seed.
+av1::Article MakeArticle(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  av1::Article a;
+  std::string title = Words(rng, 6 + static_cast<int>(rng() % 5));
+  title[0] = static_cast<char>(std::toupper(title[0]));
+  a.set_title(title);
+  a.set_subtitle(Words(rng, 14));
+  std::string body;
+  const int paragraphs = 5 + static_cast<int>(rng() % 6);
+  for (int p = 0; p < paragraphs; ++p) absl::StrAppend(&body, Words(rng, 60 + static_cast<int>(rng() % 20)), ".\n\n");
+  a.set_body(body);
+  a.set_body_format(av1::MARKDOWN);
+  a.add_authors(absl::StrCat("Reporter ", rng() % 40));
+  a.set_section(kSections[rng() % std::size(kSections)]);
+  for (int t = 0; t < 3; ++t) a.add_tags(kWords[rng() % kWordCount]);
+  return a;
+}
+
+std::string RunId() { return absl::StrCat(ThreadRng()() % 1000000000); }
+
+// The articles readers read: created and published once per process (or
+// loaded from the names file).
+absl::StatusOr<std::vector<std::string>> Corpus(const WorkloadOptions& o,
+                                                const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
+  static absl::Mutex mu;
+  static std::vector<std::string>* cached = nullptr;
+  absl::MutexLock lock(&mu);
+  if (cached && cached->size() >= static_cast<size_t>(o.articles)) return *cached;
+  std::vector<std::string> names;
+  if (!o.article_names_file.empty()) {
+    std::ifstream in(o.article_names_file);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) names.push_back(line);
+    }
+    if (names.size() >= static_cast<size_t>(o.articles)) {
+      names.resize(o.articles);
+      cached = new std::vector<std::string>(names);
+      return names;
+    }
+  }
+  names.assign(o.articles, "");
+  auto stub = ArticleService::NewStub(channels[0]);
+  const std::string run = RunId();
+  absl::Status s = ParallelFor(o.articles, o.setup_concurrency, [&](int64_t i) -> absl::Status {
+    av1::CreateArticleRequest create;
+    *create.mutable_article() = MakeArticle(static_cast<uint64_t>(i) * 7919 + 1);
+    create.mutable_article()->set_slug(absl::StrCat("bench-", run, "-", i));
+    create.set_request_id(absl::StrCat("bench-", run, "-", i));
+    create.set_actor("loadgen");
+    av1::Article created;
+    grpc::ClientContext c1;
+    c1.set_deadline(absl::ToChronoTime(absl::Now() + o.deadline));
+    if (auto st = stub->CreateArticle(&c1, create, &created); !st.ok()) return ToAbsl(st, "CreateArticle");
+    av1::PublishArticleRequest publish;
+    publish.set_name(created.name());
+    publish.set_actor("loadgen");
+    av1::Article published;
+    grpc::ClientContext c2;
+    c2.set_deadline(absl::ToChronoTime(absl::Now() + o.deadline));
+    if (auto st = stub->PublishArticle(&c2, publish, &published); !st.ok()) return ToAbsl(st, "PublishArticle");
+    names[i] = created.name();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (!o.article_names_file.empty()) {
+    std::ofstream out(o.article_names_file, std::ios::trunc);
+    for (const std::string& n : names) out << n << "\n";
+  }
+  cached = new std::vector<std::string>(names);
+  return names;
+}
+
+// Common base: channels and stubs to the article service, and the corpus.
+class ArticleWorkload : public Workload {
+ public:
+  explicit ArticleWorkload(const WorkloadOptions& o) : options_(o), zipf_(o.articles, o.zipf_s) {}
+  absl::Status Connect() {
+    auto channels = MakeChannels(options_.article_addr, options_.channels);
+    if (!channels.ok()) return channels.status();
+    channels_ = *channels;
+    for (auto& ch : channels_) stubs_.push_back(ArticleService::NewStub(ch));
+    return absl::OkStatus();
+  }
+  absl::Status Setup() override {
+    auto names = Corpus(options_, channels_);
+    if (!names.ok()) return names.status();
+    names_ = *std::move(names);
+    return absl::OkStatus();
+  }
+
+ protected:
+  ArticleService::Stub::async_interface* async(const CallSlot& slot) {
+    return stubs_[slot.channel]->async();
+  }
+  const std::string& HotArticle() { return names_[zipf_(ThreadRng())]; }
+  std::string Visitor() { return absl::StrCat("v", ThreadRng()() % options_.visitors); }
+
+  const WorkloadOptions options_;
+  ZipfDistribution zipf_;
+  std::vector<std::shared_ptr<grpc::Channel>> channels_;
+  std::vector<std::unique_ptr<ArticleService::Stub>> stubs_;
+  std::vector<std::string> names_;
+};
+
+// A reader opening an article: Zipf-popular, with a visitor id (so the
+// service also forwards a view to trending, as in production).
+class ReadWorkload : public ArticleWorkload {
+ public:
+  using ArticleWorkload::ArticleWorkload;
+  std::vector<std::string> Methods() const override { return {"ArticleService/GetArticle"}; }
+  void Issue(const CallSlot& slot, DoneFn done) override {
+    av1::GetArticleRequest req;
+    req.set_name(HotArticle());
+    req.set_visitor_id(Visitor());
+    StartUnary<av1::GetArticleRequest, av1::Article>(slot, 0, std::move(req), std::move(done),
+        [&](auto* c, auto* rq, auto* rs, auto cb) { async(slot)->GetArticle(c, rq, rs, std::move(cb)); });
+  }
+};
+
+// Section fronts and tag pages: the newest 20, filtered half of the time.
+class ListWorkload : public ArticleWorkload {
+ public:
+  using ArticleWorkload::ArticleWorkload;
+  std::vector<std::string> Methods() const override { return {"ArticleService/ListArticles"}; }
+  void Issue(const CallSlot& slot, DoneFn done) override {
+    auto& rng = ThreadRng();
+    av1::ListArticlesRequest req;
+    req.set_page_size(20);
+    const int kind = static_cast<int>(rng() % 10);
+    if (kind >= 5 && kind < 8) {
+      req.set_filter(absl::StrCat("section = \"", kSections[rng() % std::size(kSections)], "\""));
+    } else if (kind >= 8) {
+      req.set_filter(absl::StrCat("tags:\"", kWords[rng() % kWordCount], "\""));
+    }
+    StartUnary<av1::ListArticlesRequest, av1::ListArticlesResponse>(slot, 0, std::move(req), std::move(done),
+        [&](auto* c, auto* rq, auto* rs, auto cb) { async(slot)->ListArticles(c, rq, rs, std::move(cb)); });
+  }
+};
+
+// Reader search: one or two words, sometimes a prefix.
+class SearchWorkload : public ArticleWorkload {
+ public:
+  using ArticleWorkload::ArticleWorkload;
+  std::vector<std::string> Methods() const override { return {"ArticleService/SearchArticles"}; }
+  void Issue(const CallSlot& slot, DoneFn done) override {
+    auto& rng = ThreadRng();
+    av1::SearchArticlesRequest req;
+    std::string query = kWords[rng() % kWordCount];
+    if (rng() % 2) absl::StrAppend(&query, " ", kWords[rng() % kWordCount]);
+    if (rng() % 5 == 0) query = absl::StrCat(std::string(kWords[rng() % kWordCount]).substr(0, 4), "*");
+    req.set_query(query);
+    req.set_page_size(10);
+    StartUnary<av1::SearchArticlesRequest, av1::SearchArticlesResponse>(slot, 0, std::move(req), std::move(done),
+        [&](auto* c, auto* rq, auto* rs, auto cb) { async(slot)->SearchArticles(c, rq, rs, std::move(cb)); });
+  }
+};
+
+// Editors: create drafts, update articles, publish drafts, in the
+// --write_mix proportions. `article_create` is the pure-create variant.
+class WriteWorkload : public ArticleWorkload {
+ public:
+  enum Op { kCreate = 0, kUpdate = 1, kPublish = 2 };
+  WriteWorkload(const WorkloadOptions& o, bool create_only = false) : ArticleWorkload(o), run_(RunId()) {
+    weights_ = {1, 0, 0};
+    if (!create_only) {
+      for (absl::string_view part : absl::StrSplit(o.write_mix, ',')) {
+        std::pair<std::string, std::string> kv = absl::StrSplit(part, ':');
+        int w = 0;
+        if (!absl::SimpleAtoi(kv.second, &w)) continue;
+        if (kv.first == "create") weights_[kCreate] = w;
+        if (kv.first == "update") weights_[kUpdate] = w;
+        if (kv.first == "publish") weights_[kPublish] = w;
+      }
+    }
+  }
+  absl::Status Setup() override {
+    // Only updates need existing articles.
+    return weights_[kUpdate] > 0 ? ArticleWorkload::Setup() : absl::OkStatus();
+  }
+  std::vector<std::string> Methods() const override {
+    return {"ArticleService/CreateArticle", "ArticleService/UpdateArticle",
+            "ArticleService/PublishArticle"};
+  }
+  void Issue(const CallSlot& slot, DoneFn done) override {
+    auto& rng = ThreadRng();
+    const int total = weights_[0] + weights_[1] + weights_[2];
+    int pick = static_cast<int>(rng() % std::max(total, 1));
+    Op op = pick < weights_[0] ? kCreate : pick < weights_[0] + weights_[1] ? kUpdate : kPublish;
+    std::string draft;
+    if (op == kPublish && !TakeDraft(&draft)) op = kCreate;
+    if (op == kUpdate && names_.empty()) op = kCreate;
+    if (op == kCreate) {
+      const int64_t i = next_++;
+      av1::CreateArticleRequest req;
+      *req.mutable_article() = MakeArticle(rng());
+      req.mutable_article()->set_slug(absl::StrCat("w-", run_, "-", i));
+      req.set_request_id(absl::StrCat("w-", run_, "-", i));
+      req.set_actor("editor");
+      StartUnary<av1::CreateArticleRequest, av1::Article>(slot, kCreate, std::move(req), std::move(done),
+          [&](auto* c, auto* rq, auto* rs, auto cb) { async(slot)->CreateArticle(c, rq, rs, std::move(cb)); },
+          [this](const av1::Article& a) { AddDraft(a.name()); return int64_t{1}; });
+    } else if (op == kUpdate) {
+      av1::UpdateArticleRequest req;
+      req.mutable_article()->set_name(names_[rng() % names_.size()]);
+      req.mutable_article()->set_subtitle(Words(rng, 14));
+      req.mutable_update_mask()->add_paths("subtitle");
+      req.set_actor("editor");
+      StartUnary<av1::UpdateArticleRequest, av1::Article>(slot, kUpdate, std::move(req), std::move(done),
+          [&](auto* c, auto* rq, auto* rs, auto cb) { async(slot)->UpdateArticle(c, rq, rs, std::move(cb)); });
+    } else {
+      av1::PublishArticleRequest req;
+      req.set_name(draft);
+      req.set_actor("editor");
+      StartUnary<av1::PublishArticleRequest, av1::Article>(slot, kPublish, std::move(req), std::move(done),
+          [&](auto* c, auto* rq, auto* rs, auto cb) { async(slot)->PublishArticle(c, rq, rs, std::move(cb)); });
+    }
+  }
+
+ private:
+  void AddDraft(const std::string& name) {
+    if (weights_[kPublish] == 0) return;
+    absl::MutexLock lock(&mu_);
+    if (drafts_.size() < 100000) drafts_.push_back(name);
+  }
+  bool TakeDraft(std::string* name) {
+    absl::MutexLock lock(&mu_);
+    if (drafts_.empty()) return false;
+    *name = std::move(drafts_.back());
+    drafts_.pop_back();
+    return true;
+  }
+
+  const std::string run_;
+  std::array<int, 3> weights_;
+  std::atomic<int64_t> next_{0};
+  absl::Mutex mu_;
+  std::vector<std::string> drafts_ ABSL_GUARDED_BY(mu_);
+};
+
+class CreateWorkload : public WriteWorkload {
+ public:
+  explicit CreateWorkload(const WorkloadOptions& o) : WriteWorkload(o, /*create_only=*/true) {}
+};
+
+}  // namespace
+
+void RegisterArticleWorkloads(std::map<std::string, WorkloadFactory>& registry) {
+  registry["article_read"] = MakeConnected<ReadWorkload>;
+  registry["article_list"] = MakeConnected<ListWorkload>;
+  registry["article_search"] = MakeConnected<SearchWorkload>;
+  registry["article_create"] = MakeConnected<CreateWorkload>;
+  registry["editor_writes"] = MakeConnected<WriteWorkload>;
+}
+
+}  // namespace newsgrid::bench
