@@ -430,8 +430,11 @@ void ViewStore::CollectTop(const Shard& shard, const TrendingQuery& q, const Win
     for (const auto& [id, a] : shard.articles) {
       if (q.exclude.contains(id) || !a->Matches(q)) continue;
       if (a->ViewsIn(w.start_min, w.end_min) == 0) continue;
+      // HOT keys are rounded (relative 7e-7) so that float noise from the
+      // order in which deltas arrived cannot reorder equal scores: replicas
+      // then break such ties identically, by name.
       const double score = q.metric == RankMetric::kHot
-                               ? a->HotIn(w.start_min, w.end_min)
+                               ? std::round(a->HotIn(w.start_min, w.end_min) * 1e6) / 1e6
                                : static_cast<double>(a->ViewsIn(w.start_min, w.end_min));
       push(score, id);
     }
