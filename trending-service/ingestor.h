@@ -32,6 +32,7 @@
 #include "trending-service/article_metadata.h"
 #include "trending-service/clock.h"
 #include "trending-service/ingest_rules.h"
+#include "trending-service/view_source.h"
 #include "trending-service/view_store.h"
 #include "trending-service/visitor_hash.h"
 
@@ -62,14 +63,14 @@ struct Verdict {
   RejectReason reason = RejectReason::kNone;
 };
 
-class Ingestor {
+class Ingestor final : public ViewSink {
  public:
   Ingestor(ViewStore& store, const Clock& clock, const VisitorHasher& hasher,
            IngestOptions options);
 
   // Applies the rules and counts the view when accepted; raises *ticket to
   // the flush ticket of a counted view.
-  Verdict Record(const RawView& view, uint64_t* ticket);
+  Verdict Record(const RawView& view, uint64_t* ticket) override;
 
   // True when `batch_id` was seen within the dedup window (its events must
   // not be counted again). Otherwise reserves it.
