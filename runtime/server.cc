@@ -8,11 +8,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "runtime/logging.h"
 #include "runtime/metrics.h"
+#include "runtime/peer_channel.h"
+#include "runtime/reflection_service.h"
 
 namespace newsgrid {
 namespace {
@@ -89,7 +90,8 @@ ServerRuntime::ServerRuntime(std::string name, ServerConfig config, MigrationSet
     : name_(std::move(name)), config_(std::move(config)), migrations_(std::move(migrations)) {}
 
 ServerRuntime::~ServerRuntime() {
-  monitor_stop_.Notify();
+  // Run() notifies it on a graceful stop; a second Notify() aborts.
+  if (!monitor_stop_.HasBeenNotified()) monitor_stop_.Notify();
   if (workers_) workers_->Shutdown();
 }
 
@@ -142,6 +144,10 @@ void ServerRuntime::AddService(grpc::Service* service, std::string full_name) {
 
 void ServerRuntime::AddHealthCheck(std::string full_name, std::function<absl::Status()> check) {
   health_checks_.emplace_back(std::move(full_name), std::move(check));
+}
+
+void ServerRuntime::AddDependencyStatus(std::string health_name, std::function<bool()> check) {
+  dependencies_.emplace_back(std::move(health_name), std::move(check));
 }
 
 void ServerRuntime::OnShutdownStarted(std::function<void()> hook) {
@@ -206,6 +212,13 @@ void ServerRuntime::MonitorHealth() {
       health->SetServingStatus("", all);
       last[""] = all;
     }
+    for (const auto& [name, check] : dependencies_) {
+      const bool up = check();
+      if (last.count(name) == 0 || last[name] != up) {
+        health->SetServingStatus(name, up);
+        last[name] = up;
+      }
+    }
   } while (!monitor_stop_.WaitForNotificationWithTimeout(config_.db_check_interval));
 }
 
@@ -219,8 +232,18 @@ int ServerRuntime::Run() {
     return 1;
   }
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::vector<std::string> service_names = {"grpc.health.v1.Health",
+                                            ReflectionService::kServiceName};
+  for (const auto& [service, name] : services_) service_names.push_back(name);
+  ReflectionService reflection(std::move(service_names));
   grpc::ServerBuilder builder;
+  builder.RegisterService(&reflection);
+  // Keepalive agreement with MakePeerChannel's clients (peer_channel.h).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             kServerMinPingIntervalMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
   int port = 0;
   builder.AddListeningPort(absl::StrCat(config_.host, ":", config_.port),
                            grpc::InsecureServerCredentials(), &port);

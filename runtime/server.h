@@ -70,6 +70,12 @@ class ServerRuntime {
   // when the service cannot work without it). OK means healthy.
   void AddHealthCheck(std::string full_name, std::function<absl::Status()> check);
 
+  // A soft dependency (one the service keeps working without, e.g. the peer
+  // service): reported under its own health name, e.g.
+  // "newsgrid.dependency.trending-service", SERVING while `check` is true.
+  // It never changes the service's or the overall status.
+  void AddDependencyStatus(std::string health_name, std::function<bool()> check);
+
   // Called when shutdown starts, before the server stops accepting.
   void OnShutdownStarted(std::function<void()> hook);
   // Called after in-flight RPCs finished or were cancelled; must finish by
@@ -97,6 +103,7 @@ class ServerRuntime {
   std::unique_ptr<WorkerPool> workers_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::vector<std::pair<std::string, std::function<absl::Status()>>> health_checks_;
+  std::vector<std::pair<std::string, std::function<bool()>>> dependencies_;
   std::vector<std::function<void()>> shutdown_started_hooks_;
   std::vector<std::function<void(absl::Time)>> drained_hooks_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,0 +1,180 @@
+#include "article-service/view_forwarder.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "runtime/peer_channel.h"
+
+namespace newsgrid::article {
+namespace {
+
+using news::trending::v1::RecordViewsRequest;
+using news::trending::v1::RecordViewsResponse;
+using news::trending::v1::ViewEvent;
+
+// A TrendingService on loopback that records what RecordViews receives.
+class RecordingTrending final : public news::trending::v1::TrendingService::CallbackService {
+ public:
+  grpc::ServerReadReactor<RecordViewsRequest>* RecordViews(grpc::CallbackServerContext*,
+                                                           RecordViewsResponse* response) override {
+    class Reactor : public grpc::ServerReadReactor<RecordViewsRequest> {
+     public:
+      Reactor(RecordingTrending* owner, RecordViewsResponse* response)
+          : owner_(owner), response_(response) {
+        StartRead(&request_);
+      }
+      void OnReadDone(bool ok) override {
+        if (!ok) {
+          Finish(grpc::Status::OK);
+          return;
+        }
+        absl::MutexLock lock(&owner_->mu_);
+        owner_->batch_sizes_.push_back(request_.events_size());
+        for (const auto& e : request_.events()) owner_->events_.push_back(e);
+        response_->set_accepted(response_->accepted() + request_.events_size());
+        StartRead(&request_);
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      RecordingTrending* owner_;
+      RecordViewsResponse* response_;
+      RecordViewsRequest request_;
+    };
+    return new Reactor(this, response);
+  }
+
+  std::vector<ViewEvent> events() {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
+  std::vector<int> batch_sizes() {
+    absl::MutexLock lock(&mu_);
+    return batch_sizes_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<ViewEvent> events_;
+  std::vector<int> batch_sizes_;
+};
+
+struct TestServer {
+  RecordingTrending service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  explicit TestServer(int want_port = 0) {
+    grpc::ServerBuilder b;
+    b.AddListeningPort(absl::StrCat("127.0.0.1:", want_port), grpc::InsecureServerCredentials(),
+                       &port);
+    b.RegisterService(&service);
+    server = b.BuildAndStart();
+  }
+  ~TestServer() { server->Shutdown(std::chrono::system_clock::now()); }
+};
+
+ViewEvent View(int i) {
+  ViewEvent e;
+  e.set_article(absl::StrCat("articles/", i));
+  e.set_visitor_id(absl::StrCat("v", i));
+  return e;
+}
+
+bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(10)) {
+  const absl::Time end = absl::Now() + timeout;
+  while (absl::Now() < end) {
+    if (cond()) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return cond();
+}
+
+int FreePort() {
+  TestServer probe;
+  return probe.port;  // released when probe dies
+}
+
+ViewForwarderOptions FastOptions() {
+  return {.buffer_size = 1000,
+          .batch_size = 50,
+          .linger = absl::Milliseconds(20),
+          .stream_max_age = absl::Milliseconds(200),
+          .initial_backoff = absl::Milliseconds(20),
+          .max_backoff = absl::Milliseconds(200)};
+}
+
+TEST(ViewForwarderTest, DeliversEveryViewInBoundedBatchesWithUniqueIds) {
+  TestServer server;
+  ViewForwarder f(FastOptions(), MakePeerChannel(absl::StrCat("127.0.0.1:", server.port), {}));
+  for (int i = 0; i < 230; ++i) f.Enqueue(View(i));
+  ASSERT_TRUE(WaitFor([&] { return f.delivered() == 230; })) << f.delivered();
+  const auto events = server.service.events();
+  ASSERT_EQ(events.size(), 230u);
+  std::set<std::string> ids;
+  for (const auto& e : events) ids.insert(e.event_id());
+  EXPECT_EQ(ids.size(), 230u);
+  EXPECT_EQ(events.front().article(), "articles/0");  // order kept
+  EXPECT_EQ(events.back().article(), "articles/229");
+  for (int n : server.service.batch_sizes()) EXPECT_LE(n, 50);
+  EXPECT_EQ(f.depth(), 0u);
+  EXPECT_TRUE(f.peer_reachable());
+}
+
+TEST(ViewForwarderTest, BuffersWhileThePeerIsDownAndDeliversWhenItReturns) {
+  const int port = FreePort();
+  ViewForwarder f(FastOptions(), MakePeerChannel(absl::StrCat("127.0.0.1:", port), {}));
+  for (int i = 0; i < 100; ++i) f.Enqueue(View(i));
+  ASSERT_TRUE(WaitFor([&] { return !f.peer_reachable(); }));
+  EXPECT_EQ(f.depth(), 100u);
+  EXPECT_EQ(f.delivered(), 0u);
+  TestServer server(port);
+  ASSERT_EQ(server.port, port);
+  ASSERT_TRUE(WaitFor([&] { return f.delivered() == 100; }, absl::Seconds(20)));
+  EXPECT_TRUE(f.peer_reachable());
+  std::set<std::string> articles;
+  for (const auto& e : server.service.events()) articles.insert(e.article());
+  EXPECT_EQ(articles.size(), 100u);
+}
+
+TEST(ViewForwarderTest, FullBufferDropsTheOldest) {
+  const int port = FreePort();
+  ViewForwarderOptions options = FastOptions();
+  options.buffer_size = 10;
+  ViewForwarder f(options, MakePeerChannel(absl::StrCat("127.0.0.1:", port), {}));
+  for (int i = 0; i < 25; ++i) f.Enqueue(View(i));
+  ASSERT_TRUE(WaitFor([&] { return !f.peer_reachable(); }));
+  EXPECT_EQ(f.depth(), 10u);
+  EXPECT_EQ(f.dropped(), 15u);
+  TestServer server(port);
+  ASSERT_TRUE(WaitFor([&] { return f.delivered() == 10; }, absl::Seconds(20)));
+  const auto events = server.service.events();
+  ASSERT_EQ(events.size(), 10u);
+  EXPECT_EQ(events.front().article(), "articles/15");
+  EXPECT_EQ(events.back().article(), "articles/24");
+}
+
+TEST(ViewForwarderTest, ShutdownFlushesWithinTheDeadline) {
+  TestServer server;
+  ViewForwarderOptions options = FastOptions();
+  options.linger = absl::Seconds(5);  // would hold events without the flush
+  options.stream_max_age = absl::Seconds(30);
+  ViewForwarder f(options, MakePeerChannel(absl::StrCat("127.0.0.1:", server.port), {}));
+  for (int i = 0; i < 7; ++i) f.Enqueue(View(i));
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(f.Shutdown(absl::Now() + absl::Seconds(3)), 0u);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_EQ(server.service.events().size(), 7u);
+}
+
+TEST(ViewForwarderTest, ShutdownGivesUpAtTheDeadlineWhenThePeerIsDown) {
+  const int port = FreePort();
+  ViewForwarder f(FastOptions(), MakePeerChannel(absl::StrCat("127.0.0.1:", port), {}));
+  for (int i = 0; i < 5; ++i) f.Enqueue(View(i));
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(f.Shutdown(absl::Now() + absl::Milliseconds(500)), 5u);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+}  // namespace
+}  // namespace newsgrid::article

@@ -1,0 +1,37 @@
+# article-service container image. Build from the repository root:
+#   docker build -f deploy/docker/article-service.Dockerfile -t newsgrid/article-service:0.1.0 .
+# The runtime stage holds the binary and the shared libraries it links, nothing
+# else; tests/deploy/image_test.py checks the package list against `ldd` of
+# the built binary. Kubernetes probes check health (gRPC), so no HEALTHCHECK.
+
+FROM debian:bookworm AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      build-essential cmake pkg-config \
+      protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev grpc-proto \
+      golang-github-gogo-googleapis-dev libabsl-dev libpqxx-dev prometheus-cpp-dev \
+      libgtest-dev libgmock-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
+ && cmake --build /build --target article-service -j"$(nproc)" \
+ && strip /build/article-service/article-service
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libabsl20220623 libgrpc++1.51 libgrpc29 libprotobuf32 \
+      libpqxx-6.4 libpq5 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
+      libstdc++6 \
+ && rm -rf /var/lib/apt/lists/*
+# A fixed numeric uid, so Kubernetes' runAsNonRoot can verify it (the
+# Deployments run as 10001 too).
+RUN groupadd --system --gid 10001 newsgrid \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin newsgrid
+COPY --from=build /build/article-service/article-service /usr/local/bin/article-service
+USER 10001:10001
+# gRPC, Prometheus metrics.
+EXPOSE 50051 9091
+ENTRYPOINT ["/usr/local/bin/article-service"]

@@ -1,0 +1,118 @@
+#include "trending-service/article_catalog.h"
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "runtime/peer_channel.h"
+
+namespace newsgrid::trending {
+namespace {
+
+using news::article::v1::Article;
+using news::article::v1::BatchGetArticlesRequest;
+using news::article::v1::BatchGetArticlesResponse;
+
+// An ArticleService on loopback whose published articles the test controls.
+class FakeArticles final : public news::article::v1::ArticleService::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* BatchGetArticles(grpc::CallbackServerContext* ctx,
+                                             const BatchGetArticlesRequest* request,
+                                             BatchGetArticlesResponse* response) override {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    for (const std::string& name : request->names()) {
+      auto it = published_.find(name);
+      if (it == published_.end()) {
+        response->add_missing(name);
+      } else {
+        *response->add_articles() = it->second;
+      }
+    }
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  void Publish(const std::string& name, const std::string& title) {
+    absl::MutexLock lock(&mu_);
+    Article a;
+    a.set_name(name);
+    a.set_title(title);
+    a.set_slug(title);
+    a.set_section("world");
+    a.add_tags("t");
+    published_[name] = a;
+  }
+  void Remove(const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    published_.erase(name);
+  }
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, Article> published_;
+  int calls_ = 0;
+};
+
+struct Server {
+  FakeArticles articles;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  Server() {
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(&articles);
+    server = b.BuildAndStart();
+  }
+  void Stop() { server->Shutdown(std::chrono::system_clock::now()); }
+};
+
+TEST(ArticleCatalogTest, OneRoundTripPerResolveAndCachedAfterwards) {
+  Server s;
+  s.articles.Publish("articles/1", "one");
+  s.articles.Publish("articles/2", "two");
+  ArticleCatalog catalog(MakePeerChannel(absl::StrCat("127.0.0.1:", s.port), {}),
+                         {.ttl = absl::Seconds(60)});
+  auto l = catalog.Resolve({"articles/1", "articles/2", "articles/3"});
+  EXPECT_EQ(s.articles.calls(), 1);
+  EXPECT_EQ(l["articles/1"].state, ArticleCatalog::State::kPublished);
+  EXPECT_EQ(l["articles/1"].title, "one");
+  EXPECT_EQ(l["articles/2"].section, "world");
+  EXPECT_EQ(l["articles/3"].state, ArticleCatalog::State::kGone);
+  l = catalog.Resolve({"articles/1", "articles/2", "articles/3"});
+  EXPECT_EQ(s.articles.calls(), 1);  // all fresh in cache
+  EXPECT_EQ(catalog.hits(), 3u);
+  EXPECT_EQ(catalog.misses(), 3u);
+}
+
+TEST(ArticleCatalogTest, RemovedArticleIsGoneAfterTheTtl) {
+  Server s;
+  s.articles.Publish("articles/1", "one");
+  ArticleCatalog catalog(MakePeerChannel(absl::StrCat("127.0.0.1:", s.port), {}),
+                         {.ttl = absl::Milliseconds(100)});
+  EXPECT_EQ(catalog.Resolve({"articles/1"})["articles/1"].state,
+            ArticleCatalog::State::kPublished);
+  s.articles.Remove("articles/1");
+  absl::SleepFor(absl::Milliseconds(150));
+  EXPECT_EQ(catalog.Resolve({"articles/1"})["articles/1"].state, ArticleCatalog::State::kGone);
+}
+
+TEST(ArticleCatalogTest, ServesFromCacheWhenThePeerIsDown) {
+  Server s;
+  s.articles.Publish("articles/1", "one");
+  ArticleCatalog catalog(MakePeerChannel(absl::StrCat("127.0.0.1:", s.port), {}),
+                         {.ttl = absl::Milliseconds(10)});
+  catalog.Resolve({"articles/1"});
+  s.Stop();
+  absl::SleepFor(absl::Milliseconds(20));
+  auto l = catalog.Resolve({"articles/1", "articles/9"});
+  EXPECT_FALSE(catalog.peer_reachable());
+  EXPECT_EQ(l["articles/1"].state, ArticleCatalog::State::kPublished);  // stale but served
+  EXPECT_EQ(l["articles/1"].title, "one");
+  EXPECT_EQ(l["articles/9"].state, ArticleCatalog::State::kUnknown);
+}
+
+}  // namespace
+}  // namespace newsgrid::trending
