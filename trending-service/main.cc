@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
   if (!runtime.Prepare().ok()) return 1;
   if (config.migrate == newsgrid::MigrateMode::kOnly) return runtime.Run();
 
+  if (tc->visitor_salt_secret_generated) {
+    NG_LOG_WARN("no --visitor_salt_secret: using a random one; unique visitors will not merge "
+                "across replicas or restarts");
+  }
   const Clock& clock = SystemClock::Get();
   VisitorHasher hasher(tc->visitor_salt_secret);
   ViewStore store(tc->store, clock);

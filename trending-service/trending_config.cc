@@ -19,8 +19,9 @@ ABSL_FLAG(absl::Duration, max_clock_skew, absl::Seconds(5),
 ABSL_FLAG(std::string, bot_user_agents, std::string(newsgrid::trending::BotRules::kDefaultPatterns),
           "Comma-separated case-insensitive User-Agent substrings of bots; empty: none.");
 ABSL_FLAG(std::string, visitor_salt_secret, "",
-          "Required. Secret from which the daily visitor-id salts derive; the same on every "
-          "replica. Never logged.");
+          "Secret from which the daily visitor-id salts derive; set the same one on every "
+          "replica (empty: a random one per process, so unique visitors do not merge across "
+          "replicas or restarts). Never logged.");
 ABSL_FLAG(absl::Duration, flush_interval, absl::Seconds(1),
           "How often buffered views are flushed to PostgreSQL (the crash loss bound).");
 ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(500),
@@ -55,9 +56,14 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
   c.ack_after_flush = absl::GetFlag(FLAGS_ack_after_flush);
   c.replica_id = absl::GetFlag(FLAGS_replica_id);
 
-  if (c.visitor_salt_secret.size() < 8) {
-    return absl::InvalidArgumentError(
-        "--visitor_salt_secret (TRENDING_VISITOR_SALT_SECRET) is required, at least 8 characters");
+  if (c.visitor_salt_secret.empty()) {
+    // Works for a single process, but unique-visitor sketches then do not
+    // merge across replicas or restarts (the same visitor hashes apart).
+    std::random_device rd;
+    c.visitor_salt_secret = absl::StrFormat("%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+    c.visitor_salt_secret_generated = true;
+  } else if (c.visitor_salt_secret.size() < 8) {
+    return absl::InvalidArgumentError("--visitor_salt_secret must be at least 8 characters");
   }
   for (const absl::Status& s : {
            CheckDuration("retention", c.store.retention, absl::Hours(25), absl::Hours(24 * 90)),

@@ -20,6 +20,7 @@ struct TrendingConfig {
   IngestOptions ingest;
   SyncOptions sync;
   std::string visitor_salt_secret;
+  bool visitor_salt_secret_generated = false;
   std::string replica_id;
   bool ack_after_flush = false;
 };
