@@ -5,16 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "trending-service/visitor_hash.h"
+#include "trending-service/test_time.h"
 
 namespace newsgrid::trending {
 namespace {
-
-absl::Time At(const char* rfc3339) {
-  absl::Time t;
-  std::string err;
-  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << err;
-  return t;
-}
 
 uint64_t Visitor(int i) { return SipHash24(3, 4, absl::StrCat("v", i)); }
 

@@ -1,16 +1,10 @@
 #include "trending-service/windows.h"
 
 #include "gtest/gtest.h"
+#include "trending-service/test_time.h"
 
 namespace newsgrid::trending {
 namespace {
-
-absl::Time At(const char* rfc3339) {
-  absl::Time t;
-  std::string err;
-  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << err;
-  return t;
-}
 
 TEST(WindowsTest, MinuteWindowEndsWithTheCurrentMinute) {
   const WindowSpec w = ResolveWindow(At("2024-05-01T12:07:30Z"), absl::Minutes(5));
