@@ -400,15 +400,17 @@ void ViewStore::CollectTop(const Shard& shard, const TrendingQuery& q, const Win
   // A bounded heap of the best k (worst on top).
   std::vector<Candidate> heap;
   auto push = [&](double score, const std::string& id) {
-    Candidate c{score, id};
     if (heap.size() < k) {
-      heap.push_back(std::move(c));
+      heap.push_back(Candidate{score, id});
       std::push_heap(heap.begin(), heap.end());
-    } else if (c < heap.front()) {
-      std::pop_heap(heap.begin(), heap.end());
-      heap.back() = std::move(c);
-      std::push_heap(heap.begin(), heap.end());
+      return;
     }
+    // Compare before copying the id: most articles do not make the cut.
+    const Candidate& worst = heap.front();
+    if (score < worst.score || (score == worst.score && !(id < worst.article))) return;
+    std::pop_heap(heap.begin(), heap.end());
+    heap.back() = Candidate{score, id};
+    std::push_heap(heap.begin(), heap.end());
   };
   absl::ReaderMutexLock lock(&shard.mu);
   if (q.metric == RankMetric::kUniqueVisitors) {
@@ -428,14 +430,16 @@ void ViewStore::CollectTop(const Shard& shard, const TrendingQuery& q, const Win
     }
   } else {
     for (const auto& [id, a] : shard.articles) {
-      if (q.exclude.contains(id) || !a->Matches(q)) continue;
-      if (a->ViewsIn(w.start_min, w.end_min) == 0) continue;
+      if (!q.exclude.empty() && q.exclude.contains(id)) continue;
+      if (!a->Matches(q)) continue;
+      const int64_t views = a->ViewsIn(w.start_min, w.end_min);
+      if (views == 0) continue;
       // HOT keys are rounded (relative 7e-7) so that float noise from the
       // order in which deltas arrived cannot reorder equal scores: replicas
       // then break such ties identically, by name.
       const double score = q.metric == RankMetric::kHot
                                ? std::round(a->HotIn(w.start_min, w.end_min) * 1e6) / 1e6
-                               : static_cast<double>(a->ViewsIn(w.start_min, w.end_min));
+                               : static_cast<double>(views);
       push(score, id);
     }
   }
