@@ -1,18 +1,65 @@
 // trending-service: article views aggregated into rankings, over gRPC.
-#include "trending-service/trending_grpc_service.h"
+//
+// Start: migrations, then the state is restored from PostgreSQL before the
+// server accepts calls. Stop (SIGTERM): watch streams end with OK, in-flight
+// calls drain, then the last buffered views are flushed (OnDrained).
+#include <cstdio>
+
+#include "runtime/logging.h"
 #include "runtime/server.h"
+#include "trending-service/pg_storage.h"
+#include "trending-service/rankings.h"
+#include "trending-service/synchronizer.h"
+#include "trending-service/trending_config.h"
+#include "trending-service/trending_grpc_service.h"
 
 namespace newsgrid {
 const MigrationSet& TrendingMigrations();
 }
 
 int main(int argc, char** argv) {
+  using namespace newsgrid::trending;
   newsgrid::ServerConfig config = newsgrid::InitServerOrExit(
       argc, argv, {.env_prefix = "TRENDING", .port = 50052, .metrics_port = 9092});
+  absl::StatusOr<TrendingConfig> tc = TrendingConfigFromFlags();
+  if (!tc.ok()) {
+    std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0],
+                 std::string(tc.status().message()).c_str());
+    return 2;
+  }
   newsgrid::ServerRuntime runtime("trending-service", config, newsgrid::TrendingMigrations());
   if (!runtime.Prepare().ok()) return 1;
   if (config.migrate == newsgrid::MigrateMode::kOnly) return runtime.Run();
-  newsgrid::trending::TrendingGrpcService service(runtime.db(), runtime.workers(), config);
-  runtime.AddService(&service, newsgrid::trending::TrendingGrpcService::kServiceName);
+
+  if (tc->visitor_salt_secret_generated) {
+    NG_LOG_WARN("no --visitor_salt_secret: using a random one; unique visitors will not merge "
+                "across replicas or restarts");
+  }
+  const Clock& clock = SystemClock::Get();
+  VisitorHasher hasher(tc->visitor_salt_secret);
+  ViewStore store(tc->store, clock);
+  Ingestor ingestor(store, clock, hasher, tc->ingest);
+  PgStorage storage(runtime.db(), tc->replica_id);
+  Synchronizer sync(store, ingestor, storage, tc->sync);
+  // Metadata comes from events until an article-service source is wired in.
+  Rankings rankings(store, /*source=*/nullptr);
+  if (absl::Status s = sync.Restore(absl::Now() + absl::Minutes(5)); !s.ok()) {
+    NG_LOG_ERROR("cannot restore the trending state", {{"error", std::string(s.message())}});
+    return 1;
+  }
+  sync.Start();
+  NG_LOG_INFO("trending ready", {{"replica", tc->replica_id},
+                                 {"ack_after_flush", tc->ack_after_flush},
+                                 {"flush_interval_ms",
+                                  absl::ToInt64Milliseconds(tc->sync.flush_interval)}});
+
+  TrendingGrpcService service({store, ingestor, sync, rankings, runtime.workers()},
+                              tc->ack_after_flush);
+  runtime.AddService(&service, TrendingGrpcService::kServiceName);
+  runtime.AddHealthCheck(TrendingGrpcService::kServiceName, [&sync] { return sync.Healthy(); });
+  runtime.OnShutdownStarted([&service] { service.EndWatches(); });
+  runtime.OnDrained([&sync](absl::Time deadline) {
+    sync.Stop(std::max(deadline, absl::Now() + absl::Seconds(2)));
+  });
   return runtime.Run();
 }

@@ -1,0 +1,185 @@
+"""trending-service end to end: ingest rules, rankings, stats, WatchTrending,
+over real gRPC against a real PostgreSQL."""
+
+import threading
+import time
+import unittest
+
+import grpc
+
+from harness import create_database, field_violations, wait_until
+from trending_support import (TRENDING, call_json, get_trending, record_batches, record_view,
+                              record_views, start_trending, views, watch_trending)
+
+UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"
+
+
+class TrendingServiceTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dsn = create_database()
+        cls.svc = start_trending(cls.dsn)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.svc.kill()
+
+    def test_views_rank_articles_with_exact_counts(self):
+        # Distinct visitors in known proportions: c 3, a 2, b 1.
+        events = []
+        for article, n in (("t1-a", 2), ("t1-b", 1), ("t1-c", 3)):
+            events += [{"article": f"articles/{article}", "visitorId": f"{article}-v{i}",
+                        "userAgent": UA, "metadata": {"section": "t1"}} for i in range(n)]
+        self.assertEqual(set(record_views(self.svc, events)), {"ACCEPTED"})
+        resp = get_trending(self.svc, {"window": "3600s", "section": "t1"})
+        self.assertEqual([e["article"] for e in resp["entries"]],
+                         ["articles/t1-c", "articles/t1-a", "articles/t1-b"])
+        self.assertEqual(views(resp), {"articles/t1-c": 3, "articles/t1-a": 2, "articles/t1-b": 1})
+        first = resp["entries"][0]
+        self.assertEqual(first["rank"], 1)
+        self.assertEqual(int(first["uniqueVisitors"]), 3)
+        self.assertEqual(first["score"], 3.0)
+        self.assertNotIn("hydrated", first)  # no summary known: hydrated=false
+        self.assertEqual(resp["resolution"], "60s")
+        self.assertEqual(resp["metric"], "VIEWS")
+        # Limit, exclusion, metrics.
+        top1 = get_trending(self.svc, {"window": "3600s", "section": "t1", "limit": 1,
+                                       "exclude": ["articles/t1-c"]})
+        self.assertEqual(views(top1), {"articles/t1-a": 2})
+        uniq = get_trending(self.svc, {"window": "300s", "section": "t1", "metric": "UNIQUE_VISITORS"})
+        self.assertEqual([int(e["uniqueVisitors"]) for e in uniq["entries"]], [3, 2, 1])
+        hot = get_trending(self.svc, {"window": "300s", "section": "t1", "metric": "HOT"})
+        self.assertEqual(hot["entries"][0]["article"], "articles/t1-c")
+        self.assertGreater(hot["entries"][0]["score"], 2.9)
+        self.assertLessEqual(hot["entries"][0]["score"], 3.0)
+
+    def test_repeat_views_bots_and_time_rules(self):
+        a = "articles/t2-a"
+        self.assertEqual(record_view(self.svc, {"article": a, "visitorId": "x"})["outcome"], "ACCEPTED")
+        self.assertEqual(record_view(self.svc, {"article": a, "visitorId": "x"})["outcome"],
+                         "DEDUPLICATED")
+        bot = record_view(self.svc, {"article": a, "userAgent": "Googlebot/2.1 (+http://www.google.com/bot.html)"})
+        self.assertEqual((bot["outcome"], bot["reason"]), ("REJECTED", "BOT"))
+        future = record_view(self.svc, {"article": a, "viewTime": "2999-01-01T00:00:00Z"})
+        self.assertEqual(future["reason"], "FROM_FUTURE")
+        old = record_view(self.svc, {"article": a, "viewTime": "2001-01-01T00:00:00Z"})
+        self.assertEqual(old["reason"], "TOO_OLD")
+        bad = record_view(self.svc, {"article": "posts/1"})
+        self.assertEqual(bad["reason"], "INVALID_ARTICLE")
+        stats = call_json(self.svc.channel(), TRENDING, "GetArticleStats",
+                          {"article": a, "window": "3600s"})
+        self.assertEqual(int(stats["totalViews"]), 1)
+        self.assertEqual(len(stats["points"]), 60)
+        self.assertEqual(stats["granularity"], "60s")
+        # A late event (two hours ago) lands in its own bucket.
+        late = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 7200))
+        self.assertEqual(record_view(self.svc, {"article": a, "viewTime": late})["outcome"], "ACCEPTED")
+        stats = call_json(self.svc.channel(), TRENDING, "GetArticleStats",
+                          {"article": a, "window": "10800s", "granularity": "3600s"})
+        self.assertEqual([int(p.get("views", 0)) for p in stats["points"]], [1, 0, 1])
+
+    def test_record_views_stream_counts_and_batch_retry(self):
+        batch = {"batchId": "t3-batch-1", "events": [
+            {"article": "articles/t3-a", "visitorId": "v1"},
+            {"article": "articles/t3-a", "visitorId": "v1"},
+            {"article": "articles/t3-b", "visitorId": "v2"},
+            {"article": "articles/t3-b", "userAgent": "curl/8.0"},
+            {"article": "nope"}]}
+        resp = record_batches(self.svc, [batch, {"events": [{"article": "articles/t3-a", "eventId": "e1"},
+                                                            {"article": "articles/t3-a", "eventId": "e1"}]}])
+        self.assertEqual(int(resp["accepted"]), 3)
+        self.assertEqual(int(resp["deduplicated"]), 2)
+        self.assertEqual(int(resp["rejected"]), 2)
+        self.assertEqual(resp["rejectedByReason"], {"BOT": "1", "INVALID_ARTICLE": "1"})
+        # batchIndex 0 is the JSON default (omitted).
+        self.assertEqual(resp["rejections"][1], {"eventIndex": 4, "reason": "INVALID_ARTICLE"})
+        # The retried batch is acknowledged and not counted again.
+        retry = record_batches(self.svc, [batch])
+        self.assertEqual(int(retry["deduplicated"]), 5)
+        self.assertNotIn("accepted", retry)
+        stats = call_json(self.svc.channel(), TRENDING, "GetArticleStats",
+                          {"article": "articles/t3-a", "window": "600s"})
+        self.assertEqual(int(stats["totalViews"]), 2)
+
+    def test_invalid_requests(self):
+        for query, field in (({"limit": 101}, "limit"), ({"window": "30s"}, "window"),
+                             ({"exclude": ["x"]}, "exclude[0]"), ({"window": "9999999s"}, "window")):
+            with self.assertRaises(grpc.RpcError) as cm:
+                get_trending(self.svc, query)
+            self.assertEqual(cm.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertIn(field, [f for f, _ in field_violations(cm.exception)])
+        with self.assertRaises(grpc.RpcError) as cm:
+            call_json(self.svc.channel(), TRENDING, "GetArticleStats",
+                      {"article": "articles/x", "window": "86400s", "granularity": "30s"})
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        with self.assertRaises(grpc.RpcError) as cm:
+            record_batches(self.svc, [{"events": [{"article": "articles/x"}] * 1001}])
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        with self.assertRaises(grpc.RpcError) as cm:
+            call_json(self.svc.channel(), TRENDING, "RecordView", {})
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+
+    def test_watch_pushes_on_change_only(self):
+        q = {"query": {"window": "3600s", "section": "t5", "limit": 2}, "minInterval": "0.200s"}
+        meta = {"section": "t5"}
+        record_view(self.svc, {"article": "articles/t5-a", "metadata": meta})
+        stream = watch_trending(self.svc, q)
+        got = []
+        done = threading.Event()
+
+        def read():
+            try:
+                for msg in stream:
+                    got.append([e.article for e in msg.entries])
+            except grpc.RpcError:
+                pass
+            done.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        wait_until(lambda: len(got) >= 1, timeout=5, what="the initial ranking")
+        self.assertEqual(got[0], ["articles/t5-a"])
+        # More views that do not change the top 2 (order or members): no push.
+        record_view(self.svc, {"article": "articles/t5-a", "metadata": meta})
+        time.sleep(1.0)
+        self.assertEqual(len(got), 1)
+        # b overtakes a: one push with the new order.
+        for i in range(3):
+            record_view(self.svc, {"article": "articles/t5-b", "visitorId": f"b{i}", "metadata": meta})
+        wait_until(lambda: len(got) >= 2, timeout=5, what="a push after the change")
+        self.assertEqual(got[-1], ["articles/t5-b", "articles/t5-a"])
+        stream.cancel()
+        self.assertTrue(done.wait(5))
+
+
+class WatchShutdownTest(unittest.TestCase):
+    def test_watch_ends_with_ok_on_shutdown(self):
+        svc = start_trending(create_database())
+        try:
+            stream = watch_trending(svc, {"query": {"window": "60s"}, "minInterval": "0.100s"})
+            first = next(stream)
+            self.assertEqual(len(first.entries), 0)
+            result = {}
+
+            def drain():
+                try:
+                    for _ in stream:
+                        pass
+                    result["code"] = stream.code()
+                except grpc.RpcError as e:
+                    result["code"] = e.code()
+
+            t = threading.Thread(target=drain, daemon=True)
+            t.start()
+            code, seconds = svc.terminate()
+            t.join(5)
+            self.assertEqual(code, 0)
+            self.assertEqual(result.get("code"), grpc.StatusCode.OK)
+            # The stream ended at once; the process exit is bounded by the
+            # drain deadline (3 s) like any server with connected clients.
+            self.assertLess(seconds, 3 + 2)
+        finally:
+            svc.kill()
+
+
+if __name__ == "__main__":
+    unittest.main()

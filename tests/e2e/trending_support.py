@@ -1,0 +1,73 @@
+"""Helpers for the trending-service end-to-end tests, on top of harness.py.
+
+    svc = start_trending(dsn)                      # fast flush/poll intervals
+    record_views(svc, [{"article": "articles/a", "visitorId": "v1"}])
+    resp = get_trending(svc, {"window": "3600s"})
+    views(resp) -> {"articles/a": 1}
+"""
+
+import json
+
+from google.protobuf import json_format
+
+from harness import ServiceProcess, call_json
+
+TRENDING = "news.trending.v1.TrendingService"
+SECRET = "e2e-shared-visitor-secret"
+
+# Short intervals keep the suite fast; the defaults are 1 s / 500 ms / 30 s.
+FAST_FLAGS = ["--flush_interval=100ms", "--poll_interval=100ms", "--compact_interval=1s",
+              "--drain_deadline=3s", "--db_check_interval=200ms",
+              f"--visitor_salt_secret={SECRET}", "--worker_threads=2", "--pg_pool_size=3"]
+
+
+def trending_pb2():
+    from news.trending.v1 import trending_service_pb2
+    return trending_service_pb2
+
+
+def start_trending(dsn, *extra_args):
+    return ServiceProcess("trending-service", dsn, args=FAST_FLAGS + list(extra_args)).start()
+
+
+def record_view(svc, event, timeout=10):
+    return call_json(svc.channel(), TRENDING, "RecordView", {"event": event}, timeout=timeout)
+
+
+def record_views(svc, events):
+    """One RecordView call per event; returns the outcomes."""
+    return [record_view(svc, e).get("outcome") for e in events]
+
+
+def record_batches(svc, batches, timeout=20):
+    """RecordViews over one client stream; batches are JSON dicts."""
+    pb = trending_pb2()
+    requests = [json_format.Parse(json.dumps(b), pb.RecordViewsRequest()) for b in batches]
+    rpc = svc.channel().stream_unary(f"/{TRENDING}/RecordViews",
+                                     request_serializer=pb.RecordViewsRequest.SerializeToString,
+                                     response_deserializer=pb.RecordViewsResponse.FromString)
+    return json_format.MessageToDict(rpc(iter(requests), timeout=timeout))
+
+
+def get_trending(svc, query=None, timeout=10):
+    return call_json(svc.channel(), TRENDING, "GetTrending", query or {}, timeout=timeout)
+
+
+def watch_trending(svc, request, timeout=60):
+    """The WatchTrending response iterator (a grpc call: .cancel(), .code())."""
+    pb = trending_pb2()
+    rpc = svc.channel().unary_stream(f"/{TRENDING}/WatchTrending",
+                                     request_serializer=pb.WatchTrendingRequest.SerializeToString,
+                                     response_deserializer=pb.GetTrendingResponse.FromString)
+    return rpc(json_format.Parse(json.dumps(request), pb.WatchTrendingRequest()), timeout=timeout)
+
+
+def views(resp):
+    """{article: views} of a GetTrending response dict."""
+    return {e["article"]: int(e.get("views", 0)) for e in resp.get("entries", [])}
+
+
+def ranking(resp):
+    """Comparable summary of a ranking: (article, views, unique visitors, rank)."""
+    return [(e["article"], int(e.get("views", 0)), int(e.get("uniqueVisitors", 0)), e["rank"])
+            for e in resp.get("entries", [])]

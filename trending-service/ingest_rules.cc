@@ -1,0 +1,111 @@
+#include "trending-service/ingest_rules.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace newsgrid::trending {
+
+absl::string_view RejectReasonName(RejectReason r) {
+  switch (r) {
+    case RejectReason::kNone: return "NONE";
+    case RejectReason::kInvalidArticle: return "INVALID_ARTICLE";
+    case RejectReason::kInvalidField: return "INVALID_FIELD";
+    case RejectReason::kFromFuture: return "FROM_FUTURE";
+    case RejectReason::kTooOld: return "TOO_OLD";
+    case RejectReason::kBot: return "BOT";
+  }
+  return "UNKNOWN";
+}
+
+std::optional<absl::string_view> ParseArticleName(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, "articles/")) return std::nullopt;
+  if (name.empty() || name.size() > kMaxArticleIdLength) return std::nullopt;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+      return std::nullopt;
+    }
+  }
+  return name;
+}
+
+BotRules BotRules::Parse(absl::string_view patterns) {
+  BotRules rules;
+  for (absl::string_view p : absl::StrSplit(patterns, ',', absl::SkipWhitespace())) {
+    rules.patterns_.push_back(absl::AsciiStrToLower(absl::StripAsciiWhitespace(p)));
+  }
+  return rules;
+}
+
+bool BotRules::IsBot(absl::string_view user_agent) const {
+  if (user_agent.empty() || patterns_.empty()) return false;
+  // Lower-case once into a stack buffer (user agents are <= 1024 bytes).
+  char buf[kMaxUserAgentLength];
+  const size_t n = std::min(user_agent.size(), sizeof(buf));
+  for (size_t i = 0; i < n; ++i) buf[i] = absl::ascii_tolower(user_agent[i]);
+  const absl::string_view lower(buf, n);
+  for (const std::string& p : patterns_) {
+    if (absl::StrContains(lower, p)) return true;
+  }
+  return false;
+}
+
+TimeCheck CheckViewTime(absl::Time view_time, absl::Time now, const TimeRules& rules) {
+  if (view_time == absl::InfinitePast()) return {RejectReason::kNone, now};
+  if (view_time > now + rules.max_clock_skew) return {RejectReason::kFromFuture, view_time};
+  if (view_time < now - rules.retention) return {RejectReason::kTooOld, view_time};
+  // Slightly ahead clocks count as now, so the view is in the current bucket.
+  return {RejectReason::kNone, std::min(view_time, now)};
+}
+
+DedupFilter::DedupFilter(absl::Duration window, size_t max_entries, int shards)
+    : window_(window),
+      max_per_generation_(std::max<size_t>(16, max_entries / 2 / std::max(1, shards))) {
+  for (int i = 0; i < std::max(1, shards); ++i) shards_.push_back(std::make_unique<Shard>());
+}
+
+bool DedupFilter::SeenWithin(uint64_t key, absl::Time event_time, absl::Time now) {
+  Shard& s = *shards_[(key >> 40) % shards_.size()];
+  const int64_t t = absl::ToUnixNanos(event_time);
+  const int64_t now_ns = absl::ToUnixNanos(now);
+  const int64_t window_ns = absl::ToInt64Nanoseconds(window_);
+  absl::MutexLock lock(&s.mu);
+  if (s.current_since_ns == 0) s.current_since_ns = now_ns;
+  if (now_ns - s.current_since_ns >= window_ns || s.current.size() >= max_per_generation_) {
+    s.previous = std::move(s.current);
+    s.current = {};
+    s.current_since_ns = now_ns;
+  }
+  for (auto* gen : {&s.current, &s.previous}) {
+    auto it = gen->find(key);
+    if (it != gen->end() && std::llabs(t - it->second) < window_ns) return true;
+  }
+  s.current[key] = t;
+  return false;
+}
+
+size_t DedupFilter::size() const {
+  size_t n = 0;
+  for (const auto& s : shards_) {
+    absl::MutexLock lock(&s->mu);
+    n += s->current.size() + s->previous.size();
+  }
+  return n;
+}
+
+uint64_t MixHash(uint64_t a, uint64_t b) {
+  uint64_t h = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+  // fmix64 (MurmurHash3 finalizer).
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb93c185a9ca3ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+}  // namespace newsgrid::trending

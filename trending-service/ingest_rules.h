@@ -1,0 +1,118 @@
+// The counting rules of view ingest, as pure pieces: event validation, bot
+// user-agent rules, the time rules (future / too old) and the dedup filter.
+//
+//   BotRules bots = BotRules::Parse("bot,crawler,spider");
+//   if (bots.IsBot(user_agent)) ...;
+//   TimeCheck t = CheckViewTime(view_time, now, {.max_clock_skew = ..., .retention = ...});
+//   DedupFilter dedup(absl::Minutes(30), /*max_entries=*/1 << 22);
+//   if (dedup.SeenWithin(key, event_time, now)) ...;  // a repeat
+#ifndef NEWSGRID_TRENDING_SERVICE_INGEST_RULES_H_
+#define NEWSGRID_TRENDING_SERVICE_INGEST_RULES_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace newsgrid::trending {
+
+// Why an event was not counted (mirrors news.trending.v1.RejectReason).
+enum class RejectReason {
+  kNone = 0,
+  kInvalidArticle = 1,
+  kInvalidField = 2,
+  kFromFuture = 3,
+  kTooOld = 4,
+  kBot = 5,
+};
+absl::string_view RejectReasonName(RejectReason r);
+
+// Field limits of a ViewEvent (see the proto).
+inline constexpr size_t kMaxVisitorIdLength = 200;
+inline constexpr size_t kMaxReferrerLength = 2048;
+inline constexpr size_t kMaxUserAgentLength = 1024;
+inline constexpr size_t kMaxEventIdLength = 100;
+inline constexpr size_t kMaxArticleIdLength = 128;
+inline constexpr size_t kMaxSectionLength = 100;
+inline constexpr size_t kMaxMetadataValues = 50;
+inline constexpr size_t kMaxMetadataValueLength = 200;
+
+// The {article} of "articles/{article}": 1 to 128 of [A-Za-z0-9_-];
+// nullopt when `name` is not of that form.
+std::optional<absl::string_view> ParseArticleName(absl::string_view name);
+
+// Case-insensitive substring rules on the User-Agent. An empty user agent is
+// not a bot (server-side forwarders often send none).
+class BotRules {
+ public:
+  // Comma-separated patterns; blanks are ignored, case does not matter.
+  static BotRules Parse(absl::string_view patterns);
+  static constexpr absl::string_view kDefaultPatterns =
+      "bot,crawler,spider,slurp,headlesschrome,phantomjs,lighthouse,curl/,wget/,"
+      "python-requests,python-urllib,go-http-client,java/,okhttp,facebookexternalhit,"
+      "bingpreview,ahrefs,semrush";
+  bool IsBot(absl::string_view user_agent) const;
+  const std::vector<std::string>& patterns() const { return patterns_; }
+
+ private:
+  std::vector<std::string> patterns_;  // lower case
+};
+
+struct TimeRules {
+  absl::Duration max_clock_skew = absl::Seconds(5);
+  absl::Duration retention = absl::Hours(24 * 7);
+};
+
+struct TimeCheck {
+  RejectReason reason = RejectReason::kNone;
+  absl::Time time;  // the time to count the view at (future within skew: now)
+};
+
+// Unset `view_time` (InfinitePast) means now.
+TimeCheck CheckViewTime(absl::Time view_time, absl::Time now, const TimeRules& rules);
+
+// "Was this key seen within `window`?" with bounded memory.
+//
+// Keys are 64-bit hashes. Each of the striped shards keeps two generations
+// of (key -> first counted time); a generation is retired after `window` of
+// processing time, so an entry lives between one and two windows. When a
+// generation reaches its share of `max_entries` it is retired early: under
+// overload the effective window shrinks instead of memory growing. The
+// repeat test compares event times, so late events dedup correctly.
+class DedupFilter {
+ public:
+  DedupFilter(absl::Duration window, size_t max_entries, int shards = 64);
+
+  // True when `key` was recorded with an event time within `window` of
+  // `event_time` (a repeat; nothing changes). Otherwise records it and
+  // returns false.
+  bool SeenWithin(uint64_t key, absl::Time event_time, absl::Time now);
+
+  size_t size() const;
+  absl::Duration window() const { return window_; }
+
+ private:
+  struct Shard {
+    mutable absl::Mutex mu;
+    absl::flat_hash_map<uint64_t, int64_t> current ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<uint64_t, int64_t> previous ABSL_GUARDED_BY(mu);
+    int64_t current_since_ns ABSL_GUARDED_BY(mu) = 0;
+  };
+  const absl::Duration window_;
+  const size_t max_per_generation_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+// A well-mixed combination of two hashes (dedup keys).
+uint64_t MixHash(uint64_t a, uint64_t b);
+
+}  // namespace newsgrid::trending
+
+#endif  // NEWSGRID_TRENDING_SERVICE_INGEST_RULES_H_

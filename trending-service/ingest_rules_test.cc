@@ -1,0 +1,71 @@
+#include "trending-service/ingest_rules.h"
+
+#include "gtest/gtest.h"
+
+namespace newsgrid::trending {
+namespace {
+
+TEST(IngestRulesTest, ArticleNames) {
+  EXPECT_EQ(ParseArticleName("articles/abc-123_X"), "abc-123_X");
+  EXPECT_FALSE(ParseArticleName("articles/"));
+  EXPECT_FALSE(ParseArticleName("article/abc"));
+  EXPECT_FALSE(ParseArticleName("articles/a b"));
+  EXPECT_FALSE(ParseArticleName("articles/a/b"));
+  EXPECT_FALSE(ParseArticleName("articles/" + std::string(129, 'a')));
+}
+
+TEST(IngestRulesTest, BotRulesMatchCaseInsensitively) {
+  const BotRules rules = BotRules::Parse(BotRules::kDefaultPatterns);
+  EXPECT_TRUE(rules.IsBot("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"));
+  EXPECT_TRUE(rules.IsBot("curl/8.1.2"));
+  EXPECT_TRUE(rules.IsBot("Mozilla/5.0 HeadlessChrome/120.0"));
+  EXPECT_FALSE(rules.IsBot("Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"));
+  EXPECT_FALSE(rules.IsBot(""));
+  const BotRules custom = BotRules::Parse(" MyMonitor , ,probe ");
+  EXPECT_EQ(custom.patterns().size(), 2u);
+  EXPECT_TRUE(custom.IsBot("mymonitor/1.0"));
+  EXPECT_FALSE(custom.IsBot("Googlebot"));
+  EXPECT_FALSE(BotRules::Parse("").IsBot("Googlebot"));
+}
+
+TEST(IngestRulesTest, TimeRules) {
+  const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
+  const TimeRules rules{.max_clock_skew = absl::Seconds(5), .retention = absl::Hours(168)};
+  EXPECT_EQ(CheckViewTime(absl::InfinitePast(), now, rules).time, now);
+  TimeCheck skewed = CheckViewTime(now + absl::Seconds(4), now, rules);
+  EXPECT_EQ(skewed.reason, RejectReason::kNone);
+  EXPECT_EQ(skewed.time, now);
+  EXPECT_EQ(CheckViewTime(now + absl::Seconds(6), now, rules).reason, RejectReason::kFromFuture);
+  const absl::Time late = now - absl::Hours(100);
+  EXPECT_EQ(CheckViewTime(late, now, rules).reason, RejectReason::kNone);
+  EXPECT_EQ(CheckViewTime(late, now, rules).time, late);
+  EXPECT_EQ(CheckViewTime(now - absl::Hours(168) - absl::Seconds(1), now, rules).reason,
+            RejectReason::kTooOld);
+}
+
+TEST(IngestRulesTest, DedupWithinWindowOnly) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  DedupFilter dedup(absl::Minutes(30), 1000);
+  EXPECT_FALSE(dedup.SeenWithin(42, t0, t0));
+  EXPECT_TRUE(dedup.SeenWithin(42, t0 + absl::Minutes(29), t0 + absl::Minutes(29)));
+  // Measured from the counted view: 30 minutes after it, it counts again.
+  EXPECT_FALSE(dedup.SeenWithin(42, t0 + absl::Minutes(30), t0 + absl::Minutes(30)));
+  EXPECT_TRUE(dedup.SeenWithin(42, t0 + absl::Minutes(31), t0 + absl::Minutes(31)));
+  EXPECT_FALSE(dedup.SeenWithin(43, t0, t0 + absl::Minutes(31)));
+  // A late event far from the counted one is not a repeat.
+  EXPECT_FALSE(dedup.SeenWithin(43, t0 - absl::Hours(5), t0 + absl::Minutes(31)));
+  // Entries survive one generation change (between one and two windows).
+  EXPECT_TRUE(dedup.SeenWithin(42, t0 + absl::Minutes(50), t0 + absl::Minutes(70)));
+}
+
+TEST(IngestRulesTest, DedupMemoryIsBounded) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  DedupFilter dedup(absl::Minutes(30), 64 * 100, 64);
+  for (uint64_t i = 0; i < 100000; ++i) dedup.SeenWithin(MixHash(i, 7), t0, t0);
+  EXPECT_LE(dedup.size(), 64u * 100u);
+  // The most recent keys are still remembered.
+  EXPECT_TRUE(dedup.SeenWithin(MixHash(99999, 7), t0, t0));
+}
+
+}  // namespace
+}  // namespace newsgrid::trending

@@ -1,0 +1,90 @@
+#include "trending-service/ingestor.h"
+
+#include <algorithm>
+
+namespace newsgrid::trending {
+namespace {
+
+constexpr uint64_t kEventIdKey0 = 0x6576656e742d6964ULL;
+constexpr uint64_t kEventIdKey1 = 0x64656475702d6b31ULL;
+constexpr uint64_t kArticleKey0 = 0x61727469636c652dULL;
+constexpr uint64_t kArticleKey1 = 0x64656475702d6b32ULL;
+
+bool MetadataValid(const ArticleMetadata& m) {
+  if (m.section.size() > kMaxSectionLength) return false;
+  for (const auto* list : {&m.tags, &m.authors}) {
+    if (list->size() > kMaxMetadataValues) return false;
+    for (const std::string& v : *list) {
+      if (v.size() > kMaxMetadataValueLength) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Ingestor::Ingestor(ViewStore& store, const Clock& clock, const VisitorHasher& hasher,
+                   IngestOptions options)
+    : store_(store),
+      clock_(clock),
+      hasher_(hasher),
+      options_(std::move(options)),
+      visitor_dedup_(options_.dedup_window, options_.dedup_max_entries),
+      event_id_dedup_(options_.dedup_window, options_.dedup_max_entries / 4) {}
+
+Verdict Ingestor::Record(const RawView& view, uint64_t* ticket) {
+  const std::optional<absl::string_view> article = ParseArticleName(view.article_name);
+  if (!article) return {Outcome::kRejected, RejectReason::kInvalidArticle};
+  if (view.visitor_id.size() > kMaxVisitorIdLength || view.referrer.size() > kMaxReferrerLength ||
+      view.user_agent.size() > kMaxUserAgentLength || view.event_id.size() > kMaxEventIdLength ||
+      (view.metadata != nullptr && !MetadataValid(*view.metadata))) {
+    return {Outcome::kRejected, RejectReason::kInvalidField};
+  }
+  if (options_.bots.IsBot(view.user_agent)) return {Outcome::kRejected, RejectReason::kBot};
+  const absl::Time now = clock_.Now();
+  const TimeCheck t = CheckViewTime(view.view_time, now, options_.time);
+  if (t.reason != RejectReason::kNone) return {Outcome::kRejected, t.reason};
+  if (!view.event_id.empty() &&
+      event_id_dedup_.SeenWithin(SipHash24(kEventIdKey0, kEventIdKey1, view.event_id), t.time,
+                                 now)) {
+    return {Outcome::kDeduplicated, RejectReason::kNone};
+  }
+  const bool has_visitor = !view.visitor_id.empty();
+  uint64_t visitor_hash = 0;
+  if (has_visitor) {
+    visitor_hash = hasher_.Hash(view.visitor_id, t.time);
+    const uint64_t key = MixHash(visitor_hash, SipHash24(kArticleKey0, kArticleKey1, *article));
+    if (visitor_dedup_.SeenWithin(key, t.time, now)) {
+      return {Outcome::kDeduplicated, RejectReason::kNone};
+    }
+  }
+  const uint64_t tk = store_.Add(*article, t.time, visitor_hash, has_visitor, view.metadata);
+  *ticket = std::max(*ticket, tk);
+  return {Outcome::kAccepted, RejectReason::kNone};
+}
+
+bool Ingestor::BatchSeen(const std::string& batch_id) {
+  const absl::Time now = clock_.Now();
+  absl::MutexLock lock(&batches_mu_);
+  auto [it, inserted] = batches_.try_emplace(batch_id, now);
+  if (inserted) return false;
+  if (now - it->second < options_.dedup_window) return true;
+  it->second = now;
+  return false;
+}
+
+uint64_t Ingestor::CommitBatch(const std::string& batch_id) { return store_.AddBatchId(batch_id); }
+
+void Ingestor::RememberBatches(const std::vector<std::string>& batch_ids) {
+  const absl::Time now = clock_.Now();
+  absl::MutexLock lock(&batches_mu_);
+  for (const std::string& id : batch_ids) batches_.insert_or_assign(id, now);
+}
+
+void Ingestor::Maintain() {
+  const absl::Time cutoff = clock_.Now() - options_.dedup_window;
+  absl::MutexLock lock(&batches_mu_);
+  absl::erase_if(batches_, [&](const auto& e) { return e.second < cutoff; });
+}
+
+}  // namespace newsgrid::trending

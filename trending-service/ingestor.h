@@ -1,0 +1,100 @@
+// The ingest pipeline: one view event through validation, the bot and time
+// rules, event-id and visitor dedup, into the ViewStore. Pure memory work
+// under striped locks, so it runs inline on gRPC callback threads.
+//
+// Order of the rules: malformed fields (INVALID_ARTICLE / INVALID_FIELD),
+// then bots, then time (FROM_FUTURE / TOO_OLD), then a repeated event id,
+// then a repeat view of the same article by the same visitor within the
+// dedup window (counted once: measured from the counted view, not sliding).
+// Events without a visitor id count but never dedup and add no unique
+// visitor.
+//
+// Batch ids (RecordViews retries) are remembered for the dedup window, made
+// durable with the flush that holds the batch's events, and learnt from
+// other replicas through PostgreSQL; event ids are remembered in memory by
+// the replica that received them.
+//
+//   Ingestor ingest(store, clock, hasher, options);
+//   uint64_t ticket = 0;
+//   Verdict v = ingest.Record(raw_view, &ticket);
+#ifndef NEWSGRID_TRENDING_SERVICE_INGESTOR_H_
+#define NEWSGRID_TRENDING_SERVICE_INGESTOR_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "trending-service/article_metadata.h"
+#include "trending-service/clock.h"
+#include "trending-service/ingest_rules.h"
+#include "trending-service/view_source.h"
+#include "trending-service/view_store.h"
+#include "trending-service/visitor_hash.h"
+
+namespace newsgrid::trending {
+
+struct IngestOptions {
+  TimeRules time;
+  absl::Duration dedup_window = absl::Minutes(30);
+  size_t dedup_max_entries = size_t{1} << 22;
+  BotRules bots = BotRules::Parse(BotRules::kDefaultPatterns);
+};
+
+// One event as received (views into the request; nothing is copied).
+struct RawView {
+  absl::string_view article_name;  // "articles/{article}"
+  absl::Time view_time = absl::InfinitePast();  // unset: now
+  absl::string_view visitor_id;
+  absl::string_view referrer;
+  absl::string_view user_agent;
+  absl::string_view event_id;
+  const ArticleMetadata* metadata = nullptr;
+};
+
+enum class Outcome { kAccepted, kDeduplicated, kRejected };
+
+struct Verdict {
+  Outcome outcome = Outcome::kAccepted;
+  RejectReason reason = RejectReason::kNone;
+};
+
+class Ingestor final : public ViewSink {
+ public:
+  Ingestor(ViewStore& store, const Clock& clock, const VisitorHasher& hasher,
+           IngestOptions options);
+
+  // Applies the rules and counts the view when accepted; raises *ticket to
+  // the flush ticket of a counted view.
+  Verdict Record(const RawView& view, uint64_t* ticket) override;
+
+  // True when `batch_id` was seen within the dedup window (its events must
+  // not be counted again). Otherwise reserves it.
+  bool BatchSeen(const std::string& batch_id);
+  // After a new batch's events are counted: makes the id durable with them.
+  uint64_t CommitBatch(const std::string& batch_id);
+  // Ids learnt from PostgreSQL (restore, other replicas).
+  void RememberBatches(const std::vector<std::string>& batch_ids);
+  // Forgets batch ids older than the dedup window.
+  void Maintain();
+
+  const IngestOptions& options() const { return options_; }
+
+ private:
+  ViewStore& store_;
+  const Clock& clock_;
+  const VisitorHasher& hasher_;
+  const IngestOptions options_;
+  DedupFilter visitor_dedup_;
+  DedupFilter event_id_dedup_;
+  absl::Mutex batches_mu_;
+  absl::flat_hash_map<std::string, absl::Time> batches_ ABSL_GUARDED_BY(batches_mu_);
+};
+
+}  // namespace newsgrid::trending
+
+#endif  // NEWSGRID_TRENDING_SERVICE_INGESTOR_H_

@@ -1,0 +1,343 @@
+#include "trending-service/pg_storage.h"
+
+#include <cmath>
+#include <tuple>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "runtime/logging.h"
+#include "trending-service/windows.h"
+
+namespace newsgrid::trending {
+namespace {
+
+// Advisory lock keys (any constants unique to this schema).
+constexpr int64_t kFlushLock = 0x74726e64666c7368;    // "trndflsh"
+constexpr int64_t kCompactLock = 0x74726e64636d7063;  // "trndcmpc"
+
+// PostgreSQL array literals, passed as text parameters and cast in SQL, so
+// a whole flush is one statement per table whatever its size.
+class ArrayLiteral {
+ public:
+  void AddText(absl::string_view v) {
+    Sep();
+    out_.push_back('"');
+    for (char c : v) {
+      if (c == '"' || c == '\\') out_.push_back('\\');
+      out_.push_back(c);
+    }
+    out_.push_back('"');
+  }
+  void AddInt(int64_t v) {
+    Sep();
+    absl::StrAppend(&out_, v);
+  }
+  void AddDouble(double v) {
+    Sep();
+    absl::StrAppendFormat(&out_, "%.17g", v);
+  }
+  std::string Finish() {
+    out_.push_back('}');
+    return out_;
+  }
+
+ private:
+  void Sep() {
+    if (out_.size() > 1) out_.push_back(',');
+  }
+  std::string out_ = "{";
+};
+
+std::string RaisesHex(const Hll& raises) {
+  return raises.empty() ? std::string() : absl::BytesToHexString(raises.Serialize());
+}
+
+absl::StatusOr<Hll> ParseSketchField(const pqxx::field& f) {
+  if (f.is_null()) return Hll();
+  const pqxx::binarystring bytes(f);
+  return Hll::Parse(absl::string_view(bytes.get(), bytes.size()));
+}
+
+constexpr char kMinuteOf[] = "(floor(extract(epoch from bucket_start) / 60))::int";
+
+}  // namespace
+
+PgStorage::PgStorage(PgPool& db, std::string replica_id)
+    : db_(db), replica_id_(std::move(replica_id)) {}
+
+absl::Status PgStorage::Flush(const PendingBatch& batch, absl::Time deadline) {
+  if (batch.empty()) return absl::OkStatus();
+  ArrayLiteral articles, starts, widths, views, hots, raises, batch_ids;
+  for (const BucketDelta& d : batch.deltas) {
+    articles.AddText(d.article);
+    starts.AddInt(d.start_min);
+    widths.AddInt(d.width_min);
+    views.AddInt(d.views);
+    hots.AddDouble(d.hot);
+    raises.AddText(RaisesHex(d.raises));
+  }
+  for (const std::string& id : batch.batch_ids) batch_ids.AddText(id);
+  const std::string a = articles.Finish(), s = starts.Finish(), w = widths.Finish(),
+                    v = views.Finish(), h = hots.Finish(), r = raises.Finish(),
+                    b = batch_ids.Finish();
+  return db_.Transact(deadline, [&](pqxx::work& tx) -> absl::Status {
+    tx.exec_params("SELECT pg_advisory_xact_lock($1)", kFlushLock);
+    if (!batch.deltas.empty()) {
+      tx.exec_params(
+          "INSERT INTO trending.bucket_counts AS c "
+          "(article, bucket_start, width_minutes, views, hot) "
+          "SELECT a, to_timestamp(s::bigint * 60), w, v, h "
+          "FROM unnest($1::text[], $2::int[], $3::smallint[], $4::bigint[], $5::float8[]) "
+          "AS t(a, s, w, v, h) "
+          "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
+          "SET views = c.views + excluded.views, hot = c.hot + excluded.hot",
+          a, s, w, v, h);
+      tx.exec_params(
+          "INSERT INTO trending.delta_log "
+          "(replica, article, bucket_start, width_minutes, views, hot, raises) "
+          "SELECT $1, a, to_timestamp(s::bigint * 60), w, v, h, decode(NULLIF(r, ''), 'hex') "
+          "FROM unnest($2::text[], $3::int[], $4::smallint[], $5::bigint[], $6::float8[], "
+          "$7::text[]) AS t(a, s, w, v, h, r) ORDER BY a, s, w",
+          replica_id_, a, s, w, v, h, r);
+    }
+    if (!batch.batch_ids.empty()) {
+      tx.exec_params(
+          "INSERT INTO trending.seen_batches (batch_id, replica) "
+          "SELECT unnest($1::text[]), $2 ON CONFLICT (batch_id) DO NOTHING",
+          b, replica_id_);
+    }
+    return absl::OkStatus();
+  });
+}
+
+namespace {
+
+// The other replicas' rows in (after, upto].
+absl::Status ReadLog(pqxx::transaction_base& tx, const std::string& replica, int64_t after,
+                     int64_t upto, bool counts, std::vector<BucketDelta>& out) {
+  const pqxx::result rows = tx.exec_params(
+      absl::StrCat("SELECT article, ", kMinuteOf,
+                   ", width_minutes, views, hot, raises FROM trending.delta_log "
+                   "WHERE seq > $1 AND seq <= $2 AND replica <> $3",
+                   counts ? "" : " AND raises IS NOT NULL", " ORDER BY seq"),
+      after, upto, replica);
+  for (const auto& row : rows) {
+    absl::StatusOr<Hll> raises = ParseSketchField(row[5]);
+    if (!raises.ok()) return raises.status();
+    BucketDelta d{row[0].as<std::string>(), row[1].as<int32_t>(), row[2].as<int32_t>(),
+                  counts ? row[3].as<int64_t>() : 0, counts ? row[4].as<double>() : 0.0,
+                  std::move(*raises)};
+    out.push_back(std::move(d));
+  }
+  return absl::OkStatus();
+}
+
+int64_t MaxSeq(pqxx::transaction_base& tx) {
+  return tx
+      .exec("SELECT GREATEST((SELECT COALESCE(max(seq), 0) FROM trending.delta_log), "
+            "(SELECT COALESCE(max(seq), 0) FROM trending.seen_batches), "
+            "(SELECT log_trimmed_upto FROM trending.state))")[0][0]
+      .as<int64_t>();
+}
+
+}  // namespace
+
+absl::StatusOr<PollResult> PgStorage::Poll(int64_t high_water, absl::Time deadline) {
+  PollResult result;
+  absl::Status status = db_.WithConnection(deadline, [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
+    tx.exec(absl::StrCat("SET LOCAL statement_timeout = ",
+                         std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now()))));
+    const int64_t trimmed =
+        tx.exec("SELECT log_trimmed_upto FROM trending.state")[0][0].as<int64_t>();
+    result.gap = trimmed > high_water;
+    result.high_water = std::max(high_water, MaxSeq(tx));
+    if (result.high_water == high_water) return absl::OkStatus();
+    if (absl::Status s = ReadLog(tx, replica_id_, high_water, result.high_water, true,
+                                 result.deltas);
+        !s.ok()) {
+      return s;
+    }
+    for (const auto& row : tx.exec_params(
+             "SELECT batch_id FROM trending.seen_batches "
+             "WHERE seq > $1 AND seq <= $2 AND replica <> $3",
+             high_water, result.high_water, replica_id_)) {
+      result.batch_ids.push_back(row[0].as<std::string>());
+    }
+    tx.commit();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<RestoredState> PgStorage::Restore(absl::Time now, absl::Duration retention,
+                                                 absl::Duration dedup_window,
+                                                 absl::Time deadline) {
+  RestoredState state;
+  absl::Status status = db_.WithConnection(deadline, [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
+    tx.exec(absl::StrCat("SET LOCAL statement_timeout = ",
+                         std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now()))));
+    state.high_water = MaxSeq(tx);
+    const int64_t merged =
+        tx.exec("SELECT sketches_merged_upto FROM trending.state")[0][0].as<int64_t>();
+    const int32_t keep_from = RetentionStart(MinuteOf(now), retention);
+    for (const auto& row : tx.exec_params(
+             absl::StrCat("SELECT article, ", kMinuteOf,
+                          ", width_minutes, views, hot FROM trending.bucket_counts "
+                          "WHERE bucket_start >= to_timestamp($1::bigint * 60)"),
+             keep_from)) {
+      state.counts.push_back({row[0].as<std::string>(), row[1].as<int32_t>(),
+                              row[2].as<int32_t>(), row[3].as<int64_t>(), row[4].as<double>(),
+                              Hll()});
+    }
+    for (const auto& row : tx.exec_params(
+             absl::StrCat("SELECT article, ", kMinuteOf,
+                          ", width_minutes, registers FROM trending.sketches "
+                          "WHERE bucket_start >= to_timestamp($1::bigint * 60)"),
+             keep_from)) {
+      absl::StatusOr<Hll> sketch = ParseSketchField(row[3]);
+      if (!sketch.ok()) return sketch.status();
+      state.sketches.push_back({row[0].as<std::string>(), row[1].as<int32_t>(),
+                                row[2].as<int32_t>(), std::move(*sketch)});
+    }
+    // All replicas' raises (this process has none yet): an id no one uses.
+    if (absl::Status s = ReadLog(tx, "", merged, state.high_water, false, state.raises);
+        !s.ok()) {
+      return s;
+    }
+    for (const auto& row : tx.exec_params(
+             "SELECT batch_id FROM trending.seen_batches WHERE seen_at > now() - $1::interval",
+             absl::StrCat(absl::ToInt64Seconds(dedup_window), " seconds"))) {
+      state.batch_ids.push_back(row[0].as<std::string>());
+    }
+    tx.commit();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return state;
+}
+
+absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::Time deadline) {
+  CompactResult result;
+  const int32_t now_min = MinuteOf(o.now);
+  const int32_t fine_start = FineSketchStart(now_min);
+  const int32_t horizon = CompactionHorizon(now_min);
+  const int32_t keep_from = RetentionStart(now_min, o.retention);
+  absl::Status status = db_.Transact(deadline, [&](pqxx::work& tx) -> absl::Status {
+    if (!tx.exec_params("SELECT pg_try_advisory_xact_lock($1)", kCompactLock)[0][0].as<bool>()) {
+      return absl::OkStatus();
+    }
+    result.ran = true;
+    // Flushes wait while the compactor moves rows around.
+    tx.exec_params("SELECT pg_advisory_xact_lock($1)", kFlushLock);
+    const int64_t merged =
+        tx.exec("SELECT sketches_merged_upto FROM trending.state FOR UPDATE")[0][0].as<int64_t>();
+    const int64_t upto =
+        tx.exec("SELECT COALESCE(max(seq), 0) FROM trending.delta_log")[0][0].as<int64_t>();
+
+    // 1. Logged raises -> merged sketches (minute ones only while recent).
+    if (upto > merged) {
+      std::vector<BucketDelta> raises;
+      if (absl::Status s = ReadLog(tx, "", merged, upto, false, raises); !s.ok()) return s;
+      absl::flat_hash_map<std::tuple<std::string, int32_t, int32_t>, Hll> keyed;
+      for (const BucketDelta& d : raises) {
+        if (d.start_min + d.width_min <= keep_from) continue;
+        keyed[{d.article, FloorTo(d.start_min, kMinutesPerHour), kMinutesPerHour}].Merge(d.raises);
+        if (d.width_min == 1 && d.start_min >= fine_start) {
+          keyed[{d.article, d.start_min, 1}].Merge(d.raises);
+        }
+      }
+      if (!keyed.empty()) {
+        ArrayLiteral articles, starts, widths;
+        for (const auto& [key, h] : keyed) {
+          articles.AddText(std::get<0>(key));
+          starts.AddInt(std::get<1>(key));
+          widths.AddInt(std::get<2>(key));
+        }
+        for (const auto& row : tx.exec_params(
+                 absl::StrCat("SELECT s.article, ", kMinuteOf,
+                              ", s.width_minutes, s.registers FROM trending.sketches s "
+                              "JOIN unnest($1::text[], $2::int[], $3::smallint[]) AS k(a, m, w) "
+                              "ON s.article = k.a AND s.bucket_start = to_timestamp(k.m::bigint "
+                              "* 60) AND s.width_minutes = k.w"),
+                 articles.Finish(), starts.Finish(), widths.Finish())) {
+          absl::StatusOr<Hll> stored = ParseSketchField(row[3]);
+          if (!stored.ok()) return stored.status();
+          auto it = keyed.find(std::make_tuple(row[0].as<std::string>(), row[1].as<int32_t>(),
+                                               row[2].as<int32_t>()));
+          if (it != keyed.end()) it->second.Merge(*stored);
+        }
+        ArrayLiteral a2, s2, w2, r2;
+        for (const auto& [key, h] : keyed) {
+          a2.AddText(std::get<0>(key));
+          s2.AddInt(std::get<1>(key));
+          w2.AddInt(std::get<2>(key));
+          r2.AddText(absl::BytesToHexString(h.Serialize()));
+        }
+        tx.exec_params(
+            "INSERT INTO trending.sketches (article, bucket_start, width_minutes, registers) "
+            "SELECT a, to_timestamp(s::bigint * 60), w, decode(r, 'hex') "
+            "FROM unnest($1::text[], $2::int[], $3::smallint[], $4::text[]) AS t(a, s, w, r) "
+            "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
+            "SET registers = excluded.registers",
+            a2.Finish(), s2.Finish(), w2.Finish(), r2.Finish());
+        result.sketch_rows_merged = static_cast<int64_t>(keyed.size());
+      }
+      tx.exec_params("UPDATE trending.state SET sketches_merged_upto = $1", upto);
+    }
+
+    // 2. Trim the log once every replica had time to read it.
+    const pqxx::result trimmed = tx.exec_params(
+        "WITH d AS (DELETE FROM trending.delta_log WHERE seq <= $1 AND created_at < "
+        "now() - $2::interval RETURNING seq) "
+        "SELECT count(*), COALESCE(max(seq), 0) FROM d",
+        upto, absl::StrCat(absl::ToInt64Milliseconds(o.delta_log_retention), " milliseconds"));
+    result.log_rows_trimmed = trimmed[0][0].as<int64_t>();
+    tx.exec_params(
+        "UPDATE trending.state SET log_trimmed_upto = GREATEST(log_trimmed_upto, $1)",
+        trimmed[0][1].as<int64_t>());
+    tx.exec_params("DELETE FROM trending.seen_batches WHERE seen_at < now() - $1::interval",
+                   absl::StrCat(absl::ToInt64Seconds(o.batch_id_retention), " seconds"));
+
+    // 3. Minute counts older than the horizon -> hours (hot rebased to the hour).
+    const pqxx::result moved = tx.exec_params(
+        "WITH m AS (DELETE FROM trending.bucket_counts WHERE width_minutes = 1 AND "
+        "bucket_start < to_timestamp($1::bigint * 60) RETURNING *), "
+        "h AS (SELECT article, to_timestamp(floor(extract(epoch from bucket_start) / 3600) * "
+        "3600) AS hour, views, hot, extract(epoch from bucket_start) AS e FROM m), "
+        "ins AS (INSERT INTO trending.bucket_counts AS c "
+        "(article, bucket_start, width_minutes, views, hot) "
+        "SELECT article, hour, 60, sum(views), "
+        "sum(hot * power(2, (e - extract(epoch from hour)) / $2::float8)) "
+        "FROM h GROUP BY article, hour "
+        "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
+        "SET views = c.views + excluded.views, hot = c.hot + excluded.hot RETURNING 1) "
+        "SELECT (SELECT count(*) FROM m)",
+        horizon, absl::ToDoubleSeconds(o.hot_half_life));
+    result.minute_rows_compacted = moved[0][0].as<int64_t>();
+
+    // 4. Expiry.
+    int64_t expired = 0;
+    expired += tx.exec_params(
+                     "DELETE FROM trending.bucket_counts WHERE bucket_start + "
+                     "width_minutes * interval '1 minute' <= to_timestamp($1::bigint * 60)",
+                     keep_from)
+                   .affected_rows();
+    expired += tx.exec_params(
+                     "DELETE FROM trending.sketches WHERE (width_minutes = 1 AND bucket_start < "
+                     "to_timestamp($1::bigint * 60)) OR bucket_start + width_minutes * "
+                     "interval '1 minute' <= to_timestamp($2::bigint * 60)",
+                     fine_start, keep_from)
+                   .affected_rows();
+    result.rows_expired = expired;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+}  // namespace newsgrid::trending

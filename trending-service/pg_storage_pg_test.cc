@@ -1,0 +1,195 @@
+// PgStorage and Synchronizer against a real PostgreSQL: flush, poll between
+// replicas, restore, compaction.
+#include "trending-service/pg_storage.h"
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "runtime/migrations.h"
+#include "tests/support/test_database.h"
+#include "trending-service/synchronizer.h"
+
+namespace newsgrid {
+const MigrationSet& TrendingMigrations();
+}
+
+namespace newsgrid::trending {
+namespace {
+
+absl::Time Deadline() { return absl::Now() + absl::Seconds(30); }
+
+// One replica: store, ingestor and storage over the shared database.
+struct Replica {
+  Replica(PgPool& pool, const Clock& clock, std::string id)
+      : store({.shards = 8}, clock),
+        ingest(store, clock, hasher, {}),
+        storage(pool, std::move(id)),
+        sync(store, ingest, storage, {}) {}
+  Outcome View(const std::string& article, absl::Time t, const std::string& visitor) {
+    uint64_t ticket = 0;
+    return ingest
+        .Record({.article_name = "articles/" + article, .view_time = t, .visitor_id = visitor},
+                &ticket)
+        .outcome;
+  }
+  VisitorHasher hasher{"shared-secret"};
+  ViewStore store;
+  Ingestor ingest;
+  PgStorage storage;
+  Synchronizer sync;
+};
+
+void ExpectSameRankings(const ViewStore& a, const ViewStore& b) {
+  for (RankMetric m : {RankMetric::kViews, RankMetric::kUniqueVisitors, RankMetric::kHot}) {
+    for (absl::Duration w : {absl::Minutes(5), absl::Hours(1), absl::Hours(24), absl::Hours(72)}) {
+      const TrendingResult x = a.Trending({.window = w, .metric = m, .limit = 50});
+      const TrendingResult y = b.Trending({.window = w, .metric = m, .limit = 50});
+      ASSERT_EQ(x.entries.size(), y.entries.size()) << absl::FormatDuration(w);
+      for (size_t i = 0; i < x.entries.size(); ++i) {
+        EXPECT_EQ(x.entries[i].article, y.entries[i].article);
+        EXPECT_EQ(x.entries[i].views, y.entries[i].views);
+        EXPECT_EQ(x.entries[i].unique_visitors, y.entries[i].unique_visitors);
+        EXPECT_NEAR(x.entries[i].score, y.entries[i].score, 1e-6 * (1 + x.entries[i].score));
+        EXPECT_EQ(x.entries[i].previous_rank, y.entries[i].previous_rank);
+      }
+    }
+  }
+}
+
+class PgStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(ApplyMigrations(db_.dsn(), TrendingMigrations()).ok());
+    pool_ = std::make_unique<PgPool>(PgPool::Options{.dsn = db_.dsn(), .size = 4});
+  }
+  void Fill(Replica& r, int salt) {
+    const absl::Time now = clock_.Now();
+    for (int i = 0; i < 500; ++i) {
+      r.View(absl::StrCat("a", (i * 7 + salt) % 13), now - absl::Minutes((i * 11) % 180),
+             absl::StrCat("v", salt, "-", i % 97));
+    }
+    r.View("late", now - absl::Hours(40), "x");
+  }
+  testing::TestDatabase db_;
+  std::unique_ptr<PgPool> pool_;
+  FakeClock clock_{absl::FromUnixSeconds(1'714'565'250)};
+};
+
+TEST_F(PgStorageTest, RestoreReproducesTheRankingsExactly) {
+  Replica a(*pool_, clock_, "a");
+  Fill(a, 1);
+  ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  // Flushing again adds to the same rows (views = views + excluded.views).
+  Fill(a, 2);
+  ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  Replica restored(*pool_, clock_, "b");
+  ASSERT_TRUE(restored.sync.Restore(Deadline()).ok());
+  ExpectSameRankings(a.store, restored.store);
+  // Compaction (sketches merged, log trimmed) keeps the restored state equal.
+  absl::StatusOr<CompactResult> c = a.storage.Compact(
+      {.now = clock_.Now(), .delta_log_retention = absl::ZeroDuration()}, Deadline());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->ran);
+  EXPECT_GT(c->sketch_rows_merged, 0);
+  EXPECT_GT(c->log_rows_trimmed, 0);
+  Replica again(*pool_, clock_, "c");
+  ASSERT_TRUE(again.sync.Restore(Deadline()).ok());
+  ExpectSameRankings(a.store, again.store);
+}
+
+TEST_F(PgStorageTest, ReplicasSeeEachOthersDeltasNotTheirOwn) {
+  Replica a(*pool_, clock_, "a");
+  Replica b(*pool_, clock_, "b");
+  ASSERT_TRUE(a.sync.Restore(Deadline()).ok());
+  ASSERT_TRUE(b.sync.Restore(Deadline()).ok());
+  Fill(a, 1);
+  Fill(b, 2);
+  ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  ASSERT_TRUE(b.sync.FlushOnce(Deadline()).ok());
+  ASSERT_TRUE(a.sync.PollOnce(Deadline()).ok());
+  ASSERT_TRUE(b.sync.PollOnce(Deadline()).ok());
+  ExpectSameRankings(a.store, b.store);
+  // Polling again applies nothing twice.
+  ASSERT_TRUE(a.sync.PollOnce(Deadline()).ok());
+  ExpectSameRankings(a.store, b.store);
+  Replica fresh(*pool_, clock_, "c");
+  ASSERT_TRUE(fresh.sync.Restore(Deadline()).ok());
+  ExpectSameRankings(a.store, fresh.store);
+}
+
+TEST_F(PgStorageTest, BatchIdsAreSharedThroughPostgres) {
+  Replica a(*pool_, clock_, "a");
+  Replica b(*pool_, clock_, "b");
+  ASSERT_TRUE(b.sync.Restore(Deadline()).ok());
+  EXPECT_FALSE(a.ingest.BatchSeen("batch-1"));
+  a.ingest.CommitBatch("batch-1");
+  ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  ASSERT_TRUE(b.sync.PollOnce(Deadline()).ok());
+  EXPECT_TRUE(b.ingest.BatchSeen("batch-1"));
+  Replica c(*pool_, clock_, "c");
+  ASSERT_TRUE(c.sync.Restore(Deadline()).ok());
+  EXPECT_TRUE(c.ingest.BatchSeen("batch-1"));
+  EXPECT_FALSE(c.ingest.BatchSeen("batch-2"));
+}
+
+TEST_F(PgStorageTest, CompactionMergesOldMinutesAndExpires) {
+  Replica a(*pool_, clock_, "a");
+  const absl::Time now = clock_.Now();
+  for (int m = 0; m < 30; ++m) {
+    ASSERT_EQ(a.View("old", now - absl::Hours(30) + absl::Minutes(m), absl::StrCat("v", m)),
+              Outcome::kAccepted);
+  }
+  a.View("recent", now, "v");
+  ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  absl::StatusOr<CompactResult> c = a.storage.Compact({.now = now}, Deadline());
+  ASSERT_TRUE(c.ok()) << c.status();
+  // Events 30 h old were already placed in an hour bucket by the store.
+  EXPECT_EQ(c->minute_rows_compacted, 0);
+  // A day later the recent minute is compacted too; a week later all expires.
+  c = a.storage.Compact({.now = now + absl::Hours(26)}, Deadline());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->minute_rows_compacted, 1);
+  clock_.Advance(absl::Hours(26));
+  Replica later(*pool_, clock_, "b");
+  ASSERT_TRUE(later.sync.Restore(Deadline()).ok());
+  EXPECT_EQ(later.store.Series("recent", absl::Hours(48), 60).total_views, 1);
+  EXPECT_EQ(later.store.Series("old", absl::Hours(72), 60).total_views, 30);
+  c = a.storage.Compact({.now = now + absl::Hours(24 * 8)}, Deadline());
+  ASSERT_TRUE(c.ok());
+  EXPECT_GT(c->rows_expired, 0);
+  clock_.Set(now + absl::Hours(24 * 8));
+  Replica empty(*pool_, clock_, "c");
+  ASSERT_TRUE(empty.sync.Restore(Deadline()).ok());
+  EXPECT_EQ(empty.store.Stats().articles, 0u);
+}
+
+TEST_F(PgStorageTest, AReplicaThatMissedTrimmedDeltasTurnsUnhealthy) {
+  Replica a(*pool_, clock_, "a");
+  Replica b(*pool_, clock_, "b");
+  ASSERT_TRUE(b.sync.Restore(Deadline()).ok());
+  a.View("x", clock_.Now(), "v");
+  ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  ASSERT_TRUE(a.storage.Compact({.now = clock_.Now(), .delta_log_retention = absl::ZeroDuration()},
+                                Deadline()).ok());
+  EXPECT_TRUE(b.sync.Healthy().ok());
+  ASSERT_TRUE(b.sync.PollOnce(Deadline()).ok());
+  EXPECT_FALSE(b.sync.Healthy().ok());
+}
+
+TEST_F(PgStorageTest, WaitersAreCalledAfterTheFlush) {
+  Replica a(*pool_, clock_, "a");
+  uint64_t ticket = 0;
+  a.ingest.Record({.article_name = "articles/x"}, &ticket);
+  int calls = 0;
+  a.sync.WhenDurable(ticket, [&](absl::Status s) {
+    EXPECT_TRUE(s.ok());
+    ++calls;
+  });
+  EXPECT_EQ(calls, 0);
+  ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  EXPECT_EQ(calls, 1);
+  a.sync.WhenDurable(ticket, [&](absl::Status s) { calls += s.ok() ? 1 : 100; });
+  EXPECT_EQ(calls, 2);
+}
+
+}  // namespace
+}  // namespace newsgrid::trending

@@ -1,0 +1,188 @@
+#include "trending-service/synchronizer.h"
+
+#include <algorithm>
+
+#include "absl/time/clock.h"
+#include "runtime/logging.h"
+#include "runtime/pg_pool.h"
+
+namespace newsgrid::trending {
+
+void ApplyRestored(const RestoredState& state, ViewStore& store, Ingestor& ingestor) {
+  for (const BucketDelta& d : state.counts) store.ApplyDelta(d);
+  for (const StoredSketch& s : state.sketches) {
+    store.MergeSketch(s.article, s.start_min, s.width_min, s.sketch);
+  }
+  for (const BucketDelta& d : state.raises) store.ApplyDelta(d);
+  ingestor.RememberBatches(state.batch_ids);
+}
+
+Synchronizer::Synchronizer(ViewStore& store, Ingestor& ingestor, PgStorage& storage,
+                           SyncOptions options)
+    : store_(store), ingestor_(ingestor), storage_(storage), options_(options) {}
+
+Synchronizer::~Synchronizer() {
+  if (thread_.joinable()) Stop(absl::Now());
+}
+
+absl::Status Synchronizer::Restore(absl::Time deadline) {
+  absl::Duration backoff = absl::Milliseconds(100);
+  for (;;) {
+    absl::StatusOr<RestoredState> state =
+        storage_.Restore(store_.Now(), store_.options().retention,
+                         ingestor_.options().dedup_window,
+                         std::min(deadline, absl::Now() + options_.db_timeout));
+    if (state.ok()) {
+      ApplyRestored(*state, store_, ingestor_);
+      high_water_ = state->high_water;
+      NG_LOG_INFO("trending state restored",
+                  {{"bucket_rows", state->counts.size()},
+                   {"sketch_rows", state->sketches.size()},
+                   {"high_water", state->high_water}});
+      return absl::OkStatus();
+    }
+    if (!IsRetryableDbError(state.status()) || absl::Now() + backoff > deadline) {
+      return state.status();
+    }
+    NG_LOG_WARN("restore failed; retrying", {{"error", std::string(state.status().message())}});
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(2));
+  }
+}
+
+void Synchronizer::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Synchronizer::Run() {
+  RateLimitedLog flush_errors(absl::Seconds(10));
+  RateLimitedLog poll_errors(absl::Seconds(10));
+  absl::Time next_flush = absl::Now() + options_.flush_interval;
+  absl::Time next_poll = absl::Now() + options_.poll_interval;
+  absl::Time next_compact = absl::Now() + options_.compact_interval;
+  absl::Time next_maintain = absl::Now() + absl::Seconds(1);
+  for (;;) {
+    const absl::Time wake = std::min({next_flush, next_poll, next_compact, next_maintain});
+    if (stop_.WaitForNotificationWithTimeout(wake - absl::Now())) return;
+    const absl::Time now = absl::Now();
+    if (now >= next_flush) {
+      next_flush = now + options_.flush_interval;
+      if (absl::Status s = FlushOnce(now + options_.db_timeout); !s.ok()) {
+        flush_errors.Log(LogLevel::kWarn, "flush failed; will retry",
+                         {{"error", std::string(s.message())}});
+      }
+    }
+    if (now >= next_poll) {
+      next_poll = now + options_.poll_interval;
+      if (absl::Status s = PollOnce(now + options_.db_timeout); !s.ok()) {
+        poll_errors.Log(LogLevel::kWarn, "poll failed; will retry",
+                        {{"error", std::string(s.message())}});
+      }
+    }
+    if (now >= next_maintain) {
+      next_maintain = now + absl::Seconds(1);
+      store_.Maintain();
+      ingestor_.Maintain();
+    }
+    if (now >= next_compact) {
+      next_compact = now + options_.compact_interval;
+      absl::StatusOr<CompactResult> r = storage_.Compact(
+          {.now = store_.Now(),
+           .retention = store_.options().retention,
+           .hot_half_life = store_.options().hot_half_life,
+           .delta_log_retention = options_.delta_log_retention,
+           .batch_id_retention = ingestor_.options().dedup_window},
+          now + options_.db_timeout);
+      if (!r.ok()) {
+        NG_LOG_WARN("compaction failed", {{"error", std::string(r.status().message())}});
+      } else if (r->ran) {
+        NG_LOG_DEBUG("compacted", {{"sketches", r->sketch_rows_merged},
+                                   {"log_trimmed", r->log_rows_trimmed},
+                                   {"minutes_compacted", r->minute_rows_compacted},
+                                   {"expired", r->rows_expired}});
+      }
+    }
+  }
+}
+
+absl::Status Synchronizer::FlushOnce(absl::Time deadline) {
+  absl::MutexLock lock(&flush_mu_);
+  // A failed flush is retried together with what came since.
+  unflushed_.Absorb(store_.TakePending());
+  absl::Status status = storage_.Flush(unflushed_, deadline);
+  if (!status.ok()) return status;
+  const uint64_t seq = unflushed_.flush_seq;
+  unflushed_ = PendingBatch();
+  durable_seq_ = std::max(durable_seq_.load(), seq);
+  Notify(absl::OkStatus());
+  return absl::OkStatus();
+}
+
+absl::Status Synchronizer::PollOnce(absl::Time deadline) {
+  absl::StatusOr<PollResult> r = storage_.Poll(high_water_.load(), deadline);
+  if (!r.ok()) return r.status();
+  if (r->gap && !gap_.exchange(true)) {
+    NG_LOG_ERROR("missed deltas of other replicas (the log was trimmed); restart to restore",
+                 {{"high_water", high_water_.load()}});
+  }
+  for (const BucketDelta& d : r->deltas) store_.ApplyDelta(d);
+  ingestor_.RememberBatches(r->batch_ids);
+  high_water_ = r->high_water;
+  return absl::OkStatus();
+}
+
+absl::Status Synchronizer::Healthy() const {
+  if (gap_.load()) {
+    return absl::FailedPreconditionError("missed deltas of other replicas; restart to restore");
+  }
+  return absl::OkStatus();
+}
+
+void Synchronizer::WhenDurable(uint64_t ticket, DurableCallback done) {
+  {
+    absl::MutexLock lock(&waiters_mu_);
+    if (!stopped_ && ticket > durable_seq_.load()) {
+      waiters_.emplace(ticket, std::move(done));
+      return;
+    }
+  }
+  done(ticket <= durable_seq_.load()
+           ? absl::OkStatus()
+           : absl::UnavailableError("shutting down before the views were stored"));
+}
+
+void Synchronizer::Notify(absl::Status status) {
+  std::vector<DurableCallback> ready;
+  {
+    absl::MutexLock lock(&waiters_mu_);
+    const uint64_t durable = durable_seq_.load();
+    auto end = status.ok() ? waiters_.upper_bound(durable) : waiters_.end();
+    for (auto it = waiters_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
+    waiters_.erase(waiters_.begin(), end);
+  }
+  for (auto& fn : ready) fn(status);
+}
+
+void Synchronizer::Stop(absl::Time deadline) {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+  absl::Status status;
+  absl::Duration backoff = absl::Milliseconds(100);
+  for (;;) {
+    status = FlushOnce(std::max(deadline, absl::Now() + absl::Seconds(1)));
+    if (status.ok() || absl::Now() + backoff > deadline) break;
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(1));
+  }
+  if (status.ok()) {
+    NG_LOG_INFO("final flush done", {{"flush_seq", static_cast<int64_t>(durable_seq_.load())}});
+  } else {
+    NG_LOG_ERROR("final flush failed; unflushed views are lost",
+                 {{"error", std::string(status.message())}});
+  }
+  {
+    absl::MutexLock lock(&waiters_mu_);
+    stopped_ = true;
+  }
+  Notify(absl::UnavailableError("shutting down before the views were stored"));
+}
+
+}  // namespace newsgrid::trending

@@ -1,0 +1,24 @@
+// Test helper: RFC 3339 text to absl::Time, so tests can name exact
+// bucket boundaries.
+//
+//   absl::Time t = At("2024-05-01T12:07:30Z");
+#ifndef NEWSGRID_TRENDING_SERVICE_TEST_TIME_H_
+#define NEWSGRID_TRENDING_SERVICE_TEST_TIME_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace newsgrid::trending {
+
+inline absl::Time At(const char* rfc3339) {
+  absl::Time t;
+  std::string err;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << err;
+  return t;
+}
+
+}  // namespace newsgrid::trending
+
+#endif  // NEWSGRID_TRENDING_SERVICE_TEST_TIME_H_

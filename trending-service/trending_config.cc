@@ -1,0 +1,98 @@
+#include "trending-service/trending_config.h"
+
+#include <random>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "runtime/config.h"
+
+ABSL_FLAG(absl::Duration, retention, absl::Hours(24 * 7),
+          "How long views are kept (and the longest window); at least 25h.");
+ABSL_FLAG(absl::Duration, hot_half_life, absl::Hours(1),
+          "Half-life of the HOT score's time decay; must be the same on all replicas.");
+ABSL_FLAG(absl::Duration, dedup_window, absl::Minutes(30),
+          "A repeat view of an article by the same visitor within this time counts once.");
+ABSL_FLAG(int64_t, dedup_max_entries, int64_t{1} << 22,
+          "Memory bound of the dedup filter (entries); beyond it the window shrinks.");
+ABSL_FLAG(absl::Duration, max_clock_skew, absl::Seconds(5),
+          "How far in the future a view_time may be (counted as now).");
+ABSL_FLAG(std::string, bot_user_agents, std::string(newsgrid::trending::BotRules::kDefaultPatterns),
+          "Comma-separated case-insensitive User-Agent substrings of bots; empty: none.");
+ABSL_FLAG(std::string, visitor_salt_secret, "",
+          "Secret from which the daily visitor-id salts derive; set the same one on every "
+          "replica (empty: a random one per process, so unique visitors do not merge across "
+          "replicas or restarts). Never logged.");
+ABSL_FLAG(absl::Duration, flush_interval, absl::Seconds(1),
+          "How often buffered views are flushed to PostgreSQL (the crash loss bound).");
+ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(500),
+          "How often other replicas' views are read from PostgreSQL.");
+ABSL_FLAG(absl::Duration, compact_interval, absl::Seconds(30),
+          "How often old rows are compacted and expired in PostgreSQL.");
+ABSL_FLAG(absl::Duration, delta_log_retention, absl::Minutes(10),
+          "How long replica deltas stay in the log; a replica cut off longer must restart.");
+ABSL_FLAG(bool, ack_after_flush, false,
+          "Answer RecordView(s) only after the flush holding their views (no loss on crash).");
+ABSL_FLAG(int, store_shards, 64, "Lock stripes of the in-memory store.");
+ABSL_FLAG(std::string, replica_id, "",
+          "This process's id in the delta log; empty: a random one per start.");
+
+namespace newsgrid::trending {
+
+absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
+  TrendingConfig c;
+  c.store.retention = absl::GetFlag(FLAGS_retention);
+  c.store.hot_half_life = absl::GetFlag(FLAGS_hot_half_life);
+  c.store.shards = absl::GetFlag(FLAGS_store_shards);
+  c.ingest.dedup_window = absl::GetFlag(FLAGS_dedup_window);
+  c.ingest.dedup_max_entries = static_cast<size_t>(absl::GetFlag(FLAGS_dedup_max_entries));
+  c.ingest.time = {.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew),
+                   .retention = c.store.retention};
+  c.ingest.bots = BotRules::Parse(absl::GetFlag(FLAGS_bot_user_agents));
+  c.sync.flush_interval = absl::GetFlag(FLAGS_flush_interval);
+  c.sync.poll_interval = absl::GetFlag(FLAGS_poll_interval);
+  c.sync.compact_interval = absl::GetFlag(FLAGS_compact_interval);
+  c.sync.delta_log_retention = absl::GetFlag(FLAGS_delta_log_retention);
+  c.visitor_salt_secret = absl::GetFlag(FLAGS_visitor_salt_secret);
+  c.ack_after_flush = absl::GetFlag(FLAGS_ack_after_flush);
+  c.replica_id = absl::GetFlag(FLAGS_replica_id);
+
+  if (c.visitor_salt_secret.empty()) {
+    // Works for a single process, but unique-visitor sketches then do not
+    // merge across replicas or restarts (the same visitor hashes apart).
+    std::random_device rd;
+    c.visitor_salt_secret = absl::StrFormat("%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+    c.visitor_salt_secret_generated = true;
+  } else if (c.visitor_salt_secret.size() < 8) {
+    return absl::InvalidArgumentError("--visitor_salt_secret must be at least 8 characters");
+  }
+  for (const absl::Status& s : {
+           CheckDuration("retention", c.store.retention, absl::Hours(25), absl::Hours(24 * 90)),
+           CheckDuration("hot_half_life", c.store.hot_half_life, absl::Minutes(1),
+                         absl::Hours(24 * 30)),
+           CheckDuration("dedup_window", c.ingest.dedup_window, absl::Seconds(1), absl::Hours(24)),
+           CheckRange("dedup_max_entries", absl::GetFlag(FLAGS_dedup_max_entries), 1024,
+                      int64_t{1} << 32),
+           CheckDuration("max_clock_skew", c.ingest.time.max_clock_skew, absl::ZeroDuration(),
+                         absl::Minutes(10)),
+           CheckDuration("flush_interval", c.sync.flush_interval, absl::Milliseconds(10),
+                         absl::Minutes(1)),
+           CheckDuration("poll_interval", c.sync.poll_interval, absl::Milliseconds(10),
+                         absl::Minutes(1)),
+           CheckDuration("compact_interval", c.sync.compact_interval, absl::Milliseconds(100),
+                         absl::Hours(1)),
+           CheckDuration("delta_log_retention", c.sync.delta_log_retention, absl::Seconds(10),
+                         absl::Hours(24)),
+           CheckRange("store_shards", c.store.shards, 1, 4096),
+       }) {
+    if (!s.ok()) return s;
+  }
+  if (c.replica_id.empty()) {
+    std::random_device rd;
+    c.replica_id = absl::StrFormat("r-%08x%08x", rd(), rd());
+  } else if (c.replica_id.size() > 64) {
+    return absl::InvalidArgumentError("--replica_id is longer than 64 characters");
+  }
+  return c;
+}
+
+}  // namespace newsgrid::trending

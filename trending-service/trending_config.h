@@ -1,0 +1,32 @@
+// The trending service's own flags (each also settable as TRENDING_<FLAG>),
+// validated at start.
+//
+//   absl::StatusOr<TrendingConfig> c = TrendingConfigFromFlags();
+//   if (!c.ok()) { /* print, exit 2 */ }
+#ifndef NEWSGRID_TRENDING_SERVICE_TRENDING_CONFIG_H_
+#define NEWSGRID_TRENDING_SERVICE_TRENDING_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "trending-service/ingestor.h"
+#include "trending-service/synchronizer.h"
+#include "trending-service/view_store.h"
+
+namespace newsgrid::trending {
+
+struct TrendingConfig {
+  StoreOptions store;
+  IngestOptions ingest;
+  SyncOptions sync;
+  std::string visitor_salt_secret;
+  bool visitor_salt_secret_generated = false;
+  std::string replica_id;
+  bool ack_after_flush = false;
+};
+
+absl::StatusOr<TrendingConfig> TrendingConfigFromFlags();
+
+}  // namespace newsgrid::trending
+
+#endif  // NEWSGRID_TRENDING_SERVICE_TRENDING_CONFIG_H_

@@ -1,0 +1,540 @@
+#include "trending-service/view_store.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "absl/hash/hash.h"
+
+namespace newsgrid::trending {
+namespace {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+struct Bucket {
+  int32_t start;
+  int32_t width;
+  uint32_t views;
+  uint32_t cum_views;  // through this bucket, modulo 2^32 (differences stay exact)
+  double cum_hot;      // log2 of the HOT mass through this bucket
+};
+
+bool BucketBefore(const Bucket& b, std::pair<int32_t, int32_t> key) {
+  return b.start < key.first || (b.start == key.first && b.width > key.second);
+}
+
+using SketchList = std::vector<std::pair<int32_t, Hll>>;
+
+Hll& SketchAt(SketchList& list, int32_t key) {
+  auto it = std::lower_bound(list.begin(), list.end(), key,
+                             [](const auto& e, int32_t k) { return e.first < k; });
+  if (it == list.end() || it->first != key) it = list.insert(it, {key, Hll()});
+  return it->second;
+}
+
+// Splits a hash the way Hll::Add does, so raises can be recorded.
+void HashToRegister(uint64_t hash, uint32_t& index, uint8_t& rho) {
+  index = static_cast<uint32_t>(hash >> (64 - Hll::kPrecision));
+  const uint64_t rest = (hash << Hll::kPrecision) | (uint64_t{1} << (Hll::kPrecision - 1));
+  rho = static_cast<uint8_t>(__builtin_clzll(rest) + 1);
+}
+
+}  // namespace
+
+double LogAdd2(double a, double b) {
+  if (a == kNegInf) return b;
+  if (b == kNegInf) return a;
+  const double hi = std::max(a, b);
+  const double lo = std::min(a, b);
+  return hi + std::log1p(std::exp2(lo - hi)) / M_LN2;
+}
+
+double LogSub2(double a, double b) {
+  if (b == kNegInf) return a;
+  if (!(a > b)) return kNegInf;
+  return a + std::log1p(-std::exp2(b - a)) / M_LN2;
+}
+
+void PendingBatch::Absorb(PendingBatch newer) {
+  absl::flat_hash_map<std::tuple<std::string, int32_t, int32_t>, size_t> index;
+  for (size_t i = 0; i < deltas.size(); ++i) {
+    index[{deltas[i].article, deltas[i].start_min, deltas[i].width_min}] = i;
+  }
+  for (BucketDelta& d : newer.deltas) {
+    auto it = index.find(std::make_tuple(d.article, d.start_min, d.width_min));
+    if (it == index.end()) {
+      index[{d.article, d.start_min, d.width_min}] = deltas.size();
+      deltas.push_back(std::move(d));
+    } else {
+      BucketDelta& into = deltas[it->second];
+      into.views += d.views;
+      into.hot += d.hot;
+      into.raises.Merge(d.raises);
+    }
+  }
+  for (std::string& id : newer.batch_ids) batch_ids.push_back(std::move(id));
+  flush_seq = std::max(flush_seq, newer.flush_seq);
+}
+
+struct ViewStore::Article {
+  std::string id;
+  std::vector<Bucket> buckets;  // by (start, width desc)
+  uint32_t base_views = 0;      // cumulative before the first bucket
+  double base_hot = kNegInf;
+  SketchList minute_sketches;
+  SketchList hour_sketches;
+  ArticleMetadata event_metadata;
+  std::optional<ArticleInfo> source_info;
+  struct Pending {
+    int32_t start;
+    int32_t width;
+    uint32_t views;
+    double hot;  // linear, relative to the bucket start
+    Hll raises;
+  };
+  std::vector<Pending> pending;
+
+  const ArticleMetadata& metadata() const {
+    return source_info ? source_info->metadata : event_metadata;
+  }
+  uint32_t CumViewsBefore(int32_t t) const {
+    auto it = std::lower_bound(buckets.begin(), buckets.end(), t,
+                               [](const Bucket& b, int32_t v) { return b.start < v; });
+    return it == buckets.begin() ? base_views : std::prev(it)->cum_views;
+  }
+  double CumHotBefore(int32_t t) const {
+    auto it = std::lower_bound(buckets.begin(), buckets.end(), t,
+                               [](const Bucket& b, int32_t v) { return b.start < v; });
+    return it == buckets.begin() ? base_hot : std::prev(it)->cum_hot;
+  }
+  int64_t ViewsIn(int32_t s, int32_t e) const {
+    if (buckets.empty()) return 0;
+    return static_cast<uint32_t>(CumViewsBefore(e) - CumViewsBefore(s));
+  }
+  double HotIn(int32_t s, int32_t e) const { return LogSub2(CumHotBefore(e), CumHotBefore(s)); }
+  // Union of the sketches covering [s, e) (see the header on resolution).
+  Hll UniquesIn(int32_t s, int32_t e, int32_t fine_start) const {
+    Hll out;
+    for (const auto& [hour, h] : hour_sketches) {
+      if (hour + kMinutesPerHour <= s) continue;
+      if (hour >= std::min(e, fine_start)) break;
+      out.Merge(h);
+    }
+    for (const auto& [minute, h] : minute_sketches) {
+      if (minute < std::max(s, fine_start)) continue;
+      if (minute >= e) break;
+      out.Merge(h);
+    }
+    return out;
+  }
+  int64_t UniqueCount(int32_t s, int32_t e, int32_t fine_start, int64_t views) const {
+    const int64_t n = std::llround(UniquesIn(s, e, fine_start).Estimate());
+    return std::min(n, views);
+  }
+  bool Matches(const TrendingQuery& q) const {
+    if (source_info && source_info->hidden) return false;
+    const ArticleMetadata& m = metadata();
+    if (!q.section.empty() && m.section != q.section) return false;
+    if (!q.tag.empty() && std::find(m.tags.begin(), m.tags.end(), q.tag) == m.tags.end()) {
+      return false;
+    }
+    if (!q.author.empty() &&
+        std::find(m.authors.begin(), m.authors.end(), q.author) == m.authors.end()) {
+      return false;
+    }
+    return true;
+  }
+};
+
+struct ViewStore::Shard {
+  mutable absl::Mutex mu;
+  absl::flat_hash_map<std::string, std::unique_ptr<Article>> articles ABSL_GUARDED_BY(mu);
+  std::vector<Article*> dirty ABSL_GUARDED_BY(mu);
+  uint64_t flush_seq ABSL_GUARDED_BY(mu) = 1;  // the flush that takes new data
+};
+
+ViewStore::ViewStore(StoreOptions options, const Clock& clock)
+    : options_(options),
+      clock_(clock),
+      half_life_seconds_(absl::ToDoubleSeconds(options.hot_half_life)) {
+  for (int i = 0; i < std::max(1, options_.shards); ++i) {
+    shards_.push_back(std::make_unique<Shard>());
+  }
+}
+
+ViewStore::~ViewStore() = default;
+
+ViewStore::Shard& ViewStore::ShardFor(absl::string_view article) const {
+  return *shards_[absl::HashOf(article) % shards_.size()];
+}
+
+ViewStore::Article& ViewStore::GetOrCreate(Shard& shard, absl::string_view article) {
+  auto it = shard.articles.find(article);
+  if (it != shard.articles.end()) return *it->second;
+  auto a = std::make_unique<Article>();
+  a->id = std::string(article);
+  Article& ref = *a;
+  shard.articles.emplace(ref.id, std::move(a));
+  return ref;
+}
+
+double ViewStore::HotLogOf(absl::Time view_time) const {
+  return absl::ToDoubleSeconds(view_time - absl::UnixEpoch()) / half_life_seconds_;
+}
+
+double ViewStore::HotScoreAt(double hot_log, absl::Time now) const {
+  if (hot_log == kNegInf) return 0.0;
+  return std::exp2(hot_log - HotLogOf(now));
+}
+
+void ViewStore::AddToBucket(Article& a, int32_t minute, int32_t now_min, uint32_t views,
+                            double hot_log) {
+  int32_t start = minute;
+  int32_t width = 1;
+  if (minute < CompactionHorizon(now_min)) {
+    start = FloorTo(minute, kMinutesPerHour);
+    width = kMinutesPerHour;
+  }
+  const std::pair<int32_t, int32_t> key{start, width};
+  auto it = std::lower_bound(a.buckets.begin(), a.buckets.end(), key, BucketBefore);
+  if (it == a.buckets.end() || it->start != start || it->width != width) {
+    const uint32_t cum = it == a.buckets.begin() ? a.base_views : std::prev(it)->cum_views;
+    const double hot = it == a.buckets.begin() ? a.base_hot : std::prev(it)->cum_hot;
+    it = a.buckets.insert(it, Bucket{start, width, 0, cum, hot});
+  }
+  it->views += views;
+  for (; it != a.buckets.end(); ++it) {
+    it->cum_views += views;
+    it->cum_hot = LogAdd2(it->cum_hot, hot_log);
+  }
+}
+
+bool ViewStore::AddToSketches(Article& a, int32_t minute, int32_t now_min, uint32_t index,
+                              uint8_t rho) {
+  bool raised = SketchAt(a.hour_sketches, FloorTo(minute, kMinutesPerHour)).Raise(index, rho);
+  if (minute >= FineSketchStart(now_min)) {
+    raised = SketchAt(a.minute_sketches, minute).Raise(index, rho) || raised;
+  }
+  return raised;
+}
+
+uint64_t ViewStore::Add(absl::string_view article, absl::Time view_time, uint64_t visitor_hash,
+                        bool has_visitor, const ArticleMetadata* metadata) {
+  const int32_t now_min = MinuteOf(clock_.Now());
+  const int32_t minute = MinuteOf(view_time);
+  const double hot_log = HotLogOf(view_time);
+  Shard& shard = ShardFor(article);
+  absl::MutexLock lock(&shard.mu);
+  Article& a = GetOrCreate(shard, article);
+  if (metadata != nullptr && !metadata->empty() && !a.source_info &&
+      !(a.event_metadata == *metadata)) {
+    a.event_metadata = *metadata;
+  }
+  AddToBucket(a, minute, now_min, 1, hot_log);
+  uint32_t index = 0;
+  uint8_t rho = 0;
+  bool raised = false;
+  if (has_visitor) {
+    HashToRegister(visitor_hash, index, rho);
+    raised = AddToSketches(a, minute, now_min, index, rho);
+  }
+  // Pending delta keyed by the bucket the view landed in.
+  int32_t start = minute;
+  int32_t width = 1;
+  if (minute < CompactionHorizon(now_min)) {
+    start = FloorTo(minute, kMinutesPerHour);
+    width = kMinutesPerHour;
+  }
+  if (a.pending.empty()) shard.dirty.push_back(&a);
+  Article::Pending* p = nullptr;
+  for (auto& e : a.pending) {
+    if (e.start == start && e.width == width) {
+      p = &e;
+      break;
+    }
+  }
+  if (p == nullptr) {
+    a.pending.push_back({start, width, 0, 0.0, Hll()});
+    p = &a.pending.back();
+  }
+  p->views += 1;
+  p->hot += std::exp2(absl::ToDoubleSeconds(view_time - MinuteStart(start)) / half_life_seconds_);
+  if (raised) p->raises.Raise(index, rho);
+  return shard.flush_seq;
+}
+
+uint64_t ViewStore::AddBatchId(std::string batch_id) {
+  absl::MutexLock lock(&batch_ids_mu_);
+  batch_ids_.push_back(std::move(batch_id));
+  return batch_ids_seq_;
+}
+
+PendingBatch ViewStore::TakePending() {
+  PendingBatch batch;
+  // Batch ids first: a batch id is recorded after its events, so it never
+  // becomes durable in an earlier flush than they do.
+  {
+    absl::MutexLock lock(&batch_ids_mu_);
+    batch.batch_ids.swap(batch_ids_);
+    batch.flush_seq = batch_ids_seq_++;
+  }
+  for (auto& shard : shards_) {
+    absl::MutexLock lock(&shard->mu);
+    for (Article* a : shard->dirty) {
+      for (auto& p : a->pending) {
+        batch.deltas.push_back(
+            {a->id, p.start, p.width, p.views, p.hot, std::move(p.raises)});
+      }
+      a->pending.clear();
+    }
+    shard->dirty.clear();
+    ++shard->flush_seq;
+  }
+  return batch;
+}
+
+void ViewStore::ApplyDelta(const BucketDelta& d) {
+  const int32_t now_min = MinuteOf(clock_.Now());
+  if (d.start_min + d.width_min <= RetentionStart(now_min, options_.retention)) return;
+  Shard& shard = ShardFor(d.article);
+  absl::MutexLock lock(&shard.mu);
+  Article& a = GetOrCreate(shard, d.article);
+  if (d.views > 0) {
+    const double hot_log = d.hot > 0 ? std::log2(d.hot) + HotLogOf(MinuteStart(d.start_min))
+                                     : kNegInf;
+    AddToBucket(a, d.start_min, now_min, static_cast<uint32_t>(d.views), hot_log);
+  }
+  if (!d.raises.empty()) {
+    d.raises.ForEachRegister([&](uint32_t index, uint8_t rho) {
+      SketchAt(a.hour_sketches, FloorTo(d.start_min, kMinutesPerHour)).Raise(index, rho);
+      if (d.width_min == 1 && d.start_min >= FineSketchStart(now_min)) {
+        SketchAt(a.minute_sketches, d.start_min).Raise(index, rho);
+      }
+    });
+  }
+}
+
+void ViewStore::MergeSketch(absl::string_view article, int32_t start_min, int32_t width_min,
+                            const Hll& sketch) {
+  const int32_t now_min = MinuteOf(clock_.Now());
+  if (width_min == 1 && start_min < FineSketchStart(now_min)) return;
+  if (start_min + width_min <= RetentionStart(now_min, options_.retention)) return;
+  Shard& shard = ShardFor(article);
+  absl::MutexLock lock(&shard.mu);
+  Article& a = GetOrCreate(shard, article);
+  SketchAt(width_min == 1 ? a.minute_sketches : a.hour_sketches, start_min).Merge(sketch);
+}
+
+void ViewStore::SetSourceInfo(absl::string_view article, ArticleInfo info) {
+  Shard& shard = ShardFor(article);
+  absl::MutexLock lock(&shard.mu);
+  GetOrCreate(shard, article).source_info = std::move(info);
+}
+
+void ViewStore::Maintain() {
+  const int32_t now_min = MinuteOf(clock_.Now());
+  const int32_t horizon = CompactionHorizon(now_min);
+  const int32_t fine_start = FineSketchStart(now_min);
+  const int32_t keep_from = RetentionStart(now_min, options_.retention);
+  for (auto& shard : shards_) {
+    absl::MutexLock lock(&shard->mu);
+    for (auto it = shard->articles.begin(); it != shard->articles.end();) {
+      Article& a = *it->second;
+      // Expire: the cumulative base moves past what is dropped.
+      size_t drop = 0;
+      while (drop < a.buckets.size() && a.buckets[drop].start + a.buckets[drop].width <= keep_from) {
+        a.base_views = a.buckets[drop].cum_views;
+        a.base_hot = a.buckets[drop].cum_hot;
+        ++drop;
+      }
+      a.buckets.erase(a.buckets.begin(), a.buckets.begin() + drop);
+      // Compact minutes older than the horizon into their hour.
+      if (!a.buckets.empty() && a.buckets.front().start < horizon) {
+        std::vector<Bucket> out;
+        out.reserve(a.buckets.size());
+        for (const Bucket& b : a.buckets) {
+          if (b.start < horizon) {
+            const int32_t hour = FloorTo(b.start, kMinutesPerHour);
+            if (!out.empty() && out.back().start == hour && out.back().width == kMinutesPerHour) {
+              out.back().views += b.views;
+              out.back().cum_views = b.cum_views;
+              out.back().cum_hot = b.cum_hot;
+              continue;
+            }
+            out.push_back(Bucket{hour, kMinutesPerHour, b.views, b.cum_views, b.cum_hot});
+          } else {
+            out.push_back(b);
+          }
+        }
+        a.buckets = std::move(out);
+      }
+      auto expire = [](SketchList& list, int32_t before) {
+        auto end = std::find_if(list.begin(), list.end(),
+                                [&](const auto& e) { return e.first >= before; });
+        list.erase(list.begin(), end);
+      };
+      expire(a.minute_sketches, fine_start);
+      expire(a.hour_sketches, keep_from);
+      const bool empty = a.buckets.empty() && a.hour_sketches.empty() &&
+                         a.minute_sketches.empty() && a.pending.empty();
+      if (empty) {
+        shard->articles.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+struct ViewStore::Candidate {
+  double score;
+  std::string article;
+  bool operator<(const Candidate& o) const {  // better first
+    return score != o.score ? score > o.score : article < o.article;
+  }
+};
+
+void ViewStore::CollectTop(const Shard& shard, const TrendingQuery& q, const WindowSpec& w,
+                           int32_t fine_start, std::vector<Candidate>& out) const {
+  const size_t k = static_cast<size_t>(q.limit);
+  // A bounded heap of the best k (worst on top).
+  std::vector<Candidate> heap;
+  auto push = [&](double score, const std::string& id) {
+    if (heap.size() < k) {
+      heap.push_back(Candidate{score, id});
+      std::push_heap(heap.begin(), heap.end());
+      return;
+    }
+    // Compare before copying the id: most articles do not make the cut.
+    const Candidate& worst = heap.front();
+    if (score < worst.score || (score == worst.score && !(id < worst.article))) return;
+    std::pop_heap(heap.begin(), heap.end());
+    heap.back() = Candidate{score, id};
+    std::push_heap(heap.begin(), heap.end());
+  };
+  absl::ReaderMutexLock lock(&shard.mu);
+  if (q.metric == RankMetric::kUniqueVisitors) {
+    // Unique visitors never exceed views: visit by views, stop when the
+    // k-th best unique count beats every remaining article's views.
+    std::vector<std::pair<int64_t, const Article*>> by_views;
+    for (const auto& [id, a] : shard.articles) {
+      if (q.exclude.contains(id) || !a->Matches(q)) continue;
+      const int64_t v = a->ViewsIn(w.start_min, w.end_min);
+      if (v > 0) by_views.emplace_back(v, a.get());
+    }
+    std::sort(by_views.begin(), by_views.end(),
+              [](const auto& x, const auto& y) { return x.first > y.first; });
+    for (const auto& [v, a] : by_views) {
+      if (heap.size() == k && heap.front().score > static_cast<double>(v)) break;
+      push(static_cast<double>(a->UniqueCount(w.start_min, w.end_min, fine_start, v)), a->id);
+    }
+  } else {
+    for (const auto& [id, a] : shard.articles) {
+      if (!q.exclude.empty() && q.exclude.contains(id)) continue;
+      if (!a->Matches(q)) continue;
+      const int64_t views = a->ViewsIn(w.start_min, w.end_min);
+      if (views == 0) continue;
+      // HOT keys are rounded (relative 7e-7) so that float noise from the
+      // order in which deltas arrived cannot reorder equal scores: replicas
+      // then break such ties identically, by name.
+      const double score = q.metric == RankMetric::kHot
+                               ? std::round(a->HotIn(w.start_min, w.end_min) * 1e6) / 1e6
+                               : static_cast<double>(views);
+      push(score, id);
+    }
+  }
+  for (Candidate& c : heap) out.push_back(std::move(c));
+}
+
+std::vector<ViewStore::Candidate> ViewStore::Rank(const TrendingQuery& q, const WindowSpec& w,
+                                                  int32_t fine_start) const {
+  std::vector<Candidate> all;
+  for (const auto& shard : shards_) CollectTop(*shard, q, w, fine_start, all);
+  std::sort(all.begin(), all.end());
+  if (all.size() > static_cast<size_t>(q.limit)) all.resize(q.limit);
+  return all;
+}
+
+TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
+  const absl::Time now = clock_.Now();
+  const int32_t now_min = MinuteOf(now);
+  const int32_t fine_start = FineSketchStart(now_min);
+  const WindowSpec w = ResolveWindow(now, q.window);
+  TrendingResult result;
+  result.compute_time = now;
+  result.window = q.window;
+  result.resolution = absl::Minutes(w.resolution_min);
+  const std::vector<Candidate> current = Rank(q, w, fine_start);
+  const std::vector<Candidate> previous = Rank(q, w.Previous(), fine_start);
+  absl::flat_hash_map<std::string, int> previous_rank;
+  for (size_t i = 0; i < previous.size(); ++i) previous_rank[previous[i].article] = i + 1;
+  for (size_t i = 0; i < current.size(); ++i) {
+    RankedEntry e;
+    e.article = current[i].article;
+    e.rank = static_cast<int>(i) + 1;
+    auto pr = previous_rank.find(e.article);
+    e.previous_rank = pr == previous_rank.end() ? 0 : pr->second;
+    const Shard& shard = ShardFor(e.article);
+    absl::ReaderMutexLock lock(&shard.mu);
+    auto it = shard.articles.find(e.article);
+    if (it != shard.articles.end()) {
+      const Article& a = *it->second;
+      e.views = a.ViewsIn(w.start_min, w.end_min);
+      e.unique_visitors = a.UniqueCount(w.start_min, w.end_min, fine_start, e.views);
+      const double hot = HotScoreAt(a.HotIn(w.start_min, w.end_min), now);
+      e.score = q.metric == RankMetric::kHot              ? hot
+                : q.metric == RankMetric::kUniqueVisitors ? static_cast<double>(e.unique_visitors)
+                                                          : static_cast<double>(e.views);
+      if (a.source_info) e.summary = a.source_info->summary;
+    }
+    result.entries.push_back(std::move(e));
+  }
+  return result;
+}
+
+ArticleSeries ViewStore::Series(absl::string_view article, absl::Duration window,
+                                int32_t granularity_min) const {
+  const absl::Time now = clock_.Now();
+  const int32_t fine_start = FineSketchStart(MinuteOf(now));
+  const WindowSpec w = ResolveSeries(now, window, granularity_min);
+  ArticleSeries s;
+  s.compute_time = now;
+  s.granularity_min = granularity_min;
+  const Shard& shard = ShardFor(article);
+  absl::ReaderMutexLock lock(&shard.mu);
+  auto it = shard.articles.find(article);
+  const Article* a = it == shard.articles.end() ? nullptr : it->second.get();
+  for (int32_t p = w.start_min; p < w.end_min; p += granularity_min) {
+    SeriesPoint point{p, 0, 0};
+    if (a != nullptr) {
+      point.views = a->ViewsIn(p, p + granularity_min);
+      if (point.views > 0) {
+        point.unique_visitors = a->UniqueCount(p, p + granularity_min, fine_start, point.views);
+      }
+    }
+    s.points.push_back(point);
+  }
+  if (a != nullptr) {
+    s.total_views = a->ViewsIn(w.start_min, w.end_min);
+    s.unique_visitors = a->UniqueCount(w.start_min, w.end_min, fine_start, s.total_views);
+    s.hot_score = HotScoreAt(a->HotIn(w.start_min, w.end_min), now);
+  }
+  return s;
+}
+
+StoreStats ViewStore::Stats() const {
+  StoreStats st;
+  for (const auto& shard : shards_) {
+    absl::ReaderMutexLock lock(&shard->mu);
+    st.articles += shard->articles.size();
+    for (const auto& [id, a] : shard->articles) {
+      st.buckets += a->buckets.size();
+      st.sketches += a->minute_sketches.size() + a->hour_sketches.size();
+      for (const auto& [k, h] : a->minute_sketches) st.sketch_bytes += h.MemoryBytes();
+      for (const auto& [k, h] : a->hour_sketches) st.sketch_bytes += h.MemoryBytes();
+    }
+  }
+  return st;
+}
+
+}  // namespace newsgrid::trending

@@ -1,0 +1,217 @@
+#include "trending-service/view_store.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "trending-service/visitor_hash.h"
+#include "trending-service/test_time.h"
+
+namespace newsgrid::trending {
+namespace {
+
+uint64_t Visitor(int i) { return SipHash24(3, 4, absl::StrCat("v", i)); }
+
+class ViewStoreTest : public ::testing::Test {
+ protected:
+  FakeClock clock_{At("2024-05-01T12:07:30Z")};
+  ViewStore store_{{.retention = absl::Hours(168), .hot_half_life = absl::Hours(1), .shards = 4},
+                   clock_};
+  void View(const std::string& article, absl::Time t, int visitor = -1) {
+    store_.Add(article, t, visitor >= 0 ? Visitor(visitor) : 0, visitor >= 0, nullptr);
+  }
+  TrendingResult Top(absl::Duration window, RankMetric metric = RankMetric::kViews,
+                     int limit = 10) {
+    return store_.Trending({.window = window, .metric = metric, .limit = limit});
+  }
+};
+
+TEST_F(ViewStoreTest, WindowBoundaryAtBucketEdges) {
+  View("a", At("2024-05-01T12:02:59Z"));
+  View("a", At("2024-05-01T12:03:00Z"));
+  View("a", At("2024-05-01T12:07:29Z"));
+  TrendingResult r = Top(absl::Minutes(5));
+  ASSERT_EQ(r.entries.size(), 1u);
+  EXPECT_EQ(r.entries[0].views, 2);
+  EXPECT_EQ(r.resolution, absl::Minutes(1));
+  // On the next boundary the 12:03 view leaves the 5-minute window.
+  clock_.Set(At("2024-05-01T12:08:00Z"));
+  EXPECT_EQ(Top(absl::Minutes(5)).entries[0].views, 1);
+  EXPECT_EQ(Top(absl::Minutes(6)).entries[0].views, 2);
+  EXPECT_EQ(Top(absl::Minutes(7)).entries[0].views, 3);
+}
+
+TEST_F(ViewStoreTest, LateEventsLandInTheirBucket) {
+  View("a", At("2024-05-01T12:07:00Z"));
+  View("a", At("2024-05-01T10:30:10Z"));  // late, arrives after a newer one
+  ArticleSeries s = store_.Series("a", absl::Hours(3), 60);
+  ASSERT_EQ(s.points.size(), 3u);
+  EXPECT_EQ(MinuteStart(s.points[0].start_min), At("2024-05-01T10:00:00Z"));
+  EXPECT_EQ(s.points[0].views, 1);
+  EXPECT_EQ(s.points[1].views, 0);
+  EXPECT_EQ(s.points[2].views, 1);
+  EXPECT_EQ(s.total_views, 2);
+  EXPECT_EQ(Top(absl::Hours(1)).entries[0].views, 1);
+  EXPECT_EQ(Top(absl::Hours(2)).entries[0].views, 2);
+}
+
+TEST_F(ViewStoreTest, CompactionKeepsTotalsAndExpiryDropsOldViews) {
+  for (int m = 0; m < 120; ++m) View("a", At("2024-05-01T09:00:00Z") + absl::Minutes(m));
+  View("a", At("2024-05-01T12:00:00Z"));
+  EXPECT_EQ(store_.Stats().buckets, 121u);
+  clock_.Set(At("2024-05-02T12:07:30Z"));  // the 09:00-11:00 minutes are older than 25 h now
+  store_.Maintain();
+  EXPECT_EQ(store_.Stats().buckets, 2u + 1u);
+  EXPECT_EQ(Top(absl::Hours(48)).entries[0].views, 121);
+  EXPECT_EQ(Top(absl::Hours(26)).entries[0].views, 1);
+  // A late event for a compacted hour goes straight into the hour bucket.
+  View("a", At("2024-05-01T09:30:00Z"));
+  EXPECT_EQ(store_.Stats().buckets, 3u);
+  EXPECT_EQ(Top(absl::Hours(48)).entries[0].views, 122);
+  // Buckets expire with the whole hour that passed the retention.
+  clock_.Set(At("2024-05-08T12:07:30Z"));
+  store_.Maintain();
+  EXPECT_EQ(store_.Stats().articles, 1u);
+  EXPECT_TRUE(Top(absl::Hours(168)).entries.empty());  // the 7-day window starts at 13:00
+  clock_.Set(At("2024-05-08T13:00:00Z"));
+  store_.TakePending();  // articles with unflushed views are kept
+  store_.Maintain();
+  EXPECT_EQ(store_.Stats().articles, 0u);
+  EXPECT_TRUE(Top(absl::Hours(168)).entries.empty());
+}
+
+TEST_F(ViewStoreTest, HotScoreFollowsTheFormula) {
+  const absl::Time now = clock_.Now();
+  const absl::Time times[] = {now - absl::Minutes(1), now - absl::Minutes(30),
+                              now - absl::Minutes(90), now - absl::Minutes(200)};
+  double expected = 0;
+  for (absl::Time t : times) {
+    View("a", t);
+    expected += std::exp2(-absl::ToDoubleSeconds(now - t) / 3600.0);
+  }
+  TrendingResult r = Top(absl::Hours(24), RankMetric::kHot);
+  ASSERT_EQ(r.entries.size(), 1u);
+  EXPECT_NEAR(r.entries[0].score, expected, 1e-9);
+  // Half an hour later every term halved... by 2^-0.5: no rescoring needed.
+  clock_.Advance(absl::Minutes(30));
+  EXPECT_NEAR(Top(absl::Hours(24), RankMetric::kHot).entries[0].score, expected * std::exp2(-0.5),
+              1e-9);
+  // Only the window's views count.
+  clock_.Set(now);
+  const double last_hour = std::exp2(-1.0 / 60) + std::exp2(-30.0 / 60);
+  EXPECT_NEAR(store_.Series("a", absl::Hours(1), 1).hot_score, last_hour, 1e-9);
+}
+
+TEST_F(ViewStoreTest, HotPrefersRecentViews) {
+  const absl::Time now = clock_.Now();
+  for (int i = 0; i < 10; ++i) View("old", now - absl::Hours(5));
+  for (int i = 0; i < 2; ++i) View("fresh", now - absl::Minutes(1));
+  TrendingResult hot = Top(absl::Hours(24), RankMetric::kHot);
+  ASSERT_EQ(hot.entries.size(), 2u);
+  EXPECT_EQ(hot.entries[0].article, "fresh");
+  EXPECT_EQ(Top(absl::Hours(24)).entries[0].article, "old");
+}
+
+TEST_F(ViewStoreTest, RankChangeAgainstThePreviousWindow) {
+  const absl::Time now = clock_.Now();
+  // Previous hour: a > b > c. This hour: c > a, b absent.
+  for (int i = 0; i < 5; ++i) View("a", now - absl::Minutes(90));
+  for (int i = 0; i < 3; ++i) View("b", now - absl::Minutes(90));
+  View("c", now - absl::Minutes(90));
+  for (int i = 0; i < 4; ++i) View("c", now - absl::Minutes(5));
+  View("a", now - absl::Minutes(5));
+  View("d", now - absl::Minutes(5));
+  TrendingResult r = Top(absl::Hours(1), RankMetric::kViews, 2);
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(r.entries[0].article, "c");
+  EXPECT_EQ(r.entries[0].previous_rank, 0);  // 3rd before: not in the top 2
+  EXPECT_EQ(r.entries[1].article, "a");      // ties (a, d) break by name
+  EXPECT_EQ(r.entries[1].previous_rank, 1);
+  TrendingResult r3 = Top(absl::Hours(1), RankMetric::kViews, 3);
+  EXPECT_EQ(r3.entries[0].previous_rank, 3);
+}
+
+TEST_F(ViewStoreTest, UniqueVisitorsRanking) {
+  const absl::Time now = clock_.Now();
+  for (int i = 0; i < 100; ++i) View("loyal", now - absl::Minutes(2), i % 5);
+  for (int i = 0; i < 40; ++i) View("broad", now - absl::Minutes(2), 1000 + i);
+  View("anon", now - absl::Minutes(2));
+  TrendingResult r = Top(absl::Hours(1), RankMetric::kUniqueVisitors);
+  ASSERT_EQ(r.entries.size(), 3u);
+  EXPECT_EQ(r.entries[0].article, "broad");
+  EXPECT_EQ(r.entries[0].unique_visitors, 40);
+  EXPECT_EQ(r.entries[1].article, "loyal");
+  EXPECT_EQ(r.entries[1].unique_visitors, 5);
+  EXPECT_EQ(r.entries[1].views, 100);
+  EXPECT_EQ(r.entries[2].unique_visitors, 0);
+  // Hour sketches answer beyond the last hour.
+  clock_.Advance(absl::Hours(3));
+  store_.Maintain();
+  EXPECT_EQ(Top(absl::Hours(4), RankMetric::kUniqueVisitors).entries[0].unique_visitors, 40);
+}
+
+TEST_F(ViewStoreTest, FiltersAndExclusions) {
+  const ArticleMetadata world{.section = "world", .tags = {"election"}, .authors = {"ann"}};
+  const ArticleMetadata sport{.section = "sport", .tags = {"football"}, .authors = {"bob"}};
+  const absl::Time t = clock_.Now() - absl::Minutes(1);
+  store_.Add("w1", t, 0, false, &world);
+  store_.Add("w1", t, 0, false, nullptr);
+  store_.Add("w2", t, 0, false, &world);
+  store_.Add("s1", t, 0, false, &sport);
+  TrendingQuery q{.window = absl::Hours(1), .limit = 10, .section = "world"};
+  TrendingResult r = store_.Trending(q);
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(r.entries[0].article, "w1");
+  q.exclude.insert("w1");
+  EXPECT_EQ(store_.Trending(q).entries.size(), 1u);
+  EXPECT_EQ(store_.Trending({.window = absl::Hours(1), .limit = 10, .tag = "football"})
+                .entries[0].article, "s1");
+  EXPECT_EQ(store_.Trending({.window = absl::Hours(1), .limit = 10, .author = "ann"})
+                .entries.size(), 2u);
+  // Source metadata wins over event metadata and can hide an article.
+  store_.SetSourceInfo("w2", {.metadata = {.section = "sport"}});
+  store_.Add("w2", t, 0, false, &world);
+  EXPECT_EQ(store_.Trending({.window = absl::Hours(1), .limit = 10, .section = "sport"})
+                .entries.size(), 2u);
+  store_.SetSourceInfo("s1", {.hidden = true});
+  EXPECT_EQ(Top(absl::Hours(1)).entries.size(), 2u);
+}
+
+TEST_F(ViewStoreTest, PendingDeltasReplicateExactly) {
+  const absl::Time now = clock_.Now();
+  for (int i = 0; i < 300; ++i) View(absl::StrCat("a", i % 7), now - absl::Minutes(i % 90), i);
+  View("old", now - absl::Hours(30), 1);
+  const uint64_t before = store_.Add("x", now, 0, false, nullptr);
+  PendingBatch batch = store_.TakePending();
+  EXPECT_EQ(batch.flush_seq, before);
+  EXPECT_GT(store_.Add("x", now, 0, false, nullptr), before);
+  EXPECT_TRUE(store_.TakePending().deltas.size() == 1u);
+
+  ViewStore replica({.retention = absl::Hours(168), .hot_half_life = absl::Hours(1)}, clock_);
+  for (const BucketDelta& d : batch.deltas) replica.ApplyDelta(d);
+  replica.ApplyDelta({"x", MinuteOf(now), 1, 1, std::exp2(30.0 / 3600), Hll()});
+  for (RankMetric m : {RankMetric::kViews, RankMetric::kUniqueVisitors, RankMetric::kHot}) {
+    for (absl::Duration w : {absl::Minutes(5), absl::Hours(1), absl::Hours(48)}) {
+      TrendingResult a = store_.Trending({.window = w, .metric = m, .limit = 20});
+      TrendingResult b = replica.Trending({.window = w, .metric = m, .limit = 20});
+      ASSERT_EQ(a.entries.size(), b.entries.size());
+      for (size_t i = 0; i < a.entries.size(); ++i) {
+        EXPECT_EQ(a.entries[i].article, b.entries[i].article);
+        EXPECT_EQ(a.entries[i].views, b.entries[i].views);
+        EXPECT_EQ(a.entries[i].unique_visitors, b.entries[i].unique_visitors);
+        EXPECT_NEAR(a.entries[i].score, b.entries[i].score, 1e-9 * (1 + a.entries[i].score));
+      }
+    }
+  }
+}
+
+TEST(LogArithmeticTest, AddAndSubtract) {
+  EXPECT_NEAR(LogAdd2(3, 3), 4, 1e-12);
+  EXPECT_NEAR(LogSub2(4, 3), 3, 1e-12);
+  EXPECT_EQ(LogSub2(3, 3), -INFINITY);
+  EXPECT_NEAR(LogAdd2(-INFINITY, 5), 5, 1e-12);
+  EXPECT_NEAR(LogSub2(LogAdd2(1000000.0, 999990.0), 999990.0), 1000000.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace newsgrid::trending
