@@ -1,5 +1,6 @@
 #include "trending-service/article_catalog.h"
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -72,6 +73,7 @@ ArticleCatalog::Lookup ArticleCatalog::Resolve(const std::vector<std::string>& n
     news::article::v1::BatchGetArticlesResponse response;
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
+    if (options_.token != nullptr) options_.token->Attach(ctx);
     round_trips_++;
     const grpc::Status status = stub_->BatchGetArticles(&ctx, request, &response);
     if (!status.ok()) {
@@ -106,6 +108,34 @@ ArticleCatalog::Lookup ArticleCatalog::Resolve(const std::vector<std::string>& n
       gone.state = State::kGone;
       out[name] = gone;
       cache_[name] = Cached{std::move(gone), fetched};
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<ArticleInfoMap> ArticleCatalogSource::Lookup(
+    const std::vector<std::string>& articles) {
+  constexpr absl::string_view kPrefix = "articles/";
+  std::vector<std::string> names;
+  names.reserve(articles.size());
+  for (const std::string& id : articles) names.push_back(absl::StrCat(kPrefix, id));
+  ArticleInfoMap out;
+  for (auto& [name, entry] : catalog_.Resolve(names)) {
+    const std::string id = name.substr(kPrefix.size());
+    switch (entry.state) {
+      case ArticleCatalog::State::kUnknown:
+        break;  // nothing known now: the caller keeps what it has
+      case ArticleCatalog::State::kGone:
+        out[id] = ArticleInfo{.hidden = true};
+        break;
+      case ArticleCatalog::State::kPublished:
+        out[id] = ArticleInfo{
+            .metadata = {.section = entry.section, .tags = entry.tags, .authors = entry.authors},
+            .summary = ArticleSummary{.title = entry.title,
+                                      .slug = entry.slug,
+                                      .section = entry.section,
+                                      .publish_time = entry.publish_time}};
+        break;
     }
   }
   return out;

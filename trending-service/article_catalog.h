@@ -30,6 +30,8 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "news/article/v1/article_service.grpc.pb.h"
+#include "runtime/auth.h"
+#include "trending-service/article_metadata.h"
 
 namespace newsgrid::trending {
 
@@ -52,6 +54,8 @@ class ArticleCatalog {
     absl::Duration ttl = absl::Seconds(2);
     absl::Duration rpc_timeout = absl::Milliseconds(500);
     size_t max_entries = 500000;
+    // Token presented to the article service; may be null.
+    PeerToken* token = nullptr;
   };
 
   ArticleCatalog(std::shared_ptr<grpc::Channel> channel, Options options);
@@ -78,6 +82,16 @@ class ArticleCatalog {
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
   std::atomic<uint64_t> round_trips_{0};
+};
+
+// The catalog as the rankings' ArticleMetadataSource ({article} ids).
+class ArticleCatalogSource final : public ArticleMetadataSource {
+ public:
+  explicit ArticleCatalogSource(ArticleCatalog& catalog) : catalog_(catalog) {}
+  absl::StatusOr<ArticleInfoMap> Lookup(const std::vector<std::string>& articles) override;
+
+ private:
+  ArticleCatalog& catalog_;
 };
 
 }  // namespace newsgrid::trending

@@ -39,14 +39,18 @@ struct ArticleSummary {
   std::string slug;
   std::string section;
   absl::Time publish_time = absl::InfinitePast();
+  bool operator==(const ArticleSummary&) const = default;
 };
 
 // What the source knows of one article.
 struct ArticleInfo {
   ArticleMetadata metadata;
   std::optional<ArticleSummary> summary;
-  // Not visible to readers (draft, scheduled, deleted): left out of rankings.
+  // Not visible to readers (draft, scheduled, deleted): left out of rankings
+  // until `hidden_until`, when the article is asked about again (so one that
+  // is published again comes back).
   bool hidden = false;
+  absl::Time hidden_until = absl::InfiniteFuture();
 };
 
 // Keyed by the {article} id.
@@ -55,10 +59,12 @@ using ArticleInfoMap = absl::flat_hash_map<std::string, ArticleInfo>;
 class ArticleMetadataSource {
  public:
   virtual ~ArticleMetadataSource() = default;
-  // Describes up to 100 articles ({article} ids) in one round trip. Ids
-  // missing from the result are unknown to the source (e.g. never existed:
-  // treat as hidden) only when the call succeeded; an error means nothing is
-  // known and rankings are served from the cache.
+  // Describes up to 100 articles ({article} ids) with at most one round
+  // trip. It is asked on every ranking, so it caches (with a TTL that bounds
+  // how long a change takes to show). Ids missing from the result are ones
+  // the source knows nothing of right now (peer down, never seen): their
+  // cached information stays as it is. An article that does not exist or is
+  // not visible to readers is returned with hidden = true.
   virtual absl::StatusOr<ArticleInfoMap> Lookup(const std::vector<std::string>& articles) = 0;
 };
 

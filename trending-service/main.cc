@@ -4,14 +4,26 @@
 // server accepts calls. Stop (SIGTERM): watch streams end with OK, in-flight
 // calls drain, then the last buffered views are flushed (OnDrained).
 #include <cstdio>
+#include <memory>
 
+#include "absl/flags/flag.h"
+#include "runtime/auth.h"
 #include "runtime/logging.h"
+#include "runtime/peer_channel.h"
 #include "runtime/server.h"
+#include "trending-service/article_catalog.h"
 #include "trending-service/pg_storage.h"
 #include "trending-service/rankings.h"
 #include "trending-service/synchronizer.h"
 #include "trending-service/trending_config.h"
 #include "trending-service/trending_grpc_service.h"
+
+ABSL_FLAG(std::string, article_service_addr, "",
+          "Address of the article service (host:port; Kubernetes: its headless Service), for "
+          "titles and visibility. Empty: rankings come without titles.");
+ABSL_FLAG(absl::Duration, article_metadata_ttl, absl::Seconds(2),
+          "How long fetched article metadata is used before it is fetched again: an unpublished "
+          "or deleted article leaves rankings within this time (plus one ranking).");
 
 namespace newsgrid {
 const MigrationSet& TrendingMigrations();
@@ -25,6 +37,13 @@ int main(int argc, char** argv) {
   if (!tc.ok()) {
     std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0],
                  std::string(tc.status().message()).c_str());
+    return 2;
+  }
+  if (absl::Status s = newsgrid::CheckDuration("article_metadata_ttl",
+                                               absl::GetFlag(FLAGS_article_metadata_ttl),
+                                               absl::Milliseconds(10), absl::Minutes(10));
+      !s.ok()) {
+    std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0], std::string(s.message()).c_str());
     return 2;
   }
   newsgrid::ServerRuntime runtime("trending-service", config, newsgrid::TrendingMigrations());
@@ -41,8 +60,31 @@ int main(int argc, char** argv) {
   Ingestor ingestor(store, clock, hasher, tc->ingest);
   PgStorage storage(runtime.db(), tc->replica_id);
   Synchronizer sync(store, ingestor, storage, tc->sync);
-  // Metadata comes from events until an article-service source is wired in.
-  Rankings rankings(store, /*source=*/nullptr);
+  // Titles, visibility and filter metadata come from the article service
+  // (BatchGetArticles, cached for --article_metadata_ttl); without it, from
+  // the metadata carried in events.
+  newsgrid::PeerToken peer_token(absl::GetFlag(FLAGS_peer_token_file));
+  std::unique_ptr<ArticleCatalog> catalog;
+  std::unique_ptr<ArticleCatalogSource> catalog_source;
+  const std::string article_addr = absl::GetFlag(FLAGS_article_service_addr);
+  if (article_addr.empty()) {
+    NG_LOG_WARN("no --article_service_addr: rankings carry no titles and keep unpublished articles");
+  } else {
+    auto channel = newsgrid::MakePeerChannelFromFlags(
+        article_addr, {.idempotent_methods = {{"news.article.v1.ArticleService", "BatchGetArticles"}}});
+    if (!channel.ok()) {
+      std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0],
+                   std::string(channel.status().message()).c_str());
+      return 2;
+    }
+    catalog = std::make_unique<ArticleCatalog>(
+        *channel, ArticleCatalog::Options{.ttl = absl::GetFlag(FLAGS_article_metadata_ttl),
+                                          .token = &peer_token});
+    catalog_source = std::make_unique<ArticleCatalogSource>(*catalog);
+    runtime.AddDependencyStatus("newsgrid.dependency.article-service",
+                                [&catalog] { return catalog->peer_reachable(); });
+  }
+  Rankings rankings(store, catalog_source.get());
   if (absl::Status s = sync.Restore(absl::Now() + absl::Minutes(5)); !s.ok()) {
     NG_LOG_ERROR("cannot restore the trending state", {{"error", std::string(s.message())}});
     return 1;

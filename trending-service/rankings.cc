@@ -4,24 +4,35 @@
 
 namespace newsgrid::trending {
 
+// How long a hidden article stays out before it is asked about again.
+constexpr absl::Duration kHiddenRecheck = absl::Seconds(30);
+
 TrendingResult Rankings::Get(const TrendingQuery& query) {
   TrendingResult result = store_.Trending(query);
   if (source_ == nullptr) return result;
-  std::vector<std::string> unknown;
-  for (const RankedEntry& e : result.entries) {
-    if (!e.summary) unknown.push_back(e.article);
+  // A hidden article leaves the ranking and another moves up, which may
+  // itself need describing: a few rounds settle it.
+  for (int round = 0; round < 3 && !result.entries.empty(); ++round) {
+    std::vector<std::string> ids;
+    ids.reserve(result.entries.size());
+    for (const RankedEntry& e : result.entries) ids.push_back(e.article);
+    absl::StatusOr<ArticleInfoMap> infos = source_->Lookup(ids);
+    if (!infos.ok()) return result;  // served with what the store has
+    bool changed = false;
+    for (const RankedEntry& e : result.entries) {
+      auto it = infos->find(e.article);
+      if (it == infos->end()) continue;  // nothing known now: keep what we have
+      if (it->second.hidden || e.summary != it->second.summary) {
+        ArticleInfo info = it->second;
+        if (info.hidden) info.hidden_until = store_.Now() + kHiddenRecheck;
+        store_.SetSourceInfo(e.article, std::move(info));
+        changed = true;
+      }
+    }
+    if (!changed) break;
+    result = store_.Trending(query);
   }
-  if (unknown.empty()) return result;
-  absl::StatusOr<ArticleInfoMap> infos = source_->Lookup(unknown);
-  if (!infos.ok()) return result;  // served from the cache
-  for (const std::string& id : unknown) {
-    auto it = infos->find(id);
-    // Unknown to a source that answered: it does not exist (any more).
-    store_.SetSourceInfo(id, it != infos->end() ? it->second : ArticleInfo{.hidden = true});
-  }
-  // Recomputed: hidden articles leave (the next ones move up) and the
-  // entries carry the summaries just learnt.
-  return store_.Trending(query);
+  return result;
 }
 
 }  // namespace newsgrid::trending

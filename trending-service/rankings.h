@@ -1,9 +1,9 @@
 // Rankings as served: the store's ranking, hydrated with article summaries
 // from an ArticleMetadataSource when one is configured (one Lookup per
-// ranking, never one per entry), with articles the source reports hidden
-// (unpublished, deleted) dropped. Without a source, or when it fails,
-// entries carry what the cache has and hydrated = false when that is
-// nothing.
+// ranking, never one per entry; the source caches with a TTL), with articles
+// the source reports hidden (unpublished, deleted) dropped and the next ones
+// moved up. Without a source, or when it knows nothing, entries carry what
+// the store has and hydrated = false when that is nothing.
 //
 //   Rankings rankings(store, /*source=*/nullptr);
 //   TrendingResult r = rankings.Get(query);

@@ -13,9 +13,12 @@ class FakeSource : public ArticleMetadataSource {
     if (!up) return absl::UnavailableError("down");
     ArticleInfoMap out;
     for (const auto& id : articles) {
-      if (id == "gone") continue;
-      out[id] = {.summary = ArticleSummary{.title = "Title " + id, .slug = id},
-                 .hidden = id == "draft"};
+      if (id == "unknown") continue;
+      if (id == "draft" || id == "gone") {
+        out[id] = {.hidden = true};
+        continue;
+      }
+      out[id] = {.summary = ArticleSummary{.title = "Title " + id, .slug = id}};
     }
     return out;
   }
@@ -27,20 +30,62 @@ class FakeSource : public ArticleMetadataSource {
 TEST(RankingsTest, HydratesInOneLookupAndDropsHiddenArticles) {
   FakeClock clock(absl::FromUnixSeconds(1'714'565'250));
   ViewStore store({}, clock);
-  for (const char* id : {"a", "draft", "b", "gone"}) store.Add(id, clock.Now(), 0, false, nullptr);
+  for (const char* id : {"a", "draft", "b", "gone", "unknown"}) {
+    store.Add(id, clock.Now(), 0, false, nullptr);
+  }
   store.Add("a", clock.Now(), 0, false, nullptr);
   FakeSource source;
   Rankings rankings(store, &source);
   TrendingResult r = rankings.Get({.window = absl::Hours(1), .limit = 10});
-  EXPECT_EQ(source.calls, 1);
-  EXPECT_EQ(source.last_request.size(), 4u);
-  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(source.last_request.size(), 3u);  // the second round asks for the survivors
+  ASSERT_EQ(r.entries.size(), 3u);
   EXPECT_EQ(r.entries[0].article, "a");
   ASSERT_TRUE(r.entries[0].summary.has_value());
   EXPECT_EQ(r.entries[0].summary->title, "Title a");
-  // Cached: no second lookup.
-  rankings.Get({.window = absl::Hours(1), .limit = 10});
-  EXPECT_EQ(source.calls, 1);
+  // Nothing known of "unknown": kept, without a summary.
+  bool saw_unknown = false;
+  for (const auto& e : r.entries) {
+    if (e.article == "unknown") {
+      saw_unknown = true;
+      EXPECT_FALSE(e.summary.has_value());
+    }
+  }
+  EXPECT_TRUE(saw_unknown);
+  // One Lookup per ranking (the source caches), and nothing changes.
+  const int calls = source.calls;
+  TrendingResult again = rankings.Get({.window = absl::Hours(1), .limit = 10});
+  EXPECT_EQ(source.calls, calls + 1);
+  EXPECT_EQ(again.entries.size(), 3u);
+}
+
+TEST(RankingsTest, ArticleHiddenLaterLeavesTheRanking) {
+  FakeClock clock(absl::FromUnixSeconds(1'714'565'250));
+  ViewStore store({}, clock);
+  store.Add("a", clock.Now(), 0, false, nullptr);
+  store.Add("b", clock.Now(), 0, false, nullptr);
+  FakeSource source;
+  Rankings rankings(store, &source);
+  ASSERT_EQ(rankings.Get({.window = absl::Hours(1), .limit = 1}).entries.size(), 1u);
+  class HidingSource : public ArticleMetadataSource {
+   public:
+    absl::StatusOr<ArticleInfoMap> Lookup(const std::vector<std::string>& ids) override {
+      ArticleInfoMap out;
+      for (const auto& id : ids) {
+        if (id == "a") {
+          out[id] = {.hidden = true};
+        } else {
+          out[id] = {.summary = ArticleSummary{.title = "Title " + id}};
+        }
+      }
+      return out;
+    }
+  } hiding;
+  Rankings later(store, &hiding);
+  TrendingResult r = later.Get({.window = absl::Hours(1), .limit = 1});
+  ASSERT_EQ(r.entries.size(), 1u);
+  EXPECT_EQ(r.entries[0].article, "b");  // moved up, and described
+  ASSERT_TRUE(r.entries[0].summary.has_value());
+  EXPECT_EQ(r.entries[0].summary->title, "Title b");
 }
 
 TEST(RankingsTest, SourceDownServesWithoutSummaries) {

@@ -131,8 +131,8 @@ struct ViewStore::Article {
     const int64_t n = std::llround(UniquesIn(s, e, fine_start).Estimate());
     return std::min(n, views);
   }
-  bool Matches(const TrendingQuery& q) const {
-    if (source_info && source_info->hidden) return false;
+  bool Matches(const TrendingQuery& q, absl::Time now) const {
+    if (source_info && source_info->hidden && now < source_info->hidden_until) return false;
     const ArticleMetadata& m = metadata();
     if (!q.section.empty() && m.section != q.section) return false;
     if (!q.tag.empty() && std::find(m.tags.begin(), m.tags.end(), q.tag) == m.tags.end()) {
@@ -397,6 +397,7 @@ struct ViewStore::Candidate {
 void ViewStore::CollectTop(const Shard& shard, const TrendingQuery& q, const WindowSpec& w,
                            int32_t fine_start, std::vector<Candidate>& out) const {
   const size_t k = static_cast<size_t>(q.limit);
+  const absl::Time now = clock_.Now();
   // A bounded heap of the best k (worst on top).
   std::vector<Candidate> heap;
   auto push = [&](double score, const std::string& id) {
@@ -418,7 +419,7 @@ void ViewStore::CollectTop(const Shard& shard, const TrendingQuery& q, const Win
     // k-th best unique count beats every remaining article's views.
     std::vector<std::pair<int64_t, const Article*>> by_views;
     for (const auto& [id, a] : shard.articles) {
-      if (q.exclude.contains(id) || !a->Matches(q)) continue;
+      if (q.exclude.contains(id) || !a->Matches(q, now)) continue;
       const int64_t v = a->ViewsIn(w.start_min, w.end_min);
       if (v > 0) by_views.emplace_back(v, a.get());
     }
@@ -431,7 +432,7 @@ void ViewStore::CollectTop(const Shard& shard, const TrendingQuery& q, const Win
   } else {
     for (const auto& [id, a] : shard.articles) {
       if (!q.exclude.empty() && q.exclude.contains(id)) continue;
-      if (!a->Matches(q)) continue;
+      if (!a->Matches(q, now)) continue;
       const int64_t views = a->ViewsIn(w.start_min, w.end_min);
       if (views == 0) continue;
       // HOT keys are rounded (relative 7e-7) so that float noise from the
