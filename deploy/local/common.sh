@@ -66,7 +66,9 @@ pg_start() {
   as_pg_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --no-locale >"$PG_DIR/initdb.log" 2>&1 \
     || { cat "$PG_DIR/initdb.log" >&2; return 1; }
   PG_SOCKET=$PG_DIR/socket
-  as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
+  # setsid: Ctrl-C in the terminal must not stop PostgreSQL before the
+  # services have drained; pg_stop stops it last.
+  as_pg_owner setsid "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
     -o "-p $PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=400 ${PG_EXTRA_OPTS:-}" start >/dev/null \
     || { cat "$PG_DIR/postgres.log" >&2; return 1; }
   PG_DSN="host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres"

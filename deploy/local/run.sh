@@ -12,7 +12,8 @@ export ARTICLE_METRICS_PORT=${ARTICLE_METRICS_PORT:-9091}
 export TRENDING_METRICS_PORT=${TRENDING_METRICS_PORT:-9092}
 
 ensure_packages
-build "$BUILD_DIR"
+# NEWSGRID_SKIP_BUILD=1: use the binaries already in BUILD_DIR (tests).
+[ "${NEWSGRID_SKIP_BUILD:-0}" = 1 ] || build "$BUILD_DIR"
 
 RUN_DIR=$(mktemp -d /tmp/newsgrid-run.XXXXXX)
 PIDS=()
@@ -24,7 +25,8 @@ cleanup() {
   pg_stop
   log "stopped (logs kept in $RUN_DIR)"
 }
-trap cleanup INT TERM EXIT
+trap 'cleanup; exit 0' INT TERM
+trap cleanup EXIT
 
 if [ -n "${DATABASE_URL:-}" ]; then
   DSN=$DATABASE_URL
@@ -38,9 +40,11 @@ fi
 # ARTICLE_TRENDING_SERVICE_ADDR), like any flag.
 export ARTICLE_TRENDING_SERVICE_ADDR=${ARTICLE_TRENDING_SERVICE_ADDR:-127.0.0.1:$TRENDING_PORT}
 export TRENDING_ARTICLE_SERVICE_ADDR=${TRENDING_ARTICLE_SERVICE_ADDR:-127.0.0.1:$ARTICLE_PORT}
+# Each service gets its own session: Ctrl-C reaches only this script, which
+# then sends each one SIGTERM once (a second signal would skip the drain).
 start_service() {  # name port
   local name=$1 port=$2
-  "$BUILD_DIR/$name/$name" --port="$port" --pg_dsn="$DSN" >"$RUN_DIR/$name.log" 2>&1 &
+  setsid "$BUILD_DIR/$name/$name" --port="$port" --pg_dsn="$DSN" >"$RUN_DIR/$name.log" 2>&1 &
   PIDS+=($!)
 }
 start_service article-service "$ARTICLE_PORT"

@@ -1,0 +1,118 @@
+"""The README's two commands and grpcurl examples, run as written.
+
+Starts `deploy/local/run.sh` (with the binaries already built), runs every
+grpcurl command of README.md in order through a reflection-only grpcurl
+work-alike, checks the `# ->` lines that follow a command against its output,
+then stops the system with Ctrl-C (SIGINT to the process group) and checks
+that both services drained and exited.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import unittest
+
+import grpcurl
+from harness import BUILD_DIR
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def readme_steps():
+    """[(kind, text, expectations)] from the sh blocks of README.md."""
+    text = open(os.path.join(ROOT, "README.md")).read()
+    steps = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            line = line.strip()
+            if line.startswith("grpcurl "):
+                steps.append(["grpcurl", line, []])
+            elif line.startswith("sleep "):
+                steps.append(["sleep", line, []])
+            elif line.startswith("# ->") and steps and steps[-1][0] == "grpcurl":
+                steps[-1][2] += re.findall(r'"(\w+)": ("[^"]*"|[-\w.]+)', line)
+    return steps
+
+
+def contains(value, key, expected):
+    """True if some object nested in `value` has `key` equal to `expected`."""
+    if isinstance(value, dict):
+        if key in value and value[key] == expected:
+            return True
+        return any(contains(v, key, expected) for v in value.values())
+    if isinstance(value, list):
+        return any(contains(v, key, expected) for v in value)
+    return False
+
+
+class ReadmeTest(unittest.TestCase):
+    def test_run_command_and_every_grpcurl_example(self):
+        steps = readme_steps()
+        self.assertGreater(len([s for s in steps if s[0] == "grpcurl"]), 15)
+        env = dict(os.environ, BUILD_DIR=BUILD_DIR, NEWSGRID_SKIP_BUILD="1")
+        for k in ("DATABASE_URL",):
+            env.pop(k, None)
+        out_path = os.path.join(BUILD_DIR, "readme_test_run.out")
+        out = open(out_path, "w")
+        run = subprocess.Popen(["bash", os.path.join(ROOT, "deploy/local/run.sh")], stdout=out,
+                               stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 180
+            while "newsgrid is running" not in open(out_path).read():
+                self.assertIsNone(run.poll(), open(out_path).read())
+                self.assertLess(time.monotonic(), deadline, "run.sh did not come up")
+                time.sleep(0.5)
+            for kind, line, expectations in steps:
+                if kind == "sleep":
+                    time.sleep(float(line.split()[1]))
+                    continue
+                result = grpcurl.run(line)
+                self.assertTrue(result.ok, f"{line}\n-> {result.code}: {result.error}")
+                for key, raw in expectations:
+                    expected = json.loads(raw)
+                    self.assertTrue(any(contains(o, key, expected) for o in result.outputs),
+                                    f"{line}\nexpected {key} = {raw} in {json.dumps(result.outputs)[:3000]}")
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+            code = run.wait(timeout=60)
+            out.close()
+        self.assertEqual(code, 0, open(out_path).read()[-3000:])
+        log_dir = re.search(r"logs\s+(\S+)/\*\.log", open(out_path).read()).group(1)
+        for name in ("article-service", "trending-service"):
+            records = [json.loads(l) for l in open(os.path.join(log_dir, f"{name}.log")) if l.startswith("{")]
+            msgs = [r["msg"] for r in records]
+            self.assertIn("shutdown signal received; draining", msgs, name)
+            self.assertIn("stopped", msgs, name)
+        pg_dir = re.search(r"data in (\S+)\)", open(out_path).read()).group(1)
+        self.assertFalse(os.path.exists(pg_dir), "the private PostgreSQL was stopped and removed")
+
+
+class ConfigTableTest(unittest.TestCase):
+    """The README's configuration table names every flag of both binaries."""
+
+    def test_every_flag_is_documented(self):
+        readme = open(os.path.join(ROOT, "README.md")).read()
+        for name in ("article-service", "trending-service"):
+            binary = os.path.join(BUILD_DIR, name, name)
+            r = subprocess.run([binary, "--helpfull"], capture_output=True, text=True)
+            source = None
+            ours = []
+            for line in (r.stdout + r.stderr).splitlines():
+                m = re.match(r"  Flags from (.*):", line)
+                if m:
+                    source = m.group(1)
+                    continue
+                m = re.match(r"    --(\w+) \(", line)
+                if m and source and re.search(r"(runtime|article-service|trending-service)/", source):
+                    ours.append(m.group(1))
+            self.assertGreater(len(ours), 20, name)
+            missing = [f for f in ours if f"`--{f}`" not in readme]
+            self.assertEqual(missing, [], f"{name}: flags missing from README.md's configuration table")
+
+
+if __name__ == "__main__":
+    unittest.main()
