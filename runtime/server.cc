@@ -291,13 +291,17 @@ int ServerRuntime::Run() {
   const absl::Time drain_deadline = absl::Now() + config_.drain_deadline;
   monitor_stop_.Notify();
   monitor.join();
+  NG_LOG_DEBUG("drain: health monitor stopped");
   health->SetServingStatus(false);
   for (auto& hook : shutdown_started_hooks_) hook();
   // Stops accepting, waits for in-flight RPCs until the deadline, then
   // cancels what is left.
   server_->Shutdown(absl::ToChronoTime(drain_deadline));
+  NG_LOG_DEBUG("drain: gRPC server stopped");
   workers_->Shutdown();
+  NG_LOG_DEBUG("drain: workers stopped");
   for (auto& hook : drained_hooks_) hook(drain_deadline);
+  NG_LOG_DEBUG("drain: buffers flushed");
   Metrics::Global().StopServing();
   NG_LOG_INFO("stopped", {{"service", name_}});
   return 0;
