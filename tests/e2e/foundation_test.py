@@ -187,5 +187,29 @@ class InFlightDrainTest(unittest.TestCase):
             svc.kill()
 
 
+class SecondSignalTest(unittest.TestCase):
+    """A second SIGTERM during the drain exits at once."""
+
+    def test_second_signal_exits_immediately(self):
+        import signal
+        svc = ServiceProcess("article-service", create_database(), args=["--drain_deadline=60s"]).start()
+        try:
+            from grpc.health.v1 import health_pb2, health_pb2_grpc
+            stub = health_pb2_grpc.HealthStub(svc.channel())
+            stream = stub.Watch(health_pb2.HealthCheckRequest(service=""), timeout=120)
+            next(stream)  # an open stream keeps the drain waiting
+            svc.proc.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            self.assertIsNone(svc.proc.poll(), "still draining after the first signal")
+            start = time.monotonic()
+            svc.proc.send_signal(signal.SIGTERM)
+            code = svc.proc.wait(timeout=10)
+            self.assertLess(time.monotonic() - start, 3)
+            self.assertNotEqual(code, 0)
+            stream.cancel()
+        finally:
+            svc.kill()
+
+
 if __name__ == "__main__":
     unittest.main()
