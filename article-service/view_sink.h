@@ -33,7 +33,7 @@ class ViewSink {
   virtual void RecordReaderView(const ArticleViewEvent& event) = 0;
 };
 
-// Drops every view (until the trending client is wired in).
+// Drops every view (no --trending_service_addr configured).
 class NoopViewSink final : public ViewSink {
  public:
   void RecordReaderView(const ArticleViewEvent&) override {}
