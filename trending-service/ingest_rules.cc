@@ -76,15 +76,22 @@ bool DedupFilter::SeenWithin(uint64_t key, absl::Time event_time, absl::Time now
   absl::MutexLock lock(&s.mu);
   if (s.current_since_ns == 0) s.current_since_ns = now_ns;
   if (now_ns - s.current_since_ns >= window_ns || s.current.size() >= max_per_generation_) {
+    // Sized like the generation before, so it does not rehash its way up.
+    const size_t expected = s.current.size();
     s.previous = std::move(s.current);
     s.current = {};
+    s.current.reserve(expected);
     s.current_since_ns = now_ns;
   }
-  for (auto* gen : {&s.current, &s.previous}) {
-    auto it = gen->find(key);
-    if (it != gen->end() && std::llabs(t - it->second) < window_ns) return true;
+  // One probe of the current generation finds a repeat or records the key.
+  auto [it, inserted] = s.current.try_emplace(key, t);
+  if (!inserted && std::llabs(t - it->second) < window_ns) return true;
+  auto old = s.previous.find(key);
+  if (old != s.previous.end() && std::llabs(t - old->second) < window_ns) {
+    if (inserted) it->second = old->second;  // still the counted view's time
+    return true;
   }
-  s.current[key] = t;
+  it->second = t;
   return false;
 }
 

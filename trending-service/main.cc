@@ -25,6 +25,10 @@ ABSL_FLAG(absl::Duration, article_metadata_ttl, absl::Seconds(2),
           "How long fetched article metadata is used before it is fetched again: an unpublished "
           "or deleted article leaves rankings within this time (plus one ranking).");
 
+ABSL_FLAG(absl::Duration, ranking_max_staleness, absl::Seconds(1),
+          "Rankings are served from memory while younger than this (recomputed in the "
+          "background from half of it on); 0 computes every ranking on request.");
+
 namespace newsgrid {
 const MigrationSet& TrendingMigrations();
 }
@@ -45,6 +49,16 @@ int main(int argc, char** argv) {
       !s.ok()) {
     std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0], std::string(s.message()).c_str());
     return 2;
+  }
+  const absl::Duration ranking_staleness = absl::GetFlag(FLAGS_ranking_max_staleness);
+  if (ranking_staleness != absl::ZeroDuration()) {
+    if (absl::Status s = newsgrid::CheckDuration("ranking_max_staleness", ranking_staleness,
+                                                 absl::Milliseconds(20), absl::Seconds(10));
+        !s.ok()) {
+      std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0],
+                   std::string(s.message()).c_str());
+      return 2;
+    }
   }
   newsgrid::ServerRuntime runtime("trending-service", config, newsgrid::TrendingMigrations());
   if (!runtime.Prepare().ok()) return 1;
@@ -84,7 +98,15 @@ int main(int argc, char** argv) {
     runtime.AddDependencyStatus("newsgrid.dependency.article-service",
                                 [&catalog] { return catalog->peer_reachable(); });
   }
-  Rankings rankings(store, catalog_source.get());
+  std::unique_ptr<RankingCache> ranking_cache;
+  if (ranking_staleness != absl::ZeroDuration()) {
+    ranking_cache = std::make_unique<RankingCache>(
+        RankingCacheOptions{.max_staleness = ranking_staleness,
+                            .refresh_after = ranking_staleness / 2},
+        clock, [&store](const TrendingQuery& q) { return store.Trending(q); });
+    ranking_cache->Start();
+  }
+  Rankings rankings(store, catalog_source.get(), ranking_cache.get());
   if (absl::Status s = sync.Restore(absl::Now() + absl::Minutes(5)); !s.ok()) {
     NG_LOG_ERROR("cannot restore the trending state", {{"error", std::string(s.message())}});
     return 1;

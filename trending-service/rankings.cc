@@ -7,8 +7,12 @@ namespace newsgrid::trending {
 // How long a hidden article stays out before it is asked about again.
 constexpr absl::Duration kHiddenRecheck = absl::Seconds(30);
 
+TrendingResult Rankings::Ranking(const TrendingQuery& query) {
+  return cache_ != nullptr ? cache_->Get(query) : store_.Trending(query);
+}
+
 TrendingResult Rankings::Get(const TrendingQuery& query) {
-  TrendingResult result = store_.Trending(query);
+  TrendingResult result = Ranking(query);
   if (source_ == nullptr) return result;
   // A hidden article leaves the ranking and another moves up, which may
   // itself need describing: a few rounds settle it.
@@ -30,7 +34,9 @@ TrendingResult Rankings::Get(const TrendingQuery& query) {
       }
     }
     if (!changed) break;
-    result = store_.Trending(query);
+    // The cached ranking predates what was just learnt.
+    if (cache_ != nullptr) cache_->Invalidate(query);
+    result = Ranking(query);
   }
   return result;
 }

@@ -8,7 +8,8 @@
 // buckets sorted by start with *cumulative* totals (views, and the HOT
 // mass in log form), so the total of any window is two binary searches:
 // cum(end) - cum(start). That keeps a 24 h ranking over 100k articles
-// linear in the number of articles rather than in articles x minutes, and
+// linear in the number of articles rather than in articles x minutes (one
+// pass serves the window and the previous one, which share a boundary), and
 // makes compaction (minute -> hour) and expiry a matter of dropping
 // entries. Late events update the cumulative totals of the later buckets.
 //
@@ -189,12 +190,15 @@ class ViewStore {
   void AddToBucket(Article& a, int32_t minute, int32_t now_min, uint32_t views, double hot_log);
   bool AddToSketches(Article& a, int32_t minute, int32_t now_min, uint32_t index, uint8_t rho);
 
-  // Top `limit` of one window (local to the given shards' articles).
+  // Top `limit` of a window and of the window before it (rank change), local
+  // to one shard's articles; VIEWS and HOT take both in one pass.
   struct Candidate;
+  struct Ranked;
   void CollectTop(const Shard& shard, const TrendingQuery& query, const WindowSpec& w,
-                  int32_t fine_start, std::vector<Candidate>& out) const;
-  std::vector<Candidate> Rank(const TrendingQuery& query, const WindowSpec& w,
-                              int32_t fine_start) const;
+                  int32_t fine_start, Ranked& out) const;
+  void CollectTopUnique(const Shard& shard, const TrendingQuery& query, const WindowSpec& w,
+                        int32_t fine_start, std::vector<Candidate>& out) const;
+  Ranked Rank(const TrendingQuery& query, const WindowSpec& w, int32_t fine_start) const;
 
   const StoreOptions options_;
   const Clock& clock_;

@@ -131,6 +131,29 @@ TEST_F(ViewStoreTest, RankChangeAgainstThePreviousWindow) {
   EXPECT_EQ(r3.entries[0].previous_rank, 3);
 }
 
+// One pass ranks the window and the previous one: HOT rank change, and
+// articles with views only before the previous window are in neither.
+TEST_F(ViewStoreTest, HotRankChangeAndArticlesOutsideBothWindows) {
+  const absl::Time now = clock_.Now();
+  for (int i = 0; i < 9; ++i) View("ancient", now - absl::Hours(5));
+  for (int i = 0; i < 3; ++i) View("was-first", now - absl::Minutes(90));
+  View("was-second", now - absl::Minutes(90));
+  View("was-second", now - absl::Minutes(2));
+  View("was-second", now - absl::Minutes(1));
+  View("new", now - absl::Minutes(1));
+  TrendingResult r = Top(absl::Hours(1), RankMetric::kHot, 10);
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(r.entries[0].article, "was-second");
+  EXPECT_EQ(r.entries[0].previous_rank, 2);
+  EXPECT_EQ(r.entries[1].article, "new");
+  EXPECT_EQ(r.entries[1].previous_rank, 0);
+  EXPECT_NEAR(r.entries[1].score, std::exp2(-1.0 / 60), 1e-6);
+  TrendingResult views = Top(absl::Hours(1), RankMetric::kViews, 10);
+  ASSERT_EQ(views.entries.size(), 2u);
+  EXPECT_EQ(views.entries[0].views, 2);
+  EXPECT_EQ(views.entries[0].previous_rank, 2);
+}
+
 TEST_F(ViewStoreTest, UniqueVisitorsRanking) {
   const absl::Time now = clock_.Now();
   for (int i = 0; i < 100; ++i) View("loyal", now - absl::Minutes(2), i % 5);
