@@ -389,7 +389,14 @@ if missed:
         md += [f"**{name}**: " + ("perf profile of the service during the phase (top symbols, self time):" if prof
                else "no profile was captured (run without `--no-profile` as root with `perf` installed)."), ""]
         if prof:
-            md += ["```", *[l for l in prof.splitlines() if not l.startswith("#")][:25], "```", ""]
+            # Symbol lines only ("14.72%  [.] symbol"), without perf's padding
+            # and call-graph lines.
+            rows = []
+            for l in prof.splitlines():
+                m = re.match(r"\s*(\d+\.\d+%)\s+(\[.\])\s+(.*?)[\s-]*$", l)
+                if m:
+                    rows.append(f"{m.group(1):>7}  {m.group(2)} {m.group(3)[:160]}")
+            md += ["```", *rows[:15], "```", ""]
 
 md += [
     "## All figures",
