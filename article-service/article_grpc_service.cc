@@ -1,5 +1,6 @@
 #include "article-service/article_grpc_service.h"
 
+#include "article-service/access_rules.h"
 #include "runtime/rpc.h"
 
 namespace newsgrid::article {
@@ -17,6 +18,15 @@ std::string VisitorFromMetadata(const grpc::CallbackServerContext& ctx) {
 template <typename Req, typename Resp, typename Method>
 grpc::ServerUnaryReactor* ArticleGrpcService::Run(grpc::CallbackServerContext* ctx,
                                                   const Req* req, Resp* resp, Method method) {
+  // The scope check runs on the callback thread (a digest and a compare):
+  // refused calls never take a worker.
+  if (const char* scope = RequiredScope(*req); scope != nullptr && auth_.enabled()) {
+    if (absl::Status s = auth_.Require(*ctx, scope); !s.ok()) {
+      grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+      reactor->Finish(ToGrpcStatus(s));
+      return reactor;
+    }
+  }
   CallContext call{.deadline = RpcDeadline(*ctx, config_.default_rpc_deadline),
                    .visitor_id = VisitorFromMetadata(*ctx)};
   return RunUnary(ctx, workers_, [this, req, resp, method, call]() -> absl::Status {

@@ -1,15 +1,17 @@
 // The gRPC face of the article service: callback handlers that read the
-// transport facts (deadline, x-visitor-id metadata), hand the blocking work
+// transport facts (deadline, x-visitor-id metadata), check the caller's
+// bearer-token scope (access_rules.h; UNAUTHENTICATED / PERMISSION_DENIED), hand the blocking work
 // to the worker pool with RunUnary, and map results with the shared status
 // mapper. All rules live in ArticleService.
 //
-//   ArticleGrpcService grpc_service(service, runtime.workers(), config);
+//   ArticleGrpcService grpc_service(service, runtime.workers(), config, authorizer);
 //   runtime.AddService(&grpc_service, ArticleGrpcService::kServiceName);
 #ifndef NEWSGRID_ARTICLE_SERVICE_ARTICLE_GRPC_SERVICE_H_
 #define NEWSGRID_ARTICLE_SERVICE_ARTICLE_GRPC_SERVICE_H_
 
 #include "article-service/article_service.h"
 #include "news/article/v1/article_service.grpc.pb.h"
+#include "runtime/auth.h"
 #include "runtime/config.h"
 #include "runtime/worker_pool.h"
 
@@ -19,8 +21,9 @@ class ArticleGrpcService final : public pb::ArticleService::CallbackService {
  public:
   static constexpr char kServiceName[] = "news.article.v1.ArticleService";
 
-  ArticleGrpcService(ArticleService& service, WorkerPool& workers, const ServerConfig& config)
-      : service_(service), workers_(workers), config_(config) {}
+  ArticleGrpcService(ArticleService& service, WorkerPool& workers, const ServerConfig& config,
+                     Authorizer& auth)
+      : service_(service), workers_(workers), config_(config), auth_(auth) {}
 
   grpc::ServerUnaryReactor* CreateArticle(grpc::CallbackServerContext* ctx,
                                           const pb::CreateArticleRequest* req,
@@ -70,6 +73,7 @@ class ArticleGrpcService final : public pb::ArticleService::CallbackService {
   ArticleService& service_;
   WorkerPool& workers_;
   const ServerConfig& config_;
+  Authorizer& auth_;
 };
 
 }  // namespace newsgrid::article

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "article-service/pg_array.h"
 #include "article-service/text.h"
 #include "runtime/logging.h"
 
@@ -33,15 +34,8 @@ std::string LiveCondition(absl::string_view now) {
 }
 
 std::vector<std::string> ParseTextArray(const pqxx::field& f) {
-  std::vector<std::string> out;
-  if (f.is_null()) return out;
-  pqxx::array_parser parser = f.as_array();
-  for (;;) {
-    auto [kind, value] = parser.get_next();
-    if (kind == pqxx::array_parser::juncture::done) break;
-    if (kind == pqxx::array_parser::juncture::string_value) out.push_back(value);
-  }
-  return out;
+  if (f.is_null()) return {};
+  return ParsePgTextArray(absl::string_view(f.c_str(), f.size()));
 }
 
 // A text[] literal for a `$n::text[]` parameter.

@@ -141,7 +141,8 @@ int main(int argc, char** argv) {
   }
   art::ViewSink& views = forwarder ? static_cast<art::ViewSink&>(*forwarder) : no_views;
   art::ArticleService service(store, cache, clock, tokens, views);
-  art::ArticleGrpcService grpc_service(service, runtime.workers(), config);
+  newsgrid::Authorizer authorizer(absl::GetFlag(FLAGS_auth_tokens_file));
+  art::ArticleGrpcService grpc_service(service, runtime.workers(), config, authorizer);
   runtime.AddService(&grpc_service, art::ArticleGrpcService::kServiceName);
   return runtime.Run();
 }

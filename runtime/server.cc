@@ -7,6 +7,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "absl/time/clock.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/support/server_interceptor.h"
@@ -19,6 +20,20 @@
 namespace newsgrid {
 namespace {
 
+// UNIMPLEMENTED without a message for a method that exists in the
+// generated descriptors: gRPC could not deserialize the request.
+bool IsUnparsableRequest(const grpc::Status& status, const char* method) {
+  if (status.error_code() != grpc::StatusCode::UNIMPLEMENTED || !status.error_message().empty() ||
+      method == nullptr || method[0] != '/') {
+    return false;
+  }
+  std::string full(method + 1);
+  const size_t slash = full.find('/');
+  if (slash == std::string::npos) return false;
+  full[slash] = '.';
+  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full) != nullptr;
+}
+
 // Per-RPC access log line and metrics, for every method of every service.
 class ObservabilityInterceptor : public grpc::experimental::Interceptor {
  public:
@@ -28,7 +43,16 @@ class ObservabilityInterceptor : public grpc::experimental::Interceptor {
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
+      grpc::Status status = methods->GetSendStatus();
+      if (IsUnparsableRequest(status, info_->method())) {
+        // gRPC answers a request it cannot parse (bad wire format, or a
+        // string field that is not UTF-8) with a bare UNIMPLEMENTED; it is
+        // the caller's bad input.
+        status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "the request is not a valid message (malformed, or a string field "
+                              "is not valid UTF-8)");
+        methods->ModifySendStatus(status);
+      }
       const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
       const absl::string_view code = GrpcCodeName(status.error_code());
       Metrics::Global().ObserveRpc(info_->method(), code, seconds);

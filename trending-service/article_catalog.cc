@@ -1,6 +1,7 @@
 #include "trending-service/article_catalog.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -39,6 +40,21 @@ ArticleCatalog::ArticleCatalog(std::shared_ptr<grpc::Channel> channel, Options o
   CatalogMetrics::Get().reachable.Set(1);
 }
 
+namespace {
+
+// "articles/{id}" as the article service names articles: a positive
+// decimal id without leading zeros.
+bool IsArticleServiceName(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, "articles/")) return false;
+  if (name.empty() || name.size() > 18 || name[0] == '0') return false;
+  for (char c : name) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 ArticleCatalog::Lookup ArticleCatalog::Resolve(const std::vector<std::string>& names) {
   Lookup out;
   std::vector<std::string> to_fetch;
@@ -47,6 +63,13 @@ ArticleCatalog::Lookup ArticleCatalog::Resolve(const std::vector<std::string>& n
     absl::MutexLock lock(&mu_);
     for (const std::string& name : names) {
       if (out.contains(name)) continue;
+      // Views may name any "articles/{id}"; one the article service can
+      // never hold is hidden, and never sent: a single such name would
+      // fail the whole batch (INVALID_ARGUMENT) for every other article.
+      if (!IsArticleServiceName(name)) {
+        out[name] = Entry{.state = State::kGone};
+        continue;
+      }
       auto it = cache_.find(name);
       if (it != cache_.end()) {
         out[name] = it->second.entry;

@@ -87,6 +87,24 @@ TEST(ArticleCatalogTest, OneRoundTripPerResolveAndCachedAfterwards) {
   EXPECT_EQ(catalog.misses(), 3u);
 }
 
+TEST(ArticleCatalogTest, NamesTheArticleServiceCannotHoldAreHiddenWithoutACall) {
+  Server s;
+  s.articles.Publish("articles/1", "one");
+  ArticleCatalog catalog(MakePeerChannel(absl::StrCat("127.0.0.1:", s.port), {}),
+                         {.ttl = absl::Seconds(60)});
+  // Views may name any [A-Za-z0-9_-] id; sent along, one of them would fail
+  // the whole batch with INVALID_ARGUMENT and leave every title unknown.
+  auto l = catalog.Resolve({"articles/abc", "articles/007", "articles/-1"});
+  EXPECT_EQ(s.articles.calls(), 0);
+  for (const char* n : {"articles/abc", "articles/007", "articles/-1"}) {
+    EXPECT_EQ(l[n].state, ArticleCatalog::State::kGone) << n;
+  }
+  l = catalog.Resolve({"articles/abc", "articles/1"});
+  EXPECT_EQ(s.articles.calls(), 1);
+  EXPECT_EQ(l["articles/1"].state, ArticleCatalog::State::kPublished);
+  EXPECT_EQ(l["articles/abc"].state, ArticleCatalog::State::kGone);
+}
+
 TEST(ArticleCatalogTest, RemovedArticleIsGoneAfterTheTtl) {
   Server s;
   s.articles.Publish("articles/1", "one");

@@ -18,6 +18,7 @@ absl::string_view RejectReasonName(RejectReason r) {
     case RejectReason::kFromFuture: return "FROM_FUTURE";
     case RejectReason::kTooOld: return "TOO_OLD";
     case RejectReason::kBot: return "BOT";
+    case RejectReason::kRateLimited: return "RATE_LIMITED";
   }
   return "UNKNOWN";
 }
@@ -100,6 +101,41 @@ size_t DedupFilter::size() const {
   for (const auto& s : shards_) {
     absl::MutexLock lock(&s->mu);
     n += s->current.size() + s->previous.size();
+  }
+  return n;
+}
+
+RateLimiter::RateLimiter(int64_t per_minute, size_t max_keys, int shards)
+    : per_minute_(std::max<int64_t>(0, per_minute)),
+      max_per_shard_(std::max<size_t>(16, max_keys / std::max(1, shards))) {
+  for (int i = 0; i < std::max(1, shards); ++i) shards_.push_back(std::make_unique<Shard>());
+}
+
+bool RateLimiter::Allow(uint64_t key, absl::Time now) {
+  if (per_minute_ == 0) return true;
+  Shard& s = *shards_[(key >> 48) % shards_.size()];
+  const int64_t minute = absl::ToUnixSeconds(now) / 60;
+  absl::MutexLock lock(&s.mu);
+  if (minute != s.minute) {
+    s.counts.clear();
+    s.minute = minute;
+  }
+  auto it = s.counts.find(key);
+  if (it == s.counts.end()) {
+    if (s.counts.size() >= max_per_shard_) return true;
+    s.counts.emplace(key, 1);
+    return true;
+  }
+  if (it->second >= per_minute_) return false;
+  ++it->second;
+  return true;
+}
+
+size_t RateLimiter::size() const {
+  size_t n = 0;
+  for (const auto& s : shards_) {
+    absl::MutexLock lock(&s->mu);
+    n += s->counts.size();
   }
   return n;
 }

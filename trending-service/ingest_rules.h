@@ -6,6 +6,8 @@
 //   TimeCheck t = CheckViewTime(view_time, now, {.max_clock_skew = ..., .retention = ...});
 //   DedupFilter dedup(absl::Minutes(30), /*max_entries=*/1 << 22);
 //   if (dedup.SeenWithin(key, event_time, now)) ...;  // a repeat
+//   RateLimiter per_visitor(/*per_minute=*/120, /*max_keys=*/1 << 20);
+//   if (!per_visitor.Allow(visitor_key, now)) ...;   // RATE_LIMITED
 #ifndef NEWSGRID_TRENDING_SERVICE_INGEST_RULES_H_
 #define NEWSGRID_TRENDING_SERVICE_INGEST_RULES_H_
 
@@ -31,7 +33,9 @@ enum class RejectReason {
   kFromFuture = 3,
   kTooOld = 4,
   kBot = 5,
+  kRateLimited = 6,
 };
+inline constexpr int kRejectReasonCount = 7;
 absl::string_view RejectReasonName(RejectReason r);
 
 // Field limits of a ViewEvent (see the proto).
@@ -107,6 +111,37 @@ class DedupFilter {
   };
   const absl::Duration window_;
   const size_t max_per_generation_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+// "At most `per_minute` events per key in each minute of processing time",
+// with bounded memory: the one-minute counting windows of striped shards.
+//
+// Fixed windows let a key burst up to twice the limit across a minute
+// boundary; that bound is what the limit promises. When a shard already
+// tracks its share of `max_keys` keys in the current minute, new keys are
+// let through uncounted (memory stays bounded; the limit of keys already
+// tracked holds).
+class RateLimiter {
+ public:
+  // `per_minute` 0: no limit.
+  RateLimiter(int64_t per_minute, size_t max_keys, int shards = 16);
+
+  // Counts one event of `key`; false when the key already had `per_minute`
+  // events this minute (the event must not be counted).
+  bool Allow(uint64_t key, absl::Time now);
+
+  bool enabled() const { return per_minute_ > 0; }
+  size_t size() const;
+
+ private:
+  struct Shard {
+    mutable absl::Mutex mu;
+    int64_t minute ABSL_GUARDED_BY(mu) = 0;
+    absl::flat_hash_map<uint64_t, int64_t> counts ABSL_GUARDED_BY(mu);
+  };
+  const int64_t per_minute_;
+  const size_t max_per_shard_;
   std::vector<std::unique_ptr<Shard>> shards_;
 };
 

@@ -67,5 +67,36 @@ TEST(IngestRulesTest, DedupMemoryIsBounded) {
   EXPECT_TRUE(dedup.SeenWithin(MixHash(99999, 7), t0, t0));
 }
 
+TEST(RateLimiterTest, AllowsTheLimitPerKeyPerMinute) {
+  RateLimiter limit(3, 1000);
+  const absl::Time t = absl::FromUnixSeconds(1'714'565'220);  // 12:07:00 UTC
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limit.Allow(1, t + absl::Seconds(i)));
+  EXPECT_FALSE(limit.Allow(1, t + absl::Seconds(10)));
+  EXPECT_FALSE(limit.Allow(1, t + absl::Seconds(59)));
+  EXPECT_TRUE(limit.Allow(2, t + absl::Seconds(59)));  // other keys keep their own budget
+  // The next minute starts a new budget.
+  EXPECT_TRUE(limit.Allow(1, t + absl::Seconds(60)));
+  EXPECT_EQ(limit.size(), 1u);
+}
+
+TEST(RateLimiterTest, ZeroIsNoLimit) {
+  RateLimiter limit(0, 1000);
+  EXPECT_FALSE(limit.enabled());
+  for (int i = 0; i < 10000; ++i) ASSERT_TRUE(limit.Allow(7, absl::UnixEpoch()));
+  EXPECT_EQ(limit.size(), 0u);
+}
+
+TEST(RateLimiterTest, MemoryStaysBounded) {
+  RateLimiter limit(1, /*max_keys=*/64, /*shards=*/4);
+  const absl::Time t = absl::FromUnixSeconds(600);
+  for (uint64_t k = 0; k < 100000; ++k) limit.Allow(MixHash(k, 1), t);
+  EXPECT_LE(limit.size(), 64u);
+  // A key tracked before the table filled keeps its limit.
+  RateLimiter small(1, 64, 4);
+  EXPECT_TRUE(small.Allow(42, t));
+  for (uint64_t k = 0; k < 100000; ++k) small.Allow(MixHash(k, 2), t);
+  EXPECT_FALSE(small.Allow(42, t));
+}
+
 }  // namespace
 }  // namespace newsgrid::trending

@@ -9,6 +9,8 @@ constexpr uint64_t kEventIdKey0 = 0x6576656e742d6964ULL;
 constexpr uint64_t kEventIdKey1 = 0x64656475702d6b31ULL;
 constexpr uint64_t kArticleKey0 = 0x61727469636c652dULL;
 constexpr uint64_t kArticleKey1 = 0x64656475702d6b32ULL;
+constexpr uint64_t kSourceKey0 = 0x736f757263652d6bULL;
+constexpr uint64_t kSourceKey1 = 0x726174652d6c696dULL;
 
 bool MetadataValid(const ArticleMetadata& m) {
   if (m.section.size() > kMaxSectionLength) return false;
@@ -30,7 +32,9 @@ Ingestor::Ingestor(ViewStore& store, const Clock& clock, const VisitorHasher& ha
       hasher_(hasher),
       options_(std::move(options)),
       visitor_dedup_(options_.dedup_window, options_.dedup_max_entries),
-      event_id_dedup_(options_.dedup_window, options_.dedup_max_entries / 4) {}
+      event_id_dedup_(options_.dedup_window, options_.dedup_max_entries / 4),
+      visitor_limit_(options_.max_views_per_visitor_per_minute, options_.rate_limit_max_keys),
+      source_limit_(options_.max_views_per_source_per_minute, options_.rate_limit_max_keys) {}
 
 Verdict Ingestor::Record(const RawView& view, uint64_t* ticket) {
   const std::optional<absl::string_view> article = ParseArticleName(view.article_name);
@@ -51,12 +55,23 @@ Verdict Ingestor::Record(const RawView& view, uint64_t* ticket) {
   }
   const bool has_visitor = !view.visitor_id.empty();
   uint64_t visitor_hash = 0;
+  const uint64_t article_hash = SipHash24(kArticleKey0, kArticleKey1, *article);
   if (has_visitor) {
     visitor_hash = hasher_.Hash(view.visitor_id, t.time);
-    const uint64_t key = MixHash(visitor_hash, SipHash24(kArticleKey0, kArticleKey1, *article));
-    if (visitor_dedup_.SeenWithin(key, t.time, now)) {
+    if (visitor_dedup_.SeenWithin(MixHash(visitor_hash, article_hash), t.time, now)) {
       return {Outcome::kDeduplicated, RejectReason::kNone};
     }
+  }
+  // Repeats were answered above, so only views that would count use up a
+  // budget. Processing time, not event time: a backlog of old events sent
+  // at once is still a burst.
+  if (has_visitor && visitor_limit_.enabled() && !visitor_limit_.Allow(visitor_hash, now)) {
+    return {Outcome::kRejected, RejectReason::kRateLimited};
+  }
+  if (!view.source.empty() && source_limit_.enabled() &&
+      !source_limit_.Allow(MixHash(SipHash24(kSourceKey0, kSourceKey1, view.source), article_hash),
+                           now)) {
+    return {Outcome::kRejected, RejectReason::kRateLimited};
   }
   const uint64_t tk = store_.Add(*article, t.time, visitor_hash, has_visitor, view.metadata);
   *ticket = std::max(*ticket, tk);

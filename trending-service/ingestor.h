@@ -7,7 +7,11 @@
 // then a repeat view of the same article by the same visitor within the
 // dedup window (counted once: measured from the counted view, not sliding).
 // Events without a visitor id count but never dedup and add no unique
-// visitor.
+// visitor. Last, the rate limits: a visitor (all articles) and a source
+// (the caller's address, per article) may have at most so many counted
+// views a minute; the excess is RATE_LIMITED (reported, never ranked), so
+// one client cannot inflate an article by rotating visitor ids or sending
+// none.
 //
 // Batch ids (RecordViews retries) are remembered for the dedup window, made
 // durable with the flush that holds the batch's events, and learnt from
@@ -43,6 +47,12 @@ struct IngestOptions {
   absl::Duration dedup_window = absl::Minutes(30);
   size_t dedup_max_entries = size_t{1} << 22;
   BotRules bots = BotRules::Parse(BotRules::kDefaultPatterns);
+  // Counted views per visitor id per minute, all articles together; 0: off.
+  int64_t max_views_per_visitor_per_minute = 0;
+  // Counted views per source and article per minute; 0: off.
+  int64_t max_views_per_source_per_minute = 0;
+  // Keys each rate limiter tracks per minute (memory bound).
+  size_t rate_limit_max_keys = size_t{1} << 20;
 };
 
 // One event as received (views into the request; nothing is copied).
@@ -54,6 +64,8 @@ struct RawView {
   absl::string_view user_agent;
   absl::string_view event_id;
   const ArticleMetadata* metadata = nullptr;
+  // Who sent it (the caller's address); empty: no per-source limit.
+  absl::string_view source;
 };
 
 enum class Outcome { kAccepted, kDeduplicated, kRejected };
@@ -91,6 +103,8 @@ class Ingestor final : public ViewSink {
   const IngestOptions options_;
   DedupFilter visitor_dedup_;
   DedupFilter event_id_dedup_;
+  RateLimiter visitor_limit_;
+  RateLimiter source_limit_;
   absl::Mutex batches_mu_;
   absl::flat_hash_map<std::string, absl::Time> batches_ ABSL_GUARDED_BY(batches_mu_);
 };

@@ -83,5 +83,55 @@ TEST_F(IngestorTest, VisitorSaltRotatesDaily) {
   EXPECT_EQ(hasher_.Hash("v", t), VisitorHasher("secret").Hash("v", t));
 }
 
+TEST_F(IngestorTest, VisitorRateLimitStopsOneVisitorAcrossArticles) {
+  Ingestor limited(store_, clock_, hasher_, {.max_views_per_visitor_per_minute = 3});
+  uint64_t t = 0;
+  for (const char* a : {"articles/r1", "articles/r2", "articles/r3"}) {
+    EXPECT_EQ(limited.Record({.article_name = a, .visitor_id = "scraper"}, &t).outcome,
+              Outcome::kAccepted);
+  }
+  const Verdict v = limited.Record({.article_name = "articles/r4", .visitor_id = "scraper"}, &t);
+  EXPECT_EQ(v.outcome, Outcome::kRejected);
+  EXPECT_EQ(v.reason, RejectReason::kRateLimited);
+  EXPECT_EQ(Views("r4"), 0);  // not ranked
+  // A repeat is still a repeat, not a use of the budget.
+  EXPECT_EQ(limited.Record({.article_name = "articles/r1", .visitor_id = "scraper"}, &t).outcome,
+            Outcome::kDeduplicated);
+  // Others are unaffected; the next minute restores the budget.
+  EXPECT_EQ(limited.Record({.article_name = "articles/r4", .visitor_id = "reader"}, &t).outcome,
+            Outcome::kAccepted);
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(limited.Record({.article_name = "articles/r5", .visitor_id = "scraper"}, &t).outcome,
+            Outcome::kAccepted);
+}
+
+TEST_F(IngestorTest, SourceRateLimitStopsRotatingVisitorsOnOneArticle) {
+  Ingestor limited(store_, clock_, hasher_, {.max_views_per_source_per_minute = 5});
+  uint64_t t = 0;
+  int accepted = 0, limited_count = 0;
+  for (int i = 0; i < 50; ++i) {
+    const std::string visitor = "rotating-" + std::to_string(i);
+    const Verdict v = limited.Record(
+        {.article_name = "articles/s1", .visitor_id = visitor, .source = "ipv4:10.0.0.9"}, &t);
+    if (v.outcome == Outcome::kAccepted) ++accepted;
+    if (v.reason == RejectReason::kRateLimited) ++limited_count;
+  }
+  // Views without a visitor id (never deduplicated) are limited the same way.
+  for (int i = 0; i < 10; ++i) {
+    limited.Record({.article_name = "articles/s1", .source = "ipv4:10.0.0.9"}, &t);
+  }
+  EXPECT_EQ(accepted, 5);
+  EXPECT_EQ(limited_count, 45);
+  EXPECT_EQ(Views("s1"), 5);
+  // Per article and per source: another article or another caller still counts.
+  EXPECT_EQ(limited.Record({.article_name = "articles/s2", .source = "ipv4:10.0.0.9"}, &t).outcome,
+            Outcome::kAccepted);
+  EXPECT_EQ(limited.Record({.article_name = "articles/s1", .source = "ipv4:10.0.0.10"}, &t).outcome,
+            Outcome::kAccepted);
+  // No source (an in-process caller): no per-source limit.
+  EXPECT_EQ(limited.Record({.article_name = "articles/s1"}, &t).outcome, Outcome::kAccepted);
+  EXPECT_EQ(Views("s1"), 7);
+}
+
 }  // namespace
 }  // namespace newsgrid::trending

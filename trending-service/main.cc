@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
                                  {"flush_interval_ms",
                                   absl::ToInt64Milliseconds(tc->sync.flush_interval)}});
 
-  TrendingGrpcService service({store, ingestor, sync, rankings, runtime.workers()},
+  newsgrid::Authorizer authorizer(absl::GetFlag(FLAGS_auth_tokens_file));
+  TrendingGrpcService service({store, ingestor, sync, rankings, runtime.workers(), authorizer},
                               tc->ack_after_flush);
   runtime.AddService(&service, TrendingGrpcService::kServiceName);
   runtime.AddHealthCheck(TrendingGrpcService::kServiceName, [&sync] { return sync.Healthy(); });

@@ -22,6 +22,13 @@ ABSL_FLAG(std::string, visitor_salt_secret, "",
           "Secret from which the daily visitor-id salts derive; set the same one on every "
           "replica (empty: a random one per process, so unique visitors do not merge across "
           "replicas or restarts). Never logged.");
+ABSL_FLAG(int64_t, max_views_per_visitor_per_minute, 120,
+          "Counted views per visitor id per minute (all articles); the excess is rejected as "
+          "RATE_LIMITED. 0: no limit.");
+ABSL_FLAG(int64_t, max_views_per_source_per_minute, 0,
+          "Counted views per article per minute from one caller address; the excess is "
+          "RATE_LIMITED. 0: no limit (an article-service replica forwarding reader views is "
+          "one source: set it above the busiest article's views per replica).");
 ABSL_FLAG(absl::Duration, flush_interval, absl::Seconds(1),
           "How often buffered views are flushed to PostgreSQL (the crash loss bound).");
 ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(500),
@@ -48,6 +55,8 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
   c.ingest.time = {.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew),
                    .retention = c.store.retention};
   c.ingest.bots = BotRules::Parse(absl::GetFlag(FLAGS_bot_user_agents));
+  c.ingest.max_views_per_visitor_per_minute = absl::GetFlag(FLAGS_max_views_per_visitor_per_minute);
+  c.ingest.max_views_per_source_per_minute = absl::GetFlag(FLAGS_max_views_per_source_per_minute);
   c.sync.flush_interval = absl::GetFlag(FLAGS_flush_interval);
   c.sync.poll_interval = absl::GetFlag(FLAGS_poll_interval);
   c.sync.compact_interval = absl::GetFlag(FLAGS_compact_interval);
@@ -83,6 +92,10 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
            CheckDuration("delta_log_retention", c.sync.delta_log_retention, absl::Seconds(10),
                          absl::Hours(24)),
            CheckRange("store_shards", c.store.shards, 1, 4096),
+           CheckRange("max_views_per_visitor_per_minute", c.ingest.max_views_per_visitor_per_minute,
+                      int64_t{0}, int64_t{1} << 40),
+           CheckRange("max_views_per_source_per_minute", c.ingest.max_views_per_source_per_minute,
+                      int64_t{0}, int64_t{1} << 40),
        }) {
     if (!s.ok()) return s;
   }

@@ -25,7 +25,7 @@ constexpr int kMaxSeriesPoints = 1000;
 // Event counters, created once (label lookups are not free).
 struct IngestMetrics {
   prometheus::Counter* outcome[3];
-  prometheus::Counter* reason[6];
+  prometheus::Counter* reason[kRejectReasonCount];
   static IngestMetrics& Get() {
     static IngestMetrics* m = [] {
       auto* out = new IngestMetrics;
@@ -40,7 +40,7 @@ struct IngestMetrics {
                            .Name("trending_rejected_views_total")
                            .Help("Rejected view events, by reason.")
                            .Register(Metrics::Global().registry());
-      for (int r = 0; r < 6; ++r) {
+      for (int r = 0; r < kRejectReasonCount; ++r) {
         out->reason[r] = &rejected.Add(
             {{"reason", std::string(RejectReasonName(static_cast<RejectReason>(r)))}});
       }
@@ -67,22 +67,14 @@ void DurationToProto(absl::Duration d, google::protobuf::Duration* out) {
   out->set_nanos(static_cast<int32_t>(ns % 1000000000));
 }
 
-// Converts a proto event; `metadata` receives the event metadata if any.
-RawView ViewFromProto(const pb::ViewEvent& e, ArticleMetadata& metadata) {
-  RawView v;
-  v.article_name = e.article();
-  if (e.has_view_time()) v.view_time = TimeFromProto(e.view_time());
-  v.visitor_id = e.visitor_id();
-  v.referrer = e.referrer();
-  v.user_agent = e.user_agent();
-  v.event_id = e.event_id();
-  if (e.has_metadata()) {
-    metadata.section = e.metadata().section();
-    metadata.tags.assign(e.metadata().tags().begin(), e.metadata().tags().end());
-    metadata.authors.assign(e.metadata().authors().begin(), e.metadata().authors().end());
-    v.metadata = &metadata;
-  }
-  return v;
+
+// The caller's host ("ipv4:10.0.0.7:51234" -> "ipv4:10.0.0.7"): the source
+// of the per-source rate limit (one client, whatever ports it opens).
+std::string SourceOf(const grpc::CallbackServerContext& ctx) {
+  std::string peer = ctx.peer();
+  const size_t colon = peer.rfind(':');
+  if (colon != std::string::npos && colon > peer.find(':')) peer.resize(colon);
+  return peer;
 }
 
 google::protobuf::ArenaOptions StreamArenaOptions() {
@@ -120,6 +112,23 @@ absl::StatusOr<int32_t> GranularityFor(const pb::GetArticleStatsRequest& req,
 }
 
 }  // namespace
+
+RawView ViewFromProto(const pb::ViewEvent& e, ArticleMetadata& metadata) {
+  RawView v;
+  v.article_name = e.article();
+  if (e.has_view_time()) v.view_time = TimeFromProto(e.view_time());
+  v.visitor_id = e.visitor_id();
+  v.referrer = e.referrer();
+  v.user_agent = e.user_agent();
+  v.event_id = e.event_id();
+  if (e.has_metadata()) {
+    metadata.section = e.metadata().section();
+    metadata.tags.assign(e.metadata().tags().begin(), e.metadata().tags().end());
+    metadata.authors.assign(e.metadata().authors().begin(), e.metadata().authors().end());
+    v.metadata = &metadata;
+  }
+  return v;
+}
 
 absl::StatusOr<TrendingQuery> QueryFromProto(const pb::GetTrendingRequest& req,
                                              absl::Duration retention,
@@ -212,13 +221,20 @@ grpc::ServerUnaryReactor* TrendingGrpcService::RecordView(grpc::CallbackServerCo
                                                           const pb::RecordViewRequest* req,
                                                           pb::RecordViewResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status s = deps_.auth.Require(*ctx, kScopeViewsWrite); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
   if (!req->has_event()) {
     reactor->Finish(ToGrpcStatus(InvalidFieldError("event", "is required")));
     return reactor;
   }
   ArticleMetadata metadata;
   uint64_t ticket = 0;
-  const Verdict v = deps_.ingestor.Record(ViewFromProto(req->event(), metadata), &ticket);
+  const std::string source = SourceOf(*ctx);
+  RawView view = ViewFromProto(req->event(), metadata);
+  view.source = source;
+  const Verdict v = deps_.ingestor.Record(view, &ticket);
   CountOutcome(v);
   resp->set_outcome(v.outcome == Outcome::kAccepted       ? pb::RecordViewResponse::ACCEPTED
                     : v.outcome == Outcome::kDeduplicated ? pb::RecordViewResponse::DEDUPLICATED
@@ -238,8 +254,14 @@ grpc::ServerUnaryReactor* TrendingGrpcService::RecordView(grpc::CallbackServerCo
 class TrendingGrpcService::ViewsReader final
     : public grpc::ServerReadReactor<pb::RecordViewsRequest> {
  public:
-  ViewsReader(TrendingGrpcService& service, pb::RecordViewsResponse* resp)
-      : service_(service), resp_(resp) {
+  ViewsReader(TrendingGrpcService& service, grpc::CallbackServerContext* ctx,
+              pb::RecordViewsResponse* resp)
+      : service_(service), resp_(resp), source_(SourceOf(*ctx)) {
+    // Refused before a single message is read.
+    if (absl::Status s = service_.deps_.auth.Require(*ctx, kScopeViewsWrite); !s.ok()) {
+      Finish(ToGrpcStatus(s));
+      return;
+    }
     StartRead(&req_);
   }
   void OnReadDone(bool ok) override {
@@ -276,7 +298,9 @@ class TrendingGrpcService::ViewsReader final
     int64_t counts[3] = {0, 0, 0};
     ArticleMetadata metadata;
     for (int i = 0; i < req_.events_size(); ++i) {
-      const Verdict verdict = ingestor.Record(ViewFromProto(req_.events(i), metadata), &ticket_);
+      RawView view = ViewFromProto(req_.events(i), metadata);
+      view.source = source_;
+      const Verdict verdict = ingestor.Record(view, &ticket_);
       ++counts[static_cast<int>(verdict.outcome)];
       if (verdict.outcome == Outcome::kRejected) {
         IngestMetrics::Get().reason[static_cast<int>(verdict.reason)]->Increment();
@@ -314,6 +338,7 @@ class TrendingGrpcService::ViewsReader final
 
   TrendingGrpcService& service_;
   pb::RecordViewsResponse* resp_;
+  const std::string source_;
   // The events of every batch live on the stream's arena: parsing reuses
   // them and the stream frees them at once (no malloc/free per string).
   google::protobuf::Arena arena_{StreamArenaOptions()};
@@ -323,8 +348,8 @@ class TrendingGrpcService::ViewsReader final
 };
 
 grpc::ServerReadReactor<pb::RecordViewsRequest>* TrendingGrpcService::RecordViews(
-    grpc::CallbackServerContext*, pb::RecordViewsResponse* resp) {
-  return new ViewsReader(*this, resp);
+    grpc::CallbackServerContext* ctx, pb::RecordViewsResponse* resp) {
+  return new ViewsReader(*this, ctx, resp);
 }
 
 grpc::ServerUnaryReactor* TrendingGrpcService::GetTrending(grpc::CallbackServerContext* ctx,

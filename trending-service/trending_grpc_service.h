@@ -1,7 +1,9 @@
 // The gRPC face of the trending service: request validation and proto <->
 // domain conversion on the callback API.
 //
-// Ingest (RecordView, RecordViews) is memory work under striped locks and
+// Ingest (RecordView, RecordViews) needs a bearer token with views:write
+// (runtime/auth.h; off without --auth_tokens_file); queries are public.
+// Ingest is memory work under striped locks and
 // runs inline on the callback threads; with --ack_after_flush the answer
 // waits for the synchronizer's flush instead (no thread is held). Queries
 // (GetTrending, GetArticleStats) run on the worker pool. WatchTrending
@@ -10,7 +12,7 @@
 // ranked articles or their order changed; the streams end with OK when
 // shutdown starts (EndWatches, from ServerRuntime::OnShutdownStarted).
 //
-//   TrendingGrpcService service(deps, config);
+//   TrendingGrpcService service({store, ingestor, sync, rankings, workers, authorizer}, ack);
 //   runtime.AddService(&service, TrendingGrpcService::kServiceName);
 //   runtime.OnShutdownStarted([&] { service.EndWatches(); });
 #ifndef NEWSGRID_TRENDING_SERVICE_TRENDING_GRPC_SERVICE_H_
@@ -25,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "news/trending/v1/trending_service.grpc.pb.h"
+#include "runtime/auth.h"
 #include "runtime/config.h"
 #include "runtime/worker_pool.h"
 #include "trending-service/ingestor.h"
@@ -39,6 +42,9 @@ namespace newsgrid::trending {
 absl::StatusOr<TrendingQuery> QueryFromProto(const news::trending::v1::GetTrendingRequest& req,
                                              absl::Duration retention,
                                              const std::string& prefix = "");
+// Converts a proto event for the Ingestor (views into `e`); `metadata`
+// receives the event metadata if any.
+RawView ViewFromProto(const news::trending::v1::ViewEvent& e, ArticleMetadata& metadata);
 void ResultToProto(const TrendingResult& result, RankMetric metric,
                    news::trending::v1::GetTrendingResponse* out);
 
@@ -52,6 +58,7 @@ class TrendingGrpcService final : public news::trending::v1::TrendingService::Ca
     Synchronizer& sync;
     Rankings& rankings;
     WorkerPool& workers;
+    Authorizer& auth;
   };
   TrendingGrpcService(Deps deps, bool ack_after_flush);
   ~TrendingGrpcService() override;

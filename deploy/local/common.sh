@@ -14,6 +14,7 @@ NEWSGRID_PACKAGES=(
   postgresql-15 postgresql-client-15
   python3-grpcio python3-protobuf python3-yaml python3-jsonschema
   kubectl util-linux procps
+  clang libclang-rt-14-dev
 )
 
 log() { printf '\033[1m[newsgrid]\033[0m %s\n' "$*" >&2; }
