@@ -13,7 +13,7 @@ NEWSGRID_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev openssl
   postgresql-15 postgresql-client-15
   python3-grpcio python3-protobuf python3-yaml python3-jsonschema
-  kubectl util-linux procps
+  util-linux procps
   clang libclang-rt-14-dev
 )
 
@@ -24,6 +24,9 @@ ensure_packages() {
   for p in "${NEWSGRID_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # kubectl (for the manifest checks): the machine's own if it has one (the
+  # cpp image ships Google's `kubectl` package), else Debian's.
+  command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -eq 0 ]; then
     log "installing Debian packages: ${missing[*]}"
