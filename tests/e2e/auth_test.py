@@ -18,6 +18,8 @@ import uuid
 
 import grpc
 
+import harness
+
 from harness import PgCluster, ServiceProcess, call_json, create_database, free_port, wait_until
 from reflection_client import ReflectionClient
 
@@ -73,10 +75,7 @@ class AuthTest(unittest.TestCase):
             f"--article_service_addr=127.0.0.1:{article_port}", "--article_metadata_ttl=1s",
             "--db_check_interval=200ms", "--flush_interval=100ms", "--poll_interval=100ms",
             f"--auth_tokens_file={cls.trending_tokens}", f"--peer_token_file={cls.trending_peer}"])
-        cls.article.start(wait_serving=False)
-        cls.trending.start(wait_serving=False)
-        cls.article.wait_health("", "SERVING")
-        cls.trending.wait_health("", "SERVING")
+        harness.start_together(cls.article, cls.trending)
 
     @classmethod
     def tearDownClass(cls):

@@ -33,10 +33,7 @@ class FoundationTest(unittest.TestCase):
                                                                      "--db_check_interval=200ms"])
         cls.trending = ServiceProcess("trending-service", cls.dsn, args=["--drain_deadline=3s",
                                                                        "--db_check_interval=200ms"])
-        cls.article.start(wait_serving=False)
-        cls.trending.start(wait_serving=False)
-        cls.article.wait_health("", "SERVING")
-        cls.trending.wait_health("", "SERVING")
+        harness.start_together(cls.article, cls.trending)
 
     @classmethod
     def tearDownClass(cls):

@@ -211,6 +211,15 @@ class ServiceProcess:
             return r.read().decode()
 
 
+def start_together(*services, timeout=30):
+    """Starts every service at once (their migrations then race for the
+    advisory lock, as replicas do) and waits until each one is SERVING."""
+    for svc in services:
+        svc.start(wait_serving=False)
+    for svc in services:
+        svc.wait_health("", "SERVING", timeout=timeout)
+
+
 def _message_class(full_name):
     package, _, name = full_name.rpartition(".")
     for service, module in SERVICE_MODULES.items():

@@ -14,6 +14,8 @@ import uuid
 
 import grpc
 
+import harness
+
 from harness import PgCluster, ServiceProcess, call_json, create_database, field_violations, psql, wait_until
 from trending_support import FAST_FLAGS
 
@@ -78,10 +80,7 @@ class HostileInputTest(unittest.TestCase):
         cls.trending = ServiceProcess("trending-service", cls.dsn, port=t_port, args=FAST_FLAGS + [
             f"--article_service_addr=127.0.0.1:{a_port}", "--article_metadata_ttl=1s",
             "--max_views_per_visitor_per_minute=0"])
-        cls.article.start(wait_serving=False)
-        cls.trending.start(wait_serving=False)
-        cls.article.wait_health("", "SERVING")
-        cls.trending.wait_health("", "SERVING")
+        harness.start_together(cls.article, cls.trending)
         # A canary: it must come through everything unchanged.
         cls.canary = cls.call(cls, "CreateArticle", {
             "article": {"title": "Canary", "body": "The canary sings.", "section": "world",

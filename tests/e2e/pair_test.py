@@ -17,6 +17,8 @@ import uuid
 
 import grpc
 
+import harness
+
 from harness import PgCluster, ServiceProcess, call_json, create_database, free_port, wait_until
 
 ARTICLE = "news.article.v1.ArticleService"
@@ -32,10 +34,7 @@ class PairTest(unittest.TestCase):
         cls.article_port, cls.trending_port = free_port(), free_port()
         cls.article = cls.make_article()
         cls.trending = cls.make_trending()
-        cls.article.start(wait_serving=False)
-        cls.trending.start(wait_serving=False)
-        cls.article.wait_health("", "SERVING")
-        cls.trending.wait_health("", "SERVING")
+        harness.start_together(cls.article, cls.trending)
 
     @classmethod
     def make_article(cls):
