@@ -29,6 +29,14 @@ grpc::ServerUnaryReactor* ArticleGrpcService::Run(grpc::CallbackServerContext* c
   }
   CallContext call{.deadline = RpcDeadline(*ctx, config_.default_rpc_deadline),
                    .visitor_id = VisitorFromMetadata(*ctx)};
+  if constexpr (requires { service_.CachedRead(*req, call); }) {
+    if (std::optional<Article> hit = service_.CachedRead(*req, call)) {
+      *resp = *std::move(hit);
+      grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+      reactor->Finish(grpc::Status::OK);
+      return reactor;
+    }
+  }
   return RunUnary(ctx, workers_, [this, req, resp, method, call]() -> absl::Status {
     auto result = (service_.*method)(*req, call);
     if (!result.ok()) return result.status();

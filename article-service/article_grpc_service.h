@@ -65,7 +65,8 @@ class ArticleGrpcService final : public pb::ArticleService::CallbackService {
                                                  pb::ListArticleRevisionsResponse* resp) override;
 
  private:
-  // Runs `method` of ArticleService on a worker and finishes the RPC.
+  // Runs `method` of ArticleService on a worker and finishes the RPC; reader
+  // reads the cache answers finish right here instead (ArticleService::CachedRead).
   template <typename Req, typename Resp, typename Method>
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp,
                                 Method method);

@@ -163,6 +163,32 @@ absl::StatusOr<Article> ArticleService::GetArticle(const pb::GetArticleRequest& 
   return a;
 }
 
+std::optional<Article> ArticleService::CachedRead(const pb::GetArticleRequest& req,
+                                                 const CallContext& c) {
+  absl::StatusOr<bool> editor = IsEditorView(req.view());
+  if (!editor.ok() || *editor) return std::nullopt;
+  absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
+  if (!id.ok()) return std::nullopt;
+  return CachedReaderView(*id, req.visitor_id(), c);
+}
+
+std::optional<Article> ArticleService::CachedRead(const pb::GetArticleBySlugRequest& req,
+                                                 const CallContext& c) {
+  absl::StatusOr<bool> editor = IsEditorView(req.view());
+  if (!editor.ok() || *editor || req.slug().empty()) return std::nullopt;
+  std::optional<int64_t> id = cache_.IdForSlug(req.slug());
+  if (!id) return std::nullopt;
+  return CachedReaderView(*id, req.visitor_id(), c);
+}
+
+std::optional<Article> ArticleService::CachedReaderView(int64_t id, const std::string& visitor,
+                                                       const CallContext& c) {
+  std::shared_ptr<const Article> hit = cache_.Get(id);
+  if (hit == nullptr) return std::nullopt;
+  RecordView(*hit, visitor, c);
+  return *hit;
+}
+
 absl::StatusOr<Article> ArticleService::GetArticleBySlug(const pb::GetArticleBySlugRequest& req,
                                                          const CallContext& c) {
   if (req.slug().empty()) return InvalidFieldError("slug", "is required");

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -41,6 +42,12 @@ class ArticleService {
   absl::StatusOr<Article> GetArticle(const pb::GetArticleRequest& req, const CallContext& c);
   absl::StatusOr<Article> GetArticleBySlug(const pb::GetArticleBySlugRequest& req,
                                            const CallContext& c);
+  // Reader reads the cache answers alone: nothing here touches PostgreSQL or
+  // blocks, so the gRPC layer answers them on its callback thread and hot
+  // stories never wait for a worker. nullopt: take the full path (a miss, an
+  // editor view, or input the full path rejects with the precise status).
+  std::optional<Article> CachedRead(const pb::GetArticleRequest& req, const CallContext& c);
+  std::optional<Article> CachedRead(const pb::GetArticleBySlugRequest& req, const CallContext& c);
   absl::StatusOr<Article> UpdateArticle(const pb::UpdateArticleRequest& req, const CallContext& c);
   absl::StatusOr<Article> DeleteArticle(const pb::DeleteArticleRequest& req, const CallContext& c);
   absl::StatusOr<Article> UndeleteArticle(const pb::UndeleteArticleRequest& req,
@@ -63,6 +70,9 @@ class ArticleService {
  private:
   // Reads `id` for a reader through the cache; NOT_FOUND unless live.
   absl::StatusOr<Article> ReaderGet(const CallContext& c, int64_t id);
+  // A cache hit for a reader, recorded as a view; nullopt on a miss.
+  std::optional<Article> CachedReaderView(int64_t id, const std::string& visitor,
+                                          const CallContext& c);
   absl::StatusOr<Article> Mutate(const CallContext& c, int64_t id, const std::string& actor,
                                  const ArticleStore::MutateFn& fn);
   // Publish, Unpublish, Delete, Undelete: name and actor checks, the etag

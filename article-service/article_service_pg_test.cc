@@ -599,6 +599,48 @@ TEST_F(ArticleServiceTest, SlugRenameKeepsOldSlugResolving) {
   EXPECT_THAT(Fields(service_.UpdateArticle(req, Ctx()).status()), ElementsAre("article.slug"));
 }
 
+// The callback-thread path answers only from the cache: a miss, an editor
+// view or bad input goes the full way, and an edit is never served stale.
+TEST_F(ArticleServiceTest, CachedReadServesOnlyCachedLiveArticles) {
+  const Article a = Publish(Create("Hot story", {}, "world"));
+  pb::GetArticleRequest req;
+  req.set_name(a.name());
+  req.set_visitor_id("v1");
+  EXPECT_FALSE(service_.CachedRead(req, Ctx()).has_value());  // not read yet
+  ASSERT_TRUE(ReaderGet(a.name()).ok());                       // fills the cache
+  std::optional<Article> hit = service_.CachedRead(req, Ctx());
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(hit->title(), "Hot story");
+  EXPECT_EQ(hit->etag(), a.etag());
+  ASSERT_EQ(sink_.events().size(), 1u);  // the cached read is a view too
+  EXPECT_EQ(sink_.events()[0].visitor_id, "v1");
+
+  pb::GetArticleRequest editor = req;
+  editor.set_view(pb::EDITOR);
+  EXPECT_FALSE(service_.CachedRead(editor, Ctx()).has_value());
+  pb::GetArticleRequest bad;
+  bad.set_name("articles/x");
+  EXPECT_FALSE(service_.CachedRead(bad, Ctx()).has_value());
+
+  pb::GetArticleBySlugRequest by_slug;
+  by_slug.set_slug("hot-story");
+  EXPECT_FALSE(service_.CachedRead(by_slug, Ctx()).has_value());  // slug not seen yet
+  ASSERT_TRUE(BySlug("hot-story").ok());
+  ASSERT_TRUE(service_.CachedRead(by_slug, Ctx()).has_value());
+
+  pb::UpdateArticleRequest edit;
+  edit.mutable_article()->set_name(a.name());
+  edit.mutable_article()->set_title("Hot story, updated");
+  edit.mutable_update_mask()->add_paths("title");
+  edit.set_actor("ed");
+  ASSERT_TRUE(service_.UpdateArticle(edit, Ctx()).ok());
+  EXPECT_FALSE(service_.CachedRead(req, Ctx()).has_value());  // invalidated on commit
+  EXPECT_FALSE(service_.CachedRead(by_slug, Ctx()).has_value());
+  EXPECT_EQ(ReaderGet(a.name())->title(), "Hot story, updated");
+  ASSERT_TRUE(service_.CachedRead(req, Ctx()).has_value());
+  EXPECT_EQ(service_.CachedRead(req, Ctx())->title(), "Hot story, updated");
+}
+
 TEST_F(ArticleServiceTest, ReaderViewsGoToTheSinkEditorReadsDoNot) {
   const Article a = Publish(Create("Viewed", {"x"}, "world"));
   ASSERT_TRUE(ReaderGet(a.name(), "visitor-1").ok());

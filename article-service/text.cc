@@ -609,11 +609,23 @@ std::string ReadingTimeText(absl::Duration reading_time) {
 }
 
 std::string DeriveExcerpt(absl::string_view plain_text, int max_chars) {
-  // One line: paragraphs joined by a space.
+  // One line: paragraphs joined by a space. Only a prefix can matter, so a
+  // long body is flattened from its first bytes (whole characters) when
+  // those already hold more than max_chars characters; else from all of it.
+  auto flatten = [](absl::string_view text) {
+    ParagraphBuilder pb;
+    pb.Add(text);
+    return pb.Finish();
+  };
   std::string flat;
-  ParagraphBuilder pb;
-  pb.Add(plain_text);
-  flat = pb.Finish();
+  const size_t prefix_bytes = 4 * (static_cast<size_t>(std::max(0, max_chars)) + 2);
+  if (plain_text.size() > prefix_bytes) {
+    size_t end = prefix_bytes;
+    while (end > 0 && (static_cast<unsigned char>(plain_text[end]) & 0xC0) == 0x80) --end;
+    flat = flatten(plain_text.substr(0, end));
+    if (static_cast<int>(CodepointCount(flat)) <= max_chars + 1) flat.clear();
+  }
+  if (flat.empty()) flat = flatten(plain_text);
   if (static_cast<int>(CodepointCount(flat)) <= max_chars) return flat;
   // Byte offsets of cut candidates within the first max_chars codepoints.
   size_t hard_cut = 0;

@@ -132,6 +132,29 @@ TEST(ExcerptTest, LongWordIsCutHard) {
   EXPECT_EQ(CodepointCount(e), 301u);
 }
 
+// Long bodies are flattened from a prefix only: the excerpt must not
+// depend on anything past it, whatever the characters and spacing there.
+TEST(ExcerptTest, LongBodiesGiveTheExcerptOfTheirBeginning) {
+  std::string head;
+  for (int i = 0; i < 40; ++i) head += "Ééé çà 東京 word,\n\n";  // multibyte, paragraphs
+  ASSERT_LT(head.size(), 4u * 302);                              // short: flattened whole
+  const std::string expected = DeriveExcerpt(head);
+  ASSERT_TRUE(IsValidUtf8(expected));
+  EXPECT_EQ(DeriveExcerpt(head + std::string(20000, 'x')), expected);
+  EXPECT_EQ(DeriveExcerpt(head + std::string(20000, ' ') + "tail"), expected);
+  for (int max_chars : {1, 10, 50, 299}) {
+    std::string text;
+    while (text.size() < 4u * (max_chars + 2) + 40) text += "Ünïcödé 字 ";
+    EXPECT_EQ(DeriveExcerpt(text + std::string(5000, 'y'), max_chars),
+              DeriveExcerpt(text, max_chars))
+        << max_chars;
+  }
+  // Mostly blank space up front: the prefix holds too few characters, so
+  // the whole text is used.
+  const std::string blank = std::string(4000, ' ') + "late start of the text";
+  EXPECT_EQ(DeriveExcerpt(blank), "late start of the text");
+}
+
 TEST(SlugTest, FromTitles) {
   EXPECT_EQ(SlugFromTitle("Hello, World!"), "hello-world");
   EXPECT_EQ(SlugFromTitle("Crème brûlée in 5 steps"), "creme-brulee-in-5-steps");

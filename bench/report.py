@@ -32,7 +32,7 @@ WANTED_MICRO = [
     ("BM_HllAdd", "trending: HyperLogLog add"),
     ("BM_DedupCheck", "trending: dedup check"),
     ("BM_ReadingTime", "article: reading time"),
-    ("BM_Slug", "article: slug"),
+    ("BM_SlugFromTitle", "article: slug"),
     ("BM_Excerpt", "article: excerpt"),
     ("BM_FilterParse", "article: filter parsing"),
 ]

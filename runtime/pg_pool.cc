@@ -23,7 +23,7 @@ int PgPool::idle() const {
   return static_cast<int>(idle_.size());
 }
 
-absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Connect() {
+absl::StatusOr<PgPool::Pooled> PgPool::Connect() {
   try {
     auto conn = std::make_unique<pqxx::connection>(options_.dsn);
     if (!options_.session_setup.empty()) {
@@ -31,14 +31,13 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Connect() {
       tx.exec(options_.session_setup);
     }
     for (const PreparedStatement& p : options_.prepared) conn->prepare(p.name, p.sql);
-    return conn;
+    return Pooled{.conn = std::move(conn)};
   } catch (const std::exception& e) {
     return MapException(e);
   }
 }
 
-absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire(absl::Time deadline) {
-  bool open_new = false;
+absl::StatusOr<PgPool::Pooled> PgPool::Acquire(absl::Time deadline) {
   {
     absl::MutexLock lock(&mu_);
     auto can_proceed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -49,31 +48,26 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire(absl::Time dea
     }
     ++in_use_;
     if (!idle_.empty()) {
-      auto conn = std::move(idle_.back());
+      Pooled pooled = std::move(idle_.back());
       idle_.pop_back();
-      return conn;
+      return pooled;
     }
     ++open_or_opening_;
-    open_new = true;
   }
-  if (open_new) {
-    auto conn = Connect();
-    if (!conn.ok()) {
-      absl::MutexLock lock(&mu_);
-      --open_or_opening_;
-      --in_use_;
-      return conn.status();
-    }
-    return conn;
+  auto pooled = Connect();
+  if (!pooled.ok()) {
+    absl::MutexLock lock(&mu_);
+    --open_or_opening_;
+    --in_use_;
   }
-  return absl::InternalError("unreachable");
+  return pooled;
 }
 
-void PgPool::Release(std::unique_ptr<pqxx::connection> conn, bool healthy) {
+void PgPool::Release(Pooled pooled, bool healthy) {
   absl::MutexLock lock(&mu_);
   --in_use_;
-  if (healthy && conn && conn->is_open()) {
-    idle_.push_back(std::move(conn));
+  if (healthy && pooled.conn && pooled.conn->is_open()) {
+    idle_.push_back(std::move(pooled));
   } else {
     --open_or_opening_;  // dropped; the next Acquire reconnects
   }
@@ -81,34 +75,40 @@ void PgPool::Release(std::unique_ptr<pqxx::connection> conn, bool healthy) {
 
 absl::Status PgPool::WithConnection(absl::Time deadline,
                                     const std::function<absl::Status(pqxx::connection&)>& fn) {
-  auto conn = Acquire(deadline);
-  if (!conn.ok()) return conn.status();
+  auto pooled = Acquire(deadline);
+  if (!pooled.ok()) return pooled.status();
   absl::Status status;
   bool healthy = true;
   try {
-    status = fn(**conn);
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      status = absl::DeadlineExceededError("deadline exceeded before the database was reached");
+    } else {
+      // The RPC's remaining time bounds every statement.
+      const int64_t timeout_ms = StatementTimeoutFor(left);
+      if (timeout_ms != pooled->statement_timeout_ms) {
+        pooled->statement_timeout_ms = -1;  // unknown until the SET succeeds
+        pqxx::nontransaction(*pooled->conn)
+            .exec(absl::StrCat("SET statement_timeout = ", timeout_ms));
+        pooled->statement_timeout_ms = timeout_ms;
+      }
+      status = fn(*pooled->conn);
+    }
   } catch (const pqxx::broken_connection& e) {
     healthy = false;
     status = MapException(e);
   } catch (const std::exception& e) {
     status = MapException(e);
-    healthy = (*conn)->is_open() && !IsRetryableDbError(status);
+    healthy = pooled->conn->is_open() && !IsRetryableDbError(status);
   }
-  Release(std::move(*conn), healthy);
+  Release(*std::move(pooled), healthy);
   return status;
 }
 
 absl::Status PgPool::Transact(absl::Time deadline,
                               const std::function<absl::Status(pqxx::work&)>& fn) {
   return WithConnection(deadline, [&](pqxx::connection& conn) -> absl::Status {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) {
-      return absl::DeadlineExceededError("deadline exceeded before the database was reached");
-    }
     pqxx::work tx(conn);
-    // The RPC's remaining time bounds every statement of the transaction.
-    tx.exec(absl::StrCat("SET LOCAL statement_timeout = ",
-                         std::max<int64_t>(1, absl::ToInt64Milliseconds(left))));
     absl::Status status = fn(tx);
     if (status.ok()) {
       tx.commit();
@@ -151,6 +151,13 @@ absl::Status PgPool::MapException(const std::exception& e) {
   }
   NG_LOG_ERROR("unexpected error in database call", {{"error", e.what()}});
   return absl::InternalError("internal error");
+}
+
+int64_t StatementTimeoutFor(absl::Duration left) {
+  const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(left));
+  int64_t step = 1;
+  while (step * 2 <= ms / 16) step *= 2;
+  return ms - ms % step;
 }
 
 bool IsRetryableDbError(const absl::Status& status) {

@@ -3,10 +3,16 @@
 //
 // A fixed number of libpqxx connections (one per thread at a time), opened
 // lazily and reopened after the server restarts; each new connection
-// prepares the registered statements. Every transaction runs with the RPC's
-// remaining time as `statement_timeout`, and database errors come back as
+// prepares the registered statements. Every use of a connection runs with
+// the RPC's remaining time as `statement_timeout`, and database errors come back as
 // absl::Status (UNAVAILABLE when the server is unreachable, DEADLINE_EXCEEDED
 // on timeout, ABORTED on serialization failure) with no SQL text.
+//
+// The timeout is a session setting, set only when it changes: a `SET LOCAL`
+// per transaction would cost a round trip per call, which is a large part
+// of a short transaction on loopback. So it is rounded down to at most 1/16
+// below the remaining time (StatementTimeoutFor), and calls with similar
+// deadlines (the usual case: one default deadline) reuse the setting.
 //
 //   PgPool pool({.dsn = dsn, .size = 8,
 //                .prepared = {{"get_article", "SELECT ... WHERE id = $1"}}});
@@ -76,17 +82,25 @@ class PgPool {
   static absl::Status MapException(const std::exception& e);
 
  private:
-  struct Lease;
-  absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire(absl::Time deadline);
-  void Release(std::unique_ptr<pqxx::connection> conn, bool healthy);
-  absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect();
+  struct Pooled {
+    std::unique_ptr<pqxx::connection> conn;
+    int64_t statement_timeout_ms = -1;  // the session's setting; -1: unknown
+  };
+  absl::StatusOr<Pooled> Acquire(absl::Time deadline);
+  void Release(Pooled pooled, bool healthy);
+  absl::StatusOr<Pooled> Connect();
 
   const Options options_;
   mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  std::vector<Pooled> idle_ ABSL_GUARDED_BY(mu_);
   int open_or_opening_ ABSL_GUARDED_BY(mu_) = 0;
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
 };
+
+// The statement_timeout for `left` remaining: `left` rounded down to a
+// multiple of a power of two at most left/16 (exact below 32 ms), so nearby
+// deadlines share a value.
+int64_t StatementTimeoutFor(absl::Duration left);
 
 // True for statuses a caller may retry (the database was unreachable or a
 // serialization conflict occurred).

@@ -51,6 +51,47 @@ TEST(PgPoolPgTest, DeadlineBecomesStatementTimeout) {
   EXPECT_TRUE(pool.Ping(absl::Seconds(5)).ok());
 }
 
+TEST(PgPoolPgTest, StatementTimeoutIsRoundedDownByAtMostASixteenth) {
+  EXPECT_EQ(StatementTimeoutFor(absl::Milliseconds(20)), 20);
+  EXPECT_EQ(StatementTimeoutFor(absl::ZeroDuration()), 1);
+  EXPECT_EQ(StatementTimeoutFor(absl::Milliseconds(9990)), 9728);
+  EXPECT_EQ(StatementTimeoutFor(absl::Milliseconds(9750)), 9728);
+  for (int64_t ms : {1, 31, 32, 100, 999, 1000, 4954, 9999, 60000, 3600000}) {
+    const int64_t t = StatementTimeoutFor(absl::Milliseconds(ms));
+    EXPECT_LE(t, ms);
+    EXPECT_GE(t * 16, ms * 15) << ms;
+  }
+}
+
+// The session's timeout follows each call's deadline, down and back up.
+TEST(PgPoolPgTest, EachCallRunsUnderItsOwnDeadline) {
+  testing::TestDatabase db;
+  PgPool pool({.dsn = db.dsn(), .size = 1});
+  auto timeout_ms = [&](absl::Duration left) {
+    int64_t ms = -1;
+    EXPECT_TRUE(pool.Transact(absl::Now() + left, [&](pqxx::work& tx) {
+                      ms = tx.exec("SELECT setting::bigint FROM pg_settings "
+                                   "WHERE name = 'statement_timeout'")[0][0]
+                               .as<int64_t>();
+                      return absl::OkStatus();
+                    }).ok());
+    return ms;
+  };
+  EXPECT_EQ(timeout_ms(absl::Seconds(10)), 9728);
+  EXPECT_EQ(timeout_ms(absl::Seconds(10)), 9728);  // reused
+  const int64_t short_ms = timeout_ms(absl::Milliseconds(500));
+  EXPECT_LE(short_ms, 500);
+  EXPECT_GE(short_ms, 400);
+  EXPECT_EQ(timeout_ms(absl::Seconds(10)), 9728);
+  // WithConnection gets the bound too.
+  absl::Status s = pool.WithConnection(absl::Now() + absl::Milliseconds(300),
+                                       [](pqxx::connection& c) {
+                                         pqxx::nontransaction(c).exec("SELECT pg_sleep(5)");
+                                         return absl::OkStatus();
+                                       });
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+}
+
 TEST(PgPoolPgTest, SqlErrorsDoNotLeakText) {
   testing::TestDatabase db;
   PgPool pool({.dsn = db.dsn(), .size = 1});

@@ -148,8 +148,6 @@ absl::StatusOr<PollResult> PgStorage::Poll(int64_t high_water, absl::Time deadli
   PollResult result;
   absl::Status status = db_.WithConnection(deadline, [&](pqxx::connection& conn) -> absl::Status {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
-    tx.exec(absl::StrCat("SET LOCAL statement_timeout = ",
-                         std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now()))));
     const int64_t trimmed =
         tx.exec("SELECT log_trimmed_upto FROM trending.state")[0][0].as<int64_t>();
     result.gap = trimmed > high_water;
@@ -179,8 +177,6 @@ absl::StatusOr<RestoredState> PgStorage::Restore(absl::Time now, absl::Duration 
   RestoredState state;
   absl::Status status = db_.WithConnection(deadline, [&](pqxx::connection& conn) -> absl::Status {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
-    tx.exec(absl::StrCat("SET LOCAL statement_timeout = ",
-                         std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now()))));
     state.high_water = MaxSeq(tx);
     const int64_t merged =
         tx.exec("SELECT sketches_merged_upto FROM trending.state")[0][0].as<int64_t>();
