@@ -94,23 +94,33 @@ jget() {
   /usr/bin/python3 -c "import json,sys; l=json.load(open('$1'))['loads'][0]; print($2)" 2>/dev/null || echo 0
 }
 
-# profile_start NAME PID SECONDS / profile_stop NAME: a perf call graph of a
-# service during a phase, so that a missed target comes with the profile
-# that says why. Dropped when the phase could not be measured.
+# profile_start NAME PID SECONDS / profile_stop NAME: a system-wide perf
+# recording of a phase, so that a missed target comes with the profile that
+# says why: NAME.cpu.txt (CPU share per process: load generator, service,
+# PostgreSQL, idle), NAME.profile.txt (the service's top symbols) and
+# NAME.pg_profile.txt (PostgreSQL's). Dropped when the phase could not be
+# measured.
 PERF_PID=
+PERF_TARGET=
 profile_start() {
   PERF_PID=
   [ "$PROFILE" = off ] && return 0
   command -v perf >/dev/null || return 0
-  perf record -F 499 -g -p "$2" -o "$RESULTS/$1.perf.data" -- sleep "$3" >/dev/null 2>&1 &
+  PERF_TARGET=$2
+  perf record -a -F 499 -g -o "$RESULTS/$1.perf.data" -- sleep "$3" >/dev/null 2>&1 &
   PERF_PID=$!
 }
 profile_stop() {
   [ -n "$PERF_PID" ] || return 0
   if [ "$(jget "$RESULTS/$1.json" "l['status']")" = measured ]; then
     wait "$PERF_PID" 2>/dev/null || true
-    perf report -i "$RESULTS/$1.perf.data" --stdio --no-children --percent-limit 1.5 --sort symbol \
-      2>/dev/null | grep -v '^$' | head -80 >"$RESULTS/$1.profile.txt" || true
+    local data=$RESULTS/$1.perf.data
+    local top=(perf report -i "$data" --stdio --no-children --percentage relative --percent-limit 1 --sort symbol)
+    perf script -i "$data" -F comm,pid,tid 2>/dev/null | /usr/bin/python3 "$NEWSGRID_ROOT/bench/cpu_split.py" \
+      "$ARTICLE_PID=article-service" "$TRENDING_PID=trending-service" "$ECHO_PID=echo server" \
+      >"$RESULTS/$1.cpu.txt" || true
+    "${top[@]}" --pid "$PERF_TARGET" 2>/dev/null | grep -v '^$' | head -80 >"$RESULTS/$1.profile.txt" || true
+    "${top[@]}" --comms postgres 2>/dev/null | grep -v '^$' | head -80 >"$RESULTS/$1.pg_profile.txt" || true
   else
     kill -INT "$PERF_PID" 2>/dev/null || true
     wait "$PERF_PID" 2>/dev/null || true
@@ -129,7 +139,8 @@ psql_admin -c "SELECT name || '=' || current_setting(name) FROM pg_settings WHER
 
 ECHO_PORT=$(free_port); ARTICLE_PORT=$(free_port); TRENDING_PORT=$(free_port)
 "$BUILD_DIR/bench/newsgrid-echo-server" --port="$ECHO_PORT" >"$RESULTS/echo-server.log" 2>&1 &
-PIDS+=($!)
+ECHO_PID=$!
+PIDS+=($ECHO_PID)
 # Peers through the environment (each service's flag env fallback).
 start_service() {  # name port database -> pid in LAST_PID
   local name=$1 port=$2 db=$3
