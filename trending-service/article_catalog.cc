@@ -55,9 +55,16 @@ bool IsArticleServiceName(absl::string_view name) {
 
 }  // namespace
 
+ArticleCatalog::~ArticleCatalog() {
+  // Background refreshes use `this` until their last step, the decrement;
+  // each ends within rpc_timeout.
+  while (refreshes_in_flight_.load() > 0) absl::SleepFor(absl::Milliseconds(1));
+}
+
 ArticleCatalog::Lookup ArticleCatalog::Resolve(const std::vector<std::string>& names) {
   Lookup out;
   std::vector<std::string> to_fetch;
+  std::vector<std::string> to_refresh;
   const absl::Time now = absl::Now();
   {
     absl::MutexLock lock(&mu_);
@@ -73,7 +80,15 @@ ArticleCatalog::Lookup ArticleCatalog::Resolve(const std::vector<std::string>& n
       auto it = cache_.find(name);
       if (it != cache_.end()) {
         out[name] = it->second.entry;
-        if (now - it->second.fetched < options_.ttl) continue;
+        const absl::Duration age = now - it->second.fetched;
+        if (age < options_.ttl) {
+          // Past half its life: refreshed in the background, served meanwhile.
+          if (age >= options_.ttl / 2 && !it->second.refreshing) {
+            it->second.refreshing = true;
+            to_refresh.push_back(name);
+          }
+          continue;
+        }
       } else {
         out[name] = Entry{};
       }
@@ -84,56 +99,82 @@ ArticleCatalog::Lookup ArticleCatalog::Resolve(const std::vector<std::string>& n
   misses_ += to_fetch.size();
   CatalogMetrics::Get().hits.Increment(static_cast<double>(out.size() - to_fetch.size()));
   CatalogMetrics::Get().misses.Increment(static_cast<double>(to_fetch.size()));
-  if (to_fetch.empty()) return out;
+  if (!to_refresh.empty()) RefreshInBackground(std::move(to_refresh));
 
   // BatchGetArticles takes at most 100 names; a ranking holds at most 100.
-  for (size_t start = 0; start < to_fetch.size(); start += 100) {
-    news::article::v1::BatchGetArticlesRequest request;
-    request.set_view(news::article::v1::READER);
-    for (size_t i = start; i < std::min(to_fetch.size(), start + 100); ++i) {
-      request.add_names(to_fetch[i]);
-    }
-    news::article::v1::BatchGetArticlesResponse response;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
-    if (options_.token != nullptr) options_.token->Attach(ctx);
-    round_trips_++;
-    const grpc::Status status = stub_->BatchGetArticles(&ctx, request, &response);
-    if (!status.ok()) {
-      if (reachable_.exchange(false)) {
-        NG_LOG_WARN("article service unreachable; serving article metadata from cache",
-                    {{"code", static_cast<int>(status.error_code())},
-                     {"error", status.error_message()}});
-      }
-      CatalogMetrics::Get().reachable.Set(0);
-      continue;  // keep whatever the cache had
-    }
-    if (!reachable_.exchange(true)) NG_LOG_INFO("article service reachable again");
-    CatalogMetrics::Get().reachable.Set(1);
-    const absl::Time fetched = absl::Now();
-    absl::MutexLock lock(&mu_);
-    if (cache_.size() > options_.max_entries) cache_.clear();  // crude bound; refills on demand
-    for (const auto& a : response.articles()) {
-      Entry e;
-      e.state = State::kPublished;
-      e.title = a.title();
-      e.slug = a.slug();
-      e.section = a.section();
-      e.tags.assign(a.tags().begin(), a.tags().end());
-      e.authors.assign(a.authors().begin(), a.authors().end());
-      e.publish_time = absl::FromUnixMicros(
-          google::protobuf::util::TimeUtil::TimestampToMicroseconds(a.publish_time()));
-      out[a.name()] = e;
-      cache_[a.name()] = Cached{std::move(e), fetched};
-    }
-    for (const std::string& name : response.missing()) {
-      Entry gone;
-      gone.state = State::kGone;
-      out[name] = gone;
-      cache_[name] = Cached{std::move(gone), fetched};
-    }
+  for (size_t start = 0; start < to_fetch.size(); start += kMaxBatch) {
+    Fetch f;
+    f.names.assign(to_fetch.begin() + start,
+                   to_fetch.begin() + std::min(to_fetch.size(), start + kMaxBatch));
+    Prepare(f);
+    f.status = stub_->BatchGetArticles(&f.ctx, f.request, &f.response);
+    Complete(f, &out);  // on failure, whatever the cache had stays
   }
   return out;
+}
+
+void ArticleCatalog::Prepare(Fetch& f) {
+  f.request.set_view(news::article::v1::READER);
+  for (const std::string& name : f.names) f.request.add_names(name);
+  f.ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
+  if (options_.token != nullptr) options_.token->Attach(f.ctx);
+  round_trips_++;
+}
+
+void ArticleCatalog::RefreshInBackground(std::vector<std::string> names) {
+  for (size_t start = 0; start < names.size(); start += kMaxBatch) {
+    auto* f = new Fetch;
+    f->names.assign(names.begin() + start,
+                    names.begin() + std::min(names.size(), start + kMaxBatch));
+    Prepare(*f);
+    ++refreshes_in_flight_;
+    stub_->async()->BatchGetArticles(&f->ctx, &f->request, &f->response,
+                                     [this, f](grpc::Status status) {
+                                       std::unique_ptr<Fetch> done(f);
+                                       done->status = std::move(status);
+                                       Complete(*done, nullptr);
+                                       --refreshes_in_flight_;  // last use of `this`
+                                     });
+  }
+}
+
+void ArticleCatalog::Complete(const Fetch& f, Lookup* out) {
+  if (!f.status.ok()) {
+    if (reachable_.exchange(false)) {
+      NG_LOG_WARN("article service unreachable; serving article metadata from cache",
+                  {{"code", static_cast<int>(f.status.error_code())},
+                   {"error", f.status.error_message()}});
+    }
+    CatalogMetrics::Get().reachable.Set(0);
+    absl::MutexLock lock(&mu_);
+    for (const std::string& name : f.names) {
+      auto it = cache_.find(name);
+      if (it != cache_.end()) it->second.refreshing = false;  // the next read retries
+    }
+    return;
+  }
+  if (!reachable_.exchange(true)) NG_LOG_INFO("article service reachable again");
+  CatalogMetrics::Get().reachable.Set(1);
+  const absl::Time fetched = absl::Now();
+  absl::MutexLock lock(&mu_);
+  if (cache_.size() > options_.max_entries) cache_.clear();  // crude bound; refills on demand
+  auto keep = [&](const std::string& name, Entry e) {
+    if (out != nullptr) (*out)[name] = e;
+    cache_[name] = Cached{std::move(e), fetched};
+  };
+  for (const auto& a : f.response.articles()) {
+    Entry e;
+    e.state = State::kPublished;
+    e.title = a.title();
+    e.slug = a.slug();
+    e.section = a.section();
+    e.tags.assign(a.tags().begin(), a.tags().end());
+    e.authors.assign(a.authors().begin(), a.authors().end());
+    e.publish_time = absl::FromUnixMicros(
+        google::protobuf::util::TimeUtil::TimestampToMicroseconds(a.publish_time()));
+    keep(a.name(), std::move(e));
+  }
+  for (const std::string& name : f.response.missing()) keep(name, Entry{.state = State::kGone});
 }
 
 absl::StatusOr<ArticleInfoMap> ArticleCatalogSource::Lookup(

@@ -4,7 +4,9 @@
 //
 // Resolve() answers for a whole ranking with at most one BatchGetArticles
 // round trip (READER view) for the names that are not cached or whose entry
-// is older than the TTL. An article the article service does not return in
+// is older than the TTL. Entries past half the TTL are served as they are
+// and refreshed in the background, so while rankings are read steadily no
+// GetTrending call waits for the article service. An article the article service does not return in
 // the READER view (unpublished, deleted, unknown) is kGone and is dropped
 // from rankings: so a deleted or unpublished article leaves every ranking
 // computed more than `ttl` after the change (default 2 s; with WatchTrending's
@@ -59,6 +61,7 @@ class ArticleCatalog {
   };
 
   ArticleCatalog(std::shared_ptr<grpc::Channel> channel, Options options);
+  ~ArticleCatalog();  // waits for background refreshes (each ends within rpc_timeout)
 
   // One entry per name (kUnknown when nothing is known).
   Lookup Resolve(const std::vector<std::string>& names);
@@ -72,12 +75,29 @@ class ArticleCatalog {
   struct Cached {
     Entry entry;
     absl::Time fetched;
+    bool refreshing = false;  // a background refresh is on its way
   };
+  // One BatchGetArticles call, synchronous or in the background.
+  struct Fetch {
+    std::vector<std::string> names;
+    grpc::ClientContext ctx;
+    news::article::v1::BatchGetArticlesRequest request;
+    news::article::v1::BatchGetArticlesResponse response;
+    grpc::Status status;
+  };
+  static constexpr size_t kMaxBatch = 100;  // BatchGetArticles' limit
+
+  void Prepare(Fetch& f);
+  void RefreshInBackground(std::vector<std::string> names);
+  // Stores the answer in the cache (and in `out` when not null); on failure
+  // marks the peer unreachable and keeps what the cache had.
+  void Complete(const Fetch& f, Lookup* out);
 
   std::unique_ptr<news::article::v1::ArticleService::Stub> stub_;
   const Options options_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int> refreshes_in_flight_{0};
   std::atomic<bool> reachable_{true};
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};

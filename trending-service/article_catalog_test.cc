@@ -117,6 +117,32 @@ TEST(ArticleCatalogTest, RemovedArticleIsGoneAfterTheTtl) {
   EXPECT_EQ(catalog.Resolve({"articles/1"})["articles/1"].state, ArticleCatalog::State::kGone);
 }
 
+// Past half the TTL an entry is still served at once, and refreshed in the
+// background: the next read sees the change without waiting for a call.
+TEST(ArticleCatalogTest, RefreshesAheadOfTheTtlWithoutMakingReadersWait) {
+  Server s;
+  s.articles.Publish("articles/1", "one");
+  ArticleCatalog catalog(MakePeerChannel(absl::StrCat("127.0.0.1:", s.port), {}),
+                         {.ttl = absl::Seconds(2)});
+  EXPECT_EQ(catalog.Resolve({"articles/1"})["articles/1"].title, "one");
+  ASSERT_EQ(s.articles.calls(), 1);
+  s.articles.Publish("articles/1", "one, updated");
+  EXPECT_EQ(catalog.Resolve({"articles/1"})["articles/1"].title, "one");  // fresh: no call
+  EXPECT_EQ(s.articles.calls(), 1);
+  absl::SleepFor(absl::Milliseconds(1100));  // past ttl/2, before the ttl
+  EXPECT_EQ(catalog.Resolve({"articles/1"})["articles/1"].title, "one");  // served as is
+  for (int i = 0; i < 200 && s.articles.calls() < 2; ++i) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_EQ(s.articles.calls(), 2);  // the background refresh
+  std::string title;
+  for (int i = 0; i < 100 && title != "one, updated"; ++i) {
+    title = catalog.Resolve({"articles/1"})["articles/1"].title;  // never waits
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(title, "one, updated");
+  EXPECT_EQ(s.articles.calls(), 2);  // the readers made none
+  EXPECT_EQ(catalog.round_trips(), 2u);
+}
+
 TEST(ArticleCatalogTest, ServesFromCacheWhenThePeerIsDown) {
   Server s;
   s.articles.Publish("articles/1", "one");
