@@ -287,8 +287,10 @@ PendingBatch ViewStore::TakePending() {
         batch.deltas.push_back(
             {a->id, p.start, p.width, p.views, p.hot, std::move(p.raises)});
       }
-      // Released, not kept: most articles are idle until the next flush.
-      std::vector<Article::Pending>().swap(a->pending);
+      // Capacity kept: an article viewed in this interval is likely viewed
+      // in the next, and a malloc/free pair per article per flush showed up
+      // in the ingest profile (a few dozen bytes per article).
+      a->pending.clear();
     }
     shard->dirty.clear();
     ++shard->flush_seq;
