@@ -32,6 +32,7 @@ bool RankingCache::Fresh(const Entry& e, absl::Time now) const {
 std::shared_ptr<const TrendingResult> RankingCache::ComputeLocked(const std::string& key,
                                                                  Entry& e) {
   e.computing = true;
+  e.refresh_requested = false;
   const uint64_t generation = e.generation;
   const TrendingQuery query = e.query;
   const absl::Time start = clock_.Now();
@@ -116,6 +117,12 @@ void RankingCache::Invalidate(const TrendingQuery& query) {
   it->second->result = nullptr;
 }
 
+void RankingCache::RequestRefresh(const TrendingQuery& query) {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(KeyOf(query));
+  if (it != entries_.end()) it->second->refresh_requested = true;
+}
+
 void RankingCache::RefreshDue() {
   std::vector<std::string> due;
   absl::MutexLock lock(&mu_);
@@ -126,7 +133,8 @@ void RankingCache::RefreshDue() {
       entries_.erase(it++);
       continue;
     }
-    if (!e.computing && e.result != nullptr && now - e.computed_at >= options_.refresh_after) {
+    if (!e.computing && e.result != nullptr &&
+        (e.refresh_requested || now - e.computed_at >= options_.refresh_after)) {
       due.push_back(it->first);
     }
     ++it;

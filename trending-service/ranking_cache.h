@@ -69,6 +69,9 @@ class RankingCache {
 
   TrendingResult Get(const TrendingQuery& query);
   void Invalidate(const TrendingQuery& query);
+  // Asks the refresher to recompute `query` on its next pass, while the
+  // current result is still served (unlike Invalidate, no reader waits).
+  void RequestRefresh(const TrendingQuery& query);
 
   // One refresher pass: recomputes due entries, drops idle ones. Start()
   // runs it every refresh_after / 4 on a thread; tests call it directly.
@@ -91,6 +94,7 @@ class RankingCache {
     uint64_t generation = 0;  // bumped by Invalidate
     bool computing = false;
     bool cheap = false;  // last computation was below min_compute_time
+    bool refresh_requested = false;  // by RequestRefresh
   };
   // Computes outside the lock and stores when still wanted; `mu_` held on
   // entry and exit.

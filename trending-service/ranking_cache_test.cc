@@ -108,6 +108,23 @@ TEST(RankingCacheTest, InvalidateForcesARecomputation) {
   EXPECT_EQ(s.computes, 2);
 }
 
+TEST(RankingCacheTest, RequestedRefreshKeepsServingUntilTheRefresherRuns) {
+  FakeClock clock(kStart);
+  CountingStore s(clock);
+  RankingCache cache(Options(), clock, s.Compute());
+  s.store.Add("a", clock.Now(), 0, false, nullptr);
+  cache.Get({.limit = 3});
+  s.store.Add("b", clock.Now(), 0, false, nullptr);
+  cache.RequestRefresh({.limit = 3});
+  EXPECT_EQ(cache.Get({.limit = 3}).entries.size(), 1u);  // still the cached one
+  EXPECT_EQ(s.computes, 1);
+  cache.RefreshDue();  // young, but asked for
+  EXPECT_EQ(s.computes, 2);
+  EXPECT_EQ(cache.Get({.limit = 3}).entries.size(), 2u);
+  cache.RefreshDue();  // nothing asked, nothing due
+  EXPECT_EQ(s.computes, 2);
+}
+
 TEST(RankingCacheTest, InvalidationDuringAComputationDiscardsItsResult) {
   FakeClock clock(kStart);
   absl::Notification started, release;

@@ -5,11 +5,18 @@
 // moved up. Without a source, or when it knows nothing, entries carry what
 // the store has and hydrated = false when that is nothing.
 //
+// The store is asked for more entries than the limit (twice the limit, at
+// least 10 more), so entries found hidden at hydration are simply dropped
+// and spare ones move up: a deleted article leaves the very next ranking
+// served. The store skips hidden articles for 30 s before asking again.
+// With a RankingCache, a ranking that lost entries is recomputed by the
+// cache's refresher (RequestRefresh), never while a caller waits: a flood of
+// views for articles that do not exist makes rankings short for a moment,
+// not slow. Without a cache, when more than the spares turn out hidden, the
+// store is scanned once more, ten times deeper (up to 1000 entries).
+//
 // With a RankingCache the store's ranking comes from the cache (bounded
-// staleness, see ranking_cache.h); hydration still runs on every ranking,
-// and when it changes what the store knows of an entry (hidden, new
-// summary) that query's cached result is invalidated and recomputed, so a
-// deleted article leaves rankings as fast as without the cache.
+// staleness, see ranking_cache.h); hydration runs on every ranking served.
 //
 //   Rankings rankings(store, /*source=*/nullptr, /*cache=*/nullptr);
 //   TrendingResult r = rankings.Get(query);

@@ -1,5 +1,6 @@
 #include "trending-service/rankings.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace newsgrid::trending {
@@ -37,7 +38,8 @@ TEST(RankingsTest, HydratesInOneLookupAndDropsHiddenArticles) {
   FakeSource source;
   Rankings rankings(store, &source);
   TrendingResult r = rankings.Get({.window = absl::Hours(1), .limit = 10});
-  EXPECT_EQ(source.last_request.size(), 3u);  // the second round asks for the survivors
+  EXPECT_EQ(source.calls, 1);  // all five in one lookup; nothing to recompute
+  EXPECT_EQ(source.last_request.size(), 5u);
   ASSERT_EQ(r.entries.size(), 3u);
   EXPECT_EQ(r.entries[0].article, "a");
   ASSERT_TRUE(r.entries[0].summary.has_value());
@@ -98,6 +100,101 @@ TEST(RankingsTest, SourceDownServesWithoutSummaries) {
   TrendingResult r = rankings.Get({.window = absl::Hours(1), .limit = 10});
   ASSERT_EQ(r.entries.size(), 1u);
   EXPECT_FALSE(r.entries[0].summary.has_value());
+}
+
+// Many viewed articles the source does not know (views for ids that never
+// existed): they are dropped, the spares fill the ranking, and the store's
+// ranking is computed again only when the spares run out.
+TEST(RankingsTest, HiddenArticlesAreDroppedWithoutRescanningEveryCall) {
+  FakeClock clock(absl::FromUnixSeconds(1'714'565'250));
+  ViewStore store({}, clock);
+  class FewPublished : public ArticleMetadataSource {
+   public:
+    absl::StatusOr<ArticleInfoMap> Lookup(const std::vector<std::string>& ids) override {
+      ArticleInfoMap out;
+      for (const auto& id : ids) {
+        if (id.rfind("real", 0) == 0) {
+          out[id] = {.summary = ArticleSummary{.title = id}};
+        } else {
+          out[id] = {.hidden = true};
+        }
+      }
+      return out;
+    }
+  } source;
+  // 25 fake articles with 10 views each above 5 real ones with 5..1 views.
+  for (int i = 0; i < 25; ++i) {
+    for (int v = 0; v < 10; ++v) store.Add(absl::StrCat("fake", i), clock.Now(), 0, false, nullptr);
+  }
+  for (int i = 0; i < 5; ++i) {
+    for (int v = 0; v < 5 - i; ++v) store.Add(absl::StrCat("real", i), clock.Now(), 0, false, nullptr);
+  }
+  int computes = 0;
+  RankingCache cache({.min_compute_time = absl::ZeroDuration()}, clock,
+                     [&](const TrendingQuery& q) {
+                       ++computes;
+                       return store.Trending(q);
+                     });
+  Rankings rankings(store, &source, &cache);
+  // limit 3 fetches 13: all fake. The caller gets nothing rather than wait
+  // for another scan; the refresher recomputes (the store now skips them).
+  TrendingResult r = rankings.Get({.window = absl::Hours(1), .limit = 3});
+  EXPECT_EQ(computes, 1);
+  EXPECT_TRUE(r.entries.empty());
+  cache.RefreshDue();
+  EXPECT_EQ(computes, 2);
+  r = rankings.Get({.window = absl::Hours(1), .limit = 3});  // 12 fakes, then real0
+  ASSERT_EQ(r.entries.size(), 1u);
+  EXPECT_EQ(r.entries[0].article, "real0");
+  EXPECT_EQ(r.entries[0].rank, 1);
+  cache.RefreshDue();
+  r = rankings.Get({.window = absl::Hours(1), .limit = 3});
+  ASSERT_EQ(r.entries.size(), 3u);
+  EXPECT_EQ(r.entries[2].article, "real2");
+  EXPECT_EQ(r.entries[2].rank, 3);
+  const int settled = computes;
+  // From now on the cache serves: no scan per call, none asked for.
+  for (int i = 0; i < 5; ++i) {
+    r = rankings.Get({.window = absl::Hours(1), .limit = 3});
+    ASSERT_EQ(r.entries.size(), 3u);
+  }
+  cache.RefreshDue();
+  EXPECT_EQ(computes, settled);
+
+  // Without a cache: one deeper second scan settles it within the call.
+  ViewStore direct_store({}, clock);
+  for (int i = 0; i < 25; ++i) {
+    for (int v = 0; v < 10; ++v) {
+      direct_store.Add(absl::StrCat("fake", i), clock.Now(), 0, false, nullptr);
+    }
+  }
+  direct_store.Add("real0", clock.Now(), 0, false, nullptr);
+  Rankings direct(direct_store, &source);
+  r = direct.Get({.window = absl::Hours(1), .limit = 3});
+  ASSERT_EQ(r.entries.size(), 1u);
+  EXPECT_EQ(r.entries[0].article, "real0");
+}
+
+// Rank change is counted among the entries served: a previous rank beyond
+// the limit reads as "not in the previous top".
+TEST(RankingsTest, PreviousRanksBeyondTheLimitAreNotCounted) {
+  FakeClock clock(absl::FromUnixSeconds(1'714'565'250));
+  ViewStore store({}, clock);
+  FakeSource source;
+  // Previous hour: "c" first, "b" second, "a" third; this hour: "a" leads.
+  const absl::Time before = clock.Now() - absl::Minutes(90);
+  for (int v = 0; v < 3; ++v) store.Add("c", before, 0, false, nullptr);
+  for (int v = 0; v < 2; ++v) store.Add("b", before, 0, false, nullptr);
+  store.Add("a", before, 0, false, nullptr);
+  for (int v = 0; v < 5; ++v) store.Add("a", clock.Now(), 0, false, nullptr);
+  store.Add("b", clock.Now(), 0, false, nullptr);
+  Rankings rankings(store, &source);
+  TrendingResult r = rankings.Get({.window = absl::Hours(1), .limit = 2});
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(r.entries[0].article, "a");
+  EXPECT_EQ(r.entries[0].previous_rank, 0);  // third before: beyond the limit of 2
+  EXPECT_EQ(r.entries[1].article, "b");
+  EXPECT_EQ(r.entries[1].previous_rank, 2);
 }
 
 }  // namespace
