@@ -107,6 +107,21 @@ absl::Status Synchronizer::FlushOnce(absl::Time deadline) {
   absl::MutexLock lock(&flush_mu_);
   // A failed flush is retried together with what came since.
   unflushed_.Absorb(store_.TakePending());
+  // The leading deltas of a backlog go in parts of their own; the batch ids
+  // (and the last deltas) go with the final part, after their events.
+  const size_t part = std::max<size_t>(1, options_.max_deltas_per_flush);
+  while (unflushed_.deltas.size() > part) {
+    PendingBatch head;
+    head.deltas.assign(std::make_move_iterator(unflushed_.deltas.begin()),
+                       std::make_move_iterator(unflushed_.deltas.begin() + part));
+    if (absl::Status s = storage_.Flush(head, deadline); !s.ok()) {
+      // Not written: the moved-from slots take their deltas back.
+      std::move(head.deltas.begin(), head.deltas.end(), unflushed_.deltas.begin());
+      return s;
+    }
+    unflushed_.deltas.erase(unflushed_.deltas.begin(), unflushed_.deltas.begin() + part);
+    ++parts_flushed_;
+  }
   absl::Status status = storage_.Flush(unflushed_, deadline);
   if (!status.ok()) return status;
   const uint64_t seq = unflushed_.flush_seq;
@@ -167,10 +182,18 @@ void Synchronizer::Stop(absl::Time deadline) {
   absl::Status status;
   absl::Duration backoff = absl::Milliseconds(100);
   for (;;) {
-    status = FlushOnce(std::max(deadline, absl::Now() + absl::Seconds(1)));
-    if (status.ok() || absl::Now() + backoff > deadline) break;
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Seconds(1));
+    // Each attempt may take a whole db_timeout, and attempts go on past
+    // `deadline` while they make progress (a large backlog written part by
+    // part): views already acknowledged are worth a slower exit.
+    const uint64_t parts_before = parts_flushed_.load();
+    status = FlushOnce(std::max(deadline, absl::Now() + options_.db_timeout));
+    if (status.ok()) break;
+    const bool progressed = parts_flushed_.load() > parts_before;
+    if (!progressed && absl::Now() + backoff > deadline) break;
+    if (!progressed) {
+      absl::SleepFor(backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(1));
+    }
   }
   if (status.ok()) {
     NG_LOG_INFO("final flush done", {{"flush_seq", static_cast<int64_t>(durable_seq_.load())}});

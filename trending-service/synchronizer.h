@@ -45,6 +45,11 @@ struct SyncOptions {
   absl::Duration compact_interval = absl::Seconds(30);
   absl::Duration delta_log_retention = absl::Minutes(10);
   absl::Duration db_timeout = absl::Seconds(10);
+  // A backlog (a burst spread over many buckets, or PostgreSQL away for a
+  // while) is written in transactions of at most this many bucket deltas,
+  // so each one commits well within db_timeout and a flush always makes
+  // progress; the batch counts as durable when its last part commits.
+  size_t max_deltas_per_flush = 20000;
 };
 
 // Applies restored rows to the store and the batch ids to the ingestor.
@@ -62,7 +67,8 @@ class Synchronizer {
   absl::Status Restore(absl::Time deadline);
   void Start();
   // Stops the thread and flushes what is pending (retrying until
-  // `deadline`); waiting callbacks get OK or UNAVAILABLE.
+  // `deadline`, and past it while a large backlog is still being written
+  // part by part); waiting callbacks get OK or UNAVAILABLE.
   void Stop(absl::Time deadline);
 
   // Calls `done` (on the sync thread, or inline when already durable) once
@@ -89,6 +95,7 @@ class Synchronizer {
   absl::Notification stop_;
   absl::Mutex flush_mu_;  // one flush at a time (loop vs Stop)
   PendingBatch unflushed_ ABSL_GUARDED_BY(flush_mu_);
+  std::atomic<uint64_t> parts_flushed_{0};  // leading parts of a backlog written
   std::atomic<uint64_t> durable_seq_{0};
   std::atomic<int64_t> high_water_{0};
   std::atomic<bool> gap_{false};
