@@ -69,21 +69,24 @@ DedupFilter::DedupFilter(absl::Duration window, size_t max_entries, int shards)
   for (int i = 0; i < std::max(1, shards); ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
+void DedupFilter::Shard::MaybeRetire(int64_t now_ns, int64_t window_ns, size_t max_entries) {
+  if (current_since_ns == 0) current_since_ns = now_ns;
+  if (now_ns - current_since_ns >= window_ns || current.size() >= max_entries) {
+    // Sized like the generation before, so it does not rehash its way up.
+    const size_t expected = current.size();
+    previous = std::move(current);
+    current = {};
+    current.reserve(expected);
+    current_since_ns = now_ns;
+  }
+}
+
 bool DedupFilter::SeenWithin(uint64_t key, absl::Time event_time, absl::Time now) {
-  Shard& s = *shards_[(key >> 40) % shards_.size()];
+  Shard& s = *shards_[ShardIndex(key)];
   const int64_t t = absl::ToUnixNanos(event_time);
-  const int64_t now_ns = absl::ToUnixNanos(now);
   const int64_t window_ns = absl::ToInt64Nanoseconds(window_);
   absl::MutexLock lock(&s.mu);
-  if (s.current_since_ns == 0) s.current_since_ns = now_ns;
-  if (now_ns - s.current_since_ns >= window_ns || s.current.size() >= max_per_generation_) {
-    // Sized like the generation before, so it does not rehash its way up.
-    const size_t expected = s.current.size();
-    s.previous = std::move(s.current);
-    s.current = {};
-    s.current.reserve(expected);
-    s.current_since_ns = now_ns;
-  }
+  s.MaybeRetire(absl::ToUnixNanos(now), window_ns, max_per_generation_);
   // One probe of the current generation finds a repeat or records the key.
   auto [it, inserted] = s.current.try_emplace(key, t);
   if (!inserted && std::llabs(t - it->second) < window_ns) return true;
@@ -94,6 +97,37 @@ bool DedupFilter::SeenWithin(uint64_t key, absl::Time event_time, absl::Time now
   }
   it->second = t;
   return false;
+}
+
+void DedupFilter::Remember(const std::vector<SeenMark>& marks, absl::Time now) {
+  if (marks.empty()) return;
+  const int64_t now_ns = absl::ToUnixNanos(now);
+  const int64_t window_ns = absl::ToInt64Nanoseconds(window_);
+  // Indexes of the marks per shard, applied a chunk per lock hold so ingest
+  // threads wait at most one chunk.
+  constexpr size_t kChunk = 256;
+  std::vector<std::vector<uint32_t>> by_shard(shards_.size());
+  for (size_t i = 0; i < marks.size(); ++i) {
+    by_shard[ShardIndex(marks[i].key)].push_back(static_cast<uint32_t>(i));
+  }
+  for (size_t sh = 0; sh < shards_.size(); ++sh) {
+    Shard& s = *shards_[sh];
+    const std::vector<uint32_t>& idx = by_shard[sh];
+    for (size_t from = 0; from < idx.size(); from += kChunk) {
+      absl::MutexLock lock(&s.mu);
+      for (size_t j = from; j < std::min(idx.size(), from + kChunk); ++j) {
+        s.MaybeRetire(now_ns, window_ns, max_per_generation_);
+        const SeenMark& m = marks[idx[j]];
+        auto [it, inserted] = s.current.try_emplace(m.key, m.view_ns);
+        if (inserted) {
+          auto old = s.previous.find(m.key);
+          if (old != s.previous.end()) it->second = std::max(old->second, m.view_ns);
+        } else {
+          it->second = std::max(it->second, m.view_ns);
+        }
+      }
+    }
+  }
 }
 
 size_t DedupFilter::size() const {

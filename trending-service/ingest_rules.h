@@ -6,6 +6,7 @@
 //   TimeCheck t = CheckViewTime(view_time, now, {.max_clock_skew = ..., .retention = ...});
 //   DedupFilter dedup(absl::Minutes(30), /*max_entries=*/1 << 22);
 //   if (dedup.SeenWithin(key, event_time, now)) ...;  // a repeat
+//   dedup.Remember(marks_of_other_replicas, now);     // their views count as seen
 //   RateLimiter per_visitor(/*per_minute=*/120, /*max_keys=*/1 << 20);
 //   if (!per_visitor.Allow(visitor_key, now)) ...;   // RATE_LIMITED
 #ifndef NEWSGRID_TRENDING_SERVICE_INGEST_RULES_H_
@@ -82,6 +83,16 @@ struct TimeCheck {
 // Unset `view_time` (InfinitePast) means now.
 TimeCheck CheckViewTime(absl::Time view_time, absl::Time now, const TimeRules& rules);
 
+// A counted view's dedup key and view time. Replicas write the marks of the
+// views they counted with each flush (pg_storage.h) and apply those of the
+// others (DedupFilter::Remember), so dedup holds across replicas and
+// restarts; see synchronizer.h for the guarantee and its bound.
+struct SeenMark {
+  uint64_t key = 0;
+  int64_t view_ns = 0;  // Unix nanoseconds of the counted view
+  bool operator==(const SeenMark&) const = default;
+};
+
 // "Was this key seen within `window`?" with bounded memory.
 //
 // Keys are 64-bit hashes. Each of the striped shards keeps two generations
@@ -90,6 +101,14 @@ TimeCheck CheckViewTime(absl::Time view_time, absl::Time now, const TimeRules& r
 // generation reaches its share of `max_entries` it is retired early: under
 // overload the effective window shrinks instead of memory growing. The
 // repeat test compares event times, so late events dedup correctly.
+//
+// On its own the filter knows the views of this process. Remember() adds
+// the views counted by the other replicas and before a restart (their
+// SeenMarks, from PostgreSQL through synchronizer.h), so a repeat counts
+// once across replicas and restarts, except for two views of one key that
+// reach different replicas within the replica staleness bound (~1.6 s),
+// and for views lost with an unflushed interval on kill -9 (their marks are
+// lost with them). Remembered marks share the same memory bound.
 class DedupFilter {
  public:
   DedupFilter(absl::Duration window, size_t max_entries, int shards = 64);
@@ -98,6 +117,15 @@ class DedupFilter {
   // `event_time` (a repeat; nothing changes). Otherwise records it and
   // returns false.
   bool SeenWithin(uint64_t key, absl::Time event_time, absl::Time now);
+
+  // Records views counted elsewhere (another replica, or this service
+  // before a restart) as seen: from now on SeenWithin(key, t) is a repeat
+  // while |t - view time| < window, exactly as if the view had been
+  // counted here. When the key already has a time, the later of the two is
+  // kept, so applying marks is idempotent and order independent (every
+  // replica ends up holding the same time for a key). Takes each
+  // shard's lock once per chunk of marks, not once per mark.
+  void Remember(const std::vector<SeenMark>& marks, absl::Time now);
 
   size_t size() const;
   absl::Duration window() const { return window_; }
@@ -108,7 +136,11 @@ class DedupFilter {
     absl::flat_hash_map<uint64_t, int64_t> current ABSL_GUARDED_BY(mu);
     absl::flat_hash_map<uint64_t, int64_t> previous ABSL_GUARDED_BY(mu);
     int64_t current_since_ns ABSL_GUARDED_BY(mu) = 0;
+    // Starts a new generation when the current one is a window old or full.
+    void MaybeRetire(int64_t now_ns, int64_t window_ns, size_t max_entries)
+        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   };
+  size_t ShardIndex(uint64_t key) const { return (key >> 40) % shards_.size(); }
   const absl::Duration window_;
   const size_t max_per_generation_;
   std::vector<std::unique_ptr<Shard>> shards_;

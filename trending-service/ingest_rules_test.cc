@@ -67,6 +67,60 @@ TEST(IngestRulesTest, DedupMemoryIsBounded) {
   EXPECT_TRUE(dedup.SeenWithin(MixHash(99999, 7), t0, t0));
 }
 
+TEST(IngestRulesTest, RememberedMarksDedupByTheirViewTime) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  const int64_t t0_ns = absl::ToUnixNanos(t0);
+  DedupFilter dedup(absl::Minutes(30), 1000);
+  // Views counted elsewhere at t0 (key 7) and 10 minutes later (key 8).
+  dedup.Remember({{7, t0_ns}, {8, t0_ns + absl::ToInt64Nanoseconds(absl::Minutes(10))}},
+                 t0 + absl::Seconds(2));
+  EXPECT_EQ(dedup.size(), 2u);
+  // Keyed by the remote view's time, as if counted here: a repeat until 30
+  // minutes after it, whenever the mark arrived.
+  EXPECT_TRUE(dedup.SeenWithin(7, t0 + absl::Seconds(1), t0 + absl::Seconds(3)));
+  EXPECT_TRUE(dedup.SeenWithin(7, t0 + absl::Minutes(29), t0 + absl::Minutes(29)));
+  EXPECT_TRUE(dedup.SeenWithin(8, t0 + absl::Minutes(39), t0 + absl::Minutes(39)));
+  EXPECT_FALSE(dedup.SeenWithin(7, t0 + absl::Minutes(30), t0 + absl::Minutes(30)));
+  // Unknown keys are untouched.
+  EXPECT_FALSE(dedup.SeenWithin(9, t0, t0 + absl::Minutes(30)));
+}
+
+TEST(IngestRulesTest, RememberIsIdempotentAndOrderIndependent) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  const int64_t early = absl::ToUnixNanos(t0);
+  const int64_t late = absl::ToUnixNanos(t0 + absl::Minutes(20));
+  // Two views of one pair counted on two replicas within the staleness
+  // bound: whichever order the marks arrive in, both filters keep the later.
+  DedupFilter a(absl::Minutes(30), 1000);
+  DedupFilter b(absl::Minutes(30), 1000);
+  EXPECT_FALSE(a.SeenWithin(5, t0, t0));  // counted locally at `early`
+  a.Remember({{5, late}}, t0 + absl::Minutes(20));
+  a.Remember({{5, late}, {5, early}}, t0 + absl::Minutes(20));  // again, and older
+  b.Remember({{5, late}}, t0 + absl::Minutes(20));
+  b.Remember({{5, early}}, t0 + absl::Minutes(20));
+  EXPECT_EQ(a.size(), 1u);
+  const absl::Time probe = t0 + absl::Minutes(45);  // within 30 min of `late` only
+  EXPECT_TRUE(a.SeenWithin(5, probe, probe));
+  EXPECT_TRUE(b.SeenWithin(5, probe, probe));
+  // A mark for a key whose local entry moved to the previous generation
+  // keeps the later time too.
+  DedupFilter c(absl::Minutes(30), 1000);
+  EXPECT_FALSE(c.SeenWithin(6, t0 + absl::Minutes(20), t0));
+  c.Remember({{6, early}}, t0 + absl::Minutes(31));  // retires the first generation
+  EXPECT_TRUE(c.SeenWithin(6, t0 + absl::Minutes(49), t0 + absl::Minutes(49)));
+}
+
+TEST(IngestRulesTest, RememberedMarksStayBounded) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  DedupFilter dedup(absl::Minutes(30), 64 * 100, 64);
+  std::vector<SeenMark> marks;
+  for (uint64_t i = 0; i < 100000; ++i) marks.push_back({MixHash(i, 3), absl::ToUnixNanos(t0)});
+  dedup.Remember(marks, t0);
+  EXPECT_LE(dedup.size(), 64u * 100u);
+  // Applied in order: the newest marks are the ones kept.
+  EXPECT_TRUE(dedup.SeenWithin(MixHash(99999, 3), t0, t0));
+}
+
 TEST(RateLimiterTest, AllowsTheLimitPerKeyPerMinute) {
   RateLimiter limit(3, 1000);
   const absl::Time t = absl::FromUnixSeconds(1'714'565'220);  // 12:07:00 UTC

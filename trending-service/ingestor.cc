@@ -48,17 +48,20 @@ Verdict Ingestor::Record(const RawView& view, uint64_t* ticket) {
   const absl::Time now = clock_.Now();
   const TimeCheck t = CheckViewTime(view.view_time, now, options_.time);
   if (t.reason != RejectReason::kNone) return {Outcome::kRejected, t.reason};
-  if (!view.event_id.empty() &&
-      event_id_dedup_.SeenWithin(SipHash24(kEventIdKey0, kEventIdKey1, view.event_id), t.time,
-                                 now)) {
-    return {Outcome::kDeduplicated, RejectReason::kNone};
+  DedupKeys keys;
+  if (!view.event_id.empty()) {
+    keys.event = SipHash24(kEventIdKey0, kEventIdKey1, view.event_id);
+    if (event_id_dedup_.SeenWithin(keys.event, t.time, now)) {
+      return {Outcome::kDeduplicated, RejectReason::kNone};
+    }
   }
   const bool has_visitor = !view.visitor_id.empty();
   uint64_t visitor_hash = 0;
   const uint64_t article_hash = SipHash24(kArticleKey0, kArticleKey1, *article);
   if (has_visitor) {
     visitor_hash = hasher_.Hash(view.visitor_id, t.time);
-    if (visitor_dedup_.SeenWithin(MixHash(visitor_hash, article_hash), t.time, now)) {
+    keys.visitor = MixHash(visitor_hash, article_hash);
+    if (visitor_dedup_.SeenWithin(keys.visitor, t.time, now)) {
       return {Outcome::kDeduplicated, RejectReason::kNone};
     }
   }
@@ -73,7 +76,10 @@ Verdict Ingestor::Record(const RawView& view, uint64_t* ticket) {
                            now)) {
     return {Outcome::kRejected, RejectReason::kRateLimited};
   }
-  const uint64_t tk = store_.Add(*article, t.time, visitor_hash, has_visitor, view.metadata);
+  // Only counted views leave marks: they are what other replicas must not
+  // count again.
+  const uint64_t tk =
+      store_.Add(*article, t.time, visitor_hash, has_visitor, view.metadata, keys);
   *ticket = std::max(*ticket, tk);
   return {Outcome::kAccepted, RejectReason::kNone};
 }
@@ -94,6 +100,12 @@ void Ingestor::RememberBatches(const std::vector<std::string>& batch_ids) {
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&batches_mu_);
   for (const std::string& id : batch_ids) batches_.insert_or_assign(id, now);
+}
+
+void Ingestor::RememberSeen(const SeenMarks& marks) {
+  const absl::Time now = clock_.Now();
+  visitor_dedup_.Remember(marks.visitors, now);
+  event_id_dedup_.Remember(marks.events, now);
 }
 
 void Ingestor::Maintain() {

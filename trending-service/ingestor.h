@@ -15,8 +15,11 @@
 //
 // Batch ids (RecordViews retries) are remembered for the dedup window, made
 // durable with the flush that holds the batch's events, and learnt from
-// other replicas through PostgreSQL; event ids are remembered in memory by
-// the replica that received them.
+// other replicas through PostgreSQL. Visitor and event-id dedup work the
+// same way: every counted view leaves its dedup keys with its count in the
+// store (ViewStore::Add), they are flushed with it, and the other replicas
+// (and this service after a restart) apply them through RememberSeen; the
+// guarantee and its bound are in synchronizer.h.
 //
 //   Ingestor ingest(store, clock, hasher, options);
 //   uint64_t ticket = 0;
@@ -91,6 +94,9 @@ class Ingestor final : public ViewSink {
   uint64_t CommitBatch(const std::string& batch_id);
   // Ids learnt from PostgreSQL (restore, other replicas).
   void RememberBatches(const std::vector<std::string>& batch_ids);
+  // Dedup marks of views counted elsewhere (other replicas, or before a
+  // restart): repeats of them within the dedup window are deduplicated.
+  void RememberSeen(const SeenMarks& marks);
   // Forgets batch ids older than the dedup window.
   void Maintain();
 

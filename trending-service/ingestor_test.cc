@@ -1,5 +1,7 @@
 #include "trending-service/ingestor.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 
 namespace newsgrid::trending {
@@ -73,6 +75,51 @@ TEST_F(IngestorTest, EventAndBatchIds) {
   clock_.Advance(absl::Minutes(31));
   ingest_.Maintain();
   EXPECT_FALSE(ingest_.BatchSeen("b1"));
+}
+
+TEST_F(IngestorTest, CountedViewsLeaveDedupMarksWithTheirFlush) {
+  const absl::Time now = clock_.Now();
+  Record({.article_name = "articles/a", .view_time = now - absl::Minutes(3), .visitor_id = "v1"});
+  Record({.article_name = "articles/a", .visitor_id = "v1"});                 // repeat
+  Record({.article_name = "articles/a", .visitor_id = "v2", .event_id = "e1"});
+  Record({.article_name = "articles/a", .event_id = "e1"});                   // repeated id
+  Record({.article_name = "articles/b"});                                     // nothing to mark
+  Record({.article_name = "articles/b", .visitor_id = "v1", .user_agent = "Googlebot"});
+  PendingBatch batch = store_.TakePending();
+  ASSERT_EQ(batch.seen.visitors.size(), 2u);
+  ASSERT_EQ(batch.seen.events.size(), 1u);
+  // Marks carry the time the view was counted at, like the local filter.
+  std::vector<int64_t> times;
+  for (const SeenMark& m : batch.seen.visitors) times.push_back(m.view_ns);
+  std::sort(times.begin(), times.end());
+  EXPECT_EQ(times, (std::vector<int64_t>{absl::ToUnixNanos(now - absl::Minutes(3)),
+                                         absl::ToUnixNanos(now)}));
+  EXPECT_EQ(batch.seen.events[0].view_ns, absl::ToUnixNanos(now));
+  EXPECT_TRUE(store_.TakePending().seen.empty());
+}
+
+TEST_F(IngestorTest, MarksOfAnotherReplicaDedupHere) {
+  // Replica `other` counts the views; this one learns their marks.
+  ViewStore other_store{{}, clock_};
+  Ingestor other(other_store, clock_, hasher_, {});
+  uint64_t t = 0;
+  const absl::Time first = clock_.Now();
+  ASSERT_EQ(other.Record({.article_name = "articles/a", .visitor_id = "v1"}, &t).outcome,
+            Outcome::kAccepted);
+  ASSERT_EQ(other.Record({.article_name = "articles/b", .event_id = "e9"}, &t).outcome,
+            Outcome::kAccepted);
+  clock_.Advance(absl::Seconds(2));
+  ingest_.RememberSeen(other_store.TakePending().seen);
+  EXPECT_EQ(Record({.article_name = "articles/a", .visitor_id = "v1"}).outcome,
+            Outcome::kDeduplicated);
+  EXPECT_EQ(Record({.article_name = "articles/b", .event_id = "e9"}).outcome,
+            Outcome::kDeduplicated);
+  // Other pairs are not affected, and the mark expires with the window of
+  // the remote view, not of its arrival.
+  EXPECT_EQ(Record({.article_name = "articles/b", .visitor_id = "v1"}).outcome, Outcome::kAccepted);
+  clock_.Set(first + absl::Minutes(30));
+  EXPECT_EQ(Record({.article_name = "articles/a", .visitor_id = "v1"}).outcome, Outcome::kAccepted);
+  EXPECT_EQ(Views("a"), 1);
 }
 
 TEST_F(IngestorTest, VisitorSaltRotatesDaily) {

@@ -1,7 +1,9 @@
 #include "trending-service/pg_storage.h"
 
+#include <algorithm>
 #include <cmath>
 #include <tuple>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
@@ -62,7 +64,54 @@ absl::StatusOr<Hll> ParseSketchField(const pqxx::field& f) {
 
 constexpr char kMinuteOf[] = "(floor(extract(epoch from bucket_start) / 60))::int";
 
+// Marks per seen_log row and filter (1 MiB), so one busy flush does not
+// become one huge value.
+constexpr size_t kMarksPerRow = size_t{1} << 16;
+constexpr size_t kMarkBytes = 16;
+
+void PutLe64(uint64_t v, char* out) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (8 * i));
+}
+
+uint64_t GetLe64(const char* in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
+  return v;
+}
+
+// Both columns of one seen_log row into `out`.
+absl::Status ReadSeenRow(const pqxx::row& row, SeenMarks& out) {
+  for (auto [column, list] : {std::pair{0, &out.visitors}, std::pair{1, &out.events}}) {
+    const pqxx::binarystring bytes(row[column]);
+    if (absl::Status s = DecodeSeenMarks(absl::string_view(bytes.get(), bytes.size()), *list);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::string EncodeSeenMarks(const SeenMark* marks, size_t n) {
+  std::string out(n * kMarkBytes, '\0');
+  for (size_t i = 0; i < n; ++i) {
+    PutLe64(marks[i].key, &out[i * kMarkBytes]);
+    PutLe64(static_cast<uint64_t>(marks[i].view_ns), &out[i * kMarkBytes + 8]);
+  }
+  return out;
+}
+
+absl::Status DecodeSeenMarks(absl::string_view bytes, std::vector<SeenMark>& out) {
+  if (bytes.size() % kMarkBytes != 0) {
+    return absl::DataLossError("seen_log row is not a whole number of marks");
+  }
+  out.reserve(out.size() + bytes.size() / kMarkBytes);
+  for (size_t i = 0; i < bytes.size(); i += kMarkBytes) {
+    out.push_back({GetLe64(bytes.data() + i), static_cast<int64_t>(GetLe64(bytes.data() + i + 8))});
+  }
+  return absl::OkStatus();
+}
 
 PgStorage::PgStorage(PgPool& db, std::string replica_id)
     : db_(db), replica_id_(std::move(replica_id)) {}
@@ -108,6 +157,21 @@ absl::Status PgStorage::Flush(const PendingBatch& batch, absl::Time deadline) {
           "SELECT unnest($1::text[]), $2 ON CONFLICT (batch_id) DO NOTHING",
           b, replica_id_);
     }
+    const SeenMarks& seen = batch.seen;
+    for (size_t from = 0; from < std::max(seen.visitors.size(), seen.events.size());
+         from += kMarksPerRow) {
+      const size_t nv = from < seen.visitors.size()
+                            ? std::min(kMarksPerRow, seen.visitors.size() - from) : 0;
+      const size_t ne = from < seen.events.size()
+                            ? std::min(kMarksPerRow, seen.events.size() - from) : 0;
+      const std::string vis = EncodeSeenMarks(seen.visitors.data() + (nv ? from : 0), nv);
+      const std::string evs = EncodeSeenMarks(seen.events.data() + (ne ? from : 0), ne);
+      tx.exec_params(
+          "INSERT INTO trending.seen_log (replica, marks, visitors, events) "
+          "VALUES ($1, $2, $3, $4)",
+          replica_id_, static_cast<int64_t>(nv + ne), pqxx::binarystring(vis.data(), vis.size()),
+          pqxx::binarystring(evs.data(), evs.size()));
+    }
     return absl::OkStatus();
   });
 }
@@ -138,6 +202,7 @@ int64_t MaxSeq(pqxx::transaction_base& tx) {
   return tx
       .exec("SELECT GREATEST((SELECT COALESCE(max(seq), 0) FROM trending.delta_log), "
             "(SELECT COALESCE(max(seq), 0) FROM trending.seen_batches), "
+            "(SELECT COALESCE(max(seq), 0) FROM trending.seen_log), "
             "(SELECT log_trimmed_upto FROM trending.state))")[0][0]
       .as<int64_t>();
 }
@@ -164,6 +229,12 @@ absl::StatusOr<PollResult> PgStorage::Poll(int64_t high_water, absl::Time deadli
              high_water, result.high_water, replica_id_)) {
       result.batch_ids.push_back(row[0].as<std::string>());
     }
+    for (const auto& row : tx.exec_params(
+             "SELECT visitors, events FROM trending.seen_log "
+             "WHERE seq > $1 AND seq <= $2 AND replica <> $3 ORDER BY seq",
+             high_water, result.high_water, replica_id_)) {
+      if (absl::Status s = ReadSeenRow(row, result.seen); !s.ok()) return s;
+    }
     tx.commit();
     return absl::OkStatus();
   });
@@ -173,7 +244,7 @@ absl::StatusOr<PollResult> PgStorage::Poll(int64_t high_water, absl::Time deadli
 
 absl::StatusOr<RestoredState> PgStorage::Restore(absl::Time now, absl::Duration retention,
                                                  absl::Duration dedup_window,
-                                                 absl::Time deadline) {
+                                                 size_t max_seen, absl::Time deadline) {
   RestoredState state;
   absl::Status status = db_.WithConnection(deadline, [&](pqxx::connection& conn) -> absl::Status {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
@@ -209,6 +280,17 @@ absl::StatusOr<RestoredState> PgStorage::Restore(absl::Time now, absl::Duration 
              "SELECT batch_id FROM trending.seen_batches WHERE seen_at > now() - $1::interval",
              absl::StrCat(absl::ToInt64Seconds(dedup_window), " seconds"))) {
       state.batch_ids.push_back(row[0].as<std::string>());
+    }
+    // The newest rows up to `max_seen` marks, applied oldest first so the
+    // filter keeps the newest if it has to retire some.
+    for (const auto& row : tx.exec_params(
+             "SELECT visitors, events FROM (SELECT seq, visitors, events, "
+             "sum(marks) OVER (ORDER BY seq DESC) - marks AS newer FROM trending.seen_log "
+             "WHERE created_at > now() - $1::interval AND seq <= $2) r "
+             "WHERE newer < $3 ORDER BY seq",
+             absl::StrCat(absl::ToInt64Milliseconds(dedup_window), " milliseconds"),
+             state.high_water, static_cast<int64_t>(max_seen))) {
+      if (absl::Status s = ReadSeenRow(row, state.seen); !s.ok()) return s;
     }
     tx.commit();
     return absl::OkStatus();
@@ -297,7 +379,13 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
         "UPDATE trending.state SET log_trimmed_upto = GREATEST(log_trimmed_upto, $1)",
         trimmed[0][1].as<int64_t>());
     tx.exec_params("DELETE FROM trending.seen_batches WHERE seen_at < now() - $1::interval",
-                   absl::StrCat(absl::ToInt64Seconds(o.batch_id_retention), " seconds"));
+                   absl::StrCat(absl::ToInt64Seconds(o.dedup_retention), " seconds"));
+    // Dedup marks live for the dedup window, whatever the log retention.
+    result.seen_rows_expired =
+        tx.exec_params("DELETE FROM trending.seen_log WHERE created_at < now() - $1::interval",
+                       absl::StrCat(absl::ToInt64Milliseconds(o.dedup_retention),
+                                    " milliseconds"))
+            .affected_rows();
 
     // 3. Minute counts older than the horizon -> hours (hot rebased to the hour).
     const pqxx::result moved = tx.exec_params(

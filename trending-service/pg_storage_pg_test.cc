@@ -156,6 +156,102 @@ TEST_F(PgStorageTest, BatchIdsAreSharedThroughPostgres) {
   EXPECT_FALSE(c.ingest.BatchSeen("batch-2"));
 }
 
+TEST(SeenMarksEncodingTest, RoundTripsAndRejectsPartialRecords) {
+  const std::vector<SeenMark> marks = {{0, 0}, {~uint64_t{0}, -1}, {0x0123456789abcdef, 1'714'565'250'123'456'789}};
+  const std::string bytes = EncodeSeenMarks(marks.data(), marks.size());
+  EXPECT_EQ(bytes.size(), 48u);
+  std::vector<SeenMark> back = {{9, 9}};  // decoding appends
+  ASSERT_TRUE(DecodeSeenMarks(bytes, back).ok());
+  ASSERT_EQ(back.size(), 4u);
+  EXPECT_EQ(std::vector<SeenMark>(back.begin() + 1, back.end()), marks);
+  EXPECT_EQ(DecodeSeenMarks(absl::string_view(bytes).substr(0, 20), back).code(),
+            absl::StatusCode::kDataLoss);
+}
+
+// A flush of `n` visitor and `n / 2` event marks, keys from `base`.
+PendingBatch MarksBatch(uint64_t base, size_t n) {
+  PendingBatch b;
+  for (size_t i = 0; i < n; ++i) b.seen.visitors.push_back({base + i, int64_t(1000 + i)});
+  for (size_t i = 0; i < n / 2; ++i) b.seen.events.push_back({base + i, int64_t(2000 + i)});
+  return b;
+}
+
+TEST_F(PgStorageTest, DedupMarksAreWrittenReadSinceAndExpired) {
+  PgStorage a(*pool_, "a");
+  PgStorage b(*pool_, "b");
+  ASSERT_TRUE(a.Flush(MarksBatch(1, 3), Deadline()).ok());
+  absl::StatusOr<PollResult> p = b.Poll(0, Deadline());
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->seen.visitors, MarksBatch(1, 3).seen.visitors);
+  EXPECT_EQ(p->seen.events, MarksBatch(1, 3).seen.events);
+  // Own rows are not read back; later polls read only what is new.
+  absl::StatusOr<PollResult> own = a.Poll(0, Deadline());
+  ASSERT_TRUE(own.ok());
+  EXPECT_TRUE(own->seen.empty());
+  EXPECT_EQ(own->high_water, p->high_water);
+  // A large flush is split into rows of 65536 marks a filter.
+  ASSERT_TRUE(a.Flush(MarksBatch(100, 70000), Deadline()).ok());
+  absl::StatusOr<PollResult> next = b.Poll(p->high_water, Deadline());
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->seen.visitors, MarksBatch(100, 70000).seen.visitors);
+  EXPECT_EQ(next->seen.events, MarksBatch(100, 70000).seen.events);
+  // Restore: all of the window, or the newest whole rows up to a bound.
+  absl::StatusOr<RestoredState> all =
+      b.Restore(clock_.Now(), absl::Hours(168), absl::Minutes(30), 1'000'000, Deadline());
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->seen.size(), 3u + 1 + 70000 + 35000);
+  EXPECT_EQ(all->seen.visitors.front().key, 1u);  // oldest first
+  absl::StatusOr<RestoredState> newest =
+      b.Restore(clock_.Now(), absl::Hours(168), absl::Minutes(30), 10, Deadline());
+  ASSERT_TRUE(newest.ok());
+  EXPECT_EQ(newest->seen.visitors.size(), 70000u - 65536u);  // the last row only
+  EXPECT_EQ(newest->seen.visitors.back().key, 100u + 69999u);
+  // Trimming the delta log does not touch the marks: they live for the
+  // dedup window, then compaction deletes them.
+  absl::StatusOr<CompactResult> c = a.Compact(
+      {.now = clock_.Now(), .delta_log_retention = absl::ZeroDuration()}, Deadline());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->seen_rows_expired, 0);
+  c = a.Compact({.now = clock_.Now(), .dedup_retention = absl::ZeroDuration()}, Deadline());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->seen_rows_expired, 3);
+  all = b.Restore(clock_.Now(), absl::Hours(168), absl::Minutes(30), 1'000'000, Deadline());
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->seen.empty());
+}
+
+TEST_F(PgStorageTest, RepeatViewsDedupAcrossReplicasAndRestarts) {
+  Replica a(*pool_, clock_, "a");
+  Replica b(*pool_, clock_, "b");
+  ASSERT_TRUE(b.sync.Restore(Deadline()).ok());
+  ASSERT_EQ(a.View("x", clock_.Now(), "v1"), Outcome::kAccepted);
+  uint64_t ticket = 0;
+  ASSERT_EQ(a.ingest.Record({.article_name = "articles/y", .event_id = "e1"}, &ticket).outcome,
+            Outcome::kAccepted);
+  // Before the flush and poll, B does not know (the staleness bound).
+  clock_.Advance(absl::Seconds(1));
+  Replica early(*pool_, clock_, "early");
+  ASSERT_TRUE(early.sync.Restore(Deadline()).ok());
+  EXPECT_EQ(early.View("x", clock_.Now(), "v1"), Outcome::kAccepted);
+  ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  ASSERT_TRUE(b.sync.PollOnce(Deadline()).ok());
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(b.View("x", clock_.Now(), "v1"), Outcome::kDeduplicated);
+  EXPECT_EQ(b.ingest.Record({.article_name = "articles/y", .event_id = "e1"}, &ticket).outcome,
+            Outcome::kDeduplicated);
+  EXPECT_EQ(b.View("x", clock_.Now(), "v2"), Outcome::kAccepted);
+  // A restarted replica restores the marks of the window.
+  Replica c(*pool_, clock_, "c");
+  ASSERT_TRUE(c.sync.Restore(Deadline()).ok());
+  EXPECT_EQ(c.View("x", clock_.Now(), "v1"), Outcome::kDeduplicated);
+  EXPECT_EQ(c.ingest.Record({.article_name = "articles/y", .event_id = "e1"}, &ticket).outcome,
+            Outcome::kDeduplicated);
+  // 30 minutes after the counted view it counts again, everywhere.
+  clock_.Advance(absl::Minutes(20));
+  EXPECT_EQ(c.View("x", clock_.Now(), "v1"), Outcome::kAccepted);
+  EXPECT_EQ(b.store.Series("x", absl::Hours(1), 1).total_views, 2);  // b's own v2 and a's v1
+}
+
 TEST_F(PgStorageTest, CompactionMergesOldMinutesAndExpires) {
   Replica a(*pool_, clock_, "a");
   const absl::Time now = clock_.Now();

@@ -15,6 +15,7 @@ void ApplyRestored(const RestoredState& state, ViewStore& store, Ingestor& inges
   }
   for (const BucketDelta& d : state.raises) store.ApplyDelta(d);
   ingestor.RememberBatches(state.batch_ids);
+  ingestor.RememberSeen(state.seen);
 }
 
 Synchronizer::Synchronizer(ViewStore& store, Ingestor& ingestor, PgStorage& storage,
@@ -31,6 +32,7 @@ absl::Status Synchronizer::Restore(absl::Time deadline) {
     absl::StatusOr<RestoredState> state =
         storage_.Restore(store_.Now(), store_.options().retention,
                          ingestor_.options().dedup_window,
+                         ingestor_.options().dedup_max_entries,
                          std::min(deadline, absl::Now() + options_.db_timeout));
     if (state.ok()) {
       ApplyRestored(*state, store_, ingestor_);
@@ -38,6 +40,7 @@ absl::Status Synchronizer::Restore(absl::Time deadline) {
       NG_LOG_INFO("trending state restored",
                   {{"bucket_rows", state->counts.size()},
                    {"sketch_rows", state->sketches.size()},
+                   {"dedup_marks", state->seen.size()},
                    {"high_water", state->high_water}});
       return absl::OkStatus();
     }
@@ -89,7 +92,7 @@ void Synchronizer::Run() {
            .retention = store_.options().retention,
            .hot_half_life = store_.options().hot_half_life,
            .delta_log_retention = options_.delta_log_retention,
-           .batch_id_retention = ingestor_.options().dedup_window},
+           .dedup_retention = ingestor_.options().dedup_window},
           now + options_.db_timeout);
       if (!r.ok()) {
         NG_LOG_WARN("compaction failed", {{"error", std::string(r.status().message())}});
@@ -107,8 +110,11 @@ absl::Status Synchronizer::FlushOnce(absl::Time deadline) {
   absl::MutexLock lock(&flush_mu_);
   // A failed flush is retried together with what came since.
   unflushed_.Absorb(store_.TakePending());
-  // The leading deltas of a backlog go in parts of their own; the batch ids
-  // (and the last deltas) go with the final part, after their events.
+  // While PostgreSQL is unreachable marks pile up here: keep the newest.
+  unflushed_.seen_dropped += unflushed_.seen.KeepNewest(store_.options().max_pending_seen);
+  // The leading deltas of a backlog go in parts of their own; the batch ids,
+  // the dedup marks and the last deltas go with the final part, after their
+  // events.
   const size_t part = std::max<size_t>(1, options_.max_deltas_per_flush);
   while (unflushed_.deltas.size() > part) {
     PendingBatch head;
@@ -124,6 +130,12 @@ absl::Status Synchronizer::FlushOnce(absl::Time deadline) {
   }
   absl::Status status = storage_.Flush(unflushed_, deadline);
   if (!status.ok()) return status;
+  if (unflushed_.seen_dropped > 0) {
+    dropped_marks_log_.Log(LogLevel::kWarn,
+                           "dedup marks dropped (over the pending bound); those views are "
+                           "deduplicated only by this replica",
+                           {{"dropped", static_cast<int64_t>(unflushed_.seen_dropped)}});
+  }
   const uint64_t seq = unflushed_.flush_seq;
   unflushed_ = PendingBatch();
   durable_seq_ = std::max(durable_seq_.load(), seq);
@@ -140,6 +152,7 @@ absl::Status Synchronizer::PollOnce(absl::Time deadline) {
   }
   for (const BucketDelta& d : r->deltas) store_.ApplyDelta(d);
   ingestor_.RememberBatches(r->batch_ids);
+  ingestor_.RememberSeen(r->seen);
   high_water_ = r->high_water;
   return absl::OkStatus();
 }

@@ -52,6 +52,8 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
   c.store.shards = absl::GetFlag(FLAGS_store_shards);
   c.ingest.dedup_window = absl::GetFlag(FLAGS_dedup_window);
   c.ingest.dedup_max_entries = static_cast<size_t>(absl::GetFlag(FLAGS_dedup_max_entries));
+  // Marks waiting for a flush are bounded like the filter they feed.
+  c.store.max_pending_seen = c.ingest.dedup_max_entries;
   c.ingest.time = {.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew),
                    .retention = c.store.retention};
   c.ingest.bots = BotRules::Parse(absl::GetFlag(FLAGS_bot_user_agents));

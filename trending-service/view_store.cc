@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "absl/hash/hash.h"
 
@@ -73,7 +74,30 @@ void PendingBatch::Absorb(PendingBatch newer) {
     }
   }
   for (std::string& id : newer.batch_ids) batch_ids.push_back(std::move(id));
+  seen.Append(std::move(newer.seen));
+  seen_dropped += newer.seen_dropped;
   flush_seq = std::max(flush_seq, newer.flush_seq);
+}
+
+void SeenMarks::Append(SeenMarks newer) {
+  for (auto [into, from] : {std::pair{&visitors, &newer.visitors}, std::pair{&events, &newer.events}}) {
+    if (into->empty()) {
+      *into = std::move(*from);
+    } else {
+      into->insert(into->end(), from->begin(), from->end());
+    }
+  }
+}
+
+size_t SeenMarks::KeepNewest(size_t max) {
+  if (size() <= max) return 0;
+  const size_t excess = size() - max;
+  // From both lists in proportion to their size.
+  const size_t from_events = std::min(events.size(), excess * events.size() / size());
+  const size_t from_visitors = std::min(visitors.size(), excess - from_events);
+  visitors.erase(visitors.begin(), visitors.begin() + static_cast<ptrdiff_t>(from_visitors));
+  events.erase(events.begin(), events.begin() + static_cast<ptrdiff_t>(from_events));
+  return from_visitors + from_events;
 }
 
 struct ViewStore::Article {
@@ -153,12 +177,16 @@ struct ViewStore::Shard {
   absl::flat_hash_map<std::string, std::unique_ptr<Article>> articles ABSL_GUARDED_BY(mu);
   std::vector<Article*> dirty ABSL_GUARDED_BY(mu);
   uint64_t flush_seq ABSL_GUARDED_BY(mu) = 1;  // the flush that takes new data
+  SeenMarks seen ABSL_GUARDED_BY(mu);          // marks of the views in `dirty`
+  uint64_t seen_dropped ABSL_GUARDED_BY(mu) = 0;
 };
 
 ViewStore::ViewStore(StoreOptions options, const Clock& clock)
     : options_(options),
       clock_(clock),
-      half_life_seconds_(absl::ToDoubleSeconds(options.hot_half_life)) {
+      half_life_seconds_(absl::ToDoubleSeconds(options.hot_half_life)),
+      max_seen_per_shard_(std::max<size_t>(
+          1, options.max_pending_seen / static_cast<size_t>(std::max(1, options.shards)))) {
   for (int i = 0; i < std::max(1, options_.shards); ++i) {
     shards_.push_back(std::make_unique<Shard>());
   }
@@ -221,7 +249,7 @@ bool ViewStore::AddToSketches(Article& a, int32_t minute, int32_t now_min, uint3
 }
 
 uint64_t ViewStore::Add(absl::string_view article, absl::Time view_time, uint64_t visitor_hash,
-                        bool has_visitor, const ArticleMetadata* metadata) {
+                        bool has_visitor, const ArticleMetadata* metadata, DedupKeys keys) {
   const int32_t now_min = MinuteOf(clock_.Now());
   const int32_t minute = MinuteOf(view_time);
   const double hot_log = HotLogOf(view_time);
@@ -262,6 +290,18 @@ uint64_t ViewStore::Add(absl::string_view article, absl::Time view_time, uint64_
   p->views += 1;
   p->hot += std::exp2(absl::ToDoubleSeconds(view_time - MinuteStart(start)) / half_life_seconds_);
   if (raised) p->raises.Raise(index, rho);
+  if (keys.visitor != 0 || keys.event != 0) {
+    const int64_t view_ns = absl::ToUnixNanos(view_time);
+    for (auto [key, list] : {std::pair{keys.visitor, &shard.seen.visitors},
+                             std::pair{keys.event, &shard.seen.events}}) {
+      if (key == 0) continue;
+      if (shard.seen.size() < max_seen_per_shard_) {
+        list->push_back({key, view_ns});
+      } else {
+        ++shard.seen_dropped;
+      }
+    }
+  }
   return shard.flush_seq;
 }
 
@@ -293,6 +333,9 @@ PendingBatch ViewStore::TakePending() {
       a->pending.clear();
     }
     shard->dirty.clear();
+    batch.seen.Append(std::move(shard->seen));
+    shard->seen = SeenMarks();
+    batch.seen_dropped += std::exchange(shard->seen_dropped, 0);
     ++shard->flush_seq;
   }
   return batch;

@@ -30,6 +30,10 @@
 // per (article, bucket): views, HOT mass and the sketch registers it
 // raised. TakePending() hands them to the flusher; Apply*() feeds deltas
 // of other replicas and restored state back in without recording them.
+// The dedup marks of the counted views (ingest_rules.h SeenMark) are kept
+// with them under the same shard lock, so a mark is flushed in exactly the
+// flush that holds its view's count: both become durable, or both are
+// lost, together.
 //
 //   ViewStore store({.retention = absl::Hours(168)}, clock);
 //   uint64_t ticket = store.Add("a1", view_time, visitor_hash, true, nullptr);
@@ -52,6 +56,7 @@
 #include "trending-service/article_metadata.h"
 #include "trending-service/clock.h"
 #include "trending-service/hll.h"
+#include "trending-service/ingest_rules.h"
 #include "trending-service/windows.h"
 
 namespace newsgrid::trending {
@@ -60,6 +65,28 @@ struct StoreOptions {
   absl::Duration retention = absl::Hours(24 * 7);
   absl::Duration hot_half_life = absl::Hours(1);
   int shards = 64;
+  // Dedup marks waiting for a flush, all shards together (16 bytes each).
+  // Beyond it marks are dropped: those views are then deduplicated only by
+  // the replica that counted them, until its filter forgets them.
+  size_t max_pending_seen = size_t{1} << 22;
+};
+
+// The dedup keys of a counted view; 0: none (no visitor, no event id).
+struct DedupKeys {
+  uint64_t visitor = 0;  // MixHash(salted visitor hash, article hash)
+  uint64_t event = 0;    // hash of the event id
+};
+
+// Dedup marks of counted views, by filter.
+struct SeenMarks {
+  std::vector<SeenMark> visitors;
+  std::vector<SeenMark> events;
+  size_t size() const { return visitors.size() + events.size(); }
+  bool empty() const { return visitors.empty() && events.empty(); }
+  void Append(SeenMarks newer);
+  // Drops marks beyond `max` in all, from the front: the oldest flushes'
+  // (Append puts newer ones behind). Returns how many.
+  size_t KeepNewest(size_t max);
 };
 
 enum class RankMetric { kViews, kUniqueVisitors, kHot };
@@ -80,8 +107,10 @@ struct BucketDelta {
 struct PendingBatch {
   std::vector<BucketDelta> deltas;
   std::vector<std::string> batch_ids;
+  SeenMarks seen;           // dedup marks of the views counted in `deltas`
+  uint64_t seen_dropped = 0;  // marks dropped by max_pending_seen
   uint64_t flush_seq = 0;  // tickets <= flush_seq are in this batch
-  bool empty() const { return deltas.empty() && batch_ids.empty(); }
+  bool empty() const { return deltas.empty() && batch_ids.empty() && seen.empty(); }
   // Adds `newer` into this batch (a failed flush retried with new data).
   void Absorb(PendingBatch newer);
 };
@@ -145,8 +174,9 @@ class ViewStore {
   // Counts one view (already validated, deduplicated and inside retention).
   // `metadata` (may be null) updates the article's event metadata. Returns
   // the flush ticket: the view is durable once flush number >= ticket is.
+  // `keys` are kept as the view's dedup marks for the same flush.
   uint64_t Add(absl::string_view article, absl::Time view_time, uint64_t visitor_hash,
-               bool has_visitor, const ArticleMetadata* metadata);
+               bool has_visitor, const ArticleMetadata* metadata, DedupKeys keys = {});
 
   // Records a RecordViews batch id for persistence; returns its ticket.
   uint64_t AddBatchId(std::string batch_id);
@@ -203,6 +233,7 @@ class ViewStore {
   const StoreOptions options_;
   const Clock& clock_;
   const double half_life_seconds_;
+  const size_t max_seen_per_shard_;
   std::vector<std::unique_ptr<Shard>> shards_;
   mutable absl::Mutex batch_ids_mu_;
   std::vector<std::string> batch_ids_ ABSL_GUARDED_BY(batch_ids_mu_);

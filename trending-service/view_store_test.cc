@@ -1,5 +1,6 @@
 #include "trending-service/view_store.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -226,6 +227,40 @@ TEST_F(ViewStoreTest, PendingDeltasReplicateExactly) {
       }
     }
   }
+}
+
+TEST_F(ViewStoreTest, DedupMarksGoWithTheirFlushAndStayBounded) {
+  // One shard: the bound is per shard (max_pending_seen / shards).
+  ViewStore store({.shards = 1, .max_pending_seen = 10}, clock_);
+  const absl::Time now = clock_.Now();
+  for (uint64_t i = 1; i <= 4; ++i) {
+    store.Add(absl::StrCat("a", i), now, i, true, nullptr, {.visitor = i * 10, .event = i});
+  }
+  store.Add("a0", now, 0, false, nullptr);  // no keys: no marks
+  PendingBatch first = store.TakePending();
+  EXPECT_EQ(first.seen.visitors.size(), 4u);
+  EXPECT_EQ(first.seen.events.size(), 4u);
+  EXPECT_EQ(first.seen_dropped, 0u);
+  // 80 offered, 10 kept, the rest counted.
+  for (uint64_t i = 1; i <= 40; ++i) {
+    store.Add(absl::StrCat("b", i), now, i, true, nullptr, {.visitor = 100 + i, .event = 200 + i});
+  }
+  PendingBatch second = store.TakePending();
+  EXPECT_EQ(second.seen.size(), 10u);
+  EXPECT_EQ(second.seen_dropped, 70u);
+  // A failed flush is retried with the next: marks accumulate in order and
+  // KeepNewest drops from the front (the oldest flush's).
+  first.Absorb(std::move(second));
+  EXPECT_EQ(first.seen.size(), 18u);
+  EXPECT_EQ(first.seen_dropped, 70u);
+  const SeenMarks before = first.seen;
+  EXPECT_EQ(first.seen.KeepNewest(10), 8u);
+  EXPECT_EQ(first.seen.size(), 10u);
+  for (auto [kept, all] : {std::pair{&first.seen.visitors, &before.visitors},
+                           std::pair{&first.seen.events, &before.events}}) {
+    EXPECT_TRUE(std::equal(kept->begin(), kept->end(), all->end() - kept->size()));
+  }
+  EXPECT_EQ(first.seen.KeepNewest(10), 0u);
 }
 
 TEST(LogArithmeticTest, AddAndSubtract) {

@@ -4,10 +4,7 @@ interval lost) and --ack_after_flush (exact even after kill -9)."""
 import time
 import unittest
 
-from harness import create_database
-from trending_support import get_trending, record_batches, start_trending, views
-
-FLUSH_INTERVAL = 0.1  # FAST_FLAGS
+from trending_support import FLUSH_INTERVAL, TrendingProcessTest, get_trending, record_batches, views
 
 
 def batch(prefix, n, articles=5):
@@ -23,20 +20,7 @@ def expected(prefix, n, articles=5):
     return out
 
 
-class TrendingDurabilityTest(unittest.TestCase):
-    def setUp(self):
-        self.dsn = create_database()
-        self.procs = []
-
-    def tearDown(self):
-        for p in self.procs:
-            p.kill()
-
-    def start(self, *args):
-        p = start_trending(self.dsn, *args)
-        self.procs.append(p)
-        return p
-
+class TrendingDurabilityTest(TrendingProcessTest):
     def counts(self, svc):
         return views(get_trending(svc, {"window": "3600s", "limit": 100}))
 

@@ -3,20 +3,23 @@
     svc = start_trending(dsn)                      # fast flush/poll intervals
     record_views(svc, [{"article": "articles/a", "visitorId": "v1"}])
     resp = get_trending(svc, {"window": "3600s"})
+    stats = get_article_stats(svc, "articles/a")      # totalViews, uniqueVisitors
     views(resp) -> {"articles/a": 1}
 """
 
 import json
+import unittest
 
 from google.protobuf import json_format
 
-from harness import ServiceProcess, call_json
+from harness import ServiceProcess, call_json, create_database
 
 TRENDING = "news.trending.v1.TrendingService"
 SECRET = "e2e-shared-visitor-secret"
 
 # Short intervals keep the suite fast; the defaults are 1 s / 500 ms / 30 s.
-FAST_FLAGS = ["--flush_interval=100ms", "--poll_interval=100ms", "--compact_interval=1s",
+FLUSH_INTERVAL = 0.1  # seconds
+FAST_FLAGS = [f"--flush_interval={int(FLUSH_INTERVAL * 1000)}ms", "--poll_interval=100ms", "--compact_interval=1s",
               "--drain_deadline=3s", "--db_check_interval=200ms",
               f"--visitor_salt_secret={SECRET}", "--worker_threads=2", "--pg_pool_size=3"]
 
@@ -28,6 +31,24 @@ def trending_pb2():
 
 def start_trending(dsn, *extra_args):
     return ServiceProcess("trending-service", dsn, args=FAST_FLAGS + list(extra_args)).start()
+
+
+class TrendingProcessTest(unittest.TestCase):
+    """A fresh database per test; start() runs a trending-service on it
+    (killed after the test, so restarts can be tested)."""
+
+    def setUp(self):
+        self.dsn = create_database()
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            p.kill()
+
+    def start(self, *args):
+        p = start_trending(self.dsn, *args)
+        self.procs.append(p)
+        return p
 
 
 def record_view(svc, event, timeout=10):
@@ -51,6 +72,11 @@ def record_batches(svc, batches, timeout=20):
 
 def get_trending(svc, query=None, timeout=10):
     return call_json(svc.channel(), TRENDING, "GetTrending", query or {}, timeout=timeout)
+
+
+def get_article_stats(svc, article, window="3600s", timeout=10):
+    return call_json(svc.channel(), TRENDING, "GetArticleStats",
+                     {"article": article, "window": window}, timeout=timeout)
 
 
 def watch_trending(svc, request, timeout=60):
