@@ -381,6 +381,30 @@ if any(t[5] == "not measured" for t in targets):
 md += ["", "Ratios are measured ÷ baseline. For latency the baseline is the bare echo server (or PostgreSQL itself) "
        "at the same load: the floor any service call sits on.", ""]
 
+# What each phase does beyond its baseline: the work the profile below
+# divides up. Shown under a missed target, next to its measured profile.
+WORK = {
+    "view_ingest": "Per event the service parses the protobuf event, applies the bot and time rules, hashes "
+                   "the visitor with the daily salt (SipHash), checks the dedup filter and the per-visitor and "
+                   "per-source rate limits, and updates the article's minute and hour buckets, two "
+                   "HyperLogLog sketches, the pending delta and a dedup mark: several independent memory "
+                   "lookups per event over a 100k-article working set. Redis ZINCRBY updates one hash table "
+                   "and one skip list per event. The load generator builds and sends every event on the same "
+                   "two cores.",
+    "trending_under_ingest": "Rankings are served from the ranking cache and recomputed in the background; "
+                             "a poll that lands while ingest holds both cores waits for a core.",
+    "article_read": "Each read is a gRPC call answering a ~3.5 KB article (from the read cache, on gRPC's "
+                    "own thread) and records a view that is forwarded to the trending service, which runs on "
+                    "the same two cores; pgbench select-only reads one 4-column row over PostgreSQL's own "
+                    "protocol.",
+    "article_create": "One CreateArticle validates and derives text (plain text, excerpt, word count, slug), "
+                      "then in one transaction with synchronous commit writes the idempotency key, the article "
+                      "row (with its generated full-text vector and ten indexes, three of them GIN), its slug "
+                      "and a revision holding the full snapshot. The pgbench insert writes one 3.5 KB row with "
+                      "one index.",
+}
+
+
 def top_symbols(text, limit=12):
     """Symbol lines of a perf report ("14.72%  [.] symbol"), without perf's
     padding and call-graph lines."""
@@ -403,6 +427,8 @@ if missed:
         service = top_symbols(read(f"{phase}.profile.txt"))
         postgres = top_symbols(read(f"{phase}.pg_profile.txt"), 8)
         md += [f"**{name}**", ""]
+        if phase in WORK:
+            md += [WORK[phase], ""]
         if not (cpu or service):
             md += ["No profile was captured (run without `--no-profile` as root with `perf` installed).", ""]
             continue
