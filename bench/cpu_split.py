@@ -29,7 +29,8 @@ def name_of(pid):
         return "idle"
     # Threads carry their own names (gRPC's pollers, ...): a process is named
     # after any thread that says what it is.
-    if any(c.startswith("newsgrid-loadge") for c in comms[pid]):
+    # (the load generator's completion-queue threads are "nexting_thread").
+    if any(c.startswith(("newsgrid-loadge", "nexting_thread")) for c in comms[pid]):
         return "load generator"
     comm = comms[pid].most_common(1)[0][0]
     if comm.startswith("postgres"):

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/descriptor.h"
 #include "absl/time/clock.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -97,10 +98,13 @@ sigset_t ShutdownSignals() {
 
 }  // namespace
 
+void ConfigureProcess() { absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore); }
+
 ServerConfig InitServerOrExit(int argc, char** argv, const ServiceDefaults& defaults) {
   sigset_t set = ShutdownSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  ConfigureProcess();
   absl::StatusOr<ServerConfig> config = LoadServerConfig(argc, argv, defaults);
   if (!config.ok()) {
     std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0],

@@ -30,6 +30,7 @@
 #include "bench/loadgen/driver.h"
 #include "bench/loadgen/report.h"
 #include "bench/loadgen/workload.h"
+#include "runtime/server.h"
 
 ABSL_FLAG(std::vector<std::string>, loads, {}, "Loads to run together, comma-separated.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Measured time of each load.");
@@ -125,6 +126,7 @@ grpc::Status Probe(nb::Workload& w, absl::Duration deadline, std::string* method
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("gRPC load generator of the newsgrid benchmark suite");
   absl::ParseCommandLine(argc, argv);
+  newsgrid::ConfigureProcess();  // as the servers run: it shares their cores
   const nb::WorkloadOptions options = OptionsFromFlags();
   if (absl::Status s = ValidateOptions(options); !s.ok()) {
     std::cerr << "newsgrid-loadgen: " << s.message() << "\n";
