@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (ASan+UBSan) in their own build
+# Builds the libFuzzer targets with clang (ASan+UBSan) in a fuzz build
 # directory and runs each briefly over its seed corpus. A crash, leak or
 # sanitizer report fails the run and leaves the reproducer in the work dir.
 #   fuzz/run.sh [build-dir] [seconds-per-target]
@@ -7,9 +7,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build-fuzz}
 SECONDS_PER_TARGET=${2:-${FUZZ_SECONDS:-5}}
-CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DNEWSGRID_FUZZ=ON >/dev/null
-cmake --build "$BUILD" --target newsgrid_fuzzers -j"$(nproc)"
+# NEWSGRID_FUZZ_PREBUILT=1: BUILD is a fuzz build whose targets are built
+# already (ctest in the ASan+UBSan build of tests/run.sh --sanitizers).
+if [ "${NEWSGRID_FUZZ_PREBUILT:-0}" != 1 ]; then
+  CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DNEWSGRID_FUZZ=ON >/dev/null
+  cmake --build "$BUILD" --target newsgrid_fuzzers -j"$(nproc)"
+fi
 WORK=$(mktemp -d -t newsgrid-fuzz.XXXXXX)
 status=0
 for f in filter page_token text article_request trending_request pg_array; do

@@ -215,8 +215,9 @@ class ViewStore {
   struct Article;
   struct Shard;
   Shard& ShardFor(absl::string_view article) const;
-  Article& GetOrCreate(Shard& shard, absl::string_view article)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // The caller holds shard.mu. (Not spelled as a lock annotation: Shard is
+  // completed only in the .cc, and clang resolves annotation arguments.)
+  Article& GetOrCreate(Shard& shard, absl::string_view article);
   void AddToBucket(Article& a, int32_t minute, int32_t now_min, uint32_t views, double hot_log);
   bool AddToSketches(Article& a, int32_t minute, int32_t now_min, uint32_t index, uint8_t rho);
 

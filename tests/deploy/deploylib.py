@@ -206,11 +206,21 @@ def parse_helpfull(text):
     return flags, help_text
 
 
+def minimal_env(**extra):
+    """A near-empty environment for running a binary as a container would,
+    keeping PATH and the sanitizer options (in a sanitizer build they say
+    where reports go, and tests/run.sh --sanitizers fails on any report)."""
+    env = {"PATH": os.environ.get("PATH", "")}
+    env.update({k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")})
+    env.update(extra)
+    return env
+
+
 @functools.lru_cache(maxsize=None)
 def binary_info(path):
     path = Path(path)
     proc = subprocess.run([str(path), "--helpfull"], capture_output=True, text=True,
-                          timeout=30, env={"PATH": os.environ.get("PATH", "")})
+                          timeout=30, env=minimal_env())
     flags, help_text = parse_helpfull(proc.stdout + proc.stderr)
     if "port" not in flags:
         raise RuntimeError(f"{path} --helpfull lists no --port:\n{proc.stdout}{proc.stderr}")
@@ -219,7 +229,7 @@ def binary_info(path):
     prefix = None
     for candidate in ("ARTICLE", "TRENDING"):
         p = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=30,
-                           env={"PATH": os.environ.get("PATH", ""), f"{candidate}_PORT": "not-a-port"})
+                           env=minimal_env(**{f"{candidate}_PORT": "not-a-port"}))
         if p.returncode != 0 and f"{candidate}_PORT" in p.stderr:
             prefix = candidate
     if prefix is None:

@@ -117,7 +117,8 @@ class Pod:
             env = {k: (str(new) if info.flag_for_env(k) in ("port", "metrics_port") and
                        v == str(old) else v) for k, v in env.items()}
         self.test.assertFalse(c.get("command"), "the image ENTRYPOINT is the binary")
-        return [str(info.path)] + args, {"PATH": "/usr/bin:/bin", "HOSTNAME": "smoke", **env}
+        return [str(info.path)] + args, {**deploylib.minimal_env(), "PATH": "/usr/bin:/bin",
+                                         "HOSTNAME": "smoke", **env}
 
     def start(self, c, tag):
         argv, env = self.command(c)

@@ -115,7 +115,7 @@ class FoundationTest(unittest.TestCase):
     def test_99_sigterm_drains_and_exits_zero(self):
         code, took = self.article.terminate(timeout=15)
         self.assertEqual(code, 0, self.article.log_text()[-2000:])
-        self.assertLess(took, 3 + 2)
+        self.assertLess(took, 3 + 2 + harness.SANITIZER_EXTRA_S)
         code, took = self.trending.terminate(timeout=15)
         self.assertEqual(code, 0)
         msgs = [r["msg"] for r in self.article.log_records()]
@@ -178,7 +178,7 @@ class InFlightDrainTest(unittest.TestCase):
             code, took = svc.terminate(timeout=20)
             t.join(10)
             self.assertEqual(code, 0)
-            self.assertLess(took, 5 + 3)
+            self.assertLess(took, 5 + 3 + harness.SANITIZER_EXTRA_S)
             self.assertIn("end", results)
         finally:
             svc.kill()
