@@ -88,6 +88,11 @@ TrendingResult RankingCache::Get(const TrendingQuery& query) {
       ++stats_.hits;
       return *e.result;
     }
+    if (e.computing && !e.cheap && e.result != nullptr &&
+        now - e.computed_at <= options_.max_staleness + options_.overload_grace) {
+      ++stats_.stale_served;
+      return *e.result;
+    }
     if (e.computing && !e.cheap) {
       // Single flight: wait for the computation in progress, then look again.
       // The key is looked up again: the entry may go once it is done.

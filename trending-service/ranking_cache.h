@@ -7,8 +7,11 @@
 // recently once they are `refresh_after` old, so readers rarely compute.
 //
 // Guarantees: a served result was computed at most `max_staleness` ago (its
-// compute_time says when); one computation per key at a time (concurrent
-// readers of a missing or expired entry wait for it: single flight); at most
+// compute_time says when), or at most `max_staleness + overload_grace` ago
+// while its recomputation is already running (so an overloaded machine
+// serves slightly older rankings instead of making readers queue behind a
+// scan); one computation per key at a time (concurrent readers of a missing
+// or expired entry wait for it: single flight); at most
 // `max_entries` keys (the least recently read one goes); results cheaper to
 // compute than `min_compute_time` are not cached, so a small store answers
 // with what was just written. Invalidate(query) makes the next read of that
@@ -40,8 +43,12 @@
 namespace newsgrid::trending {
 
 struct RankingCacheOptions {
-  // Never serve a result older than this.
+  // Never serve a result older than this, except as below.
   absl::Duration max_staleness = absl::Seconds(1);
+  // While the entry is being recomputed (the refresher running late on a
+  // saturated machine), readers get the previous result if it is younger
+  // than max_staleness + overload_grace rather than wait for the scan.
+  absl::Duration overload_grace = absl::Seconds(5);
   // The refresher recomputes entries this old (and read within idle_expiry).
   absl::Duration refresh_after = absl::Milliseconds(500);
   // Entries not read for this long are dropped by the refresher.
@@ -55,6 +62,7 @@ struct RankingCacheStats {
   uint64_t hits = 0;
   uint64_t computes = 0;   // by readers (misses) and the refresher
   uint64_t refreshes = 0;  // by the refresher
+  uint64_t stale_served = 0;  // within overload_grace, while recomputing
   size_t entries = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "trending-service/rankings.h"
@@ -169,6 +170,43 @@ TEST(RankingCacheTest, ConcurrentMissesComputeOnce) {
   for (auto& t : readers) t.join();
   EXPECT_EQ(computes, 1);
   EXPECT_EQ(cache.Stats().hits, 7u);
+}
+
+// A recomputation running late (a saturated machine) does not make readers
+// queue: the previous result is served within the grace, then they wait.
+TEST(RankingCacheTest, ReadersGetThePreviousResultWhileARecomputationRunsLate) {
+  FakeClock clock(kStart);
+  std::atomic<int> computes{0};
+  absl::Notification entered;
+  absl::Notification release;
+  RankingCache cache(Options(), clock, [&](const TrendingQuery&) {
+    TrendingResult r;
+    r.entries.push_back({.article = absl::StrCat("v", ++computes)});
+    if (computes == 2) {
+      entered.Notify();
+      release.WaitForNotification();
+    }
+    return r;
+  });
+  ASSERT_EQ(cache.Get({}).entries[0].article, "v1");
+  clock.Advance(absl::Milliseconds(600));
+  std::thread refresher([&] { cache.RefreshDue(); });  // v2, blocked
+  entered.WaitForNotification();
+  clock.Advance(absl::Seconds(2));  // v1 is 2.6 s old: stale, within the grace
+  EXPECT_EQ(cache.Get({}).entries[0].article, "v1");
+  EXPECT_EQ(cache.Stats().stale_served, 1u);
+  clock.Advance(absl::Seconds(4));  // 6.6 s: beyond 1 s + 5 s, readers wait
+  std::atomic<bool> answered{false};
+  std::thread reader([&] {
+    EXPECT_NE(cache.Get({}).entries[0].article, "v1");
+    answered = true;
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(answered.load());  // waiting for the recomputation
+  release.Notify();
+  reader.join();
+  refresher.join();
+  EXPECT_TRUE(answered.load());
 }
 
 TEST(RankingCacheTest, BoundedByLeastRecentlyRead) {
