@@ -95,13 +95,23 @@ TEST(RankingCacheTest, RefresherRecomputesReadEntriesAndDropsIdleOnes) {
   EXPECT_EQ(s.computes, 2);
 }
 
+// A cache holding the ranking {a} of {.limit = 3}, computed before the store
+// also got "b".
+struct CachedBeforeB {
+  CachedBeforeB() {
+    s.store.Add("a", clock.Now(), 0, false, nullptr);
+    cache.Get({.limit = 3});
+    s.store.Add("b", clock.Now(), 0, false, nullptr);
+  }
+  FakeClock clock{kStart};
+  CountingStore s{clock};
+  RankingCache cache{Options(), clock, s.Compute()};
+};
+
 TEST(RankingCacheTest, InvalidateForcesARecomputation) {
-  FakeClock clock(kStart);
-  CountingStore s(clock);
-  RankingCache cache(Options(), clock, s.Compute());
-  s.store.Add("a", clock.Now(), 0, false, nullptr);
-  cache.Get({.limit = 3});
-  s.store.Add("b", clock.Now(), 0, false, nullptr);
+  CachedBeforeB f;
+  RankingCache& cache = f.cache;
+  CountingStore& s = f.s;
   cache.Invalidate({.limit = 5});  // another key: no effect
   EXPECT_EQ(cache.Get({.limit = 3}).entries.size(), 1u);
   cache.Invalidate({.limit = 3});
@@ -110,12 +120,9 @@ TEST(RankingCacheTest, InvalidateForcesARecomputation) {
 }
 
 TEST(RankingCacheTest, RequestedRefreshKeepsServingUntilTheRefresherRuns) {
-  FakeClock clock(kStart);
-  CountingStore s(clock);
-  RankingCache cache(Options(), clock, s.Compute());
-  s.store.Add("a", clock.Now(), 0, false, nullptr);
-  cache.Get({.limit = 3});
-  s.store.Add("b", clock.Now(), 0, false, nullptr);
+  CachedBeforeB f;
+  RankingCache& cache = f.cache;
+  CountingStore& s = f.s;
   cache.RequestRefresh({.limit = 3});
   EXPECT_EQ(cache.Get({.limit = 3}).entries.size(), 1u);  // still the cached one
   EXPECT_EQ(s.computes, 1);
