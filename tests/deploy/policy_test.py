@@ -32,11 +32,13 @@ class OverlaysComplyTest(unittest.TestCase):
 
     def test_effective_ports_are_the_manifest_ports(self):
         objs = render("dev")
-        want = {"article-service": ("50051", "9091"), "trending-service": ("50052", "9092")}
+        want = {"article-service": ("50051", "9091"), "trending-service": ("50052", "9092"),
+                "reader-web": ("8080", "9093")}
         for name, (port, metrics) in want.items():
             cfg = deploylib.effective_config(objs, main_container(_dep(objs, name)))
             self.assertEqual((cfg["port"], cfg["metrics_port"]), (port, metrics))
-            self.assertEqual(cfg["migrate"], "off")
+            if name != "reader-web":  # no database
+                self.assertEqual(cfg["migrate"], "off")
 
 
 class ChecksCatchMistakesTest(unittest.TestCase):
