@@ -80,8 +80,9 @@ int main(int argc, char** argv) {
   if (!absl::LoadTimeZone(absl::GetFlag(FLAGS_time_zone), &site.time_zone)) {
     return ConfigError(argv[0], "--time_zone is not a known time zone");
   }
-  site.nav_sections =
+  std::vector<std::string> nav =
       absl::StrSplit(absl::GetFlag(FLAGS_nav_sections), ',', absl::SkipWhitespace());
+  site.nav_sections = std::move(nav);
   site.page_ttl = absl::GetFlag(FLAGS_page_ttl);
   site.page_stale_for = absl::GetFlag(FLAGS_page_stale_for);
   site.rpc_deadline = absl::GetFlag(FLAGS_rpc_deadline);

@@ -1,5 +1,8 @@
 #include "reader-web/page_text.h"
 
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "runtime/logging.h"
@@ -36,6 +39,13 @@ std::optional<absl::Time> ParseHttpDate(absl::string_view s) {
   std::string err;
   if (!absl::ParseTime(kHttpDateFormat, s, absl::UTCTimeZone(), &t, &err)) return std::nullopt;
   return t;
+}
+
+std::string BodyEtag(absl::string_view body) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest);
+  return absl::StrCat("\"", absl::BytesToHexString(absl::string_view(
+                                  reinterpret_cast<const char*>(digest), 8)), "\"");
 }
 
 absl::Time FromProto(const google::protobuf::Timestamp& ts) {

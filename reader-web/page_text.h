@@ -28,6 +28,10 @@ std::string HttpDate(absl::Time t);
 // Parses an IMF-fixdate (If-Modified-Since); nullopt when malformed.
 std::optional<absl::Time> ParseHttpDate(absl::string_view s);
 
+// A strong ETag of `body`: "\"<16 hex digits>\"" of its SHA-256, the same
+// in every process (replicas behind one CDN agree).
+std::string BodyEtag(absl::string_view body);
+
 absl::Time FromProto(const google::protobuf::Timestamp& ts);
 
 // "Ada", "Ada and Li", "Ada, Li and Mo".

@@ -19,6 +19,11 @@ TEST(PageTextTest, DatesInTheReadersWording) {
   EXPECT_FALSE(ParseHttpDate("yesterday").has_value());
 }
 
+TEST(PageTextTest, EtagsAreStableContentHashes) {
+  EXPECT_EQ(BodyEtag("hello"), "\"2cf24dba5fb0a30e\"");  // SHA-256 prefix
+  EXPECT_NE(BodyEtag("hello"), BodyEtag("hello!"));
+}
+
 TEST(PageTextTest, Bylines) {
   google::protobuf::RepeatedPtrField<std::string> a;
   EXPECT_EQ(Byline(a), "");

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -89,10 +88,6 @@ mstch::map ArticleCard(const apb::Article& a, absl::TimeZone zone) {
 }
 
 }  // namespace
-
-std::string BodyEtag(const std::string& body) {
-  return absl::StrFormat("\"%016x\"", absl::HashOf(body));
-}
 
 bool EtagMatches(const std::string& header, const std::string& etag) {
   for (absl::string_view tag : absl::StrSplit(header, ',')) {
@@ -257,7 +252,13 @@ std::shared_ptr<const RenderedPage> Site::CachedOrRender(const std::string& key,
   }
   if (cache_.size() >= options_.page_cache_entries && !cache_.contains(key)) {
     const absl::Duration keep = options_.page_ttl + options_.page_stale_for;
-    absl::erase_if(cache_, [&](const auto& kv) { return now - kv.second.rendered >= keep; });
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      if (now - it->second.rendered >= keep) {
+        cache_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
     if (cache_.size() >= options_.page_cache_entries) cache_.clear();
   }
   cache_[key] = CacheEntry{fresh, now, false};
@@ -587,7 +588,8 @@ RenderedPage Site::SearchPage(const std::string& query, const std::string& page_
   const grpc::Status status = articles_.SearchArticles(&ctx, req, &resp);
   NoteArticleStatus(status);
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    c["empty_text"] = std::string("That search could not be understood; try other words.");
+    c["empty_text"] = absl::StrCat("That search could not be understood: \u201c", query,
+                                   "\u201d. Try other words.");
     return Html(400, templates_.Render("listing", c));
   }
   if (!status.ok()) {

@@ -30,6 +30,7 @@
 #define NEWSGRID_READER_WEB_SITE_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -142,9 +143,6 @@ class Site {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
 };
-
-// The strong ETag of a body ("\"<16 hex digits>\"").
-std::string BodyEtag(const std::string& body);
 
 // Whether If-None-Match `header` ("*", or a list of possibly weak tags)
 // matches `etag`.

@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/hash/hash.h"
+#include "reader-web/page_text.h"
 
 namespace newsgrid::reader {
 
@@ -29,7 +29,7 @@ std::string ContentType(const std::string& path) {
 
 StaticFile MakeStatic(const std::string& path, std::string content) {
   StaticFile f;
-  f.etag = absl::StrFormat("\"%016x\"", absl::HashOf(content));
+  f.etag = BodyEtag(content);
   f.content = std::move(content);
   f.content_type = ContentType(path);
   return f;

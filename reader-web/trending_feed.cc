@@ -1,5 +1,6 @@
 #include "reader-web/trending_feed.h"
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_cat.h"
