@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "cmark.h"
 #include "gumbo.h"
+#include "runtime/html.h"
 
 namespace newsgrid::article {
 namespace {
@@ -304,20 +305,7 @@ std::string PlainTextToHtml(absl::string_view text) {
 
 }  // namespace
 
-std::string EscapeHtmlText(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string EscapeHtmlText(absl::string_view text) { return EscapeHtml(text); }
 
 bool IsSafeUrl(absl::string_view url, bool image) {
   // Browsers ignore leading and trailing C0 controls and spaces, and tabs

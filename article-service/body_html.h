@@ -68,7 +68,7 @@ class HtmlTree {
 // well-formed, with every text and attribute value escaped.
 std::string SanitizeHtml(absl::string_view html);
 
-// `text` with &, <, > and " escaped.
+// `text` escaped for element text and attribute values (runtime/html.h).
 std::string EscapeHtmlText(absl::string_view text);
 
 // Whether `url` may be a link target (`image` false) or an image source:

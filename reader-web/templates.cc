@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "reader-web/page_text.h"
+#include "runtime/html.h"
 
 namespace newsgrid::reader {
 
@@ -56,22 +57,7 @@ absl::StatusOr<std::map<std::string, std::string>> ReadFolder(const std::string&
 
 }  // namespace
 
-std::string Templates::Escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size() + 16);
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      case '`': out += "&#96;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string Templates::Escape(const std::string& text) { return EscapeHtml(text); }
 
 Templates Templates::Embedded() {
   // The engine's escaping is a process-wide setting; ours covers attribute

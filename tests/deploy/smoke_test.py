@@ -226,8 +226,14 @@ class SmokeTest(unittest.TestCase):
             self.assertEqual(r.status, 200)
             self.assertIn(b"# TYPE", r.read())
 
-        # Termination as the kubelet does it: preStop, then SIGTERM, all
-        # within the grace period counted from the start of preStop.
+        self.terminate(pod, proc, c, lambda: grpc_probe(
+            grpc_port, c["readinessProbe"]["grpc"].get("service", ""), 2))
+
+    def terminate(self, pod, proc, c, ready):
+        """Termination as the kubelet does it: preStop, then SIGTERM, all
+        within the grace period counted from the start of preStop; `ready`
+        -> (ok, status) must hold while the endpoints update."""
+        name = pod.dep["metadata"]["name"]
         grace = pod.spec.get("terminationGracePeriodSeconds", 30)
         start = time.monotonic()
         hook = c["lifecycle"]["preStop"]["exec"]["command"]
@@ -235,7 +241,7 @@ class SmokeTest(unittest.TestCase):
             hook_done = ex.submit(subprocess.run, hook, check=True, timeout=grace)
             # Still serving while the endpoints update.
             time.sleep(1)
-            ok, status = grpc_probe(grpc_port, c["readinessProbe"]["grpc"].get("service", ""), 2)
+            ok, status = ready()
             self.assertTrue(ok, f"not ready during preStop: {status}")
             hook_done.result()
         proc.send_signal(signal.SIGTERM)
@@ -249,7 +255,6 @@ class SmokeTest(unittest.TestCase):
 
     def run_http_deployment(self, pod, dep, c):
         """reader-web: its HTTP probes, metrics, and the same termination."""
-        name = dep["metadata"]["name"]
         proc, _ = pod.start(c, "server")
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
 
@@ -279,17 +284,7 @@ class SmokeTest(unittest.TestCase):
                 timeout=5) as r:
             self.assertEqual(r.status, 200)
             self.assertIn(b"# TYPE", r.read())
-        grace = pod.spec.get("terminationGracePeriodSeconds", 30)
-        start = time.monotonic()
-        subprocess.run(c["lifecycle"]["preStop"]["exec"]["command"], check=True, timeout=grace)
-        self.assertTrue(probe("readinessProbe"), "not ready during preStop")
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=max(0.0, grace - (time.monotonic() - start)))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            self.fail(f"{name} still running {grace}s after preStop began:\n{pod.output()}")
-        self.assertEqual(rc, 0, f"{name} exited {rc} after SIGTERM:\n{pod.output()}")
+        self.terminate(pod, proc, c, lambda: (probe("readinessProbe"), "/readyz"))
 
     def test_busy_ports_are_remapped_consistently(self):
         objs = render("dev")
