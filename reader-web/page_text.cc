@@ -26,7 +26,7 @@ std::string ReaderTime(absl::Time t, absl::TimeZone zone) {
 }
 
 std::string IsoTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Floor(t, absl::Seconds(1)),
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(absl::ToUnixSeconds(t)),
                           absl::UTCTimeZone());
 }
 

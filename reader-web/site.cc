@@ -301,7 +301,7 @@ void Site::ServePage(const httplib::Request& req, httplib::Response& res, const 
     } else if (req.has_header("If-Modified-Since")) {
       std::optional<absl::Time> since = ParseHttpDate(req.get_header_value("If-Modified-Since"));
       not_modified = since.has_value() &&
-                     absl::Floor(page->last_modified, absl::Seconds(1)) <= *since;
+                     absl::ToUnixSeconds(page->last_modified) <= absl::ToUnixSeconds(*since);
     }
     if (not_modified) {
       res.status = 304;
@@ -447,7 +447,7 @@ RenderedPage Site::ArticlePage(const std::string& slug, const std::string& origi
   const absl::Time updated = FromProto(a.update_time());
   c["published"] = ReaderTime(published, options_.time_zone);
   c["published_iso"] = IsoTime(published);
-  if (absl::Floor(updated, absl::Seconds(1)) > absl::Floor(published, absl::Seconds(1))) {
+  if (absl::ToUnixSeconds(updated) > absl::ToUnixSeconds(published)) {
     c["updated"] = ReaderTime(updated, options_.time_zone);
     c["updated_iso"] = IsoTime(updated);
   }
