@@ -134,6 +134,8 @@ std::string Site::Origin(const httplib::Request& req) const {
 void Site::Handle(const httplib::Request& req, httplib::Response& res) {
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Referrer-Policy", "strict-origin-when-cross-origin");
+  // httplib compresses text for clients that accept gzip.
+  res.set_header("Vary", "Accept-Encoding");
   const std::string& path = req.path;
   const bool read_only = req.method == "GET" || req.method == "HEAD";
   const ReadingPrefs prefs =
@@ -691,7 +693,7 @@ void Site::Live(const httplib::Request&, httplib::Response& res) {
           const absl::Time wake = std::min(absl::Now() + options_.live_keepalive, state->end);
           snapshot = trending_.WaitForNewer(state->version, wake);
         }
-        if (shutting_down_ || absl::Now() >= state->end) {
+        if (shutting_down_ || absl::Now() >= state->end || !sink.is_writable()) {
           sink.done();  // the browser reconnects after `retry`
           return true;
         }

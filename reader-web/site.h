@@ -70,7 +70,10 @@ struct SiteOptions {
   absl::Duration retry_after = absl::Seconds(5);  // on 503
   int live_max_streams = 32;
   absl::Duration live_max_duration = absl::Minutes(5);
-  absl::Duration live_keepalive = absl::Seconds(15);
+  // A comment line this often on an idle live stream: proxies keep it open,
+  // and a reader who left is noticed (the write fails) within two of them,
+  // freeing the thread and the stream slot.
+  absl::Duration live_keepalive = absl::Seconds(2);
 };
 
 // One rendered response, as cached.

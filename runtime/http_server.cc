@@ -87,9 +87,20 @@ HttpServer::HttpServer(std::string name, ServerConfig config, Options options)
   server_->set_write_timeout(Seconds(options_.write_timeout));
   server_->set_payload_max_length(options_.max_payload_bytes);
   server_->set_tcp_nodelay(true);
+  // A request with a body is answered after httplib has read it (into
+  // req.body, and req.params for a form): httplib reads bodies only after
+  // the pre-routing handler, so those go through its POST route.
+  server_->Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    if (handler_) {
+      handler_(req, res);
+    } else {
+      res.status = 404;
+    }
+  });
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = absl::Now();
     current_route = "other";
+    if (req.method == "POST") return httplib::Server::HandlerResponse::Unhandled;
     if (req.path == "/healthz") {
       SetRoute("healthz");
       res.set_header("Cache-Control", "no-store");

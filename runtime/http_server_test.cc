@@ -26,7 +26,9 @@ TEST(HttpServerTest, ProbesHandlerAndGracefulStop) {
   server.SetHandler([&](const httplib::Request& req, httplib::Response& res) {
     SetRoute("page");
     if (req.path == "/slow") release.WaitForNotification();
-    res.set_content("page " + req.path, "text/plain");
+    std::string body = "page " + req.path;
+    for (const auto& [k, v] : req.params) body += " " + k + "=" + v;
+    res.set_content(body, "text/plain");
   });
   bool hook_ran = false;
   server.OnShutdownStarted([&] { hook_ran = true; });
@@ -47,6 +49,12 @@ TEST(HttpServerTest, ProbesHandlerAndGracefulStop) {
   res = client.Get("/a/b");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->body, "page /a/b");
+  // A form post reaches the handler with its body read and parsed, and the
+  // connection stays usable for the next request.
+  res = client.Post("/form", "a=1&b=two", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "page /form a=1 b=two");
+  EXPECT_EQ(client.Get("/after")->body, "page /after");
 
   // A request in flight when shutdown starts still gets its answer.
   std::string slow_body = "(no answer)";

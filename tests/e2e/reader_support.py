@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -121,7 +122,7 @@ class ReaderTrio:
 class Browser:
     """Headless Chromium driven by chromedriver."""
 
-    def __init__(self, javascript=True, width=1280, height=900, user_agent=READER_UA):
+    def __init__(self, javascript=True, width=1280, height=900, user_agent=READER_UA, mobile=False):
         from selenium import webdriver
         from selenium.webdriver.chrome.options import Options
         from selenium.webdriver.chrome.service import Service
@@ -137,6 +138,22 @@ class Browser:
             opts.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
         self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
         self.driver.set_page_load_timeout(30)
+        # A phone: the viewport of one (a headless window is at least 500
+        # px wide), touch, mobile layout rules.
+        self.mobile = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True} \
+            if mobile else None
+        if self.mobile:
+            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", self.mobile)
+
+    def get(self, url, attempts=3):
+        """Loads url; retried when Chromium shows its own error page (a
+        network change on the machine aborts navigations)."""
+        for i in range(attempts):
+            self.driver.get(url)
+            if not self.driver.find_elements("css selector", "#main-frame-error"):
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"{url}: Chromium error page after {attempts} attempts")
 
     def quit(self):
         try:
@@ -149,11 +166,14 @@ class Browser:
         d = self.driver
         metrics = d.execute_cdp_cmd("Page.getLayoutMetrics", {})
         size = metrics.get("cssContentSize") or metrics["contentSize"]
-        w = width or int(size["width"])
+        w = width or (self.mobile["width"] if self.mobile else int(size["width"]))
         d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-            "width": w, "height": int(size["height"]), "deviceScaleFactor": 1, "mobile": bool(width and width < 600)})
+            "width": w, "height": int(size["height"]), "deviceScaleFactor": 1, "mobile": bool(self.mobile)})
         data = d.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-        d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        if self.mobile:
+            d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", self.mobile)
+        else:
+            d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         import base64
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
