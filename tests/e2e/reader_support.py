@@ -153,7 +153,8 @@ class Browser:
             if not self.driver.find_elements("css selector", "#main-frame-error"):
                 return
             time.sleep(0.5)
-        raise AssertionError(f"{url}: Chromium error page after {attempts} attempts")
+        error = self.driver.find_element("css selector", "#main-frame-error").text
+        raise AssertionError(f"{url}: Chromium error page after {attempts} attempts: {error}")
 
     def quit(self):
         try:
