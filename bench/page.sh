@@ -108,11 +108,13 @@ nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$NGINX_PORT$PAGE"
 
-# run_wrk NAME URL [lua script and args]: closed loop unless a script paces it.
+# run_wrk NAME URL [DELAY_MS]: closed loop, or paced by bench/wrk_rate.lua.
 run_wrk() {
-  local name=$1 url=$2; shift 2
+  local name=$1 url=$2 pace=()
+  [ $# -lt 3 ] || pace=(-s "$NEWSGRID_ROOT/bench/wrk_rate.lua" "$url" -- "$3")
+  [ $# -ge 3 ] || pace=("$url")
   log "wrk: $name"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" >"$WORK/$name.txt" 2>&1
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${pace[@]}" >"$WORK/$name.txt" 2>&1
 }
 run_wrk nginx_closed "http://127.0.0.1:$NGINX_PORT$PAGE"
 run_wrk reader_closed "$BASE$PAGE"
@@ -120,8 +122,8 @@ OURS=$(awk '/^Requests\/sec/ {printf "%d", $2}' "$WORK/reader_closed.txt")
 HALF=$((OURS / 2))
 # Each connection: one request per CONNECTIONS/HALF seconds.
 DELAY_MS=$(/usr/bin/python3 -c "print(max(0, round($CONNECTIONS * 1000.0 / max(1, $HALF), 3)))")
-run_wrk reader_half "$BASE$PAGE" -s "$NEWSGRID_ROOT/bench/wrk_rate.lua" -- "$DELAY_MS"
-run_wrk nginx_half "http://127.0.0.1:$NGINX_PORT$PAGE" -s "$NEWSGRID_ROOT/bench/wrk_rate.lua" -- "$DELAY_MS"
+run_wrk reader_half "$BASE$PAGE" "$DELAY_MS"
+run_wrk nginx_half "http://127.0.0.1:$NGINX_PORT$PAGE" "$DELAY_MS"
 RSS_KIB=$(awk '/^VmRSS:/ {print $2}' "/proc/$READER_PID/status")
 
 {

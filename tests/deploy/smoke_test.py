@@ -218,6 +218,12 @@ class SmokeTest(unittest.TestCase):
             # other must be a service the binary actually serves.
             if svc not in ("", "liveness"):
                 self.assertIn(svc, served_services(grpc_port))
+        self.check_metrics(pod, dep)
+        self.terminate(pod, proc, c, lambda: grpc_probe(
+            grpc_port, c["readinessProbe"]["grpc"].get("service", ""), 2))
+
+    def check_metrics(self, pod, dep):
+        """The Prometheus endpoint the pod annotations name answers."""
         ann = dep["spec"]["template"]["metadata"]["annotations"]
         mport = int(ann["prometheus.io/port"])
         with urllib.request.urlopen(
@@ -225,9 +231,6 @@ class SmokeTest(unittest.TestCase):
                 timeout=5) as r:
             self.assertEqual(r.status, 200)
             self.assertIn(b"# TYPE", r.read())
-
-        self.terminate(pod, proc, c, lambda: grpc_probe(
-            grpc_port, c["readinessProbe"]["grpc"].get("service", ""), 2))
 
     def terminate(self, pod, proc, c, ready):
         """Termination as the kubelet does it: preStop, then SIGTERM, all
@@ -277,13 +280,7 @@ class SmokeTest(unittest.TestCase):
             self.fail(f"startupProbe never succeeded:\n{pod.output()}")
         self.assertTrue(probe("readinessProbe"))
         self.assertTrue(probe("livenessProbe"))
-        ann = dep["spec"]["template"]["metadata"]["annotations"]
-        mport = int(ann["prometheus.io/port"])
-        with urllib.request.urlopen(
-                f"http://127.0.0.1:{pod.port_map.get(mport, mport)}{ann['prometheus.io/path']}",
-                timeout=5) as r:
-            self.assertEqual(r.status, 200)
-            self.assertIn(b"# TYPE", r.read())
+        self.check_metrics(pod, dep)
         self.terminate(pod, proc, c, lambda: (probe("readinessProbe"), "/readyz"))
 
     def test_busy_ports_are_remapped_consistently(self):
