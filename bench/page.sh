@@ -120,8 +120,13 @@ run_wrk nginx_closed "http://127.0.0.1:$NGINX_PORT$PAGE"
 run_wrk reader_closed "$BASE$PAGE"
 OURS=$(awk '/^Requests\/sec/ {printf "%d", $2}' "$WORK/reader_closed.txt")
 HALF=$((OURS / 2))
-# Each connection: one request per CONNECTIONS/HALF seconds.
-DELAY_MS=$(/usr/bin/python3 -c "print(max(0, round($CONNECTIONS * 1000.0 / max(1, $HALF), 3)))")
+# Paced: each of PACED_CONNECTIONS sends one request per PACED_CONNECTIONS /
+# HALF seconds: the pause after a response is that interval less a typical
+# response time (the closed-loop median).
+P50_MS=$(awk '$1 == "50%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else {sub(/s/,"",v); v*=1000}; print v}' "$WORK/reader_closed.txt")
+PACED_CONNECTIONS=64
+DELAY_MS=$(/usr/bin/python3 -c "print(max(0.0, round($PACED_CONNECTIONS * 1000.0 / max(1, $HALF) - $P50_MS, 3)))")
+CONNECTIONS=$PACED_CONNECTIONS
 run_wrk reader_half "$BASE$PAGE" "$DELAY_MS"
 run_wrk nginx_half "http://127.0.0.1:$NGINX_PORT$PAGE" "$DELAY_MS"
 RSS_KIB=$(awk '/^VmRSS:/ {print $2}' "/proc/$READER_PID/status")
@@ -133,7 +138,8 @@ RSS_KIB=$(awk '/^VmRSS:/ {print $2}' "/proc/$READER_PID/status")
   echo "wrk=$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo "page_bytes=$PAGE_BYTES"
   echo "duration_s=$DURATION"
-  echo "connections=$CONNECTIONS"
+  echo "connections=32"
+  echo "paced_connections=$PACED_CONNECTIONS"
   echo "threads=$THREADS"
   echo "half_rate=$HALF"
   echo "reader_rss_kib=$RSS_KIB"

@@ -54,7 +54,8 @@ def main():
         "|---|---:|---:|---:|---:|---:|",
         row("nginx, closed loop (baseline)", runs["nginx_closed"]),
         row("reader-web, closed loop", runs["reader_closed"]),
-        row(f"reader-web, paced at half its maximum ({int(m['half_rate']):,}/s offered)", runs["reader_half"]),
+        row(f"reader-web, paced at half its maximum ({int(m['half_rate']):,}/s offered, "
+            f"{m['paced_connections']} connections)", runs["reader_half"]),
         row(f"nginx, paced at the same rate", runs["nginx_half"]),
         "",
         "| target | value | |",
@@ -74,6 +75,7 @@ def main():
         text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text)
     print(f"page: {runs['reader_closed']['rps']:,.0f}/s vs nginx {runs['nginx_closed']['rps']:,.0f}/s "
           f"({ratio:.2f}x); p99 at half {p99:.2f} ms")

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -26,11 +27,21 @@ class HttpMetrics {
     return *m;
   }
   void Observe(const char* route, int status, double seconds) {
-    requests_.Add({{"route", route}, {"code", absl::StrCat(status)}}).Increment();
-    latency_.Add({{"route", route}}, prometheus::Histogram::BucketBoundaries{
-                                         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                         0.25, 0.5, 1, 2.5})
-        .Observe(seconds);
+    // Family::Add hashes the labels under the family's lock; each thread
+    // remembers its series instead (routes are string literals).
+    thread_local absl::flat_hash_map<std::pair<const char*, int>,
+                                     std::pair<prometheus::Counter*, prometheus::Histogram*>>
+        series;
+    auto [it, added] = series.try_emplace({route, status});
+    if (added) {
+      it->second.first = &requests_.Add({{"route", route}, {"code", absl::StrCat(status)}});
+      it->second.second =
+          &latency_.Add({{"route", route}}, prometheus::Histogram::BucketBoundaries{
+                                                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                0.1, 0.25, 0.5, 1, 2.5});
+    }
+    it->second.first->Increment();
+    it->second.second->Observe(seconds);
   }
 
  private:
