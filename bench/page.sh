@@ -117,7 +117,23 @@ run_wrk() {
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${pace[@]}" >"$WORK/$name.txt" 2>&1
 }
 run_wrk nginx_closed "http://127.0.0.1:$NGINX_PORT$PAGE"
+# The closed-loop run of reader-web is profiled (CPU per process, reader-web's
+# top symbols) unless PAGE_PROFILE=0, so a missed target comes with its why.
+PERF_PID=
+if [ "${PAGE_PROFILE:-1}" = 1 ] && command -v perf >/dev/null; then
+  perf record -a -F 499 -g -o "$WORK/reader_closed.perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+  PERF_PID=$!
+fi
 run_wrk reader_closed "$BASE$PAGE"
+if [ -n "$PERF_PID" ]; then
+  wait "$PERF_PID" 2>/dev/null || true
+  perf script -i "$WORK/reader_closed.perf.data" -F comm,pid,tid 2>/dev/null | \
+    /usr/bin/python3 "$NEWSGRID_ROOT/bench/cpu_split.py" "$READER_PID=reader-web" >"$WORK/reader_closed.cpu.txt" || true
+  perf report -i "$WORK/reader_closed.perf.data" --stdio --no-children --percentage relative \
+    --percent-limit 0.7 --sort symbol -g none --pid "$READER_PID" 2>/dev/null | grep -v '^$' | \
+    head -80 >"$WORK/reader_closed.profile.txt" || true
+  rm -f "$WORK/reader_closed.perf.data"
+fi
 OURS=$(awk '/^Requests\/sec/ {printf "%d", $2}' "$WORK/reader_closed.txt")
 HALF=$((OURS / 2))
 # Paced: each of PACED_CONNECTIONS sends one request per PACED_CONNECTIONS /

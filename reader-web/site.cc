@@ -226,6 +226,15 @@ void Site::Handle(const httplib::Request& req, httplib::Response& res) {
 std::shared_ptr<const RenderedPage> Site::CachedOrRender(const std::string& key,
                                                          const RenderFn& render) {
   const absl::Time now = absl::Now();
+  {
+    // The common case, a fresh page, takes the lock shared: every request
+    // passes here, from many threads at once.
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && now - it->second.rendered < options_.page_ttl) {
+      return it->second.page;
+    }
+  }
   std::shared_ptr<const RenderedPage> stale;
   {
     absl::MutexLock lock(&mu_);
