@@ -28,6 +28,31 @@ def parse_wrk(path):
     return out
 
 
+def profile_lines(results):
+    """Where the CPU went during reader-web's closed loop (perf, whole
+    machine), and reader-web's top symbols: the evidence behind the ratio."""
+    cpu, prof = results / "reader_closed.cpu.txt", results / "reader_closed.profile.txt"
+    if not cpu.is_file() or not prof.is_file():
+        return []
+    split = [line.split("\t") for line in cpu.read_text().splitlines() if "\t" in line][:4]
+    top = re.findall(r"^\s+([\d.]+)%\s+\[([k.])\]\s+(\S+)", prof.read_text(), re.M)[:8]
+    if not split or not top:
+        return []
+    sched = sum(float(p) for p, _, sym in top if sym.startswith(("finish_task_switch", "__schedule",
+                                                                  "do_sys_poll", "__poll")))
+    return [
+        "",
+        "Profile of reader-web's closed-loop run (perf, whole machine): CPU "
+        + ", ".join(f"{name} {share}%" for share, name in split)
+        + ". reader-web's top symbols: "
+        + ", ".join(f"{sym} {p}%{' (kernel)' if kind == 'k' else ''}" for p, kind, sym in top)
+        + f". About {sched:.0f}% of reader-web's samples in the top symbols are thread switches and poll: "
+        "cpp-httplib serves each keep-alive connection on a thread of its own that sleeps in poll() "
+        "between requests, where nginx serves all of them from an event loop per core; the page itself "
+        "(cache lookup, headers, copy of the cached body) does not appear among the top symbols.",
+    ]
+
+
 def main():
     results, target = Path(sys.argv[1]), Path(sys.argv[2])
     m = dict(line.split("=", 1) for line in (results / "machine.txt").read_text().splitlines() if "=" in line)
@@ -67,8 +92,9 @@ def main():
         "wrk's delay() per connection (wrk has no fixed-rate mode): a connection waiting on a slow response sends "
         "nothing meanwhile, so their p99 is a lower bound; the closed-loop percentiles are at saturation. "
         f"Commit {m['commit']}, mode {m['mode']}.",
-        END,
     ]
+    lines += profile_lines(results)
+    lines.append(END)
     section = "\n".join(lines)
     text = target.read_text() if target.is_file() else "# Benchmarks\n"
     if BEGIN in text and END in text:
