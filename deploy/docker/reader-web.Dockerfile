@@ -24,7 +24,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libabsl20220623 libgrpc++1.51 libgrpc29 libprotobuf32 \
       libpqxx-6.4 libpq5 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
-      libcpp-httplib0.11 libssl3 zlib1g libbrotli1 libstdc++6 tzdata \
+      libcpp-httplib0.11 libssl3 zlib1g libbrotli1 libstdc++6 \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 newsgrid \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

@@ -25,7 +25,8 @@ class OverlaysComplyTest(unittest.TestCase):
             info = deploylib.binary_info(deploylib.BUILD / rel)
             self.assertIn("drain_deadline", info.flags)
             self.assertEqual(info.env_aliases.get("DATABASE_URL"), "pg_dsn")
-            want_prefix = "ARTICLE" if "article" in image else "TRENDING"
+            want_prefix = {"newsgrid/article-service": "ARTICLE", "newsgrid/trending-service": "TRENDING",
+                           "newsgrid/reader-web": "READER"}[image]
             self.assertEqual(info.env_prefix, want_prefix)
             self.assertEqual(info.flag_for_env(f"{want_prefix}_LOG_LEVEL"), "log_level")
             self.assertIsNone(info.flag_for_env(f"{want_prefix}_NO_SUCH_FLAG"))
