@@ -67,8 +67,13 @@ bool IsDropped(GumboTag tag) {
 }
 
 const ElementRule* KeptElement(GumboTag tag) {
-  static const auto* rules = [] {
-    auto* m = new std::vector<std::pair<GumboTag, ElementRule>>{
+  struct Table {
+    std::vector<std::pair<GumboTag, ElementRule>> rules;
+    std::vector<const ElementRule*> by_tag;
+  };
+  static const Table* table = [] {
+    auto* t = new Table;
+    t->rules = {
         {GUMBO_TAG_P, {"p", {}}},
         {GUMBO_TAG_BR, {"br", {}}},
         {GUMBO_TAG_HR, {"hr", {}}},
@@ -129,11 +134,11 @@ const ElementRule* KeptElement(GumboTag tag) {
            {"width", Attr::kNumber},
            {"height", Attr::kNumber}}}},
     };
-    auto* table = new std::vector<const ElementRule*>(GUMBO_TAG_LAST + 1, nullptr);
-    for (const auto& [tag, rule] : *m) (*table)[tag] = &rule;
-    return table;
+    t->by_tag.assign(GUMBO_TAG_LAST + 1, nullptr);
+    for (const auto& [tag, rule] : t->rules) t->by_tag[tag] = &rule;
+    return t;
   }();
-  return tag <= GUMBO_TAG_LAST ? (*rules)[tag] : nullptr;
+  return tag <= GUMBO_TAG_LAST ? table->by_tag[tag] : nullptr;
 }
 
 bool IsVoid(GumboTag tag) {
