@@ -15,6 +15,8 @@ NEWSGRID_PACKAGES=(
   python3-grpcio python3-protobuf python3-yaml python3-jsonschema
   util-linux procps
   clang libclang-rt-14-dev
+  libcmark-dev libgumbo-dev libcpp-httplib-dev libmstch-dev
+  chromium chromium-driver python3-selenium nginx-light wrk
 )
 
 log() { printf '\033[1m[newsgrid]\033[0m %s\n' "$*" >&2; }

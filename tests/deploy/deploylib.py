@@ -36,6 +36,7 @@ DEFAULT_SCHEMA_DIR = K8S / "schemas" / "kubernetes-v1.30.0-standalone-strict"
 OUR_IMAGES = {
     "newsgrid/article-service": "article-service/article-service",
     "newsgrid/trending-service": "trending-service/trending-service",
+    "newsgrid/reader-web": "reader-web/reader-web",
 }
 
 
@@ -228,13 +229,13 @@ def binary_info(path):
     # Which prefix the binary reads: an unparsable <PREFIX>_PORT must be
     # rejected naming that variable.
     prefix = None
-    for candidate in ("ARTICLE", "TRENDING"):
+    for candidate in ("ARTICLE", "TRENDING", "READER"):
         p = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=30,
                            env=minimal_env(**{f"{candidate}_PORT": "not-a-port"}))
         if p.returncode != 0 and f"{candidate}_PORT" in p.stderr:
             prefix = candidate
     if prefix is None:
-        raise RuntimeError(f"{path} reads neither ARTICLE_* nor TRENDING_* variables")
+        raise RuntimeError(f"{path} reads no ARTICLE_*, TRENDING_* or READER_* variables")
     # Variables named in a flag's help as its fallback (--pg_dsn: DATABASE_URL).
     aliases = {}
     for name, desc in help_text.items():

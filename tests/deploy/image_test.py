@@ -143,7 +143,8 @@ def _prefixes(rel):
 
 
 SERVICES = {"article-service": "article-service/article-service",
-            "trending-service": "trending-service/trending-service"}
+            "trending-service": "trending-service/trending-service",
+            "reader-web": "reader-web/reader-web"}
 
 
 class DockerfileTest(unittest.TestCase):
