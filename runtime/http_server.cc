@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "runtime/logging.h"
 #include "runtime/metrics.h"
+#include "runtime/server.h"
 
 namespace newsgrid {
 namespace {
@@ -63,27 +64,6 @@ int64_t Seconds(absl::Duration d) { return absl::ToInt64Seconds(d); }
 }  // namespace
 
 void SetRoute(const char* route) { current_route = route; }
-
-void WatchShutdownSignals(std::function<void()> on_first) {
-  std::thread([on_first = std::move(on_first)] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    int count = 0;
-    for (;;) {
-      int sig = 0;
-      if (sigwait(&set, &sig) != 0) continue;
-      if (++count == 1) {
-        NG_LOG_INFO("shutdown signal received; draining", {{"signal", sig}});
-        on_first();
-      } else {
-        NG_LOG_WARN("second shutdown signal; exiting now", {{"signal", sig}});
-        _exit(1);
-      }
-    }
-  }).detach();
-}
 
 HttpServer::HttpServer(std::string name, ServerConfig config, Options options)
     : name_(std::move(name)),

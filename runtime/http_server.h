@@ -95,10 +95,6 @@ class HttpServer {
   absl::Notification shutdown_requested_;
 };
 
-// Waits for SIGTERM/SIGINT (blocked in every thread by InitServerOrExit) on
-// a thread of its own: the first calls `on_first`, a second exits at once.
-void WatchShutdownSignals(std::function<void()> on_first);
-
 }  // namespace newsgrid
 
 #endif  // NEWSGRID_RUNTIME_HTTP_SERVER_H_

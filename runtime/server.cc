@@ -115,6 +115,24 @@ sigset_t ShutdownSignals() {
 
 }  // namespace
 
+void WatchShutdownSignals(std::function<void()> on_first) {
+  std::thread([on_first = std::move(on_first)] {
+    sigset_t set = ShutdownSignals();
+    int count = 0;
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      if (++count == 1) {
+        NG_LOG_INFO("shutdown signal received; draining", {{"signal", sig}});
+        on_first();
+      } else {
+        NG_LOG_WARN("second shutdown signal; exiting now", {{"signal", sig}});
+        _exit(1);
+      }
+    }
+  }).detach();
+}
+
 void ConfigureProcess() { absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore); }
 
 ServerConfig InitServerOrExit(int argc, char** argv, const ServiceDefaults& defaults) {
@@ -144,7 +162,7 @@ ServerRuntime::~ServerRuntime() {
 absl::Status ServerRuntime::Prepare() {
   // Signals are watched from here on, so a SIGTERM while waiting for the
   // database ends the wait.
-  std::thread([this] { WaitForSignals(); }).detach();
+  WatchShutdownSignals([this] { RequestShutdown(); });
 
   absl::Duration backoff = absl::Milliseconds(200);
   for (;;) {
@@ -207,24 +225,6 @@ void ServerRuntime::OnDrained(std::function<void(absl::Time)> hook) {
 
 void ServerRuntime::RequestShutdown() {
   if (!shutdown_requested_.HasBeenNotified()) shutdown_requested_.Notify();
-}
-
-void ServerRuntime::WaitForSignals() {
-  sigset_t set = ShutdownSignals();
-  int count = 0;
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) continue;
-    if (++count == 1) {
-      NG_LOG_INFO("shutdown signal received; draining",
-                  {{"signal", sig}, {"drain_deadline_ms",
-                                     absl::ToInt64Milliseconds(config_.drain_deadline)}});
-      RequestShutdown();
-    } else {
-      NG_LOG_WARN("second shutdown signal; exiting now", {{"signal", sig}});
-      _exit(1);
-    }
-  }
 }
 
 void ServerRuntime::MonitorHealth() {

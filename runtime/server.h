@@ -60,6 +60,11 @@ void ConfigureProcess();
 // log level. Prints the error and exits 2 on a bad value.
 ServerConfig InitServerOrExit(int argc, char** argv, const ServiceDefaults& defaults);
 
+// Waits for SIGTERM/SIGINT (blocked in every thread by InitServerOrExit) on
+// a thread of its own: the first calls `on_first`, a second exits at once
+// (1). Every server binary stops this way (ServerRuntime, HttpServer).
+void WatchShutdownSignals(std::function<void()> on_first);
+
 inline constexpr char kLivenessHealthName[] = "liveness";
 
 class ServerRuntime {
@@ -114,7 +119,6 @@ class ServerRuntime {
 
  private:
   void MonitorHealth();
-  void WaitForSignals();
   // Stops the gRPC server: in-flight calls get until `drain_deadline`;
   // once none is left, idle client connections are closed at once.
   void StopServer(absl::Time drain_deadline);
