@@ -114,13 +114,12 @@ make_base() {  # make_base bookworm|bookworm-slim
     bookworm "$tmp/rootfs.tar" "$tmp/debian.sources" >"$tmp/mmdebstrap.log" 2>&1 \
     || { cat "$tmp/mmdebstrap.log" >&2; rm -rf "$tmp"; return 1; }
   local old
-  old=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
+  old=$(image_id "$image")
   podman import --quiet --change "ENV PATH=$BASE_PATH" --change 'CMD ["bash"]' \
     --change "LABEL newsgrid.recipe=$recipe" \
     "$tmp/rootfs.tar" "$image" >/dev/null
   rm -rf "$tmp"
-  # The previous base of this name (ours), unless an image still uses it.
-  [ -z "$old" ] || podman rmi "$old" >/dev/null 2>&1 || true
+  drop_replaced "$old" "$image"
   log "$image: $(image_facts "$image")"
 }
 
@@ -146,14 +145,34 @@ EOF
 
 BUILT=()
 REPORT=()
+image_id() { podman image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+
+# The images a build replaced: ours, removed (with the layers only they
+# used) unless something still uses them. Keeps the build cache to the
+# current sources.
+drop_replaced() {  # drop_replaced OLD_ID IMAGE
+  [ -n "$1" ] && [ "$1" != "$(image_id "$2")" ] || return 0
+  podman rmi "$1" >/dev/null 2>&1 || true
+}
+
 build_image() {  # build_image deploy/docker/<name>.Dockerfile
-  local file=$1 name image t0=$SECONDS
+  local file=$1 name image t0=$SECONDS old old_stage
   name=$(basename "$file" .Dockerfile)
   image=newsgrid/$name:$(image_tag "$name")
   log "building $image from ${file#"$NEWSGRID_ROOT"/}"
+  old=$(image_id "$image")
   podman build --layers "${BASE_CONTEXTS[@]}" -f "$file" -t "$image" "$NEWSGRID_ROOT" \
     >"$LOGS/build-$name.log" 2>&1 \
     || { tail -n 60 "$LOGS/build-$name.log" >&2; log "building $image failed (log: $LOGS/build-$name.log)"; return 1; }
+  # The build stage (from the cache just filled) under a name of ours, so
+  # the stage of older sources can be dropped like an old image.
+  if grep -qiE '^FROM .* AS build$' "$file"; then
+    old_stage=$(image_id "localhost/newsgrid-build/$name:cache")
+    podman build --layers --quiet "${BASE_CONTEXTS[@]}" --target build -f "$file" \
+      -t "localhost/newsgrid-build/$name:cache" "$NEWSGRID_ROOT" >/dev/null
+    drop_replaced "$old_stage" "localhost/newsgrid-build/$name:cache"
+  fi
+  drop_replaced "$old" "$image"
   BUILT+=("$image")
   REPORT+=("$(printf '%-36s %4d s  %s' "$image" $((SECONDS - t0)) "$(image_facts "$image")")")
 }
@@ -167,9 +186,12 @@ build_images() {
 
 # PostgreSQL for the check (deploy/containers/postgres), on the slim base.
 build_postgres() {
+  local old
+  old=$(image_id localhost/newsgrid-postgres:15)
   podman build --layers "${BASE_CONTEXTS[@]}" -t localhost/newsgrid-postgres:15 \
     "$HERE/postgres" >"$LOGS/build-postgres.log" 2>&1 \
     || { tail -n 60 "$LOGS/build-postgres.log" >&2; return 1; }
+  drop_replaced "$old" localhost/newsgrid-postgres:15
   log "localhost/newsgrid-postgres:15: $(image_facts localhost/newsgrid-postgres:15)"
 }
 
