@@ -19,9 +19,12 @@ Against both, from the host and through grpcurl (the real one from
 $GRPCURL, PATH or ../shared/bin/grpcurl; otherwise tests/e2e/grpcurl.py, the
 project's reflection-only work-alike): reflection lists both services; an
 article is created, published and read by a reader; the read shows in
-trending; health is SERVING for every service name the probes use; `podman
-kill` of trending-service and a restart keep the views it had flushed;
-`podman stop` (SIGTERM) of each service exits 0 within its drain deadline.
+trending; health is SERVING for every service name the probes use; the
+containers run as uid 10001 on a read-only root without capabilities;
+`podman kill` of trending-service and a restart keep the views it had
+flushed, and article-service's next view reaches it at its new address,
+counted once; `podman stop` (SIGTERM) of each service exits 0 within its
+drain deadline.
 
 Everything created is named newsgrid-<mode>-<pid>-* and removed at the end
 (--keep leaves it running). The images stay.
@@ -49,7 +52,6 @@ import deploylib  # noqa: E402  (rendering, env resolution, durations)
 from deploylib import find, main_container, of_kind, pod_spec, render  # noqa: E402
 
 PG_IMAGE = "localhost/newsgrid-postgres:15"
-PG_CONTEXT = REPO / "deploy" / "containers" / "postgres"
 SERVICES = ("article-service", "trending-service")
 # Symlinked folders of the Debian images (kube play adaptation
 # mount-path-resolved).
@@ -481,9 +483,10 @@ class RunMode:
             vol = next(v for v in spec.get("volumes", []) if v["name"] == m["name"]) \
                 if m["name"] not in volumes else volumes[m["name"]]
             if "emptyDir" in vol:
-                # Owned by the container's user (U): podman would give the
-                # tmpfs the image folder's owner and mode, where a pod's
-                # emptyDir is writable by its user.
+                # Owned by the container's user (U), as writable as a pod's
+                # emptyDir: podman 4.3 gives a tmpfs the owner and mode of
+                # the folder under it, and resolves a path through a symlink
+                # (/var/run) on the host.
                 size = vol["emptyDir"].get("sizeLimit")
                 opts = f"rw,U{',size=' + size.replace('Mi', 'm') if size else ''}"
                 args += ["--tmpfs", f"{m['mountPath']}:{opts}"]
