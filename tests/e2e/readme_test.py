@@ -1,10 +1,16 @@
 """The README's two commands and grpcurl examples, run as written.
 
 Starts `deploy/local/run.sh` (with the binaries already built), runs every
-grpcurl command of README.md in order through a reflection-only grpcurl
-work-alike, checks the `# ->` lines that follow a command against its output,
-then stops the system with Ctrl-C (SIGINT to the process group) and checks
-that both services drained and exited.
+grpcurl command of README.md in order with the real grpcurl when the machine
+has one (else the work-alike; grpcurl.py says which), checks the `# ->`
+lines that follow a command against its output, then stops the system with
+Ctrl-C (SIGINT to the process group) and checks that both services drained
+and exited.
+
+Expectation lines: `# -> "key": value, ...` (each pair must appear in some
+object of the output) and `# -> ERROR: Code: Aborted ...` (the call must
+fail with that code; with -format-error the pairs are checked against the
+printed status, details included).
 """
 
 import json
@@ -12,6 +18,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 import unittest
 
@@ -33,8 +40,17 @@ def readme_steps():
             elif line.startswith("sleep "):
                 steps.append(["sleep", line, []])
             elif line.startswith("# ->") and steps and steps[-1][0] == "grpcurl":
-                steps[-1][2] += re.findall(r'"(\w+)": ("[^"]*"|[-\w.]+)', line)
+                error = re.match(r"# -> ERROR: Code: (\w+)", line)
+                if error:
+                    steps[-1][2].append(("ERROR", error.group(1)))
+                else:
+                    steps[-1][2] += re.findall(r'"(\w+)": ("(?:[^"\\]|\\.)*"|[-\w.]+)', line)
     return steps
+
+
+def code_of(camel):
+    """grpcurl's code names (Go's: "FailedPrecondition") -> "FAILED_PRECONDITION"."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel).upper()
 
 
 def contains(value, key, expected):
@@ -65,13 +81,20 @@ class ReadmeTest(unittest.TestCase):
                 self.assertIsNone(run.poll(), open(out_path).read())
                 self.assertLess(time.monotonic(), deadline, "run.sh did not come up")
                 time.sleep(0.5)
+            print(f"README examples run with {grpcurl.tool().name}", file=sys.stderr)
             for kind, line, expectations in steps:
                 if kind == "sleep":
                     time.sleep(float(line.split()[1]))
                     continue
                 result = grpcurl.run(line)
-                self.assertTrue(result.ok, f"{line}\n-> {result.code}: {result.error}")
+                errors = [code_of(v) for k, v in expectations if k == "ERROR"]
+                if errors:
+                    self.assertEqual(result.code, errors[0], f"{line}\n-> {result.error}")
+                else:
+                    self.assertTrue(result.ok, f"{line}\n-> {result.code}: {result.error}")
                 for key, raw in expectations:
+                    if key == "ERROR":
+                        continue
                     expected = json.loads(raw)
                     self.assertTrue(any(contains(o, key, expected) for o in result.outputs),
                                     f"{line}\nexpected {key} = {raw} in {json.dumps(result.outputs)[:3000]}")
