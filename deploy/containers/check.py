@@ -142,59 +142,42 @@ class Podman:
 
 # ---------------------------------------------------------------- grpcurl
 
-def real_grpcurl():
-    for candidate in (os.environ.get("GRPCURL"), shutil.which("grpcurl"),
-                      str(REPO.parent / "shared" / "bin" / "grpcurl")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 class Grpcurl:
-    """grpcurl calls from the host: the real binary, or tests/e2e/grpcurl.py
-    (needs the health and reflection stubs: generated here with protoc)."""
+    """grpcurl calls from the host through tests/e2e/grpcurl.py: the real
+    binary ($GRPCURL, PATH, ../shared/bin/grpcurl) or else its reflection-only
+    work-alike, which needs the health and reflection stubs (made here with
+    protoc, as the build would)."""
 
     def __init__(self):
-        self.binary = real_grpcurl()
-        self.stubs = None
-        if self.binary:
-            log(f"grpcurl: {self.binary}")
-            return
-        log("grpcurl: not installed ($GRPCURL, PATH, ../shared/bin/grpcurl); using the "
-            "project's reflection-only work-alike tests/e2e/grpcurl.py")
-        self.stubs = tempfile.TemporaryDirectory(prefix="newsgrid-stubs-")
-        out = Path(self.stubs.name) / "python"
-        out.mkdir()
-        protos = ["grpc/health/v1/health.proto", "grpc/reflection/v1alpha/reflection.proto"]
-        plugin = shutil.which("grpc_python_plugin")
-        subprocess.run(["protoc", "-I/usr/share/grpc-proto", f"--python_out={out}",
-                        f"--grpc_out={out}", f"--plugin=protoc-gen-grpc={plugin}", *protos],
-                       check=True)
-        os.environ["NEWSGRID_BUILD_DIR"] = self.stubs.name
         sys.path.insert(0, str(REPO / "tests" / "e2e"))
-        self.workalike = importlib.import_module("grpcurl")  # tests/e2e/grpcurl.py
+        grpcurl = importlib.import_module("grpcurl")  # tests/e2e/grpcurl.py
+        self.tool = grpcurl.find()
+        self.stubs = None
+        if isinstance(self.tool, grpcurl.Workalike):
+            self.stubs = tempfile.TemporaryDirectory(prefix="newsgrid-stubs-")
+            out = Path(self.stubs.name) / "python"
+            out.mkdir()
+            subprocess.run(["protoc", "-I/usr/share/grpc-proto", f"--python_out={out}",
+                            f"--grpc_out={out}",
+                            f"--plugin=protoc-gen-grpc={shutil.which('grpc_python_plugin')}",
+                            "grpc/health/v1/health.proto",
+                            "grpc/reflection/v1alpha/reflection.proto"], check=True)
+            os.environ["NEWSGRID_BUILD_DIR"] = self.stubs.name  # read by tests/e2e/harness.py
+        log(f"grpcurl: {self.tool.name}")
 
     def __call__(self, address, method=None, data=None, headers=()):
-        """One call; 'list' as method lists services. Returns the parsed JSON
-        response (or the service list); raises CheckFailed on any error."""
+        """One call; no method lists the services. Returns the response as a
+        dict (or the service names); raises CheckFailed on any error."""
         argv = ["-plaintext"]
         for k, v in headers:
             argv += ["-H", f"{k}: {v}"]
         if data is not None:
             argv += ["-d", json.dumps(data)]
-        argv += [address] + (["list"] if method in (None, "list") else [method])
-        if self.binary:
-            p = subprocess.run([self.binary, "-max-time", "10", *argv], capture_output=True,
-                               text=True, timeout=30)
-            if p.returncode != 0:
-                raise CheckFailed(f"grpcurl {' '.join(argv)}: {p.stderr.strip()}")
-            if method in (None, "list"):
-                return p.stdout.split()
-            return json.loads(p.stdout) if p.stdout.strip() else {}
-        r = self.workalike.run(argv)
+        argv += [address, method or "list"]
+        r = self.tool.run(argv)
         if not r.ok:
-            raise CheckFailed(f"grpcurl.py {' '.join(argv)}: {r.code}: {r.error}")
-        return r.outputs if method in (None, "list") else (r.outputs[0] if r.outputs else {})
+            raise CheckFailed(f"grpcurl {' '.join(argv)}: {r.code}: {r.error}")
+        return r.outputs if method is None else (r.outputs[0] if r.outputs else {})
 
 
 # ---------------------------------------------------------------- smoke
@@ -254,7 +237,7 @@ def wait_healthy(target, grpcurl, service):
 def smoke(target, grpcurl, label):
     """The grpcurl smoke against a running pair. Returns the article name."""
     art, trend = target.address["article-service"], target.address["trending-service"]
-    listed = set(grpcurl(art, "list")) | set(grpcurl(trend, "list"))
+    listed = set(grpcurl(art)) | set(grpcurl(trend))
     for want in ("news.article.v1.ArticleService", "news.trending.v1.TrendingService"):
         expect(want in listed, f"reflection does not list {want}: {sorted(listed)}")
     for service in SERVICES:
@@ -574,11 +557,14 @@ def adapt_for_podman(objs, prefix, pg_image):
 
     # [no-registry] The dev overlay's PostgreSQL image comes from a registry;
     # the check builds a local one with the same contract (POSTGRES_USER,
-    # POSTGRES_PASSWORD, POSTGRES_DB, PGDATA, uid 999, pg_isready).
+    # POSTGRES_PASSWORD, POSTGRES_DB, PGDATA, uid 999, pg_isready). Every
+    # other image must be one of deploy/docker's.
     for w in of_kind(objs, "Deployment") + of_kind(objs, "StatefulSet"):
         for c in pod_spec(w)["containers"] + pod_spec(w).get("initContainers", []):
-            if not c["image"].startswith("newsgrid/"):
+            if deploylib.image_name(c["image"])[0] in ("postgres", "docker.io/library/postgres"):
                 c["image"] = pg_image
+            expect(c["image"] == pg_image or c["image"].startswith("newsgrid/"),
+                   f"{c['name']}: image {c['image']} is neither built here nor PostgreSQL")
 
     # [statefulset-as-deployment] 4.3 plays no StatefulSet: PostgreSQL's runs
     # as a Deployment of one pod, each volumeClaimTemplate a
