@@ -14,9 +14,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+# Every service, in a build stage written the same in every service's
+# Dockerfile: building one image leaves this stage in the build cache and the
+# other images' builds reuse it instead of compiling again.
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
- && cmake --build /build --target trending-service -j"$(nproc)" \
- && strip /build/trending-service/trending-service
+ && cmake --build /build --target article-service trending-service reader-web -j"$(nproc)" \
+ && strip /build/article-service/article-service /build/trending-service/trending-service \
+      /build/reader-web/reader-web
 
 FROM debian:bookworm-slim
 RUN apt-get update \

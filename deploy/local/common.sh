@@ -1,6 +1,7 @@
 # Shared by deploy/local/run.sh (run the system) and tests/run.sh (run the
 # tests): Debian packages, the build, and a private PostgreSQL cluster.
-# Source it; it defines functions and sets nothing else.
+# Source it; it defines functions and sets nothing else but the phase
+# times of `timed`.
 
 NEWSGRID_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -21,9 +22,12 @@ NEWSGRID_PACKAGES=(
 
 log() { printf '\033[1m[newsgrid]\033[0m %s\n' "$*" >&2; }
 
-ensure_packages() {
+ensure_packages() { install_missing "${NEWSGRID_PACKAGES[@]}"; }
+
+# install_missing PACKAGE...: installs those not installed yet (and kubectl).
+install_missing() {
   local missing=()
-  for p in "${NEWSGRID_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   # kubectl (for the manifest checks): the machine's own if it has one (the
@@ -39,6 +43,22 @@ ensure_packages() {
     echo "  sudo apt-get install -y ${missing[*]}" >&2
     return 1
   fi
+}
+
+# timed "phase name" command...: runs it and notes how long it took;
+# summary prints the notes (the scripts call it on exit).
+TIMES=()
+RUN_START=$SECONDS
+timed() {
+  local name=$1 t0=$SECONDS; shift
+  "$@"
+  TIMES+=("$(printf '%-32s %5d s' "$name" $((SECONDS - t0)))")
+  log "$name took $((SECONDS - t0)) s"
+}
+summary() {
+  [ ${#TIMES[@]} -gt 0 ] || return 0
+  log "phases:"; printf '  %s\n' "${TIMES[@]}" >&2
+  log "total $((SECONDS - RUN_START)) s"
 }
 
 # build BUILD_DIR [extra cmake args...]
