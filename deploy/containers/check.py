@@ -5,7 +5,8 @@
 
 check.sh builds the images first and runs this with CONTAINERS_CONF set.
 
-run   PostgreSQL and both services as containers on one podman network,
+run   PostgreSQL and every service (the two gRPC services and reader-web)
+      as containers on one podman network,
       started as the dev overlay's Deployments start them: the same image,
       args, environment (ConfigMaps as env files, Secrets as podman secrets),
       init container first, read-only root with an emptyDir for /tmp, uid
@@ -19,8 +20,9 @@ Against both, from the host and through grpcurl (the real one from
 $GRPCURL, PATH or ../shared/bin/grpcurl; otherwise tests/e2e/grpcurl.py, the
 project's reflection-only work-alike): reflection lists both services; an
 article is created, published and read by a reader; the read shows in
-trending; health is SERVING for every service name the probes use; the
-containers run as uid 10001 on a read-only root without capabilities;
+trending; health is SERVING for every service name the probes use;
+reader-web is ready (/readyz) and serves the article's page with its title;
+the containers run as uid 10001 on a read-only root without capabilities;
 `podman kill` of trending-service and a restart keep the views it had
 flushed, and article-service's next view reaches it at its new address,
 counted once; `podman stop` (SIGTERM) of each service exits 0 within its
@@ -33,6 +35,7 @@ Everything created is named newsgrid-<mode>-<pid>-* and removed at the end
 import argparse
 import base64
 import copy
+import html
 import importlib
 import json
 import os
@@ -41,6 +44,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -52,7 +57,8 @@ import deploylib  # noqa: E402  (rendering, env resolution, durations)
 from deploylib import find, main_container, of_kind, pod_spec, render  # noqa: E402
 
 PG_IMAGE = "localhost/newsgrid-postgres:15"
-SERVICES = ("article-service", "trending-service")
+SERVICES = ("article-service", "trending-service")  # gRPC, probed by grpc health
+PAGE_SERVICES = ("reader-web",)                      # HTTP, probed by httpGet
 # Symlinked folders of the Debian images (kube play adaptation
 # mount-path-resolved).
 IMAGE_SYMLINKS = {"/var/run": "/run", "/var/lock": "/run/lock"}
@@ -234,6 +240,59 @@ def wait_healthy(target, grpcurl, service):
     log(f"{service}: SERVING after {time.monotonic() - t0:.1f} s at {target.address[service]}")
 
 
+def http_port(objs, service):
+    c = main_container(find(objs, "Deployment", service))
+    port = c["readinessProbe"]["httpGet"]["port"]
+    if isinstance(port, str):  # a named port
+        port = next(p["containerPort"] for p in c["ports"] if p.get("name") == port)
+    return port
+
+
+def http_get(url, timeout=5):
+    """(status, body) of a GET; status 0 when nothing answered."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+    except (OSError, urllib.error.URLError):
+        return 0, ""
+
+
+def wait_page_ready(target, service):
+    """The startup probe (httpGet /readyz) as the kubelet runs it, from the host."""
+    c = main_container(find(target.objs, "Deployment", service))
+    probe = c["startupProbe"]
+    timeout = probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
+
+    def ready():
+        running = target.podman("inspect", "--format", "{{.State.Running}}",
+                                target.container[service]).stdout.strip()
+        if running != "true":
+            raise CheckFailed(f"{service} exited:\n{target.podman.logs(target.container[service])}")
+        target.address[service] = \
+            f"{target.podman.ip(target.container[service])}:{http_port(target.objs, service)}"
+        return http_get(f"http://{target.address[service]}{probe['httpGet']['path']}")[0] == 200
+    t0 = time.monotonic()
+    wait_for(f"{service} startup probe", ready, timeout, interval=1)
+    log(f"{service}: ready after {time.monotonic() - t0:.1f} s at {target.address[service]}")
+
+
+def page_smoke(target, label, entry):
+    """The reader's page of the smoke's article, served by reader-web from
+    the two services."""
+    for service in PAGE_SERVICES:
+        summary = entry["summary"]
+        url = f"http://{target.address[service]}/articles/{summary['slug']}"
+        status, body = wait_for(f"{url} answers 200",
+                                lambda: (lambda r: r if r[0] == 200 else None)(http_get(url)),
+                                30, interval=1)
+        expect(html.escape(summary["title"]) in body, f"{url}: no title in the page")
+        expect(http_get(f"http://{target.address[service]}/healthz")[0] == 200,
+               f"{service}: /healthz")
+        log(f"{label}: {service} serves the page of {entry['article']} with its title")
+
+
 def smoke(target, grpcurl, label):
     """The grpcurl smoke against a running pair. Returns the article name."""
     art, trend = target.address["article-service"], target.address["trending-service"]
@@ -334,7 +393,7 @@ def drain_stop(target, service):
 def check_hardening(target, label):
     """What the running service containers really got: uid 10001, a
     read-only root, no capabilities."""
-    for s in SERVICES:
+    for s in SERVICES + PAGE_SERVICES:
         c = target.container[s]
         info = json.loads(target.podman("inspect", c).stdout)[0]
         expect(info["HostConfig"]["ReadonlyRootfs"], f"{s}: root filesystem writable")
@@ -345,18 +404,21 @@ def check_hardening(target, label):
         uid, _, touch = p.stdout.partition("\n")
         expect(uid.strip() == "10001", f"{s}: runs as uid {uid}")
         expect("Read-only file system" in touch, f"{s}: wrote to the root filesystem: {touch}")
-    log(f"{label}: both services run as uid 10001 on a read-only root, no capabilities")
+    log(f"{label}: every service runs as uid 10001 on a read-only root, no capabilities")
 
 
 def check_pair(target, grpcurl, label, keep):
     """Everything the check asks of a started pair, in order."""
     for s in SERVICES:
         wait_healthy(target, grpcurl, s)
+    for s in PAGE_SERVICES:
+        wait_page_ready(target, s)
     check_hardening(target, label)
     name, entry = smoke(target, grpcurl, label)
+    page_smoke(target, label, entry)
     durable_views(target, grpcurl, label, name, entry)
     if not keep:
-        for s in SERVICES:
+        for s in PAGE_SERVICES + SERVICES:
             drain_stop(target, s)
 
 
@@ -537,7 +599,7 @@ class RunMode:
         self.podman.created_as("network", self.network)
         self.create_secrets()
         self.start_postgres()
-        for s in SERVICES:
+        for s in SERVICES + PAGE_SERVICES:
             self.start_service(s)
         check_pair(self.target, self.grpcurl, "run", self.keep)
 
@@ -724,7 +786,7 @@ class KubeMode:
                 f"aliases {', '.join(aliases)}")
             if name == "postgres":
                 self.wait_postgres(docs[-1])
-        for s in SERVICES:
+        for s in SERVICES + PAGE_SERVICES:
             self.target.container[s] = self.container_of(s, s)
         check_pair(self.target, self.grpcurl, "kube", self.keep)
 
@@ -743,6 +805,8 @@ def keep_report(podman, target):
     """--keep: where the services answer, and how to remove what was made."""
     for s in SERVICES:
         log(f"{s} is running at {target.address[s]} (grpcurl -plaintext {target.address[s]} list)")
+    for s in PAGE_SERVICES:
+        log(f"{s} is running at http://{target.address[s]}/")
     cmds = {"container": "podman rm --force", "pod": "podman pod rm --force",
             "network": "podman network rm", "secret": "podman secret rm", "volume": "podman volume rm"}
     log("remove them with:")
