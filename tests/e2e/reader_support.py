@@ -156,6 +156,16 @@ class Browser:
         error = self.driver.find_element("css selector", "#main-frame-error").text
         raise AssertionError(f"{url}: Chromium error page after {attempts} attempts: {error}")
 
+    def html_class(self):
+        """The class attribute of the <html> element of the page loaded now;
+        "" while a navigation replaces the page (the old element goes stale,
+        or the new document has no element yet)."""
+        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+        try:
+            return self.driver.find_element("tag name", "html").get_attribute("class") or ""
+        except (NoSuchElementException, StaleElementReferenceException):
+            return ""
+
     def quit(self):
         try:
             self.driver.quit()

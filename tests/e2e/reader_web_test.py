@@ -166,39 +166,31 @@ class ReaderWebTest(unittest.TestCase):
         d.delete_all_cookies()
         slug = self.main["slug"]
         browser.get(self.trio.url(f"/articles/{slug}"))
-        class Html:  # the <html> element of whatever page is loaded now
-            @staticmethod
-            def get_attribute(name):
-                try:
-                    return d.find_element(By.TAG_NAME, "html").get_attribute(name) or ""
-                except StaleElementReferenceException:
-                    return ""  # the next page is loading
-        html = lambda: Html
-        self.assertNotIn("read-mode", html().get_attribute("class"))
+        self.assertNotIn("read-mode", browser.html_class())
         self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "aside.trending")), 1)
         d.find_element(By.ID, "read-mode-toggle").click()
-        wait_until(lambda: "read-mode" in html().get_attribute("class"), what="read mode")
+        wait_until(lambda: "read-mode" in browser.html_class(), what="read mode")
         self.assertTrue(d.current_url.endswith(f"/articles/{slug}"))
         self.assertEqual(d.find_elements(By.CSS_SELECTOR, "header.site-header, aside.trending, .read-more, footer.site-footer"), [])
         self.assertEqual(d.find_element(By.CSS_SELECTOR, "h1").text, "Tram line 9 opens on Saturday")
         self.assertIn("six minutes", d.find_element(By.CSS_SELECTOR, ".body").text)
         # Remembered: a new visit of the page is still in read mode.
         browser.get(self.trio.url(f"/articles/{slug}"))
-        self.assertIn("read-mode", html().get_attribute("class"))
+        self.assertIn("read-mode", browser.html_class())
         self.assertEqual(d.get_cookie("ngprefs")["value"], "read.100")
         # Font size.
         base = float(d.execute_script("return parseFloat(getComputedStyle(document.documentElement).fontSize)"))
         d.find_element(By.CSS_SELECTOR, "button.size-130").click()
-        wait_until(lambda: "font-130" in html().get_attribute("class"), what="font 130%")
+        wait_until(lambda: "font-130" in browser.html_class(), what="font 130%")
         size = float(d.execute_script("return parseFloat(getComputedStyle(document.documentElement).fontSize)"))
         self.assertAlmostEqual(size, base * 1.3, places=1)
         self.assertEqual(d.find_element(By.CSS_SELECTOR, "button.size-130").get_attribute("aria-pressed"), "true")
         browser.get(self.trio.url("/"))  # the font size applies on every page
-        self.assertIn("font-130", html().get_attribute("class"))
+        self.assertIn("font-130", browser.html_class())
         browser.get(self.trio.url(f"/articles/{slug}"))
         d.find_element(By.ID, "read-mode-toggle").click()
-        wait_until(lambda: "read-mode" not in html().get_attribute("class"), what="read mode off")
-        self.assertIn("font-130", html().get_attribute("class"))
+        wait_until(lambda: "read-mode" not in browser.html_class(), what="read mode off")
+        self.assertIn("font-130", browser.html_class())
         self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "aside.trending")), 1)
 
     def test_read_mode_and_font_size_without_javascript(self):
@@ -404,7 +396,7 @@ class ReaderScreenshotsTest(unittest.TestCase):
                 "return document.querySelector('figure img').naturalWidth") > 0, what="image")
             browser.full_page_screenshot(os.path.join(out, "article.png"))
             d.find_element(By.ID, "read-mode-toggle").click()
-            wait_until(lambda: "read-mode" in d.find_element(By.TAG_NAME, "html").get_attribute("class"))
+            wait_until(lambda: "read-mode" in browser.html_class(), what="read mode")
             browser.full_page_screenshot(os.path.join(out, "read-mode.png"))
             d.find_element(By.ID, "read-mode-toggle").click()
             browser.get(trio.url("/"))
