@@ -134,6 +134,26 @@ class ParagraphBuilder {
  public:
   void Add(absl::string_view text) {
     for (size_t i = 0; i < text.size();) {
+      // ASCII runs (most text) are copied whole, not decoded and re-encoded
+      // codepoint by codepoint: that was a fifth of CreateArticle's CPU in
+      // the service.
+      if (static_cast<unsigned char>(text[i]) < 0x80) {
+        if (absl::ascii_isspace(static_cast<unsigned char>(text[i]))) {
+          pending_space_ = true;
+          ++i;
+          continue;
+        }
+        size_t j = i + 1;
+        while (j < text.size() && static_cast<unsigned char>(text[j]) < 0x80 &&
+               !absl::ascii_isspace(static_cast<unsigned char>(text[j]))) {
+          ++j;
+        }
+        if (pending_space_ && !current_.empty()) current_ += ' ';
+        pending_space_ = false;
+        current_.append(text.data() + i, j - i);
+        i = j;
+        continue;
+      }
       const char32_t c = NextCodepoint(text, &i);
       if (c == 0xE000 || c == 0xE001) continue;  // reserved for highlight markers
       if (IsSpace(c)) {

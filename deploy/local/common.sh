@@ -10,7 +10,7 @@ NEWSGRID_PACKAGES=(
   build-essential cmake pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev grpc-proto
   golang-github-gogo-googleapis-dev libabsl-dev libpqxx-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev openssl
+  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev openssl libconcurrentqueue-dev
   postgresql-15 postgresql-client-15
   python3-grpcio python3-protobuf python3-yaml python3-jsonschema
   util-linux procps
