@@ -64,7 +64,7 @@ namespace newsgrid::article {
 class ArticleCache {
  public:
   struct Options {
-    size_t capacity_bytes = size_t{256} << 20;  // 0 disables the cache
+    size_t capacity_bytes = size_t{128} << 20;  // 0 disables the cache
     // Entry lifetime while invalidations arrive (a safety net).
     absl::Duration ttl = absl::Minutes(5);
     // Entry lifetime while they may be missed (no listener).

@@ -24,7 +24,7 @@
 constexpr char kDevTokenSecret[] = "newsgrid-dev-page-token-secret";
 ABSL_FLAG(std::string, page_token_secret, kDevTokenSecret,
           "HMAC key for page tokens; the default is for development only");
-ABSL_FLAG(int, article_cache_mb, 256,
+ABSL_FLAG(int, article_cache_mb, 128,
           "Memory for published articles in the in-process read cache (MiB); 0 disables it");
 ABSL_FLAG(absl::Duration, article_cache_ttl, absl::Minutes(5),
           "How long a cached article is served while invalidations from PostgreSQL arrive "
