@@ -741,6 +741,17 @@ TEST_F(ArticleServiceTest, TagPagesFollowEditsAndScheduling) {
   EXPECT_THAT(Names(*List("tags:calm")), ElementsAre("T3"));
   clock_.Advance(absl::Hours(2));
   EXPECT_THAT(Names(*List("tags:storm")), ElementsAre("Later", "T4", "T1", "T0"));
+  // Deleted: off the tag page (read from the tag index alone) and back
+  // when undeleted.
+  pb::DeleteArticleRequest del;
+  del.set_name(a[4].name());
+  ASSERT_TRUE(service_.DeleteArticle(del, Ctx()).ok());
+  EXPECT_THAT(Names(*List("tags:storm")), ElementsAre("Later", "T1", "T0"));
+  EXPECT_THAT(Names(*List("tags:storm AND section = world")), ElementsAre("T1", "T0"));
+  pb::UndeleteArticleRequest undel;
+  undel.set_name(a[4].name());
+  ASSERT_TRUE(service_.UndeleteArticle(undel, Ctx()).ok());
+  EXPECT_THAT(Names(*List("tags:storm")), ElementsAre("Later", "T4", "T1", "T0"));
 }
 
 TEST_F(ArticleServiceTest, TotalSizeOnlyWhenAsked) {

@@ -16,39 +16,47 @@ END $$;
 CREATE TRIGGER articles_notify_changed AFTER UPDATE OR DELETE ON articles
   FOR EACH ROW EXECUTE FUNCTION notify_article_changed();
 
--- One row per (tag, article) with the article's publish time, so a tag page
--- newest first is one backward range scan of article_tags_page followed by
--- primary-key lookups, whatever the archive's size (a GIN index on the array
--- can only find every article with the tag, to be sorted). Kept by triggers,
--- so no writer can forget it.
+-- One row per (tag, article) with the time from which readers see the
+-- article (its publish time; NULL while it is a draft or deleted), so a tag
+-- page newest first is one backward range scan of article_tags_page, the
+-- page's ids read from the index alone, whatever the archive's size (a GIN
+-- index on the array can only find every article with the tag, to be
+-- sorted). Kept by triggers, so no writer can forget it.
 CREATE TABLE article_tags (
   tag          text NOT NULL,
   article_id   bigint NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
-  publish_time timestamptz,
+  live_from    timestamptz,
   PRIMARY KEY (article_id, tag)
 );
-CREATE INDEX article_tags_page ON article_tags (tag, publish_time, article_id);
+CREATE INDEX article_tags_page ON article_tags (tag, live_from, article_id);
 
 -- The function's search_path is the schema's (FROM CURRENT), so the trigger
 -- finds article_tags whatever the writing session's search_path.
 CREATE FUNCTION sync_article_tags() RETURNS trigger LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
+DECLARE
+  live_from timestamptz :=
+    CASE WHEN NEW.delete_time IS NULL AND NEW.state IN (2, 3) THEN NEW.publish_time END;
 BEGIN
   IF TG_OP = 'UPDATE' THEN
     IF NEW.tags IS NOT DISTINCT FROM OLD.tags AND
-       NEW.publish_time IS NOT DISTINCT FROM OLD.publish_time THEN
+       live_from IS NOT DISTINCT FROM
+         (CASE WHEN OLD.delete_time IS NULL AND OLD.state IN (2, 3) THEN OLD.publish_time END) THEN
       RETURN NULL;
     END IF;
     DELETE FROM article_tags WHERE article_id = NEW.id;
   END IF;
-  INSERT INTO article_tags (tag, article_id, publish_time)
-    SELECT DISTINCT t, NEW.id, NEW.publish_time FROM unnest(NEW.tags) AS t;
+  INSERT INTO article_tags (tag, article_id, live_from)
+    SELECT DISTINCT t, NEW.id, live_from FROM unnest(NEW.tags) AS t;
   RETURN NULL;
 END $$;
-CREATE TRIGGER articles_sync_tags AFTER INSERT OR UPDATE OF tags, publish_time ON articles
+CREATE TRIGGER articles_sync_tags
+  AFTER INSERT OR UPDATE OF tags, publish_time, state, delete_time ON articles
   FOR EACH ROW EXECUTE FUNCTION sync_article_tags();
-INSERT INTO article_tags (tag, article_id, publish_time)
-  SELECT DISTINCT t, a.id, a.publish_time FROM articles a, unnest(a.tags) AS t;
+INSERT INTO article_tags (tag, article_id, live_from)
+  SELECT DISTINCT t, a.id,
+         CASE WHEN a.delete_time IS NULL AND a.state IN (2, 3) THEN a.publish_time END
+  FROM articles a, unnest(a.tags) AS t;
 
 -- Section fronts for readers: live articles of a section, newest first.
 CREATE INDEX articles_section_live ON articles (section, publish_time, id)

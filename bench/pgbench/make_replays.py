@@ -67,11 +67,11 @@ FILES = {
     + f"\\set s random(1, {len(SECTIONS)})\n"
     + f"SELECT {COLS} FROM articles a WHERE a.section = ({S})[:s] AND {LIVE} "
       "ORDER BY a.publish_time DESC, a.id DESC LIMIT 21;\n",
-    "list_tag.sql": list_header("a tag page (the newest 20 with a tag)", "a range of the (tag, publish_time) index")
+    "list_tag.sql": list_header("a tag page (the newest 20 with a tag)", "a range of the (tag, live_from) index")
     + f"\\set w random(1, {len(WORDS)})\n"
     + f"SELECT {COLS} FROM article_tags t JOIN articles a ON a.id = t.article_id "
-      f"WHERE t.tag = ({W})[:w] AND t.publish_time <= now() AND a.delete_time IS NULL AND a.state IN (2, 3) "
-      "ORDER BY t.publish_time DESC, t.article_id DESC LIMIT 21;\n",
+      f"WHERE t.tag = ({W})[:w] AND t.live_from <= now() "
+      "ORDER BY t.live_from DESC, t.article_id DESC LIMIT 21;\n",
     "search_one.sql": search_header("one word") + f"\\set w random(1, {len(WORDS)})\n" + search(f"({W})[:w]"),
     "search_two.sql": search_header("two words") + f"\\set w random(1, {len(WORDS)})\n"
     + f"\\set v random(1, {len(WORDS)})\n" + search(f"({W})[:w] || ' & ' || ({W})[:v]"),
