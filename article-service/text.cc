@@ -225,15 +225,21 @@ size_t DecodeEntity(absl::string_view text, size_t i, std::string& out) {
 std::string DecodeEntities(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
+  for (size_t i = 0; i < text.size();) {
     if (text[i] == '&') {
       const size_t n = DecodeEntity(text, i, out);
       if (n > 0) {
-        i += n - 1;
+        i += n;
         continue;
       }
+      out += '&';
+      ++i;
+      continue;
     }
-    out += text[i];
+    // Up to the next entity, copied whole.
+    const size_t next = std::min(text.find('&', i), text.size());
+    out.append(text.data() + i, next - i);
+    i = next;
   }
   return out;
 }
@@ -348,6 +354,13 @@ void MarkdownInline(absl::string_view line, ParagraphBuilder& pb, int& images) {
     return k < line.size() && absl::ascii_isalnum(static_cast<unsigned char>(line[k]));
   };
   for (size_t i = 0; i < line.size();) {
+    // Text up to the next character that may start markup, copied whole.
+    const size_t special = std::min(line.find_first_of("\\![<*`~_", i), line.size());
+    if (special > i) {
+      out.append(line.data() + i, special - i);
+      i = special;
+      continue;
+    }
     const char c = line[i];
     if (c == '\\' && i + 1 < line.size() && absl::ascii_ispunct(static_cast<unsigned char>(line[i + 1]))) {
       out += line[i + 1];
@@ -594,8 +607,10 @@ TextStats CountWords(absl::string_view text) {
   TextStats stats;
   bool in_word = false;
   for (size_t i = 0; i < text.size();) {
-    const char32_t c = NextCodepoint(text, &i);
-    if (IsCjk(c)) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    // ASCII (most text) first: never CJK, a word character when alphanumeric.
+    const char32_t c = b < 0x80 ? (++i, b) : NextCodepoint(text, &i);
+    if (c >= 0x80 && IsCjk(c)) {
       ++stats.cjk_chars;
       in_word = false;
     } else if (IsWordChar(c)) {
