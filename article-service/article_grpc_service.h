@@ -4,6 +4,11 @@
 // to the worker pool with RunUnary, and map results with the shared status
 // mapper. All rules live in ArticleService.
 //
+// GetArticle, GetArticleBySlug, ListArticles and SearchArticles are raw
+// methods (grpc::ByteBuffer in and out): their answers are written around
+// the articles' shared serialized bytes (response_wire.h), and a cached
+// reader read is answered right on gRPC's callback thread.
+//
 //   ArticleGrpcService grpc_service(service, runtime.workers(), config, authorizer);
 //   runtime.AddService(&grpc_service, ArticleGrpcService::kServiceName);
 #ifndef NEWSGRID_ARTICLE_SERVICE_ARTICLE_GRPC_SERVICE_H_
@@ -17,7 +22,13 @@
 
 namespace newsgrid::article {
 
-class ArticleGrpcService final : public pb::ArticleService::CallbackService {
+using ArticleServiceBase = pb::ArticleService::WithRawCallbackMethod_GetArticle<
+    pb::ArticleService::WithRawCallbackMethod_GetArticleBySlug<
+        pb::ArticleService::WithRawCallbackMethod_ListArticles<
+            pb::ArticleService::WithRawCallbackMethod_SearchArticles<
+                pb::ArticleService::CallbackService>>>>;
+
+class ArticleGrpcService final : public ArticleServiceBase {
  public:
   static constexpr char kServiceName[] = "news.article.v1.ArticleService";
 
@@ -29,10 +40,11 @@ class ArticleGrpcService final : public pb::ArticleService::CallbackService {
                                           const pb::CreateArticleRequest* req,
                                           Article* resp) override;
   grpc::ServerUnaryReactor* GetArticle(grpc::CallbackServerContext* ctx,
-                                       const pb::GetArticleRequest* req, Article* resp) override;
+                                       const grpc::ByteBuffer* req,
+                                       grpc::ByteBuffer* resp) override;
   grpc::ServerUnaryReactor* GetArticleBySlug(grpc::CallbackServerContext* ctx,
-                                             const pb::GetArticleBySlugRequest* req,
-                                             Article* resp) override;
+                                             const grpc::ByteBuffer* req,
+                                             grpc::ByteBuffer* resp) override;
   grpc::ServerUnaryReactor* UpdateArticle(grpc::CallbackServerContext* ctx,
                                           const pb::UpdateArticleRequest* req,
                                           Article* resp) override;
@@ -43,8 +55,8 @@ class ArticleGrpcService final : public pb::ArticleService::CallbackService {
                                             const pb::UndeleteArticleRequest* req,
                                             Article* resp) override;
   grpc::ServerUnaryReactor* ListArticles(grpc::CallbackServerContext* ctx,
-                                         const pb::ListArticlesRequest* req,
-                                         pb::ListArticlesResponse* resp) override;
+                                         const grpc::ByteBuffer* req,
+                                         grpc::ByteBuffer* resp) override;
   grpc::ServerUnaryReactor* BatchGetArticles(grpc::CallbackServerContext* ctx,
                                              const pb::BatchGetArticlesRequest* req,
                                              pb::BatchGetArticlesResponse* resp) override;
@@ -55,8 +67,8 @@ class ArticleGrpcService final : public pb::ArticleService::CallbackService {
                                              const pb::UnpublishArticleRequest* req,
                                              Article* resp) override;
   grpc::ServerUnaryReactor* SearchArticles(grpc::CallbackServerContext* ctx,
-                                           const pb::SearchArticlesRequest* req,
-                                           pb::SearchArticlesResponse* resp) override;
+                                           const grpc::ByteBuffer* req,
+                                           grpc::ByteBuffer* resp) override;
   grpc::ServerUnaryReactor* ListRelatedArticles(grpc::CallbackServerContext* ctx,
                                                 const pb::ListRelatedArticlesRequest* req,
                                                 pb::ListRelatedArticlesResponse* resp) override;
@@ -65,11 +77,20 @@ class ArticleGrpcService final : public pb::ArticleService::CallbackService {
                                                  pb::ListArticleRevisionsResponse* resp) override;
 
  private:
-  // Runs `method` of ArticleService on a worker and finishes the RPC; reader
-  // reads the cache answers finish right here instead (ArticleService::CachedRead).
+  // Runs `method` of ArticleService on a worker and finishes the RPC.
   template <typename Req, typename Resp, typename Method>
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp,
                                 Method method);
+  // The raw methods: parses the request, checks its scope, answers a cached
+  // reader read at once (ArticleService::CachedRead, Get methods only),
+  // else runs `method` on a worker and writes its result with `encode`.
+  template <typename Req, typename Method, typename Encode>
+  grpc::ServerUnaryReactor* RunRaw(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                   grpc::ByteBuffer* resp, Method method, Encode encode);
+  // The scope check, on the callback thread (a digest and a compare): a
+  // refused call never takes a worker. Null when allowed.
+  template <typename Req>
+  grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const Req& req);
 
   ArticleService& service_;
   WorkerPool& workers_;

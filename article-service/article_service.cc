@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -71,9 +72,9 @@ absl::Status CheckActor(const std::string& actor, absl::string_view field = "act
 
 }  // namespace
 
-absl::StatusOr<Article> ArticleService::ReaderGet(const CallContext& c, int64_t id) {
+absl::StatusOr<ArticleRef> ArticleService::ReaderGet(const CallContext& c, int64_t id) {
   const uint64_t epoch = cache_.BeginRead(id);
-  if (std::shared_ptr<const Article> hit = cache_.Get(id)) return *hit;
+  if (ArticleRef hit = cache_.Get(id)) return hit;
   absl::StatusOr<Article> a = store_.Get(c.deadline, id);
   if (!a.ok()) return a.status();
   const absl::Time now = clock_.Now();
@@ -82,19 +83,54 @@ absl::StatusOr<Article> ArticleService::ReaderGet(const CallContext& c, int64_t 
     return absl::NotFoundError(absl::StrCat("article ", ArticleName(id), " not found"));
   }
   ApplyEffectiveState(&*a, now);
-  cache_.Insert(id, std::make_shared<const Article>(*a), epoch);
-  return a;
+  ArticleRef v = ArticleVersion::Make(*a);
+  cache_.Insert(v, epoch);
+  return v;
 }
 
-void ArticleService::RecordView(const Article& a, const std::string& request_visitor,
+absl::StatusOr<std::vector<ArticleRef>> ArticleService::Hydrate(const CallContext& c, bool reader,
+                                                                const std::vector<int64_t>& ids) {
+  std::vector<ArticleRef> out(ids.size());
+  std::vector<int64_t> missing;
+  std::vector<uint64_t> epochs;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (reader) {
+      const uint64_t epoch = cache_.BeginRead(ids[i]);
+      if ((out[i] = cache_.Get(ids[i])) != nullptr) continue;
+      epochs.push_back(epoch);
+    }
+    missing.push_back(ids[i]);
+  }
+  if (!missing.empty()) {
+    absl::StatusOr<std::vector<Article>> found = store_.BatchGet(c.deadline, missing);
+    if (!found.ok()) return found.status();
+    const absl::Time now = clock_.Now();
+    absl::flat_hash_map<int64_t, Article*> by_id;
+    for (Article& a : *found) {
+      absl::StatusOr<int64_t> id = ParseArticleName(a.name(), "name");
+      if (id.ok()) by_id[*id] = &a;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (out[i] != nullptr) continue;
+      const size_t k = m++;
+      auto it = by_id.find(ids[i]);
+      // Gone, or no longer live since the page's query: left out.
+      if (it == by_id.end() || (reader && !IsLive(*it->second, now))) continue;
+      ApplyEffectiveState(it->second, now);
+      out[i] = ArticleVersion::Make(*it->second);
+      if (reader) cache_.Insert(out[i], epochs[k]);
+    }
+  }
+  std::erase(out, nullptr);
+  return out;
+}
+
+void ArticleService::RecordView(const ArticleRef& a, const std::string& request_visitor,
                                 const CallContext& c) {
   const std::string& visitor = request_visitor.empty() ? c.visitor_id : request_visitor;
   if (visitor.empty() || visitor.size() > kMaxVisitorId) return;
-  views_.RecordReaderView({.article_name = a.name(),
-                           .visitor_id = visitor,
-                           .section = a.section(),
-                           .tags = {a.tags().begin(), a.tags().end()},
-                           .time = clock_.Now()});
+  views_.RecordReaderView({.article = a, .visitor_id = visitor, .time = clock_.Now()});
 }
 
 absl::StatusOr<Article> ArticleService::Mutate(const CallContext& c, int64_t id,
@@ -147,50 +183,49 @@ absl::StatusOr<Article> ArticleService::CreateArticle(const pb::CreateArticleReq
   return a;
 }
 
-absl::StatusOr<Article> ArticleService::GetArticle(const pb::GetArticleRequest& req,
-                                                   const CallContext& c) {
+absl::StatusOr<ArticleRef> ArticleService::GetArticle(const pb::GetArticleRequest& req,
+                                                      const CallContext& c) {
   absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
   if (!id.ok()) return id.status();
   absl::StatusOr<bool> editor = IsEditorView(req.view());
   if (!editor.ok()) return editor.status();
   if (*editor) {
     absl::StatusOr<Article> a = store_.Get(c.deadline, *id);
-    if (a.ok()) ApplyEffectiveState(&*a, clock_.Now());
-    return a;
+    if (!a.ok()) return a.status();
+    ApplyEffectiveState(&*a, clock_.Now());
+    return ArticleVersion::Make(*a);
   }
-  absl::StatusOr<Article> a = ReaderGet(c, *id);
+  absl::StatusOr<ArticleRef> a = ReaderGet(c, *id);
   if (a.ok()) RecordView(*a, req.visitor_id(), c);
   return a;
 }
 
-std::optional<Article> ArticleService::CachedRead(const pb::GetArticleRequest& req,
-                                                 const CallContext& c) {
+ArticleRef ArticleService::CachedRead(const pb::GetArticleRequest& req, const CallContext& c) {
   absl::StatusOr<bool> editor = IsEditorView(req.view());
-  if (!editor.ok() || *editor) return std::nullopt;
+  if (!editor.ok() || *editor) return nullptr;
   absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
-  if (!id.ok()) return std::nullopt;
+  if (!id.ok()) return nullptr;
   return CachedReaderView(*id, req.visitor_id(), c);
 }
 
-std::optional<Article> ArticleService::CachedRead(const pb::GetArticleBySlugRequest& req,
-                                                 const CallContext& c) {
+ArticleRef ArticleService::CachedRead(const pb::GetArticleBySlugRequest& req,
+                                      const CallContext& c) {
   absl::StatusOr<bool> editor = IsEditorView(req.view());
-  if (!editor.ok() || *editor || req.slug().empty()) return std::nullopt;
+  if (!editor.ok() || *editor || req.slug().empty()) return nullptr;
   std::optional<int64_t> id = cache_.IdForSlug(req.slug());
-  if (!id) return std::nullopt;
+  if (!id) return nullptr;
   return CachedReaderView(*id, req.visitor_id(), c);
 }
 
-std::optional<Article> ArticleService::CachedReaderView(int64_t id, const std::string& visitor,
-                                                       const CallContext& c) {
-  std::shared_ptr<const Article> hit = cache_.Get(id);
-  if (hit == nullptr) return std::nullopt;
-  RecordView(*hit, visitor, c);
-  return *hit;
+ArticleRef ArticleService::CachedReaderView(int64_t id, const std::string& visitor,
+                                            const CallContext& c) {
+  ArticleRef hit = cache_.Get(id);
+  if (hit != nullptr) RecordView(hit, visitor, c);
+  return hit;
 }
 
-absl::StatusOr<Article> ArticleService::GetArticleBySlug(const pb::GetArticleBySlugRequest& req,
-                                                         const CallContext& c) {
+absl::StatusOr<ArticleRef> ArticleService::GetArticleBySlug(const pb::GetArticleBySlugRequest& req,
+                                                            const CallContext& c) {
   if (req.slug().empty()) return InvalidFieldError("slug", "is required");
   if (req.slug().size() > 200 || !IsValidUtf8(req.slug())) {
     return absl::NotFoundError("no article has this slug");
@@ -199,7 +234,7 @@ absl::StatusOr<Article> ArticleService::GetArticleBySlug(const pb::GetArticleByS
   if (!editor.ok()) return editor.status();
   if (!*editor) {
     if (std::optional<int64_t> id = cache_.IdForSlug(req.slug())) {
-      absl::StatusOr<Article> a = ReaderGet(c, *id);
+      absl::StatusOr<ArticleRef> a = ReaderGet(c, *id);
       if (a.ok()) RecordView(*a, req.visitor_id(), c);
       return a;
     }
@@ -211,8 +246,9 @@ absl::StatusOr<Article> ArticleService::GetArticleBySlug(const pb::GetArticleByS
   const absl::Time now = clock_.Now();
   if (!*editor && !IsLive(*a, now)) return absl::NotFoundError("no article has this slug");
   ApplyEffectiveState(&*a, now);
-  if (!*editor) RecordView(*a, req.visitor_id(), c);
-  return a;
+  ArticleRef v = ArticleVersion::Make(*a);
+  if (!*editor) RecordView(v, req.visitor_id(), c);
+  return v;
 }
 
 absl::StatusOr<Article> ArticleService::UpdateArticle(const pb::UpdateArticleRequest& req,
@@ -267,8 +303,8 @@ absl::StatusOr<Article> ArticleService::UnpublishArticle(const pb::UnpublishArti
                      [](const Article& current, absl::Time now) { return ApplyUnpublish(current, now); });
 }
 
-absl::StatusOr<pb::ListArticlesResponse> ArticleService::ListArticles(
-    const pb::ListArticlesRequest& req, const CallContext& c) {
+absl::StatusOr<ArticlePage> ArticleService::ListArticles(const pb::ListArticlesRequest& req,
+                                                         const CallContext& c) {
   absl::StatusOr<int> size = PageSize(req.page_size(), "page_size", kDefaultPageSize, kMaxPageSize);
   if (!size.ok()) return size.status();
   absl::StatusOr<bool> editor = IsEditorView(req.view());
@@ -281,14 +317,18 @@ absl::StatusOr<pb::ListArticlesResponse> ArticleService::ListArticles(
   const absl::Time now = clock_.Now();
   ListQuery q;
   q.now_param = q.params.Add(FormatPgTime(now));
-  absl::StatusOr<std::string> where = CompileFilter(req.filter(), q.params, q.now_param);
+  FilterFacts facts;
+  absl::StatusOr<std::string> where =
+      CompileFilter(req.filter(), q.params, q.now_param, "filter", &facts);
   if (!where.ok()) return where.status();
   q.where = *where;
+  q.required_tag_params = std::move(facts.required_tag_params);
   q.order = order->key;
   q.descending = order->descending;
   q.reader = !*editor;
   q.show_deleted = req.show_deleted();
   q.limit = *size;
+  q.count_total = req.include_total_size();
   const std::string fp = QueryFingerprint({"list", req.filter(), order->canonical,
                                            req.show_deleted() ? "deleted" : "",
                                            *editor ? "editor" : "reader"});
@@ -297,22 +337,23 @@ absl::StatusOr<pb::ListArticlesResponse> ArticleService::ListArticles(
     if (!cursor.ok()) return cursor.status();
     q.after = *cursor;
   }
-  const OrderKey key = q.order;
   absl::StatusOr<ListPage> page = store_.List(c.deadline, std::move(q));
   if (!page.ok()) return page.status();
-  pb::ListArticlesResponse resp;
-  for (Article& a : page->articles) {
-    ApplyEffectiveState(&a, now);
-    *resp.add_articles() = std::move(a);
+  std::vector<int64_t> ids;
+  ids.reserve(page->rows.size());
+  for (const ListRow& r : page->rows) ids.push_back(r.id);
+  absl::StatusOr<std::vector<ArticleRef>> articles = Hydrate(c, !*editor, ids);
+  if (!articles.ok()) return articles.status();
+  ArticlePage out;
+  out.articles = *std::move(articles);
+  // The cursor is the page's last row, even when its article has just
+  // become invisible and was left out.
+  if (page->more && !page->rows.empty()) {
+    out.next_page_token =
+        tokens_.Encode(fp, {.key = page->rows.back().key, .id = page->rows.back().id});
   }
-  if (page->more && resp.articles_size() > 0) {
-    const Article& last = resp.articles(resp.articles_size() - 1);
-    absl::StatusOr<int64_t> last_id = ParseArticleName(last.name(), "name");
-    resp.set_next_page_token(
-        tokens_.Encode(fp, {.key = ArticleStore::SortKey(last, key), .id = last_id.value_or(0)}));
-  }
-  if (page->total >= 0) resp.set_total_size(page->total);
-  return resp;
+  if (page->total) out.total_size = std::max(0, *page->total);
+  return out;
 }
 
 absl::StatusOr<pb::BatchGetArticlesResponse> ArticleService::BatchGetArticles(
@@ -354,7 +395,7 @@ absl::StatusOr<pb::BatchGetArticlesResponse> ArticleService::BatchGetArticles(
   return resp;
 }
 
-absl::StatusOr<pb::SearchArticlesResponse> ArticleService::SearchArticles(
+absl::StatusOr<SearchResultsPage> ArticleService::SearchArticles(
     const pb::SearchArticlesRequest& req, const CallContext& c) {
   absl::StatusOr<std::string> tsquery = CompileSearchQuery(req.query());
   if (!tsquery.ok()) return tsquery.status();
@@ -371,6 +412,8 @@ absl::StatusOr<pb::SearchArticlesResponse> ArticleService::SearchArticles(
   q.where = *where;
   q.reader = !*editor;
   q.limit = *size;
+  q.window = options_.search_rank_window;
+  q.count_total = req.include_total_size();
   const std::string fp =
       QueryFingerprint({"search", req.query(), req.filter(), *editor ? "editor" : "reader"});
   if (!req.page_token().empty()) {
@@ -381,17 +424,23 @@ absl::StatusOr<pb::SearchArticlesResponse> ArticleService::SearchArticles(
   const int64_t offset = q.offset;
   absl::StatusOr<SearchPage> page = store_.Search(c.deadline, std::move(q));
   if (!page.ok()) return page.status();
-  pb::SearchArticlesResponse resp;
+  std::vector<int64_t> ids;
+  ids.reserve(page->hits.size());
+  for (const SearchHit& h : page->hits) ids.push_back(h.id);
+  absl::StatusOr<std::vector<ArticleRef>> articles = Hydrate(c, !*editor, ids);
+  if (!articles.ok()) return articles.status();
+  SearchResultsPage out;
+  size_t next = 0;  // hits and articles are in the same order; some may be missing
   for (SearchHit& h : page->hits) {
-    pb::SearchResult* r = resp.add_results();
-    ApplyEffectiveState(&h.article, now);
-    *r->mutable_article() = std::move(h.article);
-    r->set_score(h.score);
-    r->set_snippet(std::move(h.snippet));
+    if (next < articles->size() && (*articles)[next]->id() == h.id) {
+      out.results.push_back({.article = std::move((*articles)[next++]),
+                             .score = h.score,
+                             .snippet = std::move(h.snippet)});
+    }
   }
-  if (page->more) resp.set_next_page_token(tokens_.Encode(fp, {.offset = offset + *size}));
-  if (page->total >= 0) resp.set_total_size(page->total);
-  return resp;
+  if (page->more) out.next_page_token = tokens_.Encode(fp, {.offset = offset + *size});
+  if (page->total) out.total_size = std::max(0, *page->total);
+  return out;
 }
 
 absl::StatusOr<pb::ListRelatedArticlesResponse> ArticleService::ListRelatedArticles(
@@ -401,7 +450,7 @@ absl::StatusOr<pb::ListRelatedArticlesResponse> ArticleService::ListRelatedArtic
   absl::StatusOr<int> size = PageSize(req.page_size(), "page_size", 5, 20);
   if (!size.ok()) return size.status();
   // The source must be visible to readers: related lists are reader pages.
-  absl::StatusOr<Article> source = ReaderGet(c, *id);
+  absl::StatusOr<ArticleRef> source = ReaderGet(c, *id);
   if (!source.ok()) return source.status();
   const absl::Time now = clock_.Now();
   absl::StatusOr<std::vector<RelatedHit>> hits = store_.Related(c.deadline, *id, now, *size);

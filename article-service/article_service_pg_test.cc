@@ -1,7 +1,9 @@
 // The article service's use cases against a real PostgreSQL (a fresh
 // database per test), with a fake clock and a recording view sink.
 #include <atomic>
+#include <fstream>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -26,9 +28,9 @@ using ::testing::HasSubstr;
 
 class RecordingSink : public ViewSink {
  public:
-  void RecordReaderView(const ArticleViewEvent& e) override {
+  void RecordReaderView(ArticleViewEvent e) override {
     absl::MutexLock lock(&mu_);
-    events_.push_back(e);
+    events_.push_back(std::move(e));
   }
   std::vector<ArticleViewEvent> events() {
     absl::MutexLock lock(&mu_);
@@ -55,7 +57,7 @@ class ArticleServiceTest : public ::testing::Test {
                .session_setup = "SET search_path = article, public"}),
         store_(pool_),
         clock_(absl::FromUnixSeconds(1700000000)),
-        cache_({.capacity = 1000, .ttl = absl::Seconds(2)}, clock_),
+        cache_({.capacity_bytes = 16 << 20, .ttl = absl::Seconds(2)}, clock_),
         tokens_("test-secret-0123456789"),
         service_(store_, cache_, clock_, tokens_, sink_) {}
 
@@ -87,25 +89,38 @@ class ArticleServiceTest : public ::testing::Test {
     return p.value_or(Article());
   }
 
+  // Reads answer shared serialized versions; tests look at the message.
+  static absl::StatusOr<Article> Parsed(const absl::StatusOr<ArticleRef>& v) {
+    if (!v.ok()) return v.status();
+    return (*v)->Parse();
+  }
+
   absl::StatusOr<Article> ReaderGet(const std::string& name, const std::string& visitor = "") {
     pb::GetArticleRequest req;
     req.set_name(name);
     req.set_visitor_id(visitor);
-    return service_.GetArticle(req, Ctx());
+    return Parsed(service_.GetArticle(req, Ctx()));
   }
 
   absl::StatusOr<Article> EditorGet(const std::string& name) {
     pb::GetArticleRequest req;
     req.set_name(name);
     req.set_view(pb::EDITOR);
-    return service_.GetArticle(req, Ctx());
+    return Parsed(service_.GetArticle(req, Ctx()));
   }
 
   absl::StatusOr<Article> BySlug(const std::string& slug, pb::ArticleView view = pb::READER) {
     pb::GetArticleBySlugRequest req;
     req.set_slug(slug);
     req.set_view(view);
-    return service_.GetArticleBySlug(req, Ctx());
+    return Parsed(service_.GetArticleBySlug(req, Ctx()));
+  }
+
+  // The response as a client gets it (the wire form the handler writes).
+  absl::StatusOr<pb::ListArticlesResponse> List(const pb::ListArticlesRequest& req) {
+    absl::StatusOr<ArticlePage> page = service_.ListArticles(req, Ctx());
+    if (!page.ok()) return page.status();
+    return ParseBuffer<pb::ListArticlesResponse>(ListResponse(*page));
   }
 
   absl::StatusOr<pb::ListArticlesResponse> List(const std::string& filter,
@@ -120,7 +135,25 @@ class ArticleServiceTest : public ::testing::Test {
     req.set_page_size(page_size);
     req.set_page_token(token);
     req.set_show_deleted(show_deleted);
-    return service_.ListArticles(req, Ctx());
+    req.set_include_total_size(true);
+    return List(req);
+  }
+
+  absl::StatusOr<pb::SearchArticlesResponse> Search(const pb::SearchArticlesRequest& req) {
+    absl::StatusOr<SearchResultsPage> page = service_.SearchArticles(req, Ctx());
+    if (!page.ok()) return page.status();
+    return ParseBuffer<pb::SearchArticlesResponse>(SearchResponse(*page));
+  }
+
+  template <typename M>
+  static M ParseBuffer(const grpc::ByteBuffer& b) {
+    std::vector<grpc::Slice> slices;
+    EXPECT_TRUE(b.Dump(&slices).ok());
+    std::string bytes;
+    for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    M m;
+    EXPECT_TRUE(m.ParseFromString(bytes));
+    return m;
   }
 
   static std::vector<std::string> Names(const pb::ListArticlesResponse& r) {
@@ -498,7 +531,7 @@ TEST_F(ArticleServiceTest, SearchRanksTitleOverBodyWithSnippet) {
   Create("Election draft", {}, "", "Not yet published.");
   pb::SearchArticlesRequest req;
   req.set_query("election");
-  absl::StatusOr<pb::SearchArticlesResponse> r = service_.SearchArticles(req, Ctx());
+  absl::StatusOr<pb::SearchArticlesResponse> r = Search(req);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->results_size(), 2);
   EXPECT_EQ(r->results(0).article().title(), "Election results are in");
@@ -506,37 +539,40 @@ TEST_F(ArticleServiceTest, SearchRanksTitleOverBodyWithSnippet) {
   EXPECT_GT(r->results(0).score(), r->results(1).score());
   EXPECT_THAT(r->results(1).snippet(), HasSubstr("<mark>election</mark>"));
   EXPECT_THAT(r->results(1).snippet(), HasSubstr("gains &lt; losses &amp; more"));  // escaped
-  EXPECT_EQ(r->total_size(), 2);
+  EXPECT_EQ(r->total_size(), 0);  // not asked: not counted
+  req.set_include_total_size(true);
+  EXPECT_EQ(Search(req)->total_size(), 2);
+  req.set_include_total_size(false);
   req.set_view(pb::EDITOR);
-  EXPECT_EQ(service_.SearchArticles(req, Ctx())->results_size(), 3);
+  EXPECT_EQ(Search(req)->results_size(), 3);
   req.set_view(pb::READER);
   req.set_query("elect*");
-  EXPECT_EQ(service_.SearchArticles(req, Ctx())->results_size(), 2);
+  EXPECT_EQ(Search(req)->results_size(), 2);
   req.set_query("\"chance of rain\"");
-  EXPECT_EQ(service_.SearchArticles(req, Ctx())->results_size(), 1);
+  EXPECT_EQ(Search(req)->results_size(), 1);
   req.set_query("\"rain of chance\"");
-  EXPECT_EQ(service_.SearchArticles(req, Ctx())->results_size(), 0);
+  EXPECT_EQ(Search(req)->results_size(), 0);
   req.set_query("election -markets");
-  EXPECT_EQ(service_.SearchArticles(req, Ctx())->results_size(), 1);
+  EXPECT_EQ(Search(req)->results_size(), 1);
   req.set_query("weather OR votes");
-  EXPECT_EQ(service_.SearchArticles(req, Ctx())->results_size(), 2);
+  EXPECT_EQ(Search(req)->results_size(), 2);
   // Pages.
   req.set_query("election");
   req.set_page_size(1);
-  absl::StatusOr<pb::SearchArticlesResponse> p1 = service_.SearchArticles(req, Ctx());
+  absl::StatusOr<pb::SearchArticlesResponse> p1 = Search(req);
   ASSERT_FALSE(p1->next_page_token().empty());
   req.set_page_token(p1->next_page_token());
-  absl::StatusOr<pb::SearchArticlesResponse> p2 = service_.SearchArticles(req, Ctx());
+  absl::StatusOr<pb::SearchArticlesResponse> p2 = Search(req);
   ASSERT_EQ(p2->results_size(), 1);
   EXPECT_EQ(p2->results(0).article().title(), "Markets today");
   req.set_query("other");
-  EXPECT_THAT(Fields(service_.SearchArticles(req, Ctx()).status()), ElementsAre("page_token"));
+  EXPECT_THAT(Fields(Search(req).status()), ElementsAre("page_token"));
   req.clear_page_token();
   req.set_query("");
-  EXPECT_THAT(Fields(service_.SearchArticles(req, Ctx()).status()), ElementsAre("query"));
+  EXPECT_THAT(Fields(Search(req).status()), ElementsAre("query"));
   req.set_query("election");
   req.set_filter("bogus");
-  EXPECT_THAT(Fields(service_.SearchArticles(req, Ctx()).status()), ElementsAre("filter"));
+  EXPECT_THAT(Fields(Search(req).status()), ElementsAre("filter"));
 }
 
 TEST_F(ArticleServiceTest, RelatedArticlesExcludeSelfAndUnpublished) {
@@ -606,27 +642,29 @@ TEST_F(ArticleServiceTest, CachedReadServesOnlyCachedLiveArticles) {
   pb::GetArticleRequest req;
   req.set_name(a.name());
   req.set_visitor_id("v1");
-  EXPECT_FALSE(service_.CachedRead(req, Ctx()).has_value());  // not read yet
-  ASSERT_TRUE(ReaderGet(a.name()).ok());                       // fills the cache
-  std::optional<Article> hit = service_.CachedRead(req, Ctx());
-  ASSERT_TRUE(hit.has_value());
-  EXPECT_EQ(hit->title(), "Hot story");
+  EXPECT_EQ(service_.CachedRead(req, Ctx()), nullptr);  // not read yet
+  ASSERT_TRUE(ReaderGet(a.name()).ok());                // fills the cache
+  ArticleRef hit = service_.CachedRead(req, Ctx());
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->Parse().title(), "Hot story");
   EXPECT_EQ(hit->etag(), a.etag());
   ASSERT_EQ(sink_.events().size(), 1u);  // the cached read is a view too
   EXPECT_EQ(sink_.events()[0].visitor_id, "v1");
+  EXPECT_EQ(sink_.events()[0].article, hit);
+  EXPECT_EQ(service_.CachedRead(req, Ctx()), hit);  // shared, not copied
 
   pb::GetArticleRequest editor = req;
   editor.set_view(pb::EDITOR);
-  EXPECT_FALSE(service_.CachedRead(editor, Ctx()).has_value());
+  EXPECT_EQ(service_.CachedRead(editor, Ctx()), nullptr);
   pb::GetArticleRequest bad;
   bad.set_name("articles/x");
-  EXPECT_FALSE(service_.CachedRead(bad, Ctx()).has_value());
+  EXPECT_EQ(service_.CachedRead(bad, Ctx()), nullptr);
 
   pb::GetArticleBySlugRequest by_slug;
   by_slug.set_slug("hot-story");
-  EXPECT_FALSE(service_.CachedRead(by_slug, Ctx()).has_value());  // slug not seen yet
+  EXPECT_EQ(service_.CachedRead(by_slug, Ctx()), nullptr);  // slug not seen yet
   ASSERT_TRUE(BySlug("hot-story").ok());
-  ASSERT_TRUE(service_.CachedRead(by_slug, Ctx()).has_value());
+  ASSERT_NE(service_.CachedRead(by_slug, Ctx()), nullptr);
 
   pb::UpdateArticleRequest edit;
   edit.mutable_article()->set_name(a.name());
@@ -634,11 +672,11 @@ TEST_F(ArticleServiceTest, CachedReadServesOnlyCachedLiveArticles) {
   edit.mutable_update_mask()->add_paths("title");
   edit.set_actor("ed");
   ASSERT_TRUE(service_.UpdateArticle(edit, Ctx()).ok());
-  EXPECT_FALSE(service_.CachedRead(req, Ctx()).has_value());  // invalidated on commit
-  EXPECT_FALSE(service_.CachedRead(by_slug, Ctx()).has_value());
+  EXPECT_EQ(service_.CachedRead(req, Ctx()), nullptr);  // invalidated on commit
+  EXPECT_EQ(service_.CachedRead(by_slug, Ctx()), nullptr);
   EXPECT_EQ(ReaderGet(a.name())->title(), "Hot story, updated");
-  ASSERT_TRUE(service_.CachedRead(req, Ctx()).has_value());
-  EXPECT_EQ(service_.CachedRead(req, Ctx())->title(), "Hot story, updated");
+  ASSERT_NE(service_.CachedRead(req, Ctx()), nullptr);
+  EXPECT_EQ(service_.CachedRead(req, Ctx())->Parse().title(), "Hot story, updated");
 }
 
 TEST_F(ArticleServiceTest, ReaderViewsGoToTheSinkEditorReadsDoNot) {
@@ -659,9 +697,9 @@ TEST_F(ArticleServiceTest, ReaderViewsGoToTheSinkEditorReadsDoNot) {
   std::vector<ArticleViewEvent> events = sink_.events();
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].visitor_id, "visitor-1");
-  EXPECT_EQ(events[0].article_name, a.name());
-  EXPECT_EQ(events[0].section, "world");
-  EXPECT_THAT(events[0].tags, ElementsAre("x"));
+  EXPECT_EQ(events[0].article->name(), a.name());
+  EXPECT_EQ(events[0].article->section(), "world");
+  EXPECT_THAT(events[0].article->tags(), ElementsAre("x"));
   EXPECT_EQ(events[2].visitor_id, "md-visitor");
 }
 
@@ -717,6 +755,155 @@ TEST_F(ArticleServiceTest, BodyHtmlIsSanitizedStoredAndFollowsEdits) {
   pqxx::work tx(c);
   EXPECT_EQ(tx.exec1("SELECT body_html FROM article.articles")[0].as<std::string>(),
             "<p>Plain</p>\n");
+}
+
+// Tag pages are walked newest first on the (tag, publish_time) index; the
+// index follows tag edits, unpublishing and scheduling.
+TEST_F(ArticleServiceTest, TagPagesFollowEditsAndScheduling) {
+  std::vector<Article> a;
+  for (int i = 0; i < 5; ++i) {
+    a.push_back(Publish(Create(absl::StrCat("T", i), {"storm", i % 2 ? "odd" : "even"}, "world")));
+    clock_.Advance(absl::Minutes(1));
+  }
+  Create("Draft", {"storm"});
+  EXPECT_THAT(Names(*List("tags:storm")), ElementsAre("T4", "T3", "T2", "T1", "T0"));
+  EXPECT_THAT(Names(*List("tags:odd AND section = world")), ElementsAre("T3", "T1"));
+  EXPECT_THAT(Names(*List("tags:storm AND NOT tags:odd")), ElementsAre("T4", "T2", "T0"));
+  EXPECT_THAT(Names(*List("tags:storm", pb::READER, "publish_time")),
+              ElementsAre("T0", "T1", "T2", "T3", "T4"));
+  // Pages of two, each a keyset range.
+  std::vector<std::string> seen;
+  std::string token;
+  do {
+    absl::StatusOr<pb::ListArticlesResponse> p = List("tags:storm", pb::READER, "", 2, token);
+    ASSERT_TRUE(p.ok()) << p.status();
+    for (const Article& x : p->articles()) seen.push_back(x.title());
+    token = p->next_page_token();
+  } while (!token.empty());
+  EXPECT_THAT(seen, ElementsAre("T4", "T3", "T2", "T1", "T0"));
+  // Edit T3's tags, unpublish T2, schedule a new one for later.
+  pb::UpdateArticleRequest edit;
+  edit.mutable_article()->set_name(a[3].name());
+  edit.mutable_article()->add_tags("calm");
+  edit.mutable_update_mask()->add_paths("tags");
+  ASSERT_TRUE(service_.UpdateArticle(edit, Ctx()).ok());
+  pb::UnpublishArticleRequest un;
+  un.set_name(a[2].name());
+  ASSERT_TRUE(service_.UnpublishArticle(un, Ctx()).ok());
+  Publish(Create("Later", {"storm"}), clock_.Now() + absl::Hours(1));
+  EXPECT_THAT(Names(*List("tags:storm")), ElementsAre("T4", "T1", "T0"));
+  EXPECT_THAT(Names(*List("tags:calm")), ElementsAre("T3"));
+  clock_.Advance(absl::Hours(2));
+  EXPECT_THAT(Names(*List("tags:storm")), ElementsAre("Later", "T4", "T1", "T0"));
+  // Deleted: off the tag page (read from the tag index alone) and back
+  // when undeleted.
+  pb::DeleteArticleRequest del;
+  del.set_name(a[4].name());
+  ASSERT_TRUE(service_.DeleteArticle(del, Ctx()).ok());
+  EXPECT_THAT(Names(*List("tags:storm")), ElementsAre("Later", "T1", "T0"));
+  EXPECT_THAT(Names(*List("tags:storm AND section = world")), ElementsAre("T1", "T0"));
+  pb::UndeleteArticleRequest undel;
+  undel.set_name(a[4].name());
+  ASSERT_TRUE(service_.UndeleteArticle(undel, Ctx()).ok());
+  EXPECT_THAT(Names(*List("tags:storm")), ElementsAre("Later", "T4", "T1", "T0"));
+}
+
+TEST_F(ArticleServiceTest, TotalSizeOnlyWhenAsked) {
+  for (int i = 0; i < 3; ++i) Publish(Create(absl::StrCat("A", i)));
+  pb::ListArticlesRequest req;
+  req.set_page_size(1);
+  absl::StatusOr<pb::ListArticlesResponse> r = List(req);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->articles_size(), 1);
+  EXPECT_EQ(r->total_size(), 0);
+  req.set_include_total_size(true);
+  EXPECT_EQ(List(req)->total_size(), 3);
+}
+
+// A list page's articles come from the read cache (and fill it): the page's
+// query reads only ids.
+TEST_F(ArticleServiceTest, ListPagesShareTheCachedVersions) {
+  const Article a = Publish(Create("Cached one", {}, "world"));
+  pb::GetArticleRequest get;
+  get.set_name(a.name());
+  EXPECT_EQ(service_.CachedRead(get, Ctx()), nullptr);
+  pb::ListArticlesRequest req;
+  absl::StatusOr<ArticlePage> page = service_.ListArticles(req, Ctx());
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->articles.size(), 1u);
+  ArticleRef cached = service_.CachedRead(get, Ctx());
+  ASSERT_NE(cached, nullptr);
+  EXPECT_EQ(cached, page->articles[0]);
+  EXPECT_EQ(service_.ListArticles(req, Ctx())->articles[0], cached);
+  // Editors get the stored article, not the reader cache's.
+  req.set_view(pb::EDITOR);
+  EXPECT_NE(service_.ListArticles(req, Ctx())->articles[0], cached);
+}
+
+// Search ranks only the newest `search_rank_window` matches: its cost does
+// not grow with the archive.
+TEST_F(ArticleServiceTest, SearchRanksTheNewestMatchesOnly) {
+  Publish(Create("Harbour strike", {}, "", "The harbour strike goes on."));  // best, oldest
+  for (int i = 0; i < 4; ++i) {
+    clock_.Advance(absl::Minutes(1));
+    Publish(Create(absl::StrCat("News ", i), {}, "", "A word about the strike."));
+  }
+  pb::SearchArticlesRequest req;
+  req.set_query("strike");
+  EXPECT_EQ(Search(req)->results(0).article().title(), "Harbour strike");
+  ArticleService narrow(store_, cache_, clock_, tokens_, sink_, {.search_rank_window = 3});
+  absl::StatusOr<SearchResultsPage> r = narrow.SearchArticles(req, Ctx());
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->results.size(), 3u);
+  for (const SearchResultRef& hit : r->results) {
+    EXPECT_NE(hit.article->Parse().title(), "Harbour strike");
+    EXPECT_THAT(hit.snippet, HasSubstr("<mark>strike</mark>"));
+  }
+  req.set_include_total_size(true);
+  EXPECT_EQ(narrow.SearchArticles(req, Ctx())->total_size, 5);  // counts every match
+}
+
+TEST_F(ArticleServiceTest, CreateIsOneStatementAndReplaysIdempotently) {
+  pb::CreateArticleRequest req;
+  req.mutable_article()->set_title("Once");
+  req.mutable_article()->set_slug("once");
+  req.set_request_id("rid-1");
+  absl::StatusOr<Article> first = service_.CreateArticle(req, Ctx());
+  ASSERT_TRUE(first.ok()) << first.status();
+  // Same request id: the first article, even though its slug is now taken.
+  absl::StatusOr<Article> again = service_.CreateArticle(req, Ctx());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->name(), first->name());
+  // Another request id with the taken slug: nothing is written.
+  req.set_request_id("rid-2");
+  EXPECT_EQ(service_.CreateArticle(req, Ctx()).status().code(), absl::StatusCode::kAlreadyExists);
+  req.mutable_article()->set_slug("twice");
+  ASSERT_TRUE(service_.CreateArticle(req, Ctx()).ok());  // rid-2 was not claimed
+  // Revision 1's snapshot has its name and etag back.
+  pb::ListArticleRevisionsRequest revs;
+  revs.set_name(first->name());
+  absl::StatusOr<pb::ListArticleRevisionsResponse> r = service_.ListArticleRevisions(revs, Ctx());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->revisions_size(), 1);
+  EXPECT_EQ(r->revisions(0).snapshot().name(), first->name());
+  EXPECT_EQ(r->revisions(0).snapshot().etag(), first->etag());
+  EXPECT_EQ(r->revisions(0).snapshot().title(), "Once");
+}
+
+// bench/pgbench/create_article.sql replays exactly the store's statement.
+TEST(CreateReplayTest, PgbenchScriptIsTheStoreStatement) {
+  std::ifstream in(std::string(NEWSGRID_SOURCE_DIR) + "/bench/pgbench/create_article.sql");
+  ASSERT_TRUE(in.good());
+  std::string sql, line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line.rfind("--", 0) == 0 || line.rfind("\\", 0) == 0) continue;
+    sql += line;
+  }
+  ASSERT_FALSE(sql.empty());
+  ASSERT_EQ(sql.back(), ';');
+  sql.pop_back();
+  sql = std::regex_replace(sql, std::regex(":p([0-9]+)"), "$$$1");
+  EXPECT_EQ(sql, ArticleStore::CreateStatement());
 }
 
 TEST(ArticleStoreUnavailableTest, DatabaseDownIsUnavailable) {

@@ -10,6 +10,7 @@
 //                .session_setup = "SET search_path = article, public"});
 //   ArticleStore store(pool);
 //   absl::StatusOr<Article> a = store.Get(deadline, 42);
+//   absl::StatusOr<ListPage> page = store.List(deadline, query);  // ids; articles via BatchGet
 //   absl::StatusOr<Article> b = store.Mutate(deadline, 42, "ada", [&](const Article& cur) {
 //     return ApplyPublish(cur, std::nullopt, now);
 //   });
@@ -38,19 +39,31 @@ struct ListQuery {
   std::string where = "TRUE";
   SqlParams params;
   std::string now_param;
+  // Placeholders of tags every match has (FilterFacts): a reader list newest
+  // first is then driven from the (tag, publish_time) index.
+  std::vector<std::string> required_tag_params;
   OrderKey order = OrderKey::kPublishTime;
   bool descending = true;
   bool reader = true;         // only live articles
   bool show_deleted = false;  // editors only
   std::optional<PageCursor> after;
   int limit = 20;
+  bool count_total = false;   // also count the matches (a second query)
+};
+
+// One row of a list page: the article's id and its sort key as a keyset
+// cursor stores it. The articles themselves come from the read cache or
+// BatchGet: a page's query reads only an index range.
+struct ListRow {
+  int64_t id = 0;
+  std::string key;
 };
 
 struct ListPage {
-  std::vector<Article> articles;
+  std::vector<ListRow> rows;
   bool more = false;  // a further page exists
-  // Matching articles up to kMaxCount; -1 when there are more (not cheap).
-  int total = 0;
+  // When counted: matching articles up to kMaxCount, -1 when there are more.
+  std::optional<int> total;
 };
 
 struct SearchQuery {
@@ -61,10 +74,14 @@ struct SearchQuery {
   bool reader = true;
   int64_t offset = 0;
   int limit = 20;
+  // Ranking considers the `window` newest matches (readers: by publish
+  // time; editors: by update time).
+  int window = 300;
+  bool count_total = false;
 };
 
 struct SearchHit {
-  Article article;
+  int64_t id = 0;
   double score = 0;
   std::string snippet;  // HTML-escaped, matches in <mark>...</mark>
 };
@@ -72,7 +89,7 @@ struct SearchHit {
 struct SearchPage {
   std::vector<SearchHit> hits;
   bool more = false;
-  int total = 0;  // -1 when more than kMaxCount
+  std::optional<int> total;  // when counted; -1 when more than kMaxCount
 };
 
 struct RelatedHit {
@@ -97,10 +114,16 @@ class ArticleStore {
 
   static std::vector<PreparedStatement> PreparedStatements();
 
-  // Inserts a new article with revision 1. With a request id, a retry
-  // returns the first call's article (`*replayed` set) and writes nothing.
-  // ALREADY_EXISTS when an explicit slug is taken (current or former slug
-  // of another article); a derived slug gets a "-2", "-3"... suffix instead.
+  // The one statement that creates an article (article row, slug, revision 1
+  // and the idempotency key together), parameters $1..$26 as Create passes
+  // them. bench/pgbench/create_article.sql replays exactly this statement.
+  static const char* CreateStatement();
+
+  // Inserts a new article with revision 1, in one statement (one round
+  // trip, its own transaction). With a request id, a retry returns the first
+  // call's article (`*replayed` set) and writes nothing. ALREADY_EXISTS when
+  // an explicit slug is taken (current or former slug of another article); a
+  // derived slug gets a "-2", "-3"... suffix instead.
   absl::StatusOr<Article> Create(absl::Time deadline, const NewArticle& article,
                                  const std::string& request_id, const std::string& actor,
                                  bool* replayed = nullptr);
@@ -118,7 +141,10 @@ class ArticleStore {
   absl::StatusOr<Article> Mutate(absl::Time deadline, int64_t id, const std::string& actor,
                                  const MutateFn& fn);
 
+  // The ids and sort keys of one keyset page (and the count when asked).
   absl::StatusOr<ListPage> List(absl::Time deadline, ListQuery query);
+  // One page of ranked hits with their snippets (computed for the page's
+  // rows only), and the count when asked.
   absl::StatusOr<SearchPage> Search(absl::Time deadline, SearchQuery query);
   // The best `limit` live articles related to live article `id` at `now`;
   // the score is documented on RelatedArticle.score.
@@ -135,9 +161,6 @@ class ArticleStore {
   // under an older kBodyHtmlVersion (or none); returns how many. Called at
   // start until it returns 0.
   absl::StatusOr<int> RenderStaleBodies(absl::Time deadline, int limit);
-
-  // The sort key of `a` for `order`, as a keyset cursor stores it.
-  static std::string SortKey(const Article& a, OrderKey order);
 
  private:
   PgPool& pool_;

@@ -25,8 +25,8 @@ constexpr int kMaxDepth = 32;
 class Parser {
  public:
   Parser(absl::string_view input, SqlParams& params, absl::string_view now,
-         absl::string_view field)
-      : input_(input), params_(params), now_(now), field_(field) {}
+         absl::string_view field, FilterFacts* facts)
+      : input_(input), params_(params), now_(now), field_(field), facts_(facts) {}
 
   absl::StatusOr<std::string> Run() {
     if (input_.size() > kMaxFilterLength) {
@@ -135,8 +135,13 @@ class Parser {
     if (depth > kMaxDepth) return Error(Peek().pos, "filter is nested too deeply");
     std::vector<std::string> parts;
     for (;;) {
+      bare_tag_.clear();
       absl::StatusOr<std::string> f = Factor(depth);
       if (!f.ok()) return f;
+      // A factor that is just `tags:"x"` at the top level: every match has x.
+      if (depth == 0 && !bare_tag_.empty() && facts_ != nullptr) {
+        facts_->required_tag_params.push_back(bare_tag_);
+      }
       parts.push_back(*std::move(f));
       if (!IsKeyword(Peek(), "AND")) break;
       Take();
@@ -154,6 +159,7 @@ class Parser {
       if (!IsKeyword(Peek(), "OR")) break;
       Take();
     }
+    if (parts.size() > 1) bare_tag_.clear();  // one of alternatives: not required
     return parts.size() == 1 ? parts[0] : absl::StrCat("(", absl::StrJoin(parts, " OR "), ")");
   }
 
@@ -164,11 +170,13 @@ class Parser {
       Take();
       absl::StatusOr<std::string> t = Term(depth + 1);
       if (!t.ok()) return t;
+      bare_tag_.clear();
       return absl::StrCat("(NOT ", *t, ")");
     }
     if (Peek().kind == Tok::kLParen) {
       const size_t open = Take().pos;
       absl::StatusOr<std::string> e = Expression(depth + 1);
+      bare_tag_.clear();
       if (!e.ok()) return e;
       if (Peek().kind != Tok::kRParen) {
         return Error(Peek().pos, absl::StrCat("expected ')' to close the '(' at position ",
@@ -244,7 +252,12 @@ class Parser {
         return Error(op.pos, absl::StrCat("use ':' to test ", f, ", e.g. ", f, ":\"value\""));
       }
       const std::string v = f == "tags" ? NormalizeTag(value.text) : value.text;
-      return absl::StrCat("(a.", f, " @> ARRAY[", params_.Add(v), "]::text[])");
+      const std::string p = params_.Add(v);
+      if (f == "tags") {
+        bare_tag_ = p;
+        return TagCondition(p);
+      }
+      return absl::StrCat("(a.authors @> ARRAY[", p, "]::text[])");
     }
     return Error(field.pos, absl::StrCat("unknown field \"", f,
                                          "\" (section, slug, state, publish_time, "
@@ -255,11 +268,19 @@ class Parser {
   SqlParams& params_;
   std::string now_;
   std::string field_;
+  FilterFacts* facts_;
+  // Placeholder of the last `tags:` restriction while nothing (OR, NOT,
+  // parentheses) has wrapped it yet.
+  std::string bare_tag_;
   std::vector<Token> tokens_;
   size_t next_ = 0;
 };
 
 }  // namespace
+
+std::string TagCondition(absl::string_view param) {
+  return absl::StrCat("(a.tags @> ARRAY[", param, "]::text[])");
+}
 
 std::string SqlParams::Add(std::string value) {
   values_.push_back(std::move(value));
@@ -271,8 +292,9 @@ std::string FormatPgTime(absl::Time t) {
 }
 
 absl::StatusOr<std::string> CompileFilter(absl::string_view filter, SqlParams& params,
-                                          absl::string_view now_param, absl::string_view field) {
-  return Parser(filter, params, now_param, field).Run();
+                                          absl::string_view now_param, absl::string_view field,
+                                          FilterFacts* facts) {
+  return Parser(filter, params, now_param, field, facts).Run();
 }
 
 namespace {

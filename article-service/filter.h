@@ -41,12 +41,25 @@ std::string FormatPgTime(absl::Time t);
 
 inline constexpr size_t kMaxFilterLength = 2000;
 
+// What a compiled filter implies beyond its SQL, for choosing the plan.
+struct FilterFacts {
+  // Placeholders of the tags every match must have: top-level AND terms
+  // `tags:"x"` (not under OR, NOT or parentheses). A list can then be driven
+  // from the (tag, publish_time) index by the first one.
+  std::vector<std::string> required_tag_params;
+};
+
+// The SQL a `tags:` test compiles to, for the tag in placeholder `param`: a
+// list driven from the tag index drops it from the filter (already implied).
+std::string TagCondition(absl::string_view param);
+
 // Compiles `filter` (empty: "TRUE"). `now_param` is the placeholder holding
 // the current time, used by `state` (a SCHEDULED article whose time has come
-// is PUBLISHED). Errors name `field`.
+// is PUBLISHED). Errors name `field`. `facts`, when given, is filled.
 absl::StatusOr<std::string> CompileFilter(absl::string_view filter, SqlParams& params,
                                           absl::string_view now_param,
-                                          absl::string_view field = "filter");
+                                          absl::string_view field = "filter",
+                                          FilterFacts* facts = nullptr);
 
 }  // namespace newsgrid::article
 

@@ -32,6 +32,33 @@ std::string ErrorOf(absl::string_view filter) {
   return v.empty() ? "" : v[0].field + ": " + v[0].description;
 }
 
+// The tags every match must have: only bare top-level AND terms.
+std::vector<std::string> RequiredTags(absl::string_view filter) {
+  SqlParams params;
+  const std::string now = params.Add("NOW");
+  FilterFacts facts;
+  absl::StatusOr<std::string> sql = CompileFilter(filter, params, now, "filter", &facts);
+  EXPECT_TRUE(sql.ok()) << sql.status();
+  std::vector<std::string> out;
+  for (const std::string& p : facts.required_tag_params) {
+    out.push_back(params.values()[std::stoi(p.substr(1)) - 1]);
+  }
+  return out;
+}
+
+TEST(FilterTest, RequiredTags) {
+  EXPECT_THAT(RequiredTags("tags:china"), ElementsAre("china"));
+  EXPECT_THAT(RequiredTags("section = world AND tags:\"Trade War\" AND tags:x"),
+              ElementsAre("trade-war", "x"));
+  EXPECT_THAT(RequiredTags("tags:a OR tags:b"), ElementsAre());
+  EXPECT_THAT(RequiredTags("tags:a AND (tags:b OR tags:c)"), ElementsAre("a"));
+  EXPECT_THAT(RequiredTags("NOT tags:a"), ElementsAre());
+  EXPECT_THAT(RequiredTags("-tags:a AND tags:b"), ElementsAre("b"));
+  EXPECT_THAT(RequiredTags("(tags:a)"), ElementsAre());
+  EXPECT_THAT(RequiredTags("authors:a AND section = x"), ElementsAre());
+  EXPECT_THAT(RequiredTags(""), ElementsAre());
+}
+
 TEST(FilterTest, EmptyIsTrue) {
   EXPECT_EQ(Compile("").sql, "TRUE");
   EXPECT_EQ(Compile("   ").sql, "TRUE");

@@ -9,6 +9,7 @@
 #include "article-service/article_service.h"
 #include "article-service/article_store.h"
 #include "article-service/clock.h"
+#include "article-service/invalidation_listener.h"
 #include "article-service/page_token.h"
 #include "article-service/view_forwarder.h"
 #include "article-service/view_sink.h"
@@ -24,11 +25,17 @@
 constexpr char kDevTokenSecret[] = "newsgrid-dev-page-token-secret";
 ABSL_FLAG(std::string, page_token_secret, kDevTokenSecret,
           "HMAC key for page tokens; the default is for development only");
-ABSL_FLAG(int, article_cache_size, 10000,
-          "Published articles kept in the in-process read cache; 0 disables it");
-ABSL_FLAG(absl::Duration, article_cache_ttl, absl::Seconds(2),
-          "How long a cached article is served: the bound on staleness for changes made "
-          "through other replicas");
+ABSL_FLAG(int, article_cache_mb, 128,
+          "Memory for published articles in the in-process read cache (MiB); 0 disables it");
+ABSL_FLAG(absl::Duration, article_cache_ttl, absl::Minutes(5),
+          "How long a cached article is served while invalidations from PostgreSQL arrive "
+          "(a safety net: changes through any replica invalidate it at once)");
+ABSL_FLAG(absl::Duration, article_cache_fallback_ttl, absl::Seconds(2),
+          "How long a cached article is served while the invalidation listener is "
+          "disconnected: the bound on staleness for changes made through other replicas then");
+ABSL_FLAG(int, search_rank_window, 300,
+          "Search ranks the newest this many matching articles (cost per search is bounded by "
+          "it, not by the archive)");
 
 ABSL_FLAG(std::string, trending_service_addr, "",
           "Address of the trending service (host:port; Kubernetes: its headless Service). "
@@ -49,14 +56,25 @@ const MigrationSet& ArticleMigrations();
 namespace {
 
 absl::Status ValidateArticleFlags() {
-  if (absl::Status s = newsgrid::CheckRange("article_cache_size", absl::GetFlag(FLAGS_article_cache_size),
-                                            0, 10000000);
+  if (absl::Status s = newsgrid::CheckRange("article_cache_mb", absl::GetFlag(FLAGS_article_cache_mb),
+                                            0, 1 << 20);
       !s.ok()) {
     return s;
   }
   if (absl::Status s = newsgrid::CheckDuration("article_cache_ttl",
                                                absl::GetFlag(FLAGS_article_cache_ttl),
+                                               absl::ZeroDuration(), absl::Hours(24));
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = newsgrid::CheckDuration("article_cache_fallback_ttl",
+                                               absl::GetFlag(FLAGS_article_cache_fallback_ttl),
                                                absl::ZeroDuration(), absl::Hours(1));
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = newsgrid::CheckRange("search_rank_window",
+                                            absl::GetFlag(FLAGS_search_rank_window), 10, 100000);
       !s.ok()) {
     return s;
   }
@@ -109,9 +127,20 @@ int main(int argc, char** argv) {
   namespace art = newsgrid::article;
   art::SystemClock clock;
   art::ArticleStore store(runtime.db());
-  art::ArticleCache cache({.capacity = static_cast<size_t>(absl::GetFlag(FLAGS_article_cache_size)),
-                           .ttl = absl::GetFlag(FLAGS_article_cache_ttl)},
-                          clock);
+  art::ArticleCache cache(
+      {.capacity_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_article_cache_mb)) << 20,
+       .ttl = absl::GetFlag(FLAGS_article_cache_ttl),
+       .fallback_ttl = absl::GetFlag(FLAGS_article_cache_fallback_ttl)},
+      clock);
+  // Writes through any replica reach this cache as PostgreSQL notifications;
+  // until the listener is up, entries live only the fallback TTL.
+  art::InvalidationListener listener({.dsn = config.pg_dsn}, cache);
+  if (cache.enabled()) {
+    listener.Start();
+    runtime.AddDependencyStatus("newsgrid.article.cache-invalidation",
+                                [&listener] { return listener.up(); });
+    runtime.OnDrained([&listener](absl::Time) { listener.Stop(); });
+  }
   art::PageTokenCodec tokens(absl::GetFlag(FLAGS_page_token_secret));
   // Reader views go to the trending service through a bounded buffer; a
   // read never waits for it (view_forwarder.h).
@@ -155,7 +184,8 @@ int main(int argc, char** argv) {
   };
   runtime.workers().TrySubmit(render_stale_bodies);
   art::ViewSink& views = forwarder ? static_cast<art::ViewSink&>(*forwarder) : no_views;
-  art::ArticleService service(store, cache, clock, tokens, views);
+  art::ArticleService service(store, cache, clock, tokens, views,
+                              {.search_rank_window = absl::GetFlag(FLAGS_search_rank_window)});
   newsgrid::Authorizer authorizer(absl::GetFlag(FLAGS_auth_tokens_file));
   art::ArticleGrpcService grpc_service(service, runtime.workers(), config, authorizer);
   runtime.AddService(&grpc_service, art::ArticleGrpcService::kServiceName);

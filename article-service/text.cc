@@ -134,6 +134,26 @@ class ParagraphBuilder {
  public:
   void Add(absl::string_view text) {
     for (size_t i = 0; i < text.size();) {
+      // ASCII runs (most text) are copied whole, not decoded and re-encoded
+      // codepoint by codepoint: that was a fifth of CreateArticle's CPU in
+      // the service.
+      if (static_cast<unsigned char>(text[i]) < 0x80) {
+        if (absl::ascii_isspace(static_cast<unsigned char>(text[i]))) {
+          pending_space_ = true;
+          ++i;
+          continue;
+        }
+        size_t j = i + 1;
+        while (j < text.size() && static_cast<unsigned char>(text[j]) < 0x80 &&
+               !absl::ascii_isspace(static_cast<unsigned char>(text[j]))) {
+          ++j;
+        }
+        if (pending_space_ && !current_.empty()) current_ += ' ';
+        pending_space_ = false;
+        current_.append(text.data() + i, j - i);
+        i = j;
+        continue;
+      }
       const char32_t c = NextCodepoint(text, &i);
       if (c == 0xE000 || c == 0xE001) continue;  // reserved for highlight markers
       if (IsSpace(c)) {
@@ -205,15 +225,21 @@ size_t DecodeEntity(absl::string_view text, size_t i, std::string& out) {
 std::string DecodeEntities(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
+  for (size_t i = 0; i < text.size();) {
     if (text[i] == '&') {
       const size_t n = DecodeEntity(text, i, out);
       if (n > 0) {
-        i += n - 1;
+        i += n;
         continue;
       }
+      out += '&';
+      ++i;
+      continue;
     }
-    out += text[i];
+    // Up to the next entity, copied whole.
+    const size_t next = std::min(text.find('&', i), text.size());
+    out.append(text.data() + i, next - i);
+    i = next;
   }
   return out;
 }
@@ -328,6 +354,13 @@ void MarkdownInline(absl::string_view line, ParagraphBuilder& pb, int& images) {
     return k < line.size() && absl::ascii_isalnum(static_cast<unsigned char>(line[k]));
   };
   for (size_t i = 0; i < line.size();) {
+    // Text up to the next character that may start markup, copied whole.
+    const size_t special = std::min(line.find_first_of("\\![<*`~_", i), line.size());
+    if (special > i) {
+      out.append(line.data() + i, special - i);
+      i = special;
+      continue;
+    }
     const char c = line[i];
     if (c == '\\' && i + 1 < line.size() && absl::ascii_ispunct(static_cast<unsigned char>(line[i + 1]))) {
       out += line[i + 1];
@@ -574,8 +607,10 @@ TextStats CountWords(absl::string_view text) {
   TextStats stats;
   bool in_word = false;
   for (size_t i = 0; i < text.size();) {
-    const char32_t c = NextCodepoint(text, &i);
-    if (IsCjk(c)) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    // ASCII (most text) first: never CJK, a word character when alphanumeric.
+    const char32_t c = b < 0x80 ? (++i, b) : NextCodepoint(text, &i);
+    if (c >= 0x80 && IsCjk(c)) {
       ++stats.cjk_chars;
       in_word = false;
     } else if (IsWordChar(c)) {

@@ -51,50 +51,73 @@ RateLimitedLog& DropLog() {
   return *log;
 }
 
+// 16 lowercase hex digits of `v`.
+void AppendHex16(uint64_t v, std::string* out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  char buf[16];
+  for (int i = 15; i >= 0; --i, v >>= 4) buf[i] = kDigits[v & 0xf];
+  out->append(buf, 16);
+}
+
 }  // namespace
 
 ViewForwarder::ViewForwarder(ViewForwarderOptions options, std::shared_ptr<grpc::Channel> channel)
-    : options_(options), stub_(news::trending::v1::TrendingService::NewStub(channel)) {
+    : options_(options),
+      stub_(news::trending::v1::TrendingService::NewStub(channel)),
+      queue_(options.buffer_size),
+      id_prefix_(RandomId().substr(0, 16)) {
   ForwarderMetrics::Get().reachable.Set(1);
   sender_ = std::thread([this] { Run(); });
 }
 
 ViewForwarder::~ViewForwarder() { Shutdown(absl::Now()); }
 
-void ViewForwarder::Enqueue(ViewEvent event) {
-  if (event.event_id().empty()) event.set_event_id(RandomId());
-  bool dropped = false;
-  {
-    absl::MutexLock lock(&mu_);
-    if (buffer_.size() >= options_.buffer_size) {
-      buffer_.pop_front();
-      dropped = true;
+void ViewForwarder::Dropped(uint64_t n) {
+  dropped_ += n;
+  ForwarderMetrics::Get().dropped.Increment(static_cast<double>(n));
+  DropLog().Log(LogLevel::kWarn, "view buffer full; dropping oldest views",
+                {{"buffer_size", static_cast<int64_t>(options_.buffer_size)}});
+}
+
+void ViewForwarder::RecordReaderView(ArticleViewEvent event) {
+  Push(QueuedView{.article = std::move(event.article),
+                  .visitor_id = std::move(event.visitor_id),
+                  .time_micros = absl::ToUnixMicros(event.time)});
+}
+
+void ViewForwarder::RecordPageView(std::string article_name, std::string visitor_id,
+                                   std::string user_agent, absl::Time time) {
+  Push(QueuedView{.article_name = std::move(article_name),
+                  .visitor_id = std::move(visitor_id),
+                  .user_agent = std::move(user_agent),
+                  .time_micros = absl::ToUnixMicros(time)});
+}
+
+void ViewForwarder::Push(QueuedView view) {
+  if (held_.fetch_add(1, std::memory_order_relaxed) >=
+      static_cast<int64_t>(options_.buffer_size)) {
+    // Full: the oldest queued view makes room; when every held view awaits a
+    // retry, the new one is the one dropped.
+    QueuedView oldest;
+    if (!queue_.try_dequeue(oldest)) {
+      held_.fetch_sub(1, std::memory_order_relaxed);
+      Dropped(1);
+      return;
     }
-    buffer_.push_back(std::move(event));
+    held_.fetch_sub(1, std::memory_order_relaxed);
+    Dropped(1);
   }
-  if (dropped) {
-    dropped_++;
-    ForwarderMetrics::Get().dropped.Increment();
-    DropLog().Log(LogLevel::kWarn, "view buffer full; dropping oldest views",
-                  {{"buffer_size", static_cast<int64_t>(options_.buffer_size)}});
-  }
+  queue_.enqueue(std::move(view));
 }
 
-void ViewForwarder::RecordReaderView(const ArticleViewEvent& event) {
-  ViewEvent e;
-  e.set_article(event.article_name);
-  e.set_visitor_id(event.visitor_id);
-  const int64_t micros = absl::ToUnixMicros(event.time);
-  e.mutable_view_time()->set_seconds(micros / 1000000);
-  e.mutable_view_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-  e.mutable_metadata()->set_section(event.section);
-  for (const std::string& tag : event.tags) e.mutable_metadata()->add_tags(tag);
-  Enqueue(std::move(e));
-}
-
-size_t ViewForwarder::depth() const {
+bool ViewForwarder::stopping() const {
   absl::MutexLock lock(&mu_);
-  return buffer_.size();
+  return stopping_;
+}
+
+absl::Time ViewForwarder::stop_deadline() const {
+  absl::MutexLock lock(&mu_);
+  return stop_deadline_;
 }
 
 void ViewForwarder::UpdateGauges() {
@@ -102,60 +125,91 @@ void ViewForwarder::UpdateGauges() {
   ForwarderMetrics::Get().reachable.Set(reachable_.load() ? 1 : 0);
 }
 
-void ViewForwarder::Requeue(std::vector<ViewEvent>& events) {
-  absl::MutexLock lock(&mu_);
-  // Older events go back in front, in order; overflow drops the oldest.
-  for (auto it = events.rbegin(); it != events.rend(); ++it) {
-    if (buffer_.size() >= options_.buffer_size) {
-      dropped_++;
-      ForwarderMetrics::Get().dropped.Increment();
-      continue;
-    }
-    buffer_.push_front(std::move(*it));
+void ViewForwarder::TakeEvents(size_t max, std::vector<ViewEvent>& out) {
+  while (out.size() < max && !retry_.empty()) {
+    out.push_back(std::move(retry_.front()));
+    retry_.pop_front();
   }
+  if (out.size() >= max) return;
+  std::vector<QueuedView> views(max - out.size());
+  const size_t n = queue_.try_dequeue_bulk(views.begin(), views.size());
+  for (size_t i = 0; i < n; ++i) {
+    QueuedView& v = views[i];
+    ViewEvent& e = out.emplace_back();
+    std::string* id = e.mutable_event_id();
+    id->reserve(32);
+    id->append(id_prefix_);
+    AppendHex16(next_id_++, id);
+    if (v.article != nullptr) {
+      e.set_article(v.article->name());
+      e.mutable_metadata()->set_section(v.article->section());
+      for (const std::string& tag : v.article->tags()) e.mutable_metadata()->add_tags(tag);
+    } else {
+      e.set_article(std::move(v.article_name));
+    }
+    if (!v.user_agent.empty()) e.set_user_agent(std::move(v.user_agent));
+    e.set_visitor_id(std::move(v.visitor_id));
+    e.mutable_view_time()->set_seconds(v.time_micros / 1000000);
+    e.mutable_view_time()->set_nanos(static_cast<int32_t>(v.time_micros % 1000000) * 1000);
+  }
+}
+
+bool ViewForwarder::WaitForEvents(absl::Duration timeout) {
+  // The read path never signals (that would cost it a lock or a syscall):
+  // the sender looks again every few milliseconds while it waits.
+  const absl::Duration step =
+      std::clamp(options_.linger / 4, absl::Milliseconds(1), absl::Milliseconds(25));
+  const absl::Time until = absl::Now() + timeout;
+  for (;;) {
+    if (!retry_.empty() || queue_.size_approx() > 0) return true;
+    const absl::Time now = absl::Now();
+    if (now >= until) return false;
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return false;
+    auto stop_requested = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+    mu_.AwaitWithTimeout(absl::Condition(&stop_requested), std::min(step, until - now));
+  }
+}
+
+void ViewForwarder::Retry(std::vector<ViewEvent>& events) {
+  // Older events go back in front, in order.
+  for (auto it = events.rbegin(); it != events.rend(); ++it) retry_.push_front(std::move(*it));
   events.clear();
 }
 
 grpc::Status ViewForwarder::StreamOnce(std::vector<ViewEvent>& written) {
   grpc::ClientContext ctx;
-  absl::Time deadline = absl::Now() + options_.stream_max_age + absl::Seconds(10);
-  {
-    absl::MutexLock lock(&mu_);
-    deadline = std::min(deadline, stop_deadline_);
-  }
+  const absl::Time deadline =
+      std::min(absl::Now() + options_.stream_max_age + absl::Seconds(10), stop_deadline());
   ctx.set_deadline(absl::ToChronoTime(deadline));
   if (options_.token != nullptr) options_.token->Attach(ctx);
   RecordViewsResponse response;
   std::unique_ptr<grpc::ClientWriter<RecordViewsRequest>> writer =
       stub_->RecordViews(&ctx, &response);
   const absl::Time close_at = absl::Now() + options_.stream_max_age;
+  const size_t batch_size = static_cast<size_t>(options_.batch_size);
   for (;;) {
-    RecordViewsRequest batch;
-    bool done = false;
-    {
-      absl::MutexLock lock(&mu_);
-      // Wait for a full batch, the linger time, the stream's age or a stop.
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || buffer_.size() >= static_cast<size_t>(options_.batch_size);
-      };
-      mu_.AwaitWithDeadline(absl::Condition(&ready),
-                            std::min(close_at, absl::Now() + options_.linger));
-      const size_t n = std::min(buffer_.size(), static_cast<size_t>(options_.batch_size));
-      for (size_t i = 0; i < n; ++i) {
-        *batch.add_events() = std::move(buffer_.front());
-        buffer_.pop_front();
-      }
-      done = absl::Now() >= close_at || (stopping_ && buffer_.empty()) ||
-             absl::Now() >= stop_deadline_;
+    // A full batch, or what arrived within the linger time, the stream's
+    // age or until a stop.
+    std::vector<ViewEvent> events;
+    TakeEvents(batch_size, events);
+    const absl::Time linger_end = std::min(close_at, absl::Now() + options_.linger);
+    while (events.size() < batch_size && !stopping() && absl::Now() < linger_end) {
+      if (WaitForEvents(linger_end - absl::Now())) TakeEvents(batch_size, events);
     }
-    if (batch.events_size() > 0) {
+    bool ok = true;
+    if (!events.empty()) {
+      RecordViewsRequest batch;
       batch.set_batch_id(RandomId());
-      const bool ok = writer->Write(batch);
+      batch.mutable_events()->Reserve(static_cast<int>(events.size()));
+      for (ViewEvent& e : events) *batch.add_events() = std::move(e);
+      ok = writer->Write(batch);
       for (auto& e : *batch.mutable_events()) written.push_back(std::move(e));
-      if (!ok) break;
     }
     UpdateGauges();
-    if (done) break;
+    const absl::Time now = absl::Now();
+    const bool drained = retry_.empty() && queue_.size_approx() == 0;
+    if (!ok || now >= close_at || (stopping() && drained) || now >= stop_deadline()) break;
   }
   writer->WritesDone();
   return writer->Finish();
@@ -165,17 +219,14 @@ void ViewForwarder::Run() {
   absl::BitGen jitter;
   absl::Duration backoff = options_.initial_backoff;
   for (;;) {
-    {
-      absl::MutexLock lock(&mu_);
-      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !buffer_.empty();
-      };
-      mu_.Await(absl::Condition(&has_work));
-      if (buffer_.empty() || absl::Now() >= stop_deadline_) return;
+    while (!WaitForEvents(absl::Seconds(1))) {
+      if (stopping()) break;
     }
+    if ((retry_.empty() && queue_.size_approx() == 0) || absl::Now() >= stop_deadline()) return;
     std::vector<ViewEvent> written;
     const grpc::Status status = StreamOnce(written);
     if (status.ok()) {
+      held_.fetch_sub(static_cast<int64_t>(written.size()), std::memory_order_relaxed);
       delivered_ += written.size();
       ForwarderMetrics::Get().delivered.Increment(static_cast<double>(written.size()));
       if (!reachable_.exchange(true)) NG_LOG_INFO("trending service reachable again");
@@ -184,7 +235,7 @@ void ViewForwarder::Run() {
       continue;
     }
     const size_t failed = written.size();
-    Requeue(written);
+    Retry(written);
     if (reachable_.exchange(false)) {
       NG_LOG_WARN("cannot deliver views to the trending service; buffering",
                   {{"code", static_cast<int>(status.error_code())},

@@ -7,36 +7,36 @@
 // Implementations must not block: they are called on the request path.
 //
 //   class MySink : public ViewSink {
-//     void RecordReaderView(const ArticleViewEvent& e) override { queue.TryPush(e); }
+//     void RecordReaderView(ArticleViewEvent e) override { queue.TryPush(std::move(e)); }
 //   };
 #ifndef NEWSGRID_ARTICLE_SERVICE_VIEW_SINK_H_
 #define NEWSGRID_ARTICLE_SERVICE_VIEW_SINK_H_
 
 #include <string>
-#include <vector>
 
 #include "absl/time/time.h"
+#include "article-service/article_version.h"
 
 namespace newsgrid::article {
 
+// The article version read is shared, not copied: its name, section and
+// tags travel with the view at the cost of a reference count.
 struct ArticleViewEvent {
-  std::string article_name;  // "articles/{id}"
+  ArticleRef article;
   std::string visitor_id;
-  std::string section;
-  std::vector<std::string> tags;
   absl::Time time;
 };
 
 class ViewSink {
  public:
   virtual ~ViewSink() = default;
-  virtual void RecordReaderView(const ArticleViewEvent& event) = 0;
+  virtual void RecordReaderView(ArticleViewEvent event) = 0;
 };
 
 // Drops every view (no --trending_service_addr configured).
 class NoopViewSink final : public ViewSink {
  public:
-  void RecordReaderView(const ArticleViewEvent&) override {}
+  void RecordReaderView(ArticleViewEvent) override {}
 };
 
 }  // namespace newsgrid::article

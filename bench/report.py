@@ -188,15 +188,26 @@ else:
     target(name, f"p99 {fmt_ms(p99)} at {poll['ops_per_second']:.0f}/s (ingest {ingest_half['items_per_second']:,.0f} events/s)",
            echo_text, ratio(p99, echo_p99), "≤ 2 ms", p99 <= 2000, "trending_under_ingest")
 
-# 3. GetArticle: throughput vs pgbench select-only, and p99.
+# 3. GetArticle: throughput vs the echo server answering as many bytes and
+# vs pgbench select-only, and p99.
 read_l = load("article_read")
+echo_art = load("echo_article")
 pg_sel_text = f"pgbench select-only: {fmt_rate(pg_select['tps'])}" if pg_select else "pgbench: not measured"
 reason = why_not(read_l, "article_read")
+read_counters = (read_l or {}).get("counters") or {}
+echo_bytes = f"{read_counters.get('mean_request_bytes', 0)} B request, {read_counters.get('mean_response_bytes', 0):,} B answer"
+name = "GetArticle (Zipf-hot) throughput ≥ 0.7× the echo server answering the same bytes (goal 0.9×)"
+if reason or why_not(echo_art, "echo_article"):
+    not_measured(name, f"echo ({echo_bytes})", "≥ 0.7×", reason or why_not(echo_art, "echo_article"))
+else:
+    ops = read_l["ok_per_second"]
+    ratio_echo = ops / echo_art["ok_per_second"]
+    target(name, fmt_rate(ops), f"echo server, {echo_bytes}: {fmt_rate(echo_art['ok_per_second'])}",
+           ratio(ops, echo_art["ok_per_second"]), "≥ 0.7× (goal 0.9×)", ratio_echo >= 0.7, "article_read")
 if reason or not pg_select:
     not_measured("GetArticle (Zipf-hot) throughput ≥ pgbench select-only TPS", pg_sel_text, "≥ 1×",
                  reason or "pgbench did not run")
-    pg_p99_text = f"pgbench select-only p99: {fmt_ms(pg_select['latency_us']['p99'])}" if pg_select else "pgbench: not measured"
-    not_measured("GetArticle (Zipf-hot) p99 ≤ 10 ms", pg_p99_text, "≤ 10 ms",
+    not_measured("GetArticle (Zipf-hot) p99 ≤ 5 ms at 32 in flight", pg_sel_text, "≤ 5 ms",
                  reason or "pgbench did not run")
 else:
     ops = read_l["ok_per_second"]
@@ -204,21 +215,65 @@ else:
            ratio(ops, pg_select["tps"]), "≥ 1×", ops >= pg_select["tps"], "article_read")
     p99 = read_l["latency_us"]["p99"]
     pg_p99 = pg_select["latency_us"].get("p99", 0)
-    target("GetArticle (Zipf-hot) p99 ≤ 10 ms", f"p99 {fmt_ms(p99)} at {fmt_rate(ops)}",
-           f"pgbench select-only p99: {fmt_ms(pg_p99)}", ratio(p99, pg_p99), "≤ 10 ms", p99 <= 10000,
+    target("GetArticle (Zipf-hot) p99 ≤ 5 ms at 32 in flight", f"p99 {fmt_ms(p99)} at {fmt_rate(ops)}",
+           f"pgbench select-only p99: {fmt_ms(pg_p99)}", ratio(p99, pg_p99), "≤ 5 ms", p99 <= 5000,
            "article_read")
 
-# 4. CreateArticle vs pgbench insert.
+# 4. Search and list pages at the benchmark's archive and at ten times it:
+# p99 and throughput against PostgreSQL alone serving the same pages.
+ARCHIVE = int(machine.get("archive", 0) or 0)
+ARCHIVE_SFX = f"_{ARCHIVE // 1000}k" if ARCHIVE else None
+SIZES = [("", int(machine.get("articles", 0) or 0))] + ([(ARCHIVE_SFX, ARCHIVE)] if ARCHIVE else [])
+for kind, label, goal_ms in (("search", "SearchArticles", 50), ("list", "ListArticles", 10)):
+    for sfx, size in SIZES:
+        phase = f"article_{kind}{sfx}"
+        l = load(phase)
+        replay_b = pgbench(f"{kind}{sfx}")
+        replay_text = (f"pgbench replay of the same pages: {fmt_rate(replay_b['tps'])}, p99 {fmt_ms(replay_b['latency_us'].get('p99', 0))}"
+                       if replay_b else "pgbench replay: not measured")
+        reason = why_not(l, phase)
+        tag = f"{label}, {size:,} articles"
+        if reason:
+            not_measured(f"{tag}: p99 ≤ {goal_ms} ms at 32 in flight", replay_text, f"≤ {goal_ms} ms", reason)
+            not_measured(f"{tag}: ≥ 0.5× its pgbench replay", replay_text, "≥ 0.5×", reason)
+            continue
+        ops, p99 = l["ok_per_second"], l["latency_us"]["p99"]
+        target(f"{tag}: p99 ≤ {goal_ms} ms at 32 in flight", f"p99 {fmt_ms(p99)} at {fmt_rate(ops)}", replay_text,
+               ratio(p99, replay_b["latency_us"].get("p99", 0)) if replay_b else "n/a", f"≤ {goal_ms} ms",
+               p99 <= goal_ms * 1000, phase)
+        if replay_b:
+            target(f"{tag}: ≥ 0.5× its pgbench replay", fmt_rate(ops), replay_text, ratio(ops, replay_b["tps"]),
+                   "≥ 0.5×", ops >= 0.5 * replay_b["tps"], phase)
+        else:
+            not_measured(f"{tag}: ≥ 0.5× its pgbench replay", replay_text, "≥ 0.5×", "the replay did not run")
+
+# 5. Cross-replica staleness after an acknowledged update.
+stale = load("article_staleness")
+reason = why_not(stale, "article_staleness")
+name = f"Cross-replica staleness after an acknowledged update, p99 over {machine.get('staleness_updates', '?')} updates ≤ 50 ms"
+if reason:
+    not_measured(name, "–", "≤ 50 ms", reason)
+else:
+    lat = stale["latency_us"]
+    target(name, f"p99 {fmt_ms(lat['p99'])} (p50 {fmt_ms(lat['p50'])}, max {fmt_ms(lat['max'])})",
+           "the previous bound: the cache TTL, 2 s", ratio(lat["p99"], 2e6), "≤ 50 ms", lat["p99"] <= 50000,
+           "article_staleness")
+
+# 6. CreateArticle vs pgbench replaying exactly its statement (and, for
+# context, vs a one-row insert).
 create_l = load("article_create")
-pg_ins_text = f"pgbench insert: {fmt_rate(pg_insert['tps'])}" if pg_insert else "pgbench: not measured"
+pg_replay = pgbench("create_replay")
+replay_text = f"pgbench replay of its statement: {fmt_rate(pg_replay['tps'])}" if pg_replay else "pgbench replay: not measured"
+if pg_insert:
+    replay_text += f" (one-row insert: {fmt_rate(pg_insert['tps'])})"
 reason = why_not(create_l, "article_create")
-if reason or not pg_insert:
-    not_measured("CreateArticle ≥ 0.8× pgbench insert TPS (same durability)", pg_ins_text, "≥ 0.8×",
-                 reason or "pgbench did not run")
+name = "CreateArticle ≥ 0.8× pgbench replaying its own statement (same schema, durability)"
+if reason or not pg_replay:
+    not_measured(name, replay_text, "≥ 0.8×", reason or "the replay did not run")
 else:
     ops = create_l["ok_per_second"]
-    target("CreateArticle ≥ 0.8× pgbench insert TPS (same durability)", fmt_rate(ops), pg_ins_text,
-           ratio(ops, pg_insert["tps"]), "≥ 0.8×", ops >= 0.8 * pg_insert["tps"], "article_create")
+    rat = ratio(ops, pg_replay["tps"]) + (f" ({ratio(ops, pg_insert['tps'])} of the insert)" if pg_insert else "")
+    target(name, fmt_rate(ops), replay_text, rat, "≥ 0.8×", ops >= 0.8 * pg_replay["tps"], "article_create")
 
 # 5. Trending memory.
 fill = load("trending_fill")
@@ -235,9 +290,10 @@ else:
            redis_mem, ratio(after, rds["used_memory"]) if rds else "n/a", "≤ 512 MiB", after <= 512 * 2**20)
 
 # --- Figures of every load -------------------------------------------------------
-PHASES = ["echo_closed", "echo_open", "health_closed", "article_read", "article_read_open", "article_list",
-          "article_search", "article_create", "editor_writes", "view_ingest", "trending_history", "trending_fill",
-          "trending_under_ingest"]
+PHASES = ["echo_closed", "echo_open", "echo_article", "health_closed", "article_read", "article_read_open",
+          "article_list", "article_search", "article_staleness", "article_create", "editor_writes"]
+PHASES += [f"article_{k}_{int(machine.get('archive', 0) or 0) // 1000}k" for k in ("list", "search")]
+PHASES += ["view_ingest", "trending_history", "trending_fill", "trending_under_ingest"]
 rows, chart_rows = [], []
 for phase in PHASES:
     for wl, l in loads(phase).items():
@@ -270,6 +326,17 @@ if pg_insert:
     rows.append(f"| pgbench | insert (3.5 KB row) | closed {machine.get('concurrency')} | {pg_insert['tps']:,.0f} | | "
                 f"{fmt_ms(lat['p50'])} | {fmt_ms(lat['p90'])} | {fmt_ms(lat['p99'])} | {fmt_ms(lat['p999'])} | {fmt_ms(lat['max'])} | {pg_insert['failed']} |")
     chart_rows.append(("pgbench/insert", pg_insert["tps"], lat))
+REPLAYS = [("create_replay", "CreateArticle's statement")]
+for sfx, size in SIZES:
+    REPLAYS += [(f"list{sfx}", f"list pages, {size:,} articles"), (f"search{sfx}", f"search pages, {size:,} articles")]
+for name, what in REPLAYS:
+    b = pgbench(name)
+    if not b:
+        continue
+    lat = b["latency_us"]
+    rows.append(f"| pgbench | replay: {what} | closed {machine.get('concurrency')} | {b['tps']:,.0f} | | "
+                f"{fmt_ms(lat['p50'])} | {fmt_ms(lat['p90'])} | {fmt_ms(lat['p99'])} | {fmt_ms(lat['p999'])} | {fmt_ms(lat['max'])} | {b['failed']} |")
+    chart_rows.append((f"pgbench/{name}", b["tps"], lat))
 if rds:
     rows.append(f"| redis-benchmark | ZINCRBY, 64 pipelined, 50 clients | closed 50 | {rds['rps']:,.0f} | | "
                 f"{rds['p50_ms']:.2f} ms | | {rds['p99_ms']:.2f} ms | | | |")
@@ -398,11 +465,25 @@ WORK = {
                     "the same two cores; pgbench select-only reads one 4-column row over PostgreSQL's own "
                     "protocol.",
     "article_create": "One CreateArticle validates and derives text (plain text, excerpt, word count, slug), "
-                      "then in one transaction with synchronous commit writes the idempotency key, the article "
-                      "row (with its generated full-text vector and ten indexes, three of them GIN), its slug "
-                      "and a revision holding the full snapshot. The pgbench insert writes one 3.5 KB row with "
-                      "one index.",
+                      "then in one statement with synchronous commit writes the article row (with its generated "
+                      "full-text vector, eleven indexes, three of them GIN, and a tag row per tag), its slug, a "
+                      "revision holding the snapshot and the idempotency key. The pgbench replay runs that same "
+                      "statement with the same values; the one-row insert writes one 3.5 KB row with one index.",
+    "article_list": "A page is one index range of ids (prepared once per connection), its 20 articles come "
+                    "from the read cache as serialized bytes; each answer is about 20 × 9 KB, which the service "
+                    "writes to the socket and the load generator parses on the same two cores. The replay has "
+                    "PostgreSQL read and send the same 20 rows.",
+    "article_search": "A search ranks the 300 newest matches with ts_rank_cd (reading each candidate's search "
+                      "vector) and writes snippets (ts_headline) for the page's 10 rows in PostgreSQL; the "
+                      "articles come from the read cache. In this corpus every query word occurs in nearly every "
+                      "article, so every search fills its ranking window.",
+    "article_staleness": "Each update is acknowledged by replica A after its commit; PostgreSQL delivers the "
+                         "trigger's notification to replica B's listener, which drops the article; B's next read "
+                         "misses the cache and reads the new row. The load generator polls B back to back.",
 }
+for sfx, _ in SIZES[1:]:
+    WORK[f"article_list{sfx}"] = WORK["article_list"]
+    WORK[f"article_search{sfx}"] = WORK["article_search"]
 
 
 def top_symbols(text, limit=12):
@@ -420,24 +501,133 @@ missed = [t for t in targets if t[6]]
 if missed:
     md += ["### Why targets are missed", "",
            "Each phase below was recorded system-wide with `perf record -a -g`: first where the two cores went "
-           "(share of all CPU time, idle included), then the top symbols of the service and of PostgreSQL "
-           "(self time, as a share of that process's own samples).", ""]
-    for name, *_, phase in missed:
+           "(share of all CPU time, idle included), then the service's samples by library, thread and symbol "
+           "(kernel included) and PostgreSQL's top symbols (self time, as a share of that process's own "
+           "samples).", ""]
+    by_phase = {}
+    for t in missed:
+        by_phase.setdefault(t[6], []).append(t[0])
+    for phase, names in by_phase.items():
         cpu = [l.split("\t", 1) for l in read(f"{phase}.cpu.txt").strip().splitlines() if "\t" in l]
+        split = [l.split("\t") for l in read(f"{phase}.split.txt").splitlines() if l.count("\t") == 2]
         service = top_symbols(read(f"{phase}.profile.txt"))
         postgres = top_symbols(read(f"{phase}.pg_profile.txt"), 8)
-        md += [f"**{name}**", ""]
+        md += [f"**{'; '.join(names)}**", ""]
         if phase in WORK:
             md += [WORK[phase], ""]
-        if not (cpu or service):
-            md += ["No profile was captured (run without `--no-profile` as root with `perf` installed).", ""]
+        if not (cpu or service or split):
+            md += ["No profile was captured for this phase.", ""]
             continue
         if cpu:
             md += ["CPU during the phase: " + ", ".join(f"{n} {p}%" for p, n in cpu) + ".", ""]
-        if service:
+        if split:
+            md += ["The service's samples:", "", "```",
+                   "by library: " + ", ".join(f"{n} {v}%" for sec, v, n in split if sec == "dso"),
+                   "by thread:  " + ", ".join(f"{n} {v}%" for sec, v, n in split if sec == "thread"),
+                   *[f"{float(v):5.1f}%  {n[:140]}" for sec, v, n in split if sec == "symbol"][:12], "```", ""]
+        elif service:
             md += ["The service's top symbols:", "", "```", *service, "```", ""]
         if postgres and any(float(p) >= 10 for p, n in cpu if n == "postgres"):
             md += ["PostgreSQL's top symbols:", "", "```", *postgres, "```", ""]
+
+# --- Article service: before and after, coherence, archive growth ------------------
+BEFORE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "bench", "before")
+
+
+def before_file(name):
+    try:
+        with open(os.path.join(BEFORE_DIR, name)) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+before = json.loads(before_file("article_figures.json") or "{}")
+if before:
+    md += ["## Article service: before and after", "",
+           f"Before: commit `{before.get('commit')}`, {before.get('note')}. After: this run. Absolute rates move "
+           "with the machine's load (it is shared); the ratios to baselines measured alongside are what compare.", "",
+           "| Workload | Before | After (this run) | Change |", "|---|---:|---:|---:|"]
+    bp = before.get("phases", {})
+    for phase, label in (("article_read", "GetArticle, Zipf-hot"), ("article_list", "ListArticles"),
+                         ("article_search", "SearchArticles"), ("article_create", "CreateArticle")):
+        b, a = bp.get(phase), load(phase)
+        if not b or why_not(a, phase):
+            continue
+        md.append(f"| {label} | {fmt_rate(b['ops_per_second'])}, p99 {fmt_ms(b['p99_us'])} | "
+                  f"{fmt_rate(a['ok_per_second'])}, p99 {fmt_ms(a['latency_us']['p99'])} | "
+                  f"{ratio(a['ok_per_second'], b['ops_per_second'])} throughput, "
+                  f"{ratio(a['latency_us']['p99'], b['p99_us'])} p99 |")
+    if bp.get("article_read") and bp.get("echo_closed") and read_l and not why_not(read_l, "article_read") \
+            and echo_closed and not why_not(echo_closed, "echo_closed"):
+        md.append(f"| GetArticle ÷ echo (128 B), same run | {ratio(bp['article_read']['ops_per_second'], bp['echo_closed']['ops_per_second'])} | "
+                  f"{ratio(read_l['ok_per_second'], echo_closed['ok_per_second'])} | |")
+    if bp.get("article_read") and bp.get("pgbench_select") and read_l and pg_select and not why_not(read_l, "article_read"):
+        md.append(f"| GetArticle ÷ pgbench select-only, same run | {ratio(bp['article_read']['ops_per_second'], bp['pgbench_select']['ops_per_second'])} | "
+                  f"{ratio(read_l['ok_per_second'], pg_select['tps'])} | |")
+    md.append("")
+
+    def split_lines(text, section, n):
+        return [f"{float(v):5.1f}%  {name}" for sec, v, name in
+                (l.split("\t") for l in text.splitlines() if l.count("\t") == 2) if sec == section][:n]
+
+    after_split = read("article_read.split.txt")
+    before_split = before_file("article_read.split.txt")
+    if after_split and before_split:
+        md += ["### The hot read path, profiled before and after", "",
+               "`perf record -a -g` (cpu-clock) during the GetArticle phase; the service's samples by library, "
+               "by thread and by leaf symbol, kernel included. Before, cache entries lived 2 s, so the Zipf tail "
+               "expired and was read again from PostgreSQL on the worker pool (the `article-service` threads); "
+               "each hit copied the cached Article, gRPC serialized it again, and the view forwarder built a "
+               "ViewEvent under a mutex. After, hits are served on gRPC's callback threads (`nexting_thread`) "
+               "from the shared serialized bytes, and the view is a lock-free queue push.", ""]
+        for title, text in (("Before", before_split), ("After", after_split)):
+            md += [f"{title}: CPU of the whole machine: " + ", ".join(
+                       f"{n} {p}%" for p, n in (l.split("\t", 1) for l in
+                       (before_file("article_read.cpu.txt") if title == "Before" else read("article_read.cpu.txt")).strip().splitlines()
+                       if "\t" in l)) + ".", "", "```",
+                   "by library:", *split_lines(text, "dso", 6), "by thread:", *split_lines(text, "thread", 4),
+                   "top symbols:", *split_lines(text, "symbol", 12), "```", ""]
+
+if stale and not why_not(stale, "article_staleness"):
+    lat = stale["latency_us"]
+    md += ["## Cache coherence across replicas", "",
+           f"Two article-service replicas on one PostgreSQL. {stale['ops']:,} updates, one at a time, each acknowledged "
+           "by replica A; the time until replica B answers GetArticle with the new etag (B had the article "
+           "cached; its TTL is 5 minutes, so only the invalidation can make B read again):", "",
+           f"- p50 {fmt_ms(lat['p50'])}, p90 {fmt_ms(lat['p90'])}, p99 {fmt_ms(lat['p99'])}, max {fmt_ms(lat['max'])}",
+           "- Before: the bound was the cache TTL, 2 s, for every change made through another replica.", ""]
+    metrics_text = read("article_b_metrics.txt")
+    buckets = [(float(le), float(v)) for le, v in re.findall(
+        r'^article_cache_invalidation_lag_seconds_bucket\{le="([0-9.e+-]+)"\} ([0-9.e+]+)$', metrics_text, re.M)]
+    count = re.search(r"^article_cache_invalidation_lag_seconds_count ([0-9.e+]+)$", metrics_text, re.M)
+    if buckets and count and float(count.group(1)) > 0:
+        n = float(count.group(1))
+        def bucket_for(q):
+            return next((le for le, v in buckets if v >= q * n), float("inf"))
+        md += [f"Replica B's own measure (`article_cache_invalidation_lag_seconds`, from the write's trigger to the "
+               f"invalidation, {int(n):,} notifications): p50 ≤ {bucket_for(0.5) * 1000:g} ms, p99 ≤ "
+               f"{bucket_for(0.99) * 1000:g} ms (histogram bucket bounds). The rest of the staleness above is B's "
+               "read of the new row and the poll's own round trip.", ""]
+
+if ARCHIVE:
+    growth = []
+    for kind, label in (("list", "ListArticles"), ("search", "SearchArticles")):
+        small, large = load(f"article_{kind}"), load(f"article_{kind}{ARCHIVE_SFX}")
+        if why_not(small, kind) or why_not(large, kind):
+            continue
+        growth.append(f"| {label} | {fmt_rate(small['ok_per_second'])}, p99 {fmt_ms(small['latency_us']['p99'])} | "
+                      f"{fmt_rate(large['ok_per_second'])}, p99 {fmt_ms(large['latency_us']['p99'])} | "
+                      f"{ratio(large['ok_per_second'], small['ok_per_second'])} |")
+    if growth:
+        live = read("archive_live.txt").strip()
+        md += ["## Lists and search as the archive grows", "",
+               f"The same phases after loading the archive to {ARCHIVE:,} articles ({live or '?'} live; "
+               f"{read('archive_load_seconds.txt').strip() or '?'} s to load, bench/load_archive.sql). A list page is "
+               "one index range from its cursor and a search ranks at most the 300 newest matches, so neither "
+               "reads more when the archive is larger.", "",
+               f"| Workload | {int(machine.get('articles', 0)):,} articles | {ARCHIVE:,} articles | Throughput ratio |",
+               "|---|---:|---:|---:|", *growth, ""]
 
 md += [
     "## All figures",

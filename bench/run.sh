@@ -9,6 +9,7 @@
 # private PostgreSQL (default durability: fsync and synchronous_commit on),
 # the echo baseline server, article-service and trending-service, a private
 # redis-server; runs the baselines (echo, pgbench select-only and insert,
+# pgbench replays of the article service's pages and CreateArticle,
 # redis-benchmark ZINCRBY) and the workloads with bench/loadgen, then the
 # micro-benchmarks, and writes the report; last, the reader page beside nginx
 # (bench/page.sh). Workloads the services do not
@@ -33,10 +34,14 @@ done
 if [ "$MODE" = quick ]; then
   DURATION=3s; WARMUP=1s; ARTICLES=300; INGEST_ARTICLES=10000; HISTORY_EVENTS=8
   PGBENCH_SCALE=1; REDIS_REQUESTS=300000; MICRO_MIN_TIME=0.01; DURATION_S=3
+  STALENESS_UPDATES=50
 else
   DURATION=15s; WARMUP=3s; ARTICLES=10000; INGEST_ARTICLES=100000; HISTORY_EVENTS=8
   PGBENCH_SCALE=10; REDIS_REQUESTS=3000000; MICRO_MIN_TIME=0.2; DURATION_S=15
+  STALENESS_UPDATES=200
 fi
+# Lists and search are measured again once the archive is ten times larger.
+ARCHIVE=$((ARTICLES * 10))
 CONCURRENCY=32          # closed-loop calls in flight; pgbench clients too
 INGEST_CONCURRENCY=8    # RecordViews streams in flight
 POLL_RATE=200           # GetTrending calls/s while ingest runs
@@ -122,6 +127,10 @@ profile_stop() {
       >"$RESULTS/$1.cpu.txt" || true
     "${top[@]}" --pid "$PERF_TARGET" 2>/dev/null | grep -v '^$' | head -80 >"$RESULTS/$1.profile.txt" || true
     "${top[@]}" --comms postgres 2>/dev/null | grep -v '^$' | head -80 >"$RESULTS/$1.pg_profile.txt" || true
+    # The service's samples by library, thread and leaf symbol (kernel
+    # samples included, so the network's share shows).
+    perf script -i "$data" -F comm,pid,tid,ip,sym,dso -G 2>/dev/null \
+      | /usr/bin/python3 "$NEWSGRID_ROOT/bench/profile_split.py" "$PERF_TARGET" >"$RESULTS/$1.split.txt" || true
   else
     kill -INT "$PERF_PID" 2>/dev/null || true
     wait "$PERF_PID" 2>/dev/null || true
@@ -135,7 +144,7 @@ profile_stop() {
 # share this server, so they compare at the same settings.
 PG_EXTRA_OPTS="-c shared_buffers=256MB -c max_connections=400" pg_start
 psql_admin() { psql "$PG_DSN" -v ON_ERROR_STOP=1 -qAt "$@"; }
-for db in bench_article bench_trending bench_trending_mem bench_pgbench; do psql_admin -c "CREATE DATABASE $db"; done
+for db in bench_article bench_trending bench_trending_mem bench_pgbench bench_create_replay; do psql_admin -c "CREATE DATABASE $db"; done
 psql_admin -c "SELECT name || '=' || current_setting(name) FROM pg_settings WHERE name IN ('fsync','synchronous_commit','full_page_writes','shared_buffers','wal_level') ORDER BY name" >"$RESULTS/pg_settings.txt"
 
 ECHO_PORT=$(free_port); ARTICLE_PORT=$(free_port); TRENDING_PORT=$(free_port)
@@ -195,12 +204,91 @@ READ_OPS=$(jget "$RESULTS/article_read.json" "int(l.get('ok_per_second',0))")
 if [ "$READ_OPS" -gt 1 ]; then
   lg article_read_open --loads="article_read:rate=$((READ_OPS / 2))"
 fi
-lg article_list --loads="article_list:concurrency=$CONCURRENCY"
-lg article_search --loads="article_search:concurrency=$CONCURRENCY"
+# The ceiling of one call carrying a read's bytes: the echo server answering
+# as many bytes as an article read did (its mean request and answer sizes).
+READ_REQ=$(jget "$RESULTS/article_read.json" "int(l.get('counters',{}).get('mean_request_bytes',0))")
+READ_RESP=$(jget "$RESULTS/article_read.json" "int(l.get('counters',{}).get('mean_response_bytes',0))")
+if [ "$READ_RESP" -gt 0 ]; then
+  lg echo_article --loads="echo:concurrency=$CONCURRENCY" --echo_payload="$READ_REQ" --echo_response_bytes="$READ_RESP"
+fi
+
+# Lists and search, then PostgreSQL alone serving the same pages (pgbench
+# replays, bench/pgbench/list_*.sql and search_*.sql, in the load
+# generator's mix). Lists run prepared like the service's page queries;
+# searches are planned per call like the service's (their plan depends on
+# the words).
+ARTICLE_DSN="$PG_DSN dbname=bench_article"
+replay() {  # NAME MODE SCRIPT@WEIGHT...
+  local name=$1 mode=$2; shift 2
+  local files=()
+  for f in "$@"; do files+=(-f "$NEWSGRID_ROOT/bench/pgbench/$f"); done
+  log "baseline: pgbench replay $name ($PG_CLIENTS clients)"
+  (cd "$RESULTS" && "$PGB" -M "$mode" -n -c "$PG_CLIENTS" -j 2 -T "$DURATION_S" -l --log-prefix="pgbench_$name" \
+     "${files[@]}" "$ARTICLE_DSN options=-csearch_path=article,public" >"$RESULTS/pgbench_$name.txt" 2>&1) \
+    || log "replay $name failed"
+}
+pages() {  # SUFFIX: list and search phases with their replays
+  local sfx=$1
+  profile_start "article_list$sfx" "$ARTICLE_PID" "$DURATION_S"
+  lg "article_list$sfx" --loads="article_list:concurrency=$CONCURRENCY"
+  profile_stop "article_list$sfx"
+  profile_start "article_search$sfx" "$ARTICLE_PID" "$DURATION_S"
+  lg "article_search$sfx" --loads="article_search:concurrency=$CONCURRENCY"
+  profile_stop "article_search$sfx"
+  replay "list$sfx" prepared list_all.sql@5 list_section.sql@3 list_tag.sql@2
+  replay "search$sfx" extended search_one.sql@4 search_two.sql@4 search_prefix.sql@2
+}
+pages ""
+
+# Cross-replica staleness: a second replica on the same database; updates
+# acknowledged by the first until the second answers them.
+ARTICLE_B_PORT=$(free_port); ARTICLE_B_METRICS=$(free_port)
+"$BUILD_DIR/article-service/article-service" --host=127.0.0.1 --port="$ARTICLE_B_PORT" \
+  --metrics_port="$ARTICLE_B_METRICS" --pg_dsn="$ARTICLE_DSN" --log_level=warn \
+  >>"$RESULTS/article-service-b.log" 2>&1 &
+ARTICLE_B_PID=$!
+PIDS+=($ARTICLE_B_PID)
+wait_port "$ARTICLE_B_PORT"
+sleep 1
+lg article_staleness --loads="article_staleness:concurrency=1:count=$STALENESS_UPDATES:warmup=0s" \
+  --article_replica_addr="127.0.0.1:$ARTICLE_B_PORT"
+/usr/bin/python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$ARTICLE_B_METRICS/metrics', timeout=5).read().decode())" \
+  >"$RESULTS/article_b_metrics.txt" 2>/dev/null || true
+kill -TERM "$ARTICLE_B_PID"; wait "$ARTICLE_B_PID" 2>/dev/null || true
+
 profile_start article_create "$ARTICLE_PID" "$DURATION_S"
 lg article_create --loads="article_create:concurrency=$CONCURRENCY"
 profile_stop article_create
+# CreateArticle's own statement replayed by pgbench on an empty copy of the
+# schema (same tables, indexes and triggers), filled with an article the
+# phase above created.
+"$BUILD_DIR/article-service/article-service" --migrate=only --metrics_port=0 --log_level=warn \
+  --pg_dsn="$PG_DSN dbname=bench_create_replay" >>"$RESULTS/article-service.log" 2>&1
+if mapfile -d '' CREATE_ARGS < <(/usr/bin/python3 "$NEWSGRID_ROOT/bench/pgbench/create_article_replay.py" \
+     "$ARTICLE_DSN" 'w-%' "$NEWSGRID_ROOT/bench/pgbench/create_article.sql" "$RESULTS/create_article.sql") \
+   && [ "${#CREATE_ARGS[@]}" -gt 0 ]; then
+  log "baseline: pgbench replay of CreateArticle ($PG_CLIENTS clients)"
+  (cd "$RESULTS" && "$PGB" -M prepared -n -c "$PG_CLIENTS" -j 2 -T "$DURATION_S" -l --log-prefix=pgbench_create_replay \
+     "${CREATE_ARGS[@]}" -f "$RESULTS/create_article.sql" \
+     "$PG_DSN dbname=bench_create_replay options=-csearch_path=article,public" \
+     >"$RESULTS/pgbench_create_replay.txt" 2>&1) || log "create replay failed"
+fi
 lg editor_writes --loads="editor_writes:concurrency=$CONCURRENCY"
+
+# The archive ten times larger: older articles loaded at insert speed
+# (bench/load_archive.sql, in two halves at once), then the same pages.
+log "archive: loading $((ARCHIVE - ARTICLES)) more articles"
+ARCHIVE_START=$(date +%s)
+HALF=$(( (ARCHIVE - ARTICLES) / 2 ))
+psql "$ARTICLE_DSN" -qAt -v first=1 -v last="$HALF" -f "$NEWSGRID_ROOT/bench/load_archive.sql" >/dev/null &
+LOAD_A=$!
+psql "$ARTICLE_DSN" -qAt -v first=$((HALF + 1)) -v last=$((ARCHIVE - ARTICLES)) -f "$NEWSGRID_ROOT/bench/load_archive.sql" >/dev/null
+wait "$LOAD_A"
+psql "$ARTICLE_DSN" -qAt -c "VACUUM ANALYZE article.articles" -c "VACUUM ANALYZE article.article_tags" >/dev/null
+psql "$ARTICLE_DSN" -qAt -c "SELECT count(*) FROM article.articles WHERE delete_time IS NULL AND state IN (2, 3)" \
+  >"$RESULTS/archive_live.txt"
+echo "$(( $(date +%s) - ARCHIVE_START ))" >"$RESULTS/archive_load_seconds.txt"
+pages "_$((ARCHIVE / 1000))k"
 
 # --- Trending service -------------------------------------------------------------
 profile_start view_ingest "$TRENDING_PID" "$DURATION_S"
@@ -252,6 +340,8 @@ log "micro-benchmarks"
   echo "ingest_concurrency=$INGEST_CONCURRENCY"
   echo "poll_rate=$POLL_RATE"
   echo "articles=$ARTICLES"
+  echo "archive=$ARCHIVE"
+  echo "staleness_updates=$STALENESS_UPDATES"
   echo "ingest_articles=$INGEST_ARTICLES"
   echo "duration=$DURATION"
   echo "warmup=$WARMUP"

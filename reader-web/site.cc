@@ -562,7 +562,6 @@ RenderedPage Site::ListingPage(const std::string& kind, const std::string& value
   const std::string path = absl::StrCat("/", kind, "/", UrlEncode(value));
   c["heading"] = heading;
   c["canonical"] = absl::StrCat(origin, path);
-  if (resp.total_size() > 0) c["summary"] = absl::StrCat(resp.total_size(), " articles");
   mstch::array stories;
   for (const apb::Article& a : resp.articles()) stories.push_back(ArticleCard(a, options_.time_zone));
   c["has_stories"] = !stories.empty();
@@ -593,6 +592,9 @@ RenderedPage Site::SearchPage(const std::string& query, const std::string& page_
   req.set_query(query);
   req.set_page_size(10);
   req.set_page_token(page_token);
+  // The count ("12 results for ...") heads the first page only: it is a
+  // second query over every match, not worth paying on each page.
+  req.set_include_total_size(page_token.empty());
   apb::SearchArticlesResponse resp;
   grpc::ClientContext ctx;
   Prepare(ctx);
@@ -643,16 +645,9 @@ void Site::Beacon(const httplib::Request& req, httplib::Response& res, const std
     res.set_header("Set-Cookie", VisitorCookieHeader(*visitor));
   }
   if (views_ != nullptr) {
-    tpb::ViewEvent e;
-    e.set_article(absl::StrCat("articles/", n));
-    e.set_visitor_id(*visitor);
     std::string agent = req.get_header_value("User-Agent");
     if (agent.size() > 1024) agent.resize(1024);
-    e.set_user_agent(std::move(agent));
-    const int64_t micros = absl::ToUnixMicros(absl::Now());
-    e.mutable_view_time()->set_seconds(micros / 1000000);
-    e.mutable_view_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-    views_->Enqueue(std::move(e));
+    views_->RecordPageView(absl::StrCat("articles/", n), *visitor, std::move(agent), absl::Now());
   }
   res.set_content(std::string(reinterpret_cast<const char*>(kPixel), sizeof(kPixel)), "image/gif");
 }

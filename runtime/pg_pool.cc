@@ -69,8 +69,39 @@ void PgPool::Release(Pooled pooled, bool healthy) {
   if (healthy && pooled.conn && pooled.conn->is_open()) {
     idle_.push_back(std::move(pooled));
   } else {
+    statements_.erase(pooled.conn.get());
     --open_or_opening_;  // dropped; the next Acquire reconnects
   }
+}
+
+pqxx::result PgPool::ExecCached(pqxx::transaction_base& tx, const std::string& sql,
+                                const std::vector<std::string>& params) {
+  pqxx::connection_base& conn = tx.conn();
+  std::string name;
+  std::string evicted;
+  bool fresh = false;
+  {
+    absl::MutexLock lock(&mu_);
+    StatementCache& cache = statements_[&conn];
+    auto it = cache.by_sql.find(sql);
+    if (it != cache.by_sql.end()) {
+      cache.lru.splice(cache.lru.begin(), cache.lru, it->second);
+      name = it->second->second;
+    } else {
+      name = absl::StrCat("ng_cached_", cache.next++);
+      cache.lru.emplace_front(sql, name);
+      cache.by_sql[sql] = cache.lru.begin();
+      fresh = true;
+      if (cache.lru.size() > kMaxCachedStatements) {
+        evicted = cache.lru.back().second;
+        cache.by_sql.erase(cache.lru.back().first);
+        cache.lru.pop_back();
+      }
+    }
+  }
+  if (!evicted.empty()) conn.unprepare(evicted);
+  if (fresh) conn.prepare(name, sql);
+  return tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(params));
 }
 
 absl::Status PgPool::WithConnection(absl::Time deadline,
@@ -116,6 +147,14 @@ absl::Status PgPool::Transact(absl::Time deadline,
       tx.abort();
     }
     return status;
+  });
+}
+
+absl::Status PgPool::Query(absl::Time deadline,
+                           const std::function<absl::Status(pqxx::transaction_base&)>& fn) {
+  return WithConnection(deadline, [&](pqxx::connection& conn) -> absl::Status {
+    pqxx::nontransaction tx(conn);
+    return fn(tx);
   });
 }
 

@@ -21,16 +21,22 @@
 //     ...
 //     return absl::OkStatus();
 //   });
+//   s = pool.Query(deadline, [&](pqxx::transaction_base& tx) {  // one statement, autocommit
+//     r = tx.exec_prepared("get_article", id);
+//     return absl::OkStatus();
+//   });
 #ifndef NEWSGRID_RUNTIME_PG_POOL_H_
 #define NEWSGRID_RUNTIME_PG_POOL_H_
 
 #include <exception>
 #include <functional>
+#include <list>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -65,10 +71,28 @@ class PgPool {
   absl::Status Transact(absl::Time deadline,
                         const std::function<absl::Status(pqxx::work&)>& fn);
 
+  // Runs `fn`'s statements each in its own implicit transaction
+  // (autocommit): for reads of one statement, one round trip instead of
+  // three (BEGIN, the statement, COMMIT). Statements see no common snapshot.
+  absl::Status Query(absl::Time deadline,
+                     const std::function<absl::Status(pqxx::transaction_base&)>& fn);
+
   // Runs `fn` on a connection outside any transaction (for statements that
   // cannot run in one, or for a caller-managed transaction type).
   absl::Status WithConnection(absl::Time deadline,
                               const std::function<absl::Status(pqxx::connection&)>& fn);
+
+  // Runs `sql` (parameters $1.. as text) as a prepared statement of this
+  // connection, preparing it on first use: for generated SQL that repeats
+  // (a list page's query for each filter shape), parsing and planning
+  // happen once per connection instead of every call. At most
+  // kMaxCachedStatements per connection, least recently used dropped first.
+  // After five executions PostgreSQL may use one generic plan for all
+  // parameter values: only for statements whose best plan does not depend on
+  // them.
+  pqxx::result ExecCached(pqxx::transaction_base& tx, const std::string& sql,
+                          const std::vector<std::string>& params);
+  static constexpr size_t kMaxCachedStatements = 64;
 
   // A trivial query; OK when the database answers.
   absl::Status Ping(absl::Duration timeout);
@@ -86,6 +110,13 @@ class PgPool {
     std::unique_ptr<pqxx::connection> conn;
     int64_t statement_timeout_ms = -1;  // the session's setting; -1: unknown
   };
+  // ExecCached's statements of one connection: SQL -> name, in use order.
+  struct StatementCache {
+    std::list<std::pair<std::string, std::string>> lru;  // front: most recent
+    absl::flat_hash_map<std::string, std::list<std::pair<std::string, std::string>>::iterator>
+        by_sql;
+    uint64_t next = 0;
+  };
   absl::StatusOr<Pooled> Acquire(absl::Time deadline);
   void Release(Pooled pooled, bool healthy);
   absl::StatusOr<Pooled> Connect();
@@ -93,6 +124,8 @@ class PgPool {
   const Options options_;
   mutable absl::Mutex mu_;
   std::vector<Pooled> idle_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<const pqxx::connection_base*, StatementCache> statements_
+      ABSL_GUARDED_BY(mu_);
   int open_or_opening_ ABSL_GUARDED_BY(mu_) = 0;
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -1,6 +1,7 @@
 #include "runtime/pg_pool.h"
 
 #include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -35,6 +36,67 @@ TEST(PgPoolPgTest, CommitsOnOkAndRollsBackOnError) {
                     return absl::OkStatus();
                   }).ok());
   EXPECT_EQ(count, 1);
+}
+
+TEST(PgPoolPgTest, QueryRunsEachStatementInItsOwnTransaction) {
+  testing::TestDatabase db;
+  PgPool pool({.dsn = db.dsn(), .size = 1});
+  ASSERT_TRUE(pool.Query(Soon(), [](pqxx::transaction_base& tx) {
+                    tx.exec("CREATE TABLE t (x int)");
+                    return absl::OkStatus();
+                  }).ok());
+  // No BEGIN: the insert stays even though the callback fails afterwards.
+  EXPECT_EQ(pool.Query(Soon(), [](pqxx::transaction_base& tx) {
+                  tx.exec("INSERT INTO t VALUES (1)");
+                  return absl::InternalError("after the insert");
+                }).code(),
+            absl::StatusCode::kInternal);
+  int count = -1, in_transaction = -1;
+  ASSERT_TRUE(pool.Query(Soon(), [&](pqxx::transaction_base& tx) {
+                    count = tx.exec1("SELECT count(*) FROM t")[0].as<int>();
+                    // Two statements, two transactions.
+                    const int64_t a = tx.exec1("SELECT txid_current()")[0].as<int64_t>();
+                    const int64_t b = tx.exec1("SELECT txid_current()")[0].as<int64_t>();
+                    in_transaction = a == b;
+                    return absl::OkStatus();
+                  }).ok());
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(in_transaction, 0);
+}
+
+TEST(PgPoolPgTest, ExecCachedPreparesOncePerConnectionWithinABound) {
+  testing::TestDatabase db;
+  PgPool pool({.dsn = db.dsn(), .size = 1});
+  auto prepared = [&] {
+    int n = -1;
+    EXPECT_TRUE(pool.Query(Soon(), [&](pqxx::transaction_base& tx) {
+                      n = tx.exec1("SELECT count(*) FROM pg_prepared_statements")[0].as<int>();
+                      return absl::OkStatus();
+                    }).ok());
+    return n;
+  };
+  for (int i = 0; i < 5; ++i) {
+    int got = -1;
+    ASSERT_TRUE(pool.Query(Soon(), [&](pqxx::transaction_base& tx) {
+                      got = pool.ExecCached(tx, "SELECT $1::int + 1", {std::to_string(i)})[0][0]
+                                .as<int>();
+                      return absl::OkStatus();
+                    }).ok());
+    EXPECT_EQ(got, i + 1);
+  }
+  EXPECT_EQ(prepared(), 1);  // one statement, prepared once
+  // More shapes than the bound: the least recently used are deallocated.
+  const int shapes = static_cast<int>(PgPool::kMaxCachedStatements) + 10;
+  for (int i = 0; i < shapes; ++i) {
+    ASSERT_TRUE(pool.Query(Soon(), [&](pqxx::transaction_base& tx) {
+                      EXPECT_EQ(pool.ExecCached(tx, "SELECT $1::int + " + std::to_string(i),
+                                                {"1"})[0][0]
+                                    .as<int>(),
+                                1 + i);
+                      return absl::OkStatus();
+                    }).ok());
+  }
+  EXPECT_EQ(prepared(), static_cast<int>(PgPool::kMaxCachedStatements));
 }
 
 TEST(PgPoolPgTest, DeadlineBecomesStatementTimeout) {

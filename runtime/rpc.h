@@ -24,6 +24,11 @@
 
 namespace newsgrid {
 
+// The status message for a request that is not a valid message of its type
+// (bad wire format, or a string field that is not UTF-8): INVALID_ARGUMENT.
+inline constexpr char kUnparsableRequestMessage[] =
+    "the request is not a valid message (malformed, or a string field is not valid UTF-8)";
+
 // The RPC's deadline, or now + `fallback` when the caller set none.
 absl::Time RpcDeadline(const grpc::ServerContextBase& ctx, absl::Duration fallback);
 

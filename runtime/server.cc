@@ -18,6 +18,7 @@
 #include "runtime/metrics.h"
 #include "runtime/peer_channel.h"
 #include "runtime/reflection_service.h"
+#include "runtime/rpc.h"
 #include "runtime/tls.h"
 
 namespace newsgrid {
@@ -58,9 +59,7 @@ class ObservabilityInterceptor : public grpc::experimental::Interceptor {
         // gRPC answers a request it cannot parse (bad wire format, or a
         // string field that is not UTF-8) with a bare UNIMPLEMENTED; it is
         // the caller's bad input.
-        status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              "the request is not a valid message (malformed, or a string field "
-                              "is not valid UTF-8)");
+        status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, kUnparsableRequestMessage);
         methods->ModifySendStatus(status);
       }
       const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);

@@ -1,10 +1,12 @@
 // newsgrid-echo-server: the baseline of the load tests. A bare gRPC server
 // (same gRPC build and callback API as the services, no database, no worker
-// pool, no interceptors) whose one method returns its payload inline.
+// pool, no interceptors) whose one method returns its payload (or
+// `response_bytes` bytes) inline.
 //
 //   newsgrid-echo-server --port=0 --threads=0
 // prints "listening on 127.0.0.1:<port>" once it accepts calls and serves
 // until SIGTERM/SIGINT.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -25,7 +27,14 @@ class EchoService final : public newsgrid::bench::v1::EchoService::CallbackServi
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx,
                                  const newsgrid::bench::v1::EchoRequest* request,
                                  newsgrid::bench::v1::EchoResponse* response) override {
-    response->set_payload(request->payload());
+    if (request->response_bytes() > 0) {
+      // The same bytes every time (a service would answer cached bytes).
+      static const std::string* const kBytes = new std::string(16 << 20, 'x');
+      response->set_payload(kBytes->data(),
+                            std::min<size_t>(kBytes->size(), request->response_bytes()));
+    } else {
+      response->set_payload(request->payload());
+    }
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;

@@ -3,6 +3,8 @@
 // Readers share one corpus of N published articles, created by the first
 // Setup of a run (or loaded from --article_names_file, so later runs reuse
 // it).
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <mutex>
 
@@ -161,9 +163,27 @@ class ReadWorkload : public ArticleWorkload {
     av1::GetArticleRequest req;
     req.set_name(HotArticle());
     req.set_visitor_id(Visitor());
+    request_bytes_ += static_cast<int64_t>(req.ByteSizeLong());
     StartUnary<av1::GetArticleRequest, av1::Article>(slot, 0, std::move(req), std::move(done),
-        [&](auto* c, auto* rq, auto* rs, auto cb) { async(slot)->GetArticle(c, rq, rs, std::move(cb)); });
+        [&](auto* c, auto* rq, auto* rs, auto cb) { async(slot)->GetArticle(c, rq, rs, std::move(cb)); },
+        [this](const av1::Article& a) {
+          response_bytes_ += static_cast<int64_t>(a.ByteSizeLong());
+          ++responses_;
+          return int64_t{1};
+        });
   }
+  // The mean sizes of a read's request and answer (for the echo baseline
+  // that carries the same bytes).
+  std::map<std::string, int64_t> Counters() const override {
+    const int64_t n = std::max<int64_t>(1, responses_.load());
+    return {{"mean_request_bytes", request_bytes_.load() / n},
+            {"mean_response_bytes", response_bytes_.load() / n}};
+  }
+
+ private:
+  std::atomic<int64_t> request_bytes_{0};
+  std::atomic<int64_t> response_bytes_{0};
+  std::atomic<int64_t> responses_{0};
 };
 
 // Section fronts and tag pages: the newest 20, filtered half of the time.
@@ -286,6 +306,108 @@ class WriteWorkload : public ArticleWorkload {
   std::vector<std::string> drafts_ ABSL_GUARDED_BY(mu_);
 };
 
+// Cross-replica staleness: an update acknowledged by replica A
+// (--article_addr) until replica B (--article_replica_addr) answers the new
+// version. One operation polls B (GetArticle, reader view, back to back)
+// until it returns the etag of the update acknowledged just before the
+// operation started, so the operation's latency is that staleness; when it
+// sees it, it makes the next update (of the next hot article) before
+// finishing. B has each article cached before it is updated (the previous
+// operation's polls read it), so what is measured is B's invalidation, not
+// a cold read. Run it closed-loop with concurrency 1 and a count.
+class StalenessWorkload : public ArticleWorkload {
+ public:
+  explicit StalenessWorkload(const WorkloadOptions& o) : ArticleWorkload(o) {}
+  absl::Status Connect() {
+    if (options_.article_replica_addr.empty()) {
+      return absl::InvalidArgumentError("article_staleness needs --article_replica_addr");
+    }
+    if (absl::Status s = ArticleWorkload::Connect(); !s.ok()) return s;
+    auto replica = MakeChannels(options_.article_replica_addr, 1);
+    if (!replica.ok()) return replica.status();
+    replica_ = ArticleService::NewStub((*replica)[0]);
+    writer_ = ArticleService::NewStub(channels_[0]);
+    return absl::OkStatus();
+  }
+  absl::Status Setup() override {
+    if (absl::Status s = ArticleWorkload::Setup(); !s.ok()) return s;
+    // Every article B will see updated is cached on B first.
+    for (size_t i = 0; i < std::min<size_t>(kArticles, names_.size()); ++i) {
+      av1::GetArticleRequest get;
+      get.set_name(names_[i]);
+      av1::Article a;
+      grpc::ClientContext c;
+      c.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+      if (auto st = replica_->GetArticle(&c, get, &a); !st.ok()) return ToAbsl(st, "GetArticle on B");
+    }
+    return Update();
+  }
+  std::vector<std::string> Methods() const override {
+    return {"staleness: update acknowledged by A until B answers it"};
+  }
+  void Issue(const CallSlot& slot, DoneFn done) override { Poll(slot, std::move(done)); }
+
+ private:
+  static constexpr size_t kArticles = 10;
+
+  // Updates the next article on A and remembers the acknowledged etag.
+  absl::Status Update() {
+    av1::UpdateArticleRequest req;
+    const std::string& name = names_[next_++ % std::min<size_t>(kArticles, names_.size())];
+    req.mutable_article()->set_name(name);
+    req.mutable_article()->set_subtitle(absl::StrCat("Revised ", next_.load(), ": ", Words(ThreadRng(), 8)));
+    req.mutable_update_mask()->add_paths("subtitle");
+    req.set_actor("staleness");
+    av1::Article updated;
+    grpc::ClientContext c;
+    c.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+    if (auto st = writer_->UpdateArticle(&c, req, &updated); !st.ok()) {
+      return ToAbsl(st, "UpdateArticle on A");
+    }
+    absl::MutexLock lock(&mu_);
+    target_name_ = name;
+    target_etag_ = updated.etag();
+    return absl::OkStatus();
+  }
+
+  void Poll(const CallSlot& slot, DoneFn done) {
+    av1::GetArticleRequest req;
+    std::string want;
+    {
+      absl::MutexLock lock(&mu_);
+      req.set_name(target_name_);
+      want = target_etag_;
+    }
+    auto call = std::make_shared<DoneFn>(std::move(done));
+    StartUnary<av1::GetArticleRequest, av1::Article>(slot, 0, std::move(req),
+        [this, slot, call, want](int, const grpc::Status& status, int64_t seen) {
+          if (!status.ok()) {
+            (*call)(0, status, 1);
+            return;
+          }
+          if (seen == 0) {  // still the old version: ask again
+            Poll(slot, std::move(*call));
+            return;
+          }
+          // Seen: the next update (blocking, off the measured time of the
+          // next operation, which starts once this one is done).
+          absl::Status next = Update();
+          (*call)(0, next.ok() ? grpc::Status::OK
+                               : grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(next.message())),
+                  1);
+        },
+        [&](auto* c, auto* rq, auto* rs, auto cb) { replica_->async()->GetArticle(c, rq, rs, std::move(cb)); },
+        [want](const av1::Article& a) { return int64_t{a.etag() == want ? 1 : 0}; });
+  }
+
+  std::unique_ptr<ArticleService::Stub> replica_;
+  std::unique_ptr<ArticleService::Stub> writer_;
+  std::atomic<uint64_t> next_{0};
+  absl::Mutex mu_;
+  std::string target_name_ ABSL_GUARDED_BY(mu_);
+  std::string target_etag_ ABSL_GUARDED_BY(mu_);
+};
+
 class CreateWorkload : public WriteWorkload {
  public:
   explicit CreateWorkload(const WorkloadOptions& o) : WriteWorkload(o, /*create_only=*/true) {}
@@ -299,6 +421,7 @@ void RegisterArticleWorkloads(std::map<std::string, WorkloadFactory>& registry) 
   registry["article_search"] = MakeConnected<SearchWorkload>;
   registry["article_create"] = MakeConnected<CreateWorkload>;
   registry["editor_writes"] = MakeConnected<WriteWorkload>;
+  registry["article_staleness"] = MakeConnected<StalenessWorkload>;
 }
 
 }  // namespace newsgrid::bench

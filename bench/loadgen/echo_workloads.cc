@@ -23,12 +23,14 @@ class EchoWorkload : public Workload {
     auto w = std::make_unique<EchoWorkload>();
     for (auto& ch : *channels) w->stubs_.push_back(EchoService::NewStub(ch));
     w->payload_ = std::string(static_cast<size_t>(o.echo_payload), 'x');
+    w->response_bytes_ = o.echo_response_bytes;
     return w;
   }
   std::vector<std::string> Methods() const override { return {"EchoService/Echo"}; }
   void Issue(const CallSlot& slot, DoneFn done) override {
     EchoRequest req;
     req.set_payload(payload_);
+    req.set_response_bytes(response_bytes_);
     StartUnary<EchoRequest, EchoResponse>(slot, 0, std::move(req), std::move(done),
         [&](auto* ctx, auto* rq, auto* rs, auto cb) {
           stubs_[slot.channel]->async()->Echo(ctx, rq, rs, std::move(cb));
@@ -38,6 +40,7 @@ class EchoWorkload : public Workload {
  private:
   std::vector<std::unique_ptr<EchoService::Stub>> stubs_;
   std::string payload_;
+  int response_bytes_ = 0;
 };
 
 class HealthWorkload : public Workload {

@@ -41,6 +41,8 @@ ABSL_FLAG(int, max_in_flight, 4096, "Open loop: most operations in flight per lo
 ABSL_FLAG(int, channels, 4, "gRPC channels (connections) per load.");
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(5), "Deadline of each call.");
 ABSL_FLAG(std::string, article_addr, "127.0.0.1:50051", "article-service address.");
+ABSL_FLAG(std::string, article_replica_addr, "",
+          "A second article-service replica on the same database (article_staleness reads it).");
 ABSL_FLAG(std::string, trending_addr, "127.0.0.1:50052", "trending-service address.");
 ABSL_FLAG(std::string, echo_addr, "", "newsgrid-echo-server address.");
 ABSL_FLAG(std::string, health_addr, "", "Address for the health workload (default: article_addr).");
@@ -56,7 +58,8 @@ ABSL_FLAG(int, history_days, 7, "trending_fill: days of history per article.");
 ABSL_FLAG(int, events_per_article, 8, "trending_fill: views per article.");
 ABSL_FLAG(absl::Duration, trending_window, absl::Hours(24), "GetTrending window.");
 ABSL_FLAG(int, trending_limit, 10, "GetTrending limit.");
-ABSL_FLAG(int, echo_payload, 128, "Echo payload bytes.");
+ABSL_FLAG(int, echo_payload, 128, "Echo request payload bytes (echoed back unless --echo_response_bytes).");
+ABSL_FLAG(int, echo_response_bytes, 0, "When > 0, the echo answers this many bytes.");
 ABSL_FLAG(std::string, write_mix, "create:3,update:5,publish:2", "editor_writes proportions.");
 ABSL_FLAG(std::string, label, "loadgen", "Name of this run in the results.");
 ABSL_FLAG(std::string, json_out, "", "Write results as JSON here.");
@@ -70,6 +73,7 @@ namespace {
 nb::WorkloadOptions OptionsFromFlags() {
   nb::WorkloadOptions o;
   o.article_addr = absl::GetFlag(FLAGS_article_addr);
+  o.article_replica_addr = absl::GetFlag(FLAGS_article_replica_addr);
   o.trending_addr = absl::GetFlag(FLAGS_trending_addr);
   o.echo_addr = absl::GetFlag(FLAGS_echo_addr);
   o.health_addr = absl::GetFlag(FLAGS_health_addr);
@@ -88,6 +92,7 @@ nb::WorkloadOptions OptionsFromFlags() {
   o.trending_window = absl::GetFlag(FLAGS_trending_window);
   o.trending_limit = absl::GetFlag(FLAGS_trending_limit);
   o.echo_payload = absl::GetFlag(FLAGS_echo_payload);
+  o.echo_response_bytes = absl::GetFlag(FLAGS_echo_response_bytes);
   o.write_mix = absl::GetFlag(FLAGS_write_mix);
   return o;
 }
@@ -95,7 +100,7 @@ nb::WorkloadOptions OptionsFromFlags() {
 absl::Status ValidateOptions(const nb::WorkloadOptions& o) {
   if (o.channels < 1 || o.articles < 1 || o.ingest_articles < 1 || o.batch_size < 1 ||
       o.batch_size > 1000 || o.batches_per_stream < 1 || o.visitors < 1 || o.history_days < 1 ||
-      o.events_per_article < 1 || o.trending_limit < 1 || o.echo_payload < 0 || o.zipf_s < 0) {
+      o.events_per_article < 1 || o.trending_limit < 1 || o.echo_payload < 0 || o.echo_response_bytes < 0 || o.zipf_s < 0) {
     return absl::InvalidArgumentError(
         "channels, articles, ingest_articles, batches_per_stream, visitors, history_days, "
         "events_per_article and trending_limit must be >= 1; batch_size 1..1000; echo_payload "

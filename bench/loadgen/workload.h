@@ -55,6 +55,7 @@ std::mt19937_64& ThreadRng();
 // Settings every workload may read; set from the command line.
 struct WorkloadOptions {
   std::string article_addr;
+  std::string article_replica_addr;    // a second article-service replica
   std::string trending_addr;
   std::string echo_addr;
   std::string health_addr;
@@ -72,7 +73,8 @@ struct WorkloadOptions {
   int events_per_article = 8;          // trending_fill views per article
   absl::Duration trending_window = absl::Hours(24);
   int trending_limit = 10;
-  int echo_payload = 128;              // bytes each way
+  int echo_payload = 128;              // request bytes (and answer, unless below)
+  int echo_response_bytes = 0;         // > 0: answer bytes
   std::string write_mix = "create:3,update:5,publish:2";
 };
 

@@ -11,7 +11,7 @@ NEWSGRID_PACKAGES=(
   build-essential cmake pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev grpc-proto
   golang-github-gogo-googleapis-dev libabsl-dev libpqxx-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev openssl nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev openssl nlohmann-json3-dev libconcurrentqueue-dev
   postgresql-15 postgresql-client-15
   python3-grpcio python3-protobuf python3-yaml python3-jsonschema
   util-linux procps

@@ -122,7 +122,7 @@ class ArticleServiceRestartTest(unittest.TestCase):
         svc = None
         try:
             svc = ServiceProcess("article-service", create_database(cluster.dsn),
-                                 args=["--db_check_interval=200ms", "--article_cache_size=0"]).start()
+                                 args=["--db_check_interval=200ms", "--article_cache_mb=0"]).start()
             ch = svc.channel()
             a = call_json(ch, SERVICE, "CreateArticle", '{"article": {"title": "Survivor"}}')
             cluster.stop()

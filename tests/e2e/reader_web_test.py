@@ -338,9 +338,11 @@ class ReaderWebTest(unittest.TestCase):
         self.assertTrue(all(m.text.lower().startswith("zebra") for m in marks))
         first = [a.text for a in self.css(".stories h3 a")]
         self.assertEqual(len(first), 10)
+        self.assertEqual(self.text(".summary"), "12 results for \u201czebra\u201d")
         self.d.find_element(By.CSS_SELECTOR, 'a[rel="next"]').click()
         second = [a.text for a in self.css(".stories h3 a")]
         self.assertEqual(len(second), 2)
+        self.assertEqual(self.css(".summary"), [])  # counted on the first page only
         self.assertEqual(len(set(first) | set(second)), 12)
         self.assertEqual(self.css('a[rel="next"]'), [])
         # Search text is shown as text.
