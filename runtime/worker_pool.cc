@@ -1,10 +1,25 @@
 #include "runtime/worker_pool.h"
 
+#include <pthread.h>
+
+#include <string>
+
 namespace newsgrid {
 
-WorkerPool::WorkerPool(int threads, size_t queue_limit) : queue_limit_(queue_limit) {
+void NameCurrentThread(absl::string_view name) {
+  const std::string truncated(name.substr(0, 15));  // the kernel keeps 15 + NUL
+  pthread_setname_np(pthread_self(), truncated.c_str());
+}
+
+WorkerPool::WorkerPool(int threads, size_t queue_limit, absl::string_view name)
+    : queue_limit_(queue_limit) {
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, n = std::string(name)] {
+      NameCurrentThread(n);
+      Run();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() { Shutdown(); }

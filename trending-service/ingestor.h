@@ -101,6 +101,9 @@ class Ingestor final : public ViewSink {
   void Maintain();
 
   const IngestOptions& options() const { return options_; }
+  // Entries held by the visitor and the event-id dedup filters.
+  size_t visitor_dedup_entries() const { return visitor_dedup_.size(); }
+  size_t event_dedup_entries() const { return event_id_dedup_.size(); }
 
  private:
   ViewStore& store_;

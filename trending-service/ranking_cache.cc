@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/hold_timer.h"
+#include "runtime/worker_pool.h"
 
 namespace newsgrid::trending {
 
@@ -38,7 +40,12 @@ std::shared_ptr<const TrendingResult> RankingCache::ComputeLocked(const std::str
   const absl::Time start = clock_.Now();
   ++stats_.computes;
   mu_.Unlock();
-  auto result = std::make_shared<const TrendingResult>(compute_(query));
+  std::shared_ptr<const TrendingResult> result;
+  {
+    static HoldStats& recompute = HoldStats::Get("ranking_recompute");
+    ScopedHold hold(recompute);
+    result = std::make_shared<const TrendingResult>(compute_(query));
+  }
   const absl::Duration cost = clock_.Now() - start;
   mu_.Lock();
   // The entry is still there: entries being computed are never removed.
@@ -157,6 +164,7 @@ void RankingCache::Start() {
   stop_ = std::make_unique<absl::Notification>();
   const absl::Duration tick = std::max(options_.refresh_after / 4, absl::Milliseconds(10));
   refresher_ = std::thread([this, tick] {
+    NameCurrentThread("rank-refresh");
     while (!stop_->WaitForNotificationWithTimeout(tick)) RefreshDue();
   });
 }

@@ -3,10 +3,51 @@
 #include <algorithm>
 
 #include "absl/time/clock.h"
+#include "runtime/hold_timer.h"
 #include "runtime/logging.h"
+#include "runtime/metrics.h"
 #include "runtime/pg_pool.h"
+#include "runtime/worker_pool.h"
 
 namespace newsgrid::trending {
+namespace {
+
+// The store's sizes and the flush backlog, as gauges (sampled by the
+// synchronizer every few seconds).
+struct StoreGauges {
+  prometheus::Gauge& articles;
+  prometheus::Gauge& buckets;
+  prometheus::Gauge& sketches;
+  prometheus::Gauge& sketch_bytes;
+  prometheus::Gauge& visitor_dedup;
+  prometheus::Gauge& event_dedup;
+  prometheus::Gauge& backlog_deltas;
+  prometheus::Gauge& backlog_marks;
+  static StoreGauges& Get() {
+    static StoreGauges* g = [] {
+      auto& r = Metrics::Global().registry();
+      auto gauge = [&r](const char* name, const char* help) -> prometheus::Gauge& {
+        return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+      };
+      auto& dedup = prometheus::BuildGauge()
+                        .Name("trending_dedup_entries")
+                        .Help("Keys held by the dedup filters (bounded by --dedup_max_entries).")
+                        .Register(r);
+      return new StoreGauges{
+          gauge("trending_store_articles", "Articles held in memory."),
+          gauge("trending_store_buckets", "Count buckets held in memory."),
+          gauge("trending_store_sketches", "Unique-visitor sketches held in memory."),
+          gauge("trending_store_sketch_bytes", "Heap bytes of the unique-visitor sketches."),
+          dedup.Add({{"filter", "visitor"}}),
+          dedup.Add({{"filter", "event_id"}}),
+          gauge("trending_flush_backlog_deltas", "Bucket deltas taken but not yet in PostgreSQL."),
+          gauge("trending_flush_backlog_marks", "Dedup marks taken but not yet in PostgreSQL.")};
+    }();
+    return *g;
+  }
+};
+
+}  // namespace
 
 void ApplyRestored(const RestoredState& state, ViewStore& store, Ingestor& ingestor) {
   for (const BucketDelta& d : state.counts) store.ApplyDelta(d);
@@ -53,7 +94,12 @@ absl::Status Synchronizer::Restore(absl::Time deadline) {
   }
 }
 
-void Synchronizer::Start() { thread_ = std::thread([this] { Run(); }); }
+void Synchronizer::Start() {
+  thread_ = std::thread([this] {
+    NameCurrentThread("trending-sync");
+    Run();
+  });
+}
 
 void Synchronizer::Run() {
   RateLimitedLog flush_errors(absl::Seconds(10));
@@ -62,12 +108,15 @@ void Synchronizer::Run() {
   absl::Time next_poll = absl::Now() + options_.poll_interval;
   absl::Time next_compact = absl::Now() + options_.compact_interval;
   absl::Time next_maintain = absl::Now() + absl::Seconds(1);
+  absl::Time next_gauges = absl::Now();
   for (;;) {
     const absl::Time wake = std::min({next_flush, next_poll, next_compact, next_maintain});
     if (stop_.WaitForNotificationWithTimeout(wake - absl::Now())) return;
     const absl::Time now = absl::Now();
     if (now >= next_flush) {
       next_flush = now + options_.flush_interval;
+      static HoldStats& flush = HoldStats::Get("flush");
+      ScopedHold hold(flush);
       if (absl::Status s = FlushOnce(now + options_.db_timeout); !s.ok()) {
         flush_errors.Log(LogLevel::kWarn, "flush failed; will retry",
                          {{"error", std::string(s.message())}});
@@ -75,6 +124,8 @@ void Synchronizer::Run() {
     }
     if (now >= next_poll) {
       next_poll = now + options_.poll_interval;
+      static HoldStats& poll = HoldStats::Get("poll");
+      ScopedHold hold(poll);
       if (absl::Status s = PollOnce(now + options_.db_timeout); !s.ok()) {
         poll_errors.Log(LogLevel::kWarn, "poll failed; will retry",
                         {{"error", std::string(s.message())}});
@@ -84,9 +135,25 @@ void Synchronizer::Run() {
       next_maintain = now + absl::Seconds(1);
       store_.Maintain();
       ingestor_.Maintain();
+      if (now >= next_gauges) {
+        next_gauges = now + absl::Seconds(5);
+        const StoreStats st = store_.Stats();
+        StoreGauges& g = StoreGauges::Get();
+        g.articles.Set(static_cast<double>(st.articles));
+        g.buckets.Set(static_cast<double>(st.buckets));
+        g.sketches.Set(static_cast<double>(st.sketches));
+        g.sketch_bytes.Set(static_cast<double>(st.sketch_bytes));
+        g.visitor_dedup.Set(static_cast<double>(ingestor_.visitor_dedup_entries()));
+        g.event_dedup.Set(static_cast<double>(ingestor_.event_dedup_entries()));
+        absl::MutexLock lock(&flush_mu_);
+        g.backlog_deltas.Set(static_cast<double>(unflushed_.deltas.size()));
+        g.backlog_marks.Set(static_cast<double>(unflushed_.seen.size()));
+      }
     }
     if (now >= next_compact) {
       next_compact = now + options_.compact_interval;
+      static HoldStats& compaction = HoldStats::Get("compaction");
+      ScopedHold hold(compaction);
       absl::StatusOr<CompactResult> r = storage_.Compact(
           {.now = store_.Now(),
            .retention = store_.options().retention,

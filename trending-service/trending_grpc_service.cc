@@ -212,7 +212,10 @@ void ResultToProto(const TrendingResult& r, RankMetric metric, pb::GetTrendingRe
 TrendingGrpcService::TrendingGrpcService(Deps deps, bool ack_after_flush)
     : deps_(deps), ack_after_flush_(ack_after_flush) {
   IngestMetrics::Get();
-  watcher_ = std::thread([this] { RunWatcher(); });
+  watcher_ = std::thread([this] {
+    NameCurrentThread("watch-push");
+    RunWatcher();
+  });
 }
 
 TrendingGrpcService::~TrendingGrpcService() { EndWatches(); }

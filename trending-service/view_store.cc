@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/hash/hash.h"
+#include "runtime/hold_timer.h"
 
 namespace newsgrid::trending {
 namespace {
@@ -320,8 +321,10 @@ PendingBatch ViewStore::TakePending() {
     batch.batch_ids.swap(batch_ids_);
     batch.flush_seq = batch_ids_seq_++;
   }
+  HoldStats& take = HoldStats::Get("store_flush_take");
   for (auto& shard : shards_) {
     absl::MutexLock lock(&shard->mu);
+    ScopedHold hold(take);
     for (Article* a : shard->dirty) {
       for (auto& p : a->pending) {
         batch.deltas.push_back(
@@ -384,8 +387,10 @@ void ViewStore::Maintain() {
   const int32_t horizon = CompactionHorizon(now_min);
   const int32_t fine_start = FineSketchStart(now_min);
   const int32_t keep_from = RetentionStart(now_min, options_.retention);
+  HoldStats& maintenance = HoldStats::Get("store_maintenance");
   for (auto& shard : shards_) {
     absl::MutexLock lock(&shard->mu);
+    ScopedHold hold(maintenance);
     for (auto it = shard->articles.begin(); it != shard->articles.end();) {
       Article& a = *it->second;
       // Expire: the cumulative base moves past what is dropped.
@@ -491,7 +496,9 @@ void ViewStore::CollectTop(const Shard& shard, const TrendingQuery& q, const Win
   const WindowSpec p = w.Previous();
   BoundedTop<Candidate> current(static_cast<size_t>(q.limit));
   BoundedTop<Candidate> previous(static_cast<size_t>(q.limit));
+  static HoldStats& scan = HoldStats::Get("ranking_scan");
   absl::ReaderMutexLock lock(&shard.mu);
+  ScopedHold hold(scan);
   if (q.metric == RankMetric::kUniqueVisitors) {
     CollectTopUnique(shard, q, w, fine_start, out.current);
     CollectTopUnique(shard, q, p, fine_start, out.previous);
