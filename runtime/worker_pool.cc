@@ -1,6 +1,9 @@
 #include "runtime/worker_pool.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -9,6 +12,12 @@ namespace newsgrid {
 void NameCurrentThread(absl::string_view name) {
   const std::string truncated(name.substr(0, 15));  // the kernel keeps 15 + NUL
   pthread_setname_np(pthread_self(), truncated.c_str());
+}
+
+void NiceCurrentThread(int nice) {
+  // Linux: a thread id as `who` of PRIO_PROCESS sets that thread only.
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  if (getpriority(PRIO_PROCESS, tid) < nice) setpriority(PRIO_PROCESS, tid, nice);
 }
 
 WorkerPool::WorkerPool(int threads, size_t queue_limit, absl::string_view name)

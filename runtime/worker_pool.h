@@ -23,6 +23,11 @@ namespace newsgrid {
 // and scheduler traces tell the threads of a process apart.
 void NameCurrentThread(absl::string_view name);
 
+// Lowers the calling thread's scheduling priority to `nice` (1..19; raising
+// it needs privileges, so lower values are left as they are): background
+// work then yields the cores to request threads instead of delaying them.
+void NiceCurrentThread(int nice);
+
 class WorkerPool {
  public:
   // Threads are named `name` (see NameCurrentThread).

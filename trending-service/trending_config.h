@@ -23,6 +23,7 @@ struct TrendingConfig {
   bool visitor_salt_secret_generated = false;
   std::string replica_id;
   bool ack_after_flush = false;
+  absl::Duration lock_hold_log_threshold = absl::Milliseconds(10);
 };
 
 absl::StatusOr<TrendingConfig> TrendingConfigFromFlags();
