@@ -5,6 +5,7 @@
 #
 #   bash bench/trending_stall.sh                 # writes /tmp/newsgrid-stall.*/
 #   bash bench/trending_stall.sh --seconds 20 --rate 300000 --out DIR
+#   bash bench/trending_stall.sh --no-trace     # the same phase, measured without perf
 #
 # Steps: a private PostgreSQL (default durability), article-service with a
 # few published articles, trending-service (metrics on), a 7-day history
@@ -29,6 +30,7 @@ set -euo pipefail
 source "$(dirname "$0")/../deploy/local/common.sh"
 
 SECONDS_MEASURED=20
+TRACE=1
 RATE=
 ARTICLES=100000
 OUT=
@@ -38,6 +40,7 @@ while [ $# -gt 0 ]; do
     --rate) RATE=$2; shift ;;
     --articles) ARTICLES=$2; shift ;;
     --out) OUT=$2; shift ;;
+    --no-trace) TRACE=0 ;;
     -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -91,28 +94,41 @@ log "maximum ingest (10 s closed loop)"
 lg max --loads="view_ingest:concurrency=8" --duration=10s --warmup=2s
 [ -n "$RATE" ] || RATE=$(/usr/bin/python3 -c "import json; l=json.load(open('$OUT/max.json'))['loads'][0]; print(round(l['items_per_second'] / 2))")
 lg fill --loads="trending_fill:concurrency=8" --events_per_article=8 --history_days=7
-sleep 10  # the backlog reaches PostgreSQL before anything is measured
+# The backlog is flushed and merged before anything is measured.
+/usr/bin/python3 "$NEWSGRID_ROOT/bench/wait_quiet.py" "http://127.0.0.1:$METRICS_PORT/metrics" 180 || true
 OPS=$(/usr/bin/python3 -c "print(round($RATE / 2000, 3))")  # 4 batches of 500 events per stream
 log "GetTrending at 200/s beside ingest at $RATE events/s for ${SECONDS_MEASURED}s"
 
 metrics() { /usr/bin/python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$METRICS_PORT/metrics', timeout=5).read().decode())"; }
 metrics >"$OUT/metrics.before"
+if [ "$TRACE" = 0 ]; then
+  # A clean measurement: no perf running (starting and stopping a
+  # recording costs the machine a second or so of CPU and I/O).
+  lg under --loads="trending_poll:rate=200,view_ingest:rate=$OPS" --duration="${SECONDS_MEASURED}s" --warmup=3s || true
+  metrics >"$OUT/metrics.after"
+  cat "$OUT/under.md" >&2
+  /usr/bin/python3 "$NEWSGRID_ROOT/bench/sched_summary.py" --holds "$OUT/metrics.before" "$OUT/metrics.after" >&2
+  exit 0
+fi
+# The recordings start before the load and stop after it, so their own
+# start and end costs fall outside the measured window.
+perf record -F 499 -a -g -o "$OUT/cpu.data" >/dev/null 2>"$OUT/perf-cpu.err" &
+CPU_PID=$!
+perf sched record -a -o "$OUT/sched.data" >/dev/null 2>"$OUT/perf-sched.err" &
+SCHED_PID=$!
+sleep 2
 lg under --loads="trending_poll:rate=200,view_ingest:rate=$OPS" --duration="${SECONDS_MEASURED}s" --warmup=3s &
 LG_PID=$!
-sleep 4  # past the warm-up
-perf record -F 499 -a -g -o "$OUT/cpu.data" -- sleep "$((SECONDS_MEASURED - 2))" >/dev/null 2>"$OUT/perf-cpu.err" &
-CPU_PID=$!
-perf sched record -a -o "$OUT/sched.data" -- sleep "$((SECONDS_MEASURED - 2))" >/dev/null 2>"$OUT/perf-sched.err" &
-SCHED_PID=$!
 # Off-CPU call stacks for a few seconds in the middle (DWARF unwinding:
 # Debian's libraries have no frame pointers; system-wide, because a
 # per-process sched_switch recording records nothing on this kernel).
-sleep 3
+sleep $((SECONDS_MEASURED / 2))
 perf record -a -e sched:sched_switch --call-graph dwarf,8192 -m 4096 -o "$OUT/stacks.data" \
   -- sleep 3 >/dev/null 2>"$OUT/perf-stacks.err" || true
+wait "$LG_PID" || true
+kill -INT "$CPU_PID" "$SCHED_PID" 2>/dev/null || true
 wait "$SCHED_PID" || true
 wait "$CPU_PID" || true
-wait "$LG_PID" || true
 metrics >"$OUT/metrics.after"
 echo "VmRSS $(awk '/^VmRSS:/ {print $2}' /proc/$TRENDING_PID/status) kB" >"$OUT/rss.txt"
 

@@ -20,12 +20,13 @@ void NiceCurrentThread(int nice) {
   if (getpriority(PRIO_PROCESS, tid) < nice) setpriority(PRIO_PROCESS, tid, nice);
 }
 
-WorkerPool::WorkerPool(int threads, size_t queue_limit, absl::string_view name)
+WorkerPool::WorkerPool(int threads, size_t queue_limit, absl::string_view name, int nice)
     : queue_limit_(queue_limit) {
   threads_.reserve(threads);
   for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this, n = std::string(name)] {
+    threads_.emplace_back([this, n = std::string(name), nice] {
       NameCurrentThread(n);
+      if (nice > 0) NiceCurrentThread(nice);
       Run();
     });
   }

@@ -30,8 +30,9 @@ void NiceCurrentThread(int nice);
 
 class WorkerPool {
  public:
-  // Threads are named `name` (see NameCurrentThread).
-  WorkerPool(int threads, size_t queue_limit, absl::string_view name = "worker");
+  // Threads are named `name` (see NameCurrentThread) and run at `nice`
+  // (see NiceCurrentThread; 0: the process's priority).
+  WorkerPool(int threads, size_t queue_limit, absl::string_view name = "worker", int nice = 0);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

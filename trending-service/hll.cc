@@ -59,7 +59,8 @@ int MaxRho(int precision) { return 64 - precision + 1; }
 Hll::Hll(int precision)
     : precision_(std::max(kMinPrecision, std::min(kPrecision, precision))) {}
 
-Hll::Hll(const Hll& other) : precision_(other.precision_), sparse_(other.sparse_) {
+Hll::Hll(const Hll& other)
+    : precision_(other.precision_), sorted_(other.sorted_), sparse_(other.sparse_) {
   if (other.dense_) {
     const size_t m = size_t{1} << precision_;
     dense_ = std::make_unique<uint8_t[]>(m);
@@ -100,15 +101,38 @@ bool Hll::RaiseAt(uint32_t index, uint8_t rho) {
     dense_[index] = rho;
     return true;
   }
-  auto it = std::lower_bound(sparse_.begin(), sparse_.end(), index << 8);
-  if (it != sparse_.end() && (*it >> 8) == index) {
+  const auto sorted_end = sparse_.begin() + sorted_;
+  auto it = std::lower_bound(sparse_.begin(), sorted_end, index << 8);
+  if (it == sorted_end || (*it >> 8) != index) {
+    it = std::find_if(sorted_end, sparse_.end(), [&](uint32_t e) { return (e >> 8) == index; });
+  }
+  if (it != sparse_.end()) {
     if ((*it & 0xff) >= rho) return false;
     *it = (index << 8) | rho;
     return true;
   }
-  sparse_.insert(it, (index << 8) | rho);
-  if (sparse_.size() > SparseMax()) ToDense();
+  sparse_.push_back((index << 8) | rho);
+  if (sparse_.size() > SparseMax()) {
+    ToDense();
+  } else if (sparse_.size() - sorted_ >= kTail) {
+    SortSparse();
+  }
   return true;
+}
+
+void Hll::SortSparse() {
+  std::sort(sparse_.begin() + sorted_, sparse_.end());
+  std::inplace_merge(sparse_.begin(), sparse_.begin() + sorted_, sparse_.end());
+  sorted_ = static_cast<uint32_t>(sparse_.size());
+}
+
+std::vector<uint32_t> Hll::SortedSparse() const {
+  std::vector<uint32_t> out = sparse_;
+  if (sorted_ < out.size()) {
+    std::sort(out.begin() + sorted_, out.end());
+    std::inplace_merge(out.begin(), out.begin() + sorted_, out.end());
+  }
+  return out;
 }
 
 void Hll::ToDense() {
@@ -117,6 +141,7 @@ void Hll::ToDense() {
   std::memset(dense_.get(), 0, m);
   for (uint32_t e : sparse_) dense_[e >> 8] = static_cast<uint8_t>(e & 0xff);
   std::vector<uint32_t>().swap(sparse_);
+  sorted_ = 0;
 }
 
 void Hll::FoldTo(int precision) {
@@ -152,20 +177,22 @@ void Hll::Merge(const Hll& other) {
     return;
   }
   // Both sparse: a linear merge of two sorted lists.
+  SortSparse();
+  const std::vector<uint32_t> theirs = other.SortedSparse();
   std::vector<uint32_t> out;
-  out.reserve(sparse_.size() + other.sparse_.size());
+  out.reserve(sparse_.size() + theirs.size());
   size_t a = 0, b = 0;
-  while (a < sparse_.size() || b < other.sparse_.size()) {
-    if (b == other.sparse_.size() ||
-        (a < sparse_.size() && (sparse_[a] >> 8) < (other.sparse_[b] >> 8))) {
+  while (a < sparse_.size() || b < theirs.size()) {
+    if (b == theirs.size() || (a < sparse_.size() && (sparse_[a] >> 8) < (theirs[b] >> 8))) {
       out.push_back(sparse_[a++]);
-    } else if (a == sparse_.size() || (other.sparse_[b] >> 8) < (sparse_[a] >> 8)) {
-      out.push_back(other.sparse_[b++]);
+    } else if (a == sparse_.size() || (theirs[b] >> 8) < (sparse_[a] >> 8)) {
+      out.push_back(theirs[b++]);
     } else {
-      out.push_back(std::max(sparse_[a++], other.sparse_[b++]));
+      out.push_back(std::max(sparse_[a++], theirs[b++]));
     }
   }
   sparse_ = std::move(out);
+  sorted_ = static_cast<uint32_t>(sparse_.size());
   if (sparse_.size() > SparseMax()) ToDense();
 }
 
@@ -180,6 +207,7 @@ Hll Hll::FromEntries(std::vector<uint32_t> entries) {
   }
   entries.resize(out);
   h.sparse_ = std::move(entries);
+  h.sorted_ = static_cast<uint32_t>(h.sparse_.size());
   if (h.sparse_.size() > h.SparseMax()) h.ToDense();
   return h;
 }
@@ -223,7 +251,7 @@ std::string Hll::Serialize() const {
   out.reserve(2 + 3 * sparse_.size());
   out.push_back(full ? kSparseTag : kSparseAtTag);
   if (!full) out.push_back(static_cast<char>(precision_));
-  for (uint32_t e : sparse_) {
+  for (uint32_t e : SortedSparse()) {
     // Index (up to 14 bits) and 6-bit rho in 3 bytes.
     const uint32_t packed = ((e >> 8) << 6) | (e & 0x3f);
     out.push_back(static_cast<char>(packed >> 16));

@@ -49,13 +49,39 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
   if (n == 0) return;
   const absl::Time now = clock_.Now();
   // Per view: the rules that need no lock, then each filter over the
-  // survivors. A zero key means "not concerned" to the batch calls.
-  std::vector<uint64_t> event_keys(n, 0), visitor_keys(n, 0), visitor_hashes(n, 0);
-  std::vector<uint64_t> limit_keys(n, 0), source_keys(n, 0), article_hashes(n, 0);
-  std::vector<int64_t> times_ns(n, 0);
-  std::vector<absl::Time> times(n);
-  std::vector<absl::string_view> articles(n);
-  std::unique_ptr<bool[]> flags(new bool[n]);
+  // survivors. A zero key means "not concerned" to the batch calls. The
+  // arrays are the thread's, reused from batch to batch.
+  struct Scratch {
+    std::vector<uint64_t> event_keys, visitor_keys, visitor_hashes, limit_keys, source_keys,
+        article_hashes;
+    std::vector<int64_t> times_ns;
+    std::vector<absl::Time> times;
+    std::vector<absl::string_view> articles;
+    std::vector<char> flags;
+    std::vector<ViewToCount> to_count;
+    std::vector<uint32_t> index;
+    std::vector<char> counted;
+  };
+  thread_local Scratch scratch;
+  Scratch& w = scratch;
+  for (auto* v : {&w.event_keys, &w.visitor_keys, &w.visitor_hashes, &w.limit_keys,
+                  &w.source_keys, &w.article_hashes}) {
+    v->assign(n, 0);
+  }
+  w.times_ns.assign(n, 0);
+  w.times.assign(n, absl::Time());
+  w.articles.assign(n, absl::string_view());
+  w.flags.assign(n, 0);
+  std::vector<uint64_t>& event_keys = w.event_keys;
+  std::vector<uint64_t>& visitor_keys = w.visitor_keys;
+  std::vector<uint64_t>& visitor_hashes = w.visitor_hashes;
+  std::vector<uint64_t>& limit_keys = w.limit_keys;
+  std::vector<uint64_t>& source_keys = w.source_keys;
+  std::vector<uint64_t>& article_hashes = w.article_hashes;
+  std::vector<int64_t>& times_ns = w.times_ns;
+  std::vector<absl::Time>& times = w.times;
+  std::vector<absl::string_view>& articles = w.articles;
+  bool* flags = reinterpret_cast<bool*>(w.flags.data());
   for (size_t i = 0; i < n; ++i) {
     const RawView& view = views[i];
     Verdict& v = verdicts[i];
@@ -87,7 +113,7 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
     if (!view.event_id.empty()) event_keys[i] = SipHash24(kEventIdKey0, kEventIdKey1, view.event_id);
   }
   // A repeated event id, then a repeat view of an article by its visitor.
-  event_id_dedup_.SeenWithinBatch(event_keys, times_ns, now, flags.get());
+  event_id_dedup_.SeenWithinBatch(event_keys, times_ns, now, flags);
   for (size_t i = 0; i < n; ++i) {
     if (verdicts[i].outcome != Outcome::kAccepted) continue;
     if (event_keys[i] != 0 && flags[i]) {
@@ -100,7 +126,7 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
       visitor_keys[i] = MixHash(visitor_hashes[i], article_hashes[i]);
     }
   }
-  visitor_dedup_.SeenWithinBatch(visitor_keys, times_ns, now, flags.get());
+  visitor_dedup_.SeenWithinBatch(visitor_keys, times_ns, now, flags);
   // Repeats were answered above, so only views that would count use up a
   // budget. Processing time, not event time: a backlog of old events sent
   // at once is still a burst.
@@ -112,7 +138,7 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
     }
     if (visitor_keys[i] != 0 && visitor_limit_.enabled()) limit_keys[i] = visitor_hashes[i];
   }
-  visitor_limit_.AllowBatch(limit_keys, now, flags.get());
+  visitor_limit_.AllowBatch(limit_keys, now, flags);
   for (size_t i = 0; i < n; ++i) {
     if (verdicts[i].outcome != Outcome::kAccepted) continue;
     if (limit_keys[i] != 0 && !flags[i]) {
@@ -123,13 +149,13 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
       source_keys[i] = MixHash(SipHash24(kSourceKey0, kSourceKey1, views[i].source), article_hashes[i]);
     }
   }
-  source_limit_.AllowBatch(source_keys, now, flags.get());
+  source_limit_.AllowBatch(source_keys, now, flags);
   // Only counted views leave marks: they are what other replicas must not
   // count again.
-  std::vector<ViewToCount> to_count;
-  std::vector<uint32_t> index;
-  to_count.reserve(n);
-  index.reserve(n);
+  std::vector<ViewToCount>& to_count = w.to_count;
+  std::vector<uint32_t>& index = w.index;
+  to_count.clear();
+  index.clear();
   for (size_t i = 0; i < n; ++i) {
     if (verdicts[i].outcome != Outcome::kAccepted) continue;
     if (source_keys[i] != 0 && !flags[i]) {
@@ -141,9 +167,10 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
     index.push_back(static_cast<uint32_t>(i));
   }
   if (to_count.empty()) return;
-  std::unique_ptr<bool[]> counted(new bool[to_count.size()]);
-  const uint64_t tk = store_.AddBatch(to_count, counted.get());
-  std::vector<uint64_t> forget_visitors, forget_events;
+  w.counted.assign(to_count.size(), 0);
+  bool* counted = reinterpret_cast<bool*>(w.counted.data());
+  const uint64_t tk = store_.AddBatch(to_count, counted);
+  std::vector<uint64_t> forget_visitors, forget_events;  // rare: empty, no allocation
   for (size_t j = 0; j < to_count.size(); ++j) {
     if (counted[j]) continue;
     // Not counted (the store is full): its repeat must not be taken for one.

@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
 
   newsgrid::Authorizer authorizer(absl::GetFlag(FLAGS_auth_tokens_file));
   TrendingGrpcService service({store, ingestor, sync, rankings, runtime.workers(), authorizer},
-                              tc->ack_after_flush);
+                              tc->ack_after_flush, tc->ingest_threads);
   runtime.AddService(&service, TrendingGrpcService::kServiceName);
   runtime.AddHealthCheck(TrendingGrpcService::kServiceName, [&sync] { return sync.Healthy(); });
   runtime.OnShutdownStarted([&service] { service.EndWatches(); });

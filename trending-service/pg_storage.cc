@@ -367,8 +367,9 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
   // Every step below is its own short transaction; one replica compacts at
   // a time under a session lock, and flushes never wait for any of it.
   auto steps = [&](pqxx::connection& conn) -> absl::Status {
-    // 1. Packs -> bucket_counts, a few packs per transaction.
+    // 1. Packs -> bucket_counts, a few packs per transaction, paced.
     for (;;) {
+      const absl::Time started = absl::Now();
       pqxx::work tx(conn);
       const int64_t merged =
           tx.exec("SELECT counts_merged_upto FROM trending.state")[0][0].as<int64_t>();
@@ -407,7 +408,18 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
       tx.exec_params("UPDATE trending.state SET counts_merged_upto = $1", last);
       tx.commit();
       result.packs_merged += static_cast<int64_t>(rows.size());
-      if (static_cast<int>(rows.size()) < o.packs_per_merge || absl::Now() > deadline) break;
+      if (static_cast<int>(rows.size()) < o.packs_per_merge) break;
+      const absl::Duration took = absl::Now() - started;
+      if (absl::Now() + (o.pace_merges ? took : absl::ZeroDuration()) > deadline) break;
+      if (o.pace_merges) absl::SleepFor(took);
+    }
+    {
+      pqxx::work tx(conn);
+      result.packs_unmerged =
+          tx.exec("SELECT count(*) FROM trending.delta_log WHERE counts IS NOT NULL AND seq > "
+                  "(SELECT counts_merged_upto FROM trending.state)")[0][0]
+              .as<int64_t>();
+      tx.commit();
     }
 
     // 2. Sketches checkpointed from memory: every pack up to `covered` is in

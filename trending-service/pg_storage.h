@@ -75,11 +75,17 @@ struct CompactOptions {
   bool checkpoint_sketches = true;
   // Packs merged into bucket_counts per transaction.
   int packs_per_merge = 16;
+  // While packs remain, each merge transaction is followed by a pause as
+  // long as itself: a backlog (a backfill, a long outage) is merged at half
+  // speed rather than taking PostgreSQL's whole core from the flushes and
+  // the requests. Zero: no pauses (tests).
+  bool pace_merges = true;
 };
 
 struct CompactResult {
   bool ran = false;  // false: another replica holds the compaction lock
   int64_t packs_merged = 0;        // delta_log rows merged into bucket_counts
+  int64_t packs_unmerged = 0;      // and those left for the next compaction
   int64_t sketch_rows_merged = 0;  // sketches checkpointed
   int64_t log_rows_trimmed = 0;
   int64_t minute_rows_compacted = 0;

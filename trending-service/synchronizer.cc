@@ -32,6 +32,7 @@ struct StoreGauges {
   prometheus::Gauge& horizon_mid;
   prometheus::Gauge& horizon_keep;
   prometheus::Gauge& rejected_full;
+  prometheus::Gauge& unmerged;
   static StoreGauges& Get() {
     static StoreGauges* g = [] {
       auto& r = Metrics::Global().registry();
@@ -67,7 +68,9 @@ struct StoreGauges {
           horizons.Add({{"precision", "14"}}),
           horizons.Add({{"precision", "11"}}),
           horizons.Add({{"precision", "8"}}),
-          gauge("trending_store_full_rejections", "Views not counted because --max_articles was reached.")};
+          gauge("trending_store_full_rejections", "Views not counted because --max_articles was reached."),
+          gauge("trending_log_packs_unmerged",
+                "Flushed packs not yet merged into bucket_counts (as of the last compaction).")};
     }();
     return *g;
   }
@@ -140,9 +143,9 @@ void Synchronizer::ExportGauges() {
   g.horizon_mid.Set(h.mid_min * 60.0);
   g.horizon_keep.Set(h.keep_min * 60.0);
   g.rejected_full.Set(static_cast<double>(st.rejected_full));
-  absl::MutexLock lock(&flush_mu_);
-  g.backlog_deltas.Set(static_cast<double>(unflushed_.deltas.size()));
-  g.backlog_marks.Set(static_cast<double>(unflushed_.seen.size()));
+  g.unmerged.Set(static_cast<double>(packs_unmerged_.load()));
+  g.backlog_deltas.Set(static_cast<double>(backlog_deltas_.load()));
+  g.backlog_marks.Set(static_cast<double>(backlog_marks_.load()));
 }
 
 absl::Status Synchronizer::Restore(absl::Time deadline) {
@@ -178,23 +181,24 @@ void Synchronizer::Start() {
     NiceCurrentThread(5);
     Run();
   });
+  housekeeping_ = std::thread([this] {
+    NameCurrentThread("trending-house");
+    NiceCurrentThread(10);
+    RunHousekeeping();
+  });
 }
 
+// Flushes and polls: the loss bound and the replica staleness depend on
+// them, so nothing else runs on this thread.
 void Synchronizer::Run() {
   RateLimitedLog flush_errors(absl::Seconds(10));
   RateLimitedLog poll_errors(absl::Seconds(10));
   absl::Time next_flush = absl::Now() + options_.flush_interval;
   absl::Time next_poll = absl::Now() + options_.poll_interval;
-  absl::Time next_compact = absl::Now() + options_.compact_interval;
-  absl::Time next_checkpoint = absl::Now() + options_.sketch_checkpoint_interval;
-  absl::Time next_maintain = absl::Now() + absl::Seconds(1);
-  absl::Time next_gauges = absl::Now();
   static HoldStats& flush = HoldStats::Get("flush");
   static HoldStats& poll = HoldStats::Get("poll");
-  static HoldStats& compaction = HoldStats::Get("compaction");
-  static HoldStats& maintenance = HoldStats::Get("maintenance_pass");
   for (;;) {
-    const absl::Time wake = std::min({next_flush, next_poll, next_compact, next_maintain});
+    const absl::Time wake = std::min(next_flush, next_poll);
     if (stop_.WaitForNotificationWithTimeout(wake - absl::Now())) return;
     const absl::Time now = absl::Now();
     if (now >= next_flush) {
@@ -214,8 +218,24 @@ void Synchronizer::Run() {
                         {{"error", std::string(s.message())}});
       }
     }
+  }
+}
+
+// Maintenance, gauges and compaction: long steps at a lower priority that
+// no flush waits for.
+void Synchronizer::RunHousekeeping() {
+  absl::Time next_compact = absl::Now() + options_.compact_interval;
+  absl::Time next_checkpoint = absl::Now() + options_.sketch_checkpoint_interval;
+  absl::Time next_maintain = absl::Now() + absl::Seconds(1);
+  absl::Time next_gauges = absl::Now();
+  static HoldStats& compaction = HoldStats::Get("compaction");
+  static HoldStats& maintenance = HoldStats::Get("maintenance_pass");
+  for (;;) {
+    const absl::Time wake = std::min(next_compact, next_maintain);
+    if (stop_.WaitForNotificationWithTimeout(wake - absl::Now())) return;
+    const absl::Time now = absl::Now();
     if (now >= next_maintain) {
-      next_maintain = now + absl::Seconds(2);
+      next_maintain = now + absl::Seconds(5);
       {
         ScopedHold hold(maintenance);
         store_.Maintain();
@@ -242,6 +262,9 @@ void Synchronizer::Run() {
         NG_LOG_WARN("compaction failed", {{"error", std::string(r.status().message())}});
       } else if (r->ran) {
         if (checkpoint) next_checkpoint = now + options_.sketch_checkpoint_interval;
+        packs_unmerged_ = r->packs_unmerged;
+        // A backlog left: carry on after a pause rather than in 30 s.
+        if (r->packs_unmerged > 0) next_compact = std::min(next_compact, absl::Now() + absl::Seconds(1));
         NG_LOG_DEBUG("compacted", {{"packs_merged", r->packs_merged},
                                    {"sketches_checkpointed", r->sketch_rows_merged},
                                    {"log_trimmed", r->log_rows_trimmed},
@@ -259,6 +282,8 @@ absl::Status Synchronizer::FlushOnce(absl::Time deadline) {
   unflushed_batch_views_ = unflushed_.views;
   // While PostgreSQL is unreachable marks pile up here: keep the newest.
   unflushed_.seen_dropped += unflushed_.seen.KeepNewest(store_.options().max_pending_seen);
+  backlog_deltas_ = static_cast<int64_t>(unflushed_.deltas.size());
+  backlog_marks_ = static_cast<int64_t>(unflushed_.seen.size());
   // The leading deltas of a backlog go in parts of their own; the batch ids,
   // the dedup marks and the last deltas go with the final part, after their
   // events.
@@ -273,6 +298,7 @@ absl::Status Synchronizer::FlushOnce(absl::Time deadline) {
       return s;
     }
     for (const BucketDelta& d : head.deltas) unflushed_.views -= d.views;
+    ++packs_unmerged_;
     unflushed_batch_views_ = unflushed_.views;
     unflushed_.deltas.erase(unflushed_.deltas.begin(), unflushed_.deltas.begin() + part);
     ++parts_flushed_;
@@ -286,8 +312,11 @@ absl::Status Synchronizer::FlushOnce(absl::Time deadline) {
                            {{"dropped", static_cast<int64_t>(unflushed_.seen_dropped)}});
   }
   const uint64_t seq = unflushed_.flush_seq;
+  if (!unflushed_.deltas.empty()) ++packs_unmerged_;
   unflushed_ = PendingBatch();
   unflushed_batch_views_ = 0;
+  backlog_deltas_ = 0;
+  backlog_marks_ = 0;
   last_flush_ns_ = absl::GetCurrentTimeNanos();
   durable_seq_ = std::max(durable_seq_.load(), seq);
   Notify(absl::OkStatus());
@@ -343,6 +372,7 @@ void Synchronizer::Notify(absl::Status status) {
 void Synchronizer::Stop(absl::Time deadline) {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
+  if (housekeeping_.joinable()) housekeeping_.join();
   absl::Status status;
   absl::Duration backoff = absl::Milliseconds(100);
   for (;;) {

@@ -1,10 +1,11 @@
-// The background thread between the in-memory store and PostgreSQL: it
-// flushes pending deltas every --flush_interval, polls the other replicas'
-// deltas every --poll_interval, runs in-memory maintenance, and compacts
-// the tables every --compact_interval (checkpointing the changed sketches
-// every --sketch_checkpoint_interval). Nothing here runs on gRPC threads,
-// and the thread runs at a lower priority (nice 5), so request threads get
-// the cores first.
+// The background threads between the in-memory store and PostgreSQL: one
+// flushes pending deltas every --flush_interval and polls the other
+// replicas' deltas every --poll_interval; the other (housekeeping) runs
+// in-memory maintenance and compacts the tables every --compact_interval
+// (checkpointing the changed sketches every --sketch_checkpoint_interval),
+// so a long compaction never delays a flush. Nothing here runs on gRPC
+// threads, and both run at a lower priority (nice 5 and 10), so request
+// threads get the cores first.
 //
 // Loss bound: a view is durable once the flush after it commits, so a
 // crash (kill -9) loses the views not flushed yet: those of the last flush
@@ -84,7 +85,7 @@ struct SyncOptions {
   size_t max_deltas_per_flush = 20000;
   // Sketches changed since the last checkpoint are written this often (by
   // the compacting replica); a restart replays the raises logged since.
-  absl::Duration sketch_checkpoint_interval = absl::Minutes(2);
+  absl::Duration sketch_checkpoint_interval = absl::Minutes(5);
   // Views accepted but not yet in PostgreSQL beyond which ingest pushes
   // back: the kill -9 loss bound while the flush lags.
   int64_t max_unflushed_views = 2'000'000;
@@ -140,13 +141,15 @@ class Synchronizer final : public SketchSource {
   void ResumeIfClear(bool stopping);
   void ExportGauges();
   void Run();
+  void RunHousekeeping();
   void Notify(absl::Status status);
 
   ViewStore& store_;
   Ingestor& ingestor_;
   PgStorage& storage_;
   const SyncOptions options_;
-  std::thread thread_;
+  std::thread thread_;        // flush and poll
+  std::thread housekeeping_;  // maintenance and compaction
   absl::Notification stop_;
   absl::Mutex flush_mu_;  // one flush at a time (loop vs Stop)
   PendingBatch unflushed_ ABSL_GUARDED_BY(flush_mu_);
@@ -154,6 +157,9 @@ class Synchronizer final : public SketchSource {
   RateLimitedLog dropped_marks_log_{absl::Seconds(60)};
   std::atomic<int64_t> unflushed_batch_views_{0};  // views in unflushed_
   std::atomic<int64_t> last_flush_ns_{0};          // when a flush last succeeded
+  std::atomic<int64_t> backlog_deltas_{0};         // in unflushed_
+  std::atomic<int64_t> backlog_marks_{0};
+  std::atomic<int64_t> packs_unmerged_{0};  // as of the last compaction
   absl::Mutex resume_mu_;
   std::vector<std::function<void()>> to_resume_ ABSL_GUARDED_BY(resume_mu_);
   std::atomic<uint64_t> durable_seq_{0};

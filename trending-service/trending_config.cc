@@ -49,9 +49,12 @@ ABSL_FLAG(int64_t, sketch_memory_limit_mb, 256,
 ABSL_FLAG(int64_t, max_unflushed_views, 2'000'000,
           "Views accepted but not yet in PostgreSQL beyond which ingest pushes back (the kill -9 "
           "loss bound while the flush lags).");
-ABSL_FLAG(absl::Duration, sketch_checkpoint_interval, absl::Minutes(2),
+ABSL_FLAG(absl::Duration, sketch_checkpoint_interval, absl::Minutes(5),
           "How often changed unique-visitor sketches are written to PostgreSQL (a restart "
           "replays the raises logged since).");
+ABSL_FLAG(int, ingest_threads, 2,
+          "Threads counting RecordViews batches (apart from gRPC's threads, so that queries "
+          "never queue behind ingest).");
 ABSL_FLAG(absl::Duration, lock_hold_log_threshold, absl::Milliseconds(10),
           "A lock or critical section held longer than this is logged at debug level.");
 ABSL_FLAG(std::string, replica_id, "",
@@ -70,6 +73,7 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
   c.sync.max_unflushed_views = absl::GetFlag(FLAGS_max_unflushed_views);
   c.sync.sketch_checkpoint_interval = absl::GetFlag(FLAGS_sketch_checkpoint_interval);
   c.lock_hold_log_threshold = absl::GetFlag(FLAGS_lock_hold_log_threshold);
+  c.ingest_threads = absl::GetFlag(FLAGS_ingest_threads);
   c.ingest.dedup_window = absl::GetFlag(FLAGS_dedup_window);
   c.ingest.dedup_max_entries = static_cast<size_t>(absl::GetFlag(FLAGS_dedup_max_entries));
   // Marks waiting for a flush are bounded like the filter they feed.
@@ -117,6 +121,7 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
            CheckDuration("delta_log_retention", c.sync.delta_log_retention, absl::Seconds(10),
                          absl::Hours(24)),
            CheckRange("store_shards", c.store.shards, 1, 4096),
+           CheckRange("ingest_threads", c.ingest_threads, 1, 64),
            CheckRange("max_articles", absl::GetFlag(FLAGS_max_articles), int64_t{1000},
                       int64_t{1} << 32),
            CheckRange("sketch_memory_limit_mb", absl::GetFlag(FLAGS_sketch_memory_limit_mb),

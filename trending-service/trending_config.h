@@ -24,6 +24,7 @@ struct TrendingConfig {
   std::string replica_id;
   bool ack_after_flush = false;
   absl::Duration lock_hold_log_threshold = absl::Milliseconds(10);
+  int ingest_threads = 2;
 };
 
 absl::StatusOr<TrendingConfig> TrendingConfigFromFlags();

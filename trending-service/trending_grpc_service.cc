@@ -226,8 +226,10 @@ void ResultToProto(const TrendingResult& r, RankMetric metric, pb::GetTrendingRe
   out->set_partial(r.partial);
 }
 
-TrendingGrpcService::TrendingGrpcService(Deps deps, bool ack_after_flush)
-    : deps_(deps), ack_after_flush_(ack_after_flush) {
+TrendingGrpcService::TrendingGrpcService(Deps deps, bool ack_after_flush, int ingest_threads)
+    : deps_(deps),
+      ack_after_flush_(ack_after_flush),
+      ingest_(std::max(1, ingest_threads), size_t{1} << 20, "ingest") {
   IngestMetrics::Get();
   watcher_ = std::thread([this] {
     NameCurrentThread("watch-push");
@@ -297,12 +299,8 @@ class TrendingGrpcService::ViewsReader final
       Done();
       return;
     }
-    if (absl::Status s = Process(); !s.ok()) {
-      Finish(ToGrpcStatus(s));
-      return;
-    }
-    ++batch_index_;
-    ReadNext();
+    // Counted on an ingest thread; the next batch is read after that.
+    if (!service_.ingest_.TrySubmit([this] { ProcessAndReadNext(); })) ProcessAndReadNext();
   }
   void OnCancel() override {
     absl::MutexLock lock(&pause_->mu);
@@ -327,6 +325,15 @@ class TrendingGrpcService::ViewsReader final
     ViewsReader* reader ABSL_GUARDED_BY(mu) = nullptr;
     bool paused ABSL_GUARDED_BY(mu) = false;
   };
+
+  void ProcessAndReadNext() {
+    if (absl::Status s = Process(); !s.ok()) {
+      Finish(ToGrpcStatus(s));
+      return;
+    }
+    ++batch_index_;
+    ReadNext();
+  }
 
   void ReadNext() {
     Synchronizer& sync = service_.deps_.sync;

@@ -82,32 +82,34 @@ struct CumTier {
 };
 
 // The 1-minute buckets of the last kFineBuckets minutes, as a ring.
+struct MinuteBucket {
+  uint32_t views;
+  uint32_t visitors;
+  double hot;  // Σ 2^((t - minute start) / half_life)
+};
 struct MinuteRing {
   int32_t head;  // newest minute written; older than head - kFineBuckets: zero
-  uint32_t views[kFineBuckets];
-  uint32_t visitors[kFineBuckets];
-  double hot[kFineBuckets];  // Σ 2^((t - minute start) / half_life)
+  // One minute's fields together: a view touches one cache line.
+  MinuteBucket minute[kFineBuckets];
 
   static size_t Slot(int32_t minute) {
     const int32_t r = minute % kFineBuckets;
     return static_cast<size_t>(r < 0 ? r + kFineBuckets : r);
   }
-  explicit MinuteRing(int32_t minute) : head(minute), views{}, visitors{}, hot{} {}
-  void Add(int32_t minute, uint32_t n, uint32_t v, double h) {
-    if (minute > head) {
+  explicit MinuteRing(int32_t m) : head(m), minute{} {}
+  void Add(int32_t m, uint32_t n, uint32_t v, double h) {
+    if (m > head) {
       // Clear the minutes the ring skipped (all of it after a long pause).
-      for (int32_t m = std::max(head + 1, minute - kFineBuckets + 1); m <= minute; ++m) {
-        const size_t i = Slot(m);
-        views[i] = visitors[i] = 0;
-        hot[i] = 0;
+      for (int32_t k = std::max(head + 1, m - kFineBuckets + 1); k <= m; ++k) {
+        minute[Slot(k)] = MinuteBucket{0, 0, 0};
       }
-      head = minute;
+      head = m;
     }
-    if (minute <= head - kFineBuckets) return;
-    const size_t i = Slot(minute);
-    views[i] += n;
-    visitors[i] += v;
-    hot[i] += h;
+    if (m <= head - kFineBuckets) return;
+    MinuteBucket& b = minute[Slot(m)];
+    b.views += n;
+    b.visitors += v;
+    b.hot += h;
   }
   bool Holds(int32_t minute) const { return minute <= head && minute > head - kFineBuckets; }
   template <typename Fn>
@@ -116,14 +118,9 @@ struct MinuteRing {
       fn(m, Slot(m));
     }
   }
-  int64_t ViewsIn(int32_t s, int32_t e) const {
-    int64_t n = 0;
-    ForEach(s, e, [&](int32_t, size_t i) { n += views[i]; });
-    return n;
-  }
   int64_t VisitorsIn(int32_t s, int32_t e) const {
     int64_t n = 0;
-    ForEach(s, e, [&](int32_t, size_t i) { n += visitors[i]; });
+    ForEach(s, e, [&](int32_t, size_t i) { n += minute[i].visitors; });
     return n;
   }
 };
@@ -286,14 +283,11 @@ struct ViewStore::Article {
   bool Hidden(absl::Time now) const {
     return source_info && source_info->hidden && now < source_info->hidden_until;
   }
-  size_t Bytes() const {
-    size_t b = sizeof(Article) + id.capacity() + (minutes ? sizeof(MinuteRing) : 0) +
-               (tens.buckets.capacity() + hours.buckets.capacity()) * sizeof(CumBucket) +
-               (ten_sketches.capacity() + hour_sketches.capacity()) * sizeof(Sketch);
-    for (const SketchList* l : {&ten_sketches, &hour_sketches}) {
-      for (const Sketch& s : *l) b += s.hll.MemoryBytes();
-    }
-    return b;
+  // Heap bytes but the sketches' registers (accounted for apart).
+  size_t BytesBesideRegisters() const {
+    return sizeof(Article) + 2 * id.capacity() + (minutes ? sizeof(MinuteRing) : 0) +
+           (tens.buckets.capacity() + hours.buckets.capacity()) * sizeof(CumBucket) +
+           (ten_sketches.capacity() + hour_sketches.capacity()) * sizeof(Sketch);
   }
 };
 
@@ -305,11 +299,14 @@ struct PendingEntry {
   uint32_t views = 0;
   uint32_t visitors = 0;
   double hot = 0;  // linear, relative to the bucket start
-  std::vector<uint32_t> raises;  // full-precision index << 8 | rho, repeats allowed
 };
 
 struct PendingBuffer {
   std::vector<PendingEntry> entries;
+  // Registers raised, as (entry, full-precision index << 8 | rho), repeats
+  // allowed: one vector for the whole buffer rather than one per entry (an
+  // allocation per article per flush showed up in the ingest profile).
+  std::vector<std::pair<uint32_t, uint32_t>> raises;
   absl::flat_hash_map<std::tuple<const void*, int32_t, int32_t>, uint32_t> index;
   SeenMarks seen;  // marks of the views in `entries`
   uint64_t seen_dropped = 0;
@@ -318,7 +315,10 @@ struct PendingBuffer {
 
 struct ViewStore::Shard {
   mutable absl::Mutex mu;
-  absl::flat_hash_map<absl::string_view, uint32_t> index ABSL_GUARDED_BY(mu);  // id -> slot
+  // id -> slot. The ids are kept here too (short ones inline in the table):
+  // a lookup compares against the slot it probes instead of loading the
+  // article from another cache line.
+  absl::flat_hash_map<std::string, uint32_t> index ABSL_GUARDED_BY(mu);
   std::vector<std::unique_ptr<Article>> slots ABSL_GUARDED_BY(mu);  // null: free
   std::vector<uint32_t> free_slots ABSL_GUARDED_BY(mu);
   PendingBuffer pending ABSL_GUARDED_BY(mu);
@@ -494,7 +494,9 @@ void ViewStore::CountView(Shard& shard, Article& a, const ViewToCount& v, int32_
   p->hot += std::exp2(absl::ToDoubleSeconds(v.time - MinuteStart(start)) / half_life_seconds_);
   // A folded or missing local sketch may not show that the full-precision
   // register rose: send it anyway (applying a raise twice changes nothing).
-  if (v.has_visitor && (raised || !all_full)) p->raises.push_back(index << 8 | rho);
+  if (v.has_visitor && (raised || !all_full)) {
+    pb.raises.emplace_back(a.pending_index, index << 8 | rho);
+  }
   ++pb.views;
   pending_views_.fetch_add(1, std::memory_order_relaxed);
   if (v.keys.visitor != 0 || v.keys.event != 0) {
@@ -515,19 +517,20 @@ uint64_t ViewStore::AddBatch(absl::Span<const ViewToCount> views, bool* counted)
   if (views.empty()) return 0;
   const int32_t now_min = MinuteOf(clock_.Now());
   static HoldStats& hold_stats = HoldStats::Get("store_ingest");
-  // Views grouped by shard (a stable order inside a shard).
-  std::vector<uint32_t> order(views.size());
-  std::vector<uint16_t> shard_of(views.size());
-  std::vector<uint32_t> first(shards_.size() + 1, 0);
+  // Views grouped by shard (a stable order inside a shard), in the
+  // thread's arrays reused from batch to batch.
+  thread_local std::vector<uint32_t> order, first, next;
+  thread_local std::vector<uint16_t> shard_of;
+  order.resize(views.size());
+  shard_of.resize(views.size());
+  first.assign(shards_.size() + 1, 0);
   for (size_t i = 0; i < views.size(); ++i) {
     shard_of[i] = static_cast<uint16_t>(ShardIndex(views[i].article));
     ++first[shard_of[i] + 1];
   }
   for (size_t s = 0; s < shards_.size(); ++s) first[s + 1] += first[s];
-  {
-    std::vector<uint32_t> next(first.begin(), first.end() - 1);
-    for (size_t i = 0; i < views.size(); ++i) order[next[shard_of[i]]++] = static_cast<uint32_t>(i);
-  }
+  next.assign(first.begin(), first.end() - 1);
+  for (size_t i = 0; i < views.size(); ++i) order[next[shard_of[i]]++] = static_cast<uint32_t>(i);
   uint64_t ticket = 0;
   for (size_t s = 0; s < shards_.size(); ++s) {
     if (first[s] == first[s + 1]) continue;
@@ -586,6 +589,7 @@ PendingBatch ViewStore::TakePending() {
     PendingBuffer fresh;
     fresh.entries.reserve(expected);
     fresh.index.reserve(expected);
+    fresh.raises.reserve(expected);
     absl::MutexLock lock(&shard.mu);
     ScopedHold hold(take);
     std::swap(taken[s], shard.pending);
@@ -597,10 +601,22 @@ PendingBatch ViewStore::TakePending() {
   for (const PendingBuffer& b : taken) n += b.entries.size();
   batch.deltas.reserve(n);
   for (PendingBuffer& b : taken) {
+    const size_t first = batch.deltas.size();
     for (PendingEntry& e : b.entries) {
-      batch.deltas.push_back({std::move(e.article), e.start, e.width, e.views, e.hot,
-                              e.raises.empty() ? Hll() : Hll::FromEntries(std::move(e.raises)),
+      batch.deltas.push_back({std::move(e.article), e.start, e.width, e.views, e.hot, Hll(),
                               e.visitors});
+    }
+    // Raises grouped by entry (stable: a register's later rank comes later).
+    std::stable_sort(b.raises.begin(), b.raises.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (size_t i = 0; i < b.raises.size();) {
+      size_t j = i;
+      std::vector<uint32_t> registers;
+      for (; j < b.raises.size() && b.raises[j].first == b.raises[i].first; ++j) {
+        registers.push_back(b.raises[j].second);
+      }
+      batch.deltas[first + b.raises[i].first].raises = Hll::FromEntries(std::move(registers));
+      i = j;
     }
     batch.seen.Append(std::move(b.seen));
     batch.seen_dropped += b.seen_dropped;
@@ -713,11 +729,19 @@ void ViewStore::MaintainArticle(Article& a, int32_t now_min, int64_t& sketch_del
   const int32_t keep_from = RetentionStart(now_min, options_.retention);
   a.hours.ExpireBefore(keep_from);
   const int32_t ten_start = TenMinuteSketchStart(now_min);
+  // Lists are sorted by start: only their front can be old enough to fold
+  // or drop, so a list is walked up to its first sketch younger than that.
+  const int32_t young = now_min - std::min({horizon_full_.load(std::memory_order_relaxed),
+                                            horizon_mid_.load(std::memory_order_relaxed),
+                                            horizon_keep_.load(std::memory_order_relaxed)});
   for (SketchList* list : {&a.ten_sketches, &a.hour_sketches}) {
     const bool tens = list == &a.ten_sketches;
+    const int32_t expire_before = tens ? ten_start : keep_from - kMinutesPerHour + 1;
     size_t out = 0;
-    for (size_t i = 0; i < list->size(); ++i) {
+    size_t i = 0;
+    for (; i < list->size(); ++i) {
       Sketch& s = (*list)[i];
+      if (s.start >= young && s.start >= expire_before) break;
       const int level = SketchLevel(s.start, now_min);
       const bool expired = tens ? s.start < ten_start : s.start + kMinutesPerHour <= keep_from;
       const int64_t before = static_cast<int64_t>(s.hll.MemoryBytes());
@@ -732,8 +756,8 @@ void ViewStore::MaintainArticle(Article& a, int32_t now_min, int64_t& sketch_del
       if (out != i) (*list)[out] = std::move(s);
       ++out;
     }
-    if (out != list->size()) {
-      list->resize(out);
+    if (out != i) {
+      list->erase(list->begin() + static_cast<ptrdiff_t>(out), list->begin() + static_cast<ptrdiff_t>(i));
       if (list->empty()) SketchList().swap(*list);
     }
   }
@@ -801,7 +825,7 @@ void ViewStore::Maintain() {
           st.minute_rings += a->minutes != nullptr;
           st.buckets += a->tens.buckets.size() + a->hours.buckets.size();
           st.sketches += a->ten_sketches.size() + a->hour_sketches.size();
-          st.bytes += a->Bytes();
+          st.bytes += a->BytesBesideRegisters();
         }
         more = slot < shard.slots.size();
         if (!more) {
@@ -819,6 +843,7 @@ void ViewStore::Maintain() {
     }
   }
   st.sketch_bytes = static_cast<size_t>(std::max<int64_t>(0, sketch_bytes_.load()));
+  st.bytes += st.sketch_bytes;
   absl::MutexLock lock(&stats_mu_);
   stats_ = st;
 }
@@ -917,9 +942,10 @@ ViewStore::Sums ViewStore::SumsOf(const Article& a, int32_t s, int32_t e, int32_
     if (a.minutes == nullptr) return out;
     double linear = 0;  // relative to the start of the current minute
     a.minutes->ForEach(s, e, [&](int32_t m, size_t i) {
-      out.views += a.minutes->views[i];
-      if (with_hot && a.minutes->hot[i] > 0) {
-        linear += a.minutes->hot[i] * std::exp2((m - win.now_min) * 60.0 / half_life_seconds_);
+      const MinuteBucket& b = a.minutes->minute[i];
+      out.views += b.views;
+      if (with_hot && b.hot > 0) {
+        linear += b.hot * std::exp2((m - win.now_min) * 60.0 / half_life_seconds_);
       }
     });
     if (linear > 0) out.hot_log = std::log2(linear) + HotLogOf(MinuteStart(win.now_min));
