@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "article-service/body_html.h"
 #include "article-service/text.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -29,7 +30,7 @@ bool IsOutputOnlyPath(absl::string_view p) {
                                   "create_time",   "update_time",  "publish_time",
                                   "delete_time",   "word_count",   "reading_time",
                                   "reading_time_text", "etag",     "revision",
-                                  "previous_slugs"};
+                                  "previous_slugs", "body_html"};
   for (const char* o : kOutput) {
     if (p == o) return true;
   }
@@ -264,6 +265,7 @@ void DeriveFields(Article* a) {
   const absl::Duration reading = ReadingTime(stats, images);
   a->set_excerpt(a->custom_excerpt().empty() ? DeriveExcerpt(plain.text) : a->custom_excerpt());
   a->set_plain_text(std::move(plain.text));
+  a->set_body_html(RenderBodyHtml(a->body(), a->body_format()));
   a->set_word_count(stats.total());
   a->mutable_reading_time()->set_seconds(absl::ToInt64Seconds(reading));
   a->mutable_reading_time()->set_nanos(0);

@@ -665,6 +665,60 @@ TEST_F(ArticleServiceTest, ReaderViewsGoToTheSinkEditorReadsDoNot) {
   EXPECT_EQ(events[2].visitor_id, "md-visitor");
 }
 
+// body_html is rendered on write, stored, and follows edits of the body
+// and its format; rows rendered under older rules are rendered on read and
+// stored again by RenderStaleBodies.
+TEST_F(ArticleServiceTest, BodyHtmlIsSanitizedStoredAndFollowsEdits) {
+  pb::CreateArticleRequest req;
+  req.mutable_article()->set_title("Rich body");
+  req.mutable_article()->set_body_format(pb::HTML);
+  req.mutable_article()->set_body(
+      "<p onclick=\"steal()\">Hello <script>alert(1)</script><b>world</b></p>"
+      "<a href=\"javascript:alert(2)\">x</a><img src=\"data:image/png;base64,AA\">");
+  req.set_actor("tester");
+  absl::StatusOr<Article> created = service_.CreateArticle(req, Ctx());
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->body_html(), "<p>Hello <b>world</b></p><a>x</a>");
+  Article a = Publish(*created);
+  EXPECT_EQ(EditorGet(a.name())->body_html(), "<p>Hello <b>world</b></p><a>x</a>");
+
+  pb::UpdateArticleRequest edit;
+  edit.mutable_article()->set_name(a.name());
+  edit.mutable_article()->set_body("Now *markdown* <i>raw</i>");
+  edit.mutable_article()->set_body_format(pb::MARKDOWN);
+  edit.mutable_update_mask()->add_paths("body");
+  edit.mutable_update_mask()->add_paths("body_format");
+  edit.set_actor("ed");
+  absl::StatusOr<Article> updated = service_.UpdateArticle(edit, Ctx());
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->body_html(), "<p>Now <em>markdown</em> raw</p>\n");
+  EXPECT_EQ(ReaderGet(a.name())->body_html(), "<p>Now <em>markdown</em> raw</p>\n");
+
+  // body_html is output only: a value sent by the client is ignored.
+  edit.mutable_article()->set_body_html("<script>x</script>");
+  edit.mutable_article()->set_body("Plain");
+  ASSERT_TRUE(service_.UpdateArticle(edit, Ctx()).ok());
+  EXPECT_EQ(EditorGet(a.name())->body_html(), "<p>Plain</p>\n");
+
+  // A row from before the column (version 0) renders on read, and the
+  // backfill stores it.
+  {
+    pqxx::connection c(db_.dsn());
+    pqxx::work tx(c);
+    tx.exec("UPDATE article.articles SET body_html = '', body_html_version = 0");
+    tx.commit();
+  }
+  EXPECT_EQ(EditorGet(a.name())->body_html(), "<p>Plain</p>\n");
+  absl::StatusOr<int> rendered = store_.RenderStaleBodies(absl::Now() + absl::Seconds(10), 100);
+  ASSERT_TRUE(rendered.ok()) << rendered.status();
+  EXPECT_EQ(*rendered, 1);
+  EXPECT_EQ(*store_.RenderStaleBodies(absl::Now() + absl::Seconds(10), 100), 0);
+  pqxx::connection c(db_.dsn());
+  pqxx::work tx(c);
+  EXPECT_EQ(tx.exec1("SELECT body_html FROM article.articles")[0].as<std::string>(),
+            "<p>Plain</p>\n");
+}
+
 TEST(ArticleStoreUnavailableTest, DatabaseDownIsUnavailable) {
   PgPool pool({.dsn = "host=127.0.0.1 port=1 user=postgres dbname=none connect_timeout=2",
                .size = 1,

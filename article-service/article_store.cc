@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "article-service/body_html.h"
 #include "article-service/pg_array.h"
 #include "article-service/text.h"
 #include "runtime/logging.h"
@@ -24,8 +25,8 @@ constexpr char kColumns[] =
     "(EXTRACT(EPOCH FROM a.delete_time) * 1000000)::bigint, "
     "a.word_count, a.reading_seconds, a.revision, "
     "ARRAY(SELECT s.slug FROM slugs s WHERE s.article_id = a.id AND NOT s.current "
-    "ORDER BY s.create_time, s.slug)";
-constexpr int kColumnCount = 24;
+    "ORDER BY s.create_time, s.slug), a.body_html, a.body_html_version";
+constexpr int kColumnCount = 26;
 
 // Live for readers at the time in `now`.
 std::string LiveCondition(absl::string_view now) {
@@ -99,6 +100,13 @@ Article RowToArticle(const pqxx::row& r, int offset = 0) {
   a.set_revision(f(22).as<int64_t>());
   for (std::string& s : ParseTextArray(f(23))) a.add_previous_slugs(std::move(s));
   a.set_etag(ComputeEtag(id, a.revision()));
+  // Rendered under older rules (or before the column existed): render now;
+  // the backfill (RenderStaleBodies) stores it.
+  if (f(25).as<int>() == kBodyHtmlVersion) {
+    a.set_body_html(f(24).c_str());
+  } else {
+    a.set_body_html(RenderBodyHtml(a.body(), a.body_format()));
+  }
   return a;
 }
 
@@ -110,7 +118,8 @@ std::string OptionalTime(const Article& a, bool has, const google::protobuf::Tim
 // The values of the editable and state columns, $2.. in this order:
 // slug title subtitle body body_format plain_text custom_excerpt excerpt
 // authors section tags image_url image_alt image_caption state create_time
-// update_time publish_time delete_time word_count reading_seconds revision.
+// update_time publish_time delete_time word_count reading_seconds revision
+// body_html body_html_version.
 std::vector<std::string> RowValues(const Article& a) {
   return {a.slug(),
           a.title(),
@@ -133,17 +142,19 @@ std::vector<std::string> RowValues(const Article& a) {
           OptionalTime(a, a.has_delete_time(), a.delete_time()),
           absl::StrCat(a.word_count()),
           absl::StrCat(a.reading_time().seconds()),
-          absl::StrCat(a.revision())};
+          absl::StrCat(a.revision()),
+          a.body_html(),
+          absl::StrCat(kBodyHtmlVersion)};
 }
 
 constexpr char kInsertArticle[] =
     "INSERT INTO articles (slug, title, subtitle, body, body_format, plain_text, "
     "custom_excerpt, excerpt, authors, section, tags, image_url, image_alt, image_caption, "
     "state, create_time, update_time, publish_time, delete_time, word_count, reading_seconds, "
-    "revision) VALUES ($1, $2, $3, $4, $5::smallint, $6, $7, $8, $9::text[], $10, $11::text[], "
-    "$12, $13, $14, $15::smallint, $16::timestamptz, $17::timestamptz, "
-    "NULLIF($18, '')::timestamptz, NULLIF($19, '')::timestamptz, $20::int, $21::int, "
-    "$22::bigint) RETURNING id";
+    "revision, body_html, body_html_version) VALUES ($1, $2, $3, $4, $5::smallint, $6, $7, $8, "
+    "$9::text[], $10, $11::text[], $12, $13, $14, $15::smallint, $16::timestamptz, "
+    "$17::timestamptz, NULLIF($18, '')::timestamptz, NULLIF($19, '')::timestamptz, $20::int, "
+    "$21::int, $22::bigint, $23, $24::int) RETURNING id";
 
 constexpr char kUpdateArticle[] =
     "UPDATE articles SET slug = $1, title = $2, subtitle = $3, body = $4, "
@@ -152,8 +163,8 @@ constexpr char kUpdateArticle[] =
     "image_alt = $13, image_caption = $14, state = $15::smallint, "
     "create_time = $16::timestamptz, update_time = $17::timestamptz, "
     "publish_time = NULLIF($18, '')::timestamptz, delete_time = NULLIF($19, '')::timestamptz, "
-    "word_count = $20::int, reading_seconds = $21::int, revision = $22::bigint "
-    "WHERE id = $23::bigint";
+    "word_count = $20::int, reading_seconds = $21::int, revision = $22::bigint, "
+    "body_html = $23, body_html_version = $24::int WHERE id = $25::bigint";
 
 absl::Status SlugTaken(const std::string& slug) {
   return absl::AlreadyExistsError(
@@ -552,6 +563,29 @@ absl::StatusOr<std::vector<StoredRevision>> ArticleStore::ListRevisions(absl::Ti
   });
   if (!s.ok()) return s;
   return out;
+}
+
+absl::StatusOr<int> ArticleStore::RenderStaleBodies(absl::Time deadline, int limit) {
+  int n = 0;
+  absl::Status s = pool_.Transact(deadline, [&](pqxx::work& tx) {
+    // SKIP LOCKED: replicas starting together share the work, and rows an
+    // editor is changing right now get their fresh rendering from the edit.
+    for (const pqxx::row& r : tx.exec_params(
+             "SELECT id, body, body_format FROM articles WHERE body_html_version <> $1::int "
+             "ORDER BY id LIMIT $2::int FOR UPDATE SKIP LOCKED",
+             kBodyHtmlVersion, limit)) {
+      const std::string html = RenderBodyHtml(
+          absl::string_view(r[1].c_str(), r[1].size()),
+          static_cast<news::article::v1::BodyFormat>(r[2].as<int>()));
+      tx.exec_params("UPDATE articles SET body_html = $2, body_html_version = $3::int "
+                     "WHERE id = $1::bigint",
+                     r[0].as<int64_t>(), html, kBodyHtmlVersion);
+      ++n;
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return n;
 }
 
 absl::StatusOr<int> ArticleStore::ExpireRequestIds(absl::Time deadline, absl::Time older_than) {

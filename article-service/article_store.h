@@ -131,6 +131,11 @@ class ArticleStore {
   // Removes create idempotency keys older than `older_than` (kept >= 24 h).
   absl::StatusOr<int> ExpireRequestIds(absl::Time deadline, absl::Time older_than);
 
+  // Renders and stores the body_html of up to `limit` articles rendered
+  // under an older kBodyHtmlVersion (or none); returns how many. Called at
+  // start until it returns 0.
+  absl::StatusOr<int> RenderStaleBodies(absl::Time deadline, int limit);
+
   // The sort key of `a` for `order`, as a keyset cursor stores it.
   static std::string SortKey(const Article& a, OrderKey order);
 

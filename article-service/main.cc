@@ -1,5 +1,6 @@
 // article-service: the article lifecycle on PostgreSQL, over gRPC.
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -139,6 +140,20 @@ int main(int argc, char** argv) {
                                 [&forwarder] { return forwarder->peer_reachable(); });
     runtime.OnDrained([&forwarder](absl::Time deadline) { forwarder->Shutdown(deadline); });
   }
+  // Bodies rendered under older rules (or before body_html existed) are
+  // rendered again in batches on the workers, one batch at a time so reads
+  // keep their share; reads of such rows render on the fly meanwhile.
+  std::function<void()> render_stale_bodies = [&] {
+    absl::StatusOr<int> n = store.RenderStaleBodies(absl::Now() + absl::Seconds(30), 200);
+    if (!n.ok()) {
+      NG_LOG_WARN("rendering stored bodies failed; reads render them on the fly",
+                  {{"error", std::string(n.status().message())}});
+    } else if (*n > 0) {
+      NG_LOG_INFO("rendered stored bodies", {{"articles", *n}});
+      runtime.workers().TrySubmit(render_stale_bodies);
+    }
+  };
+  runtime.workers().TrySubmit(render_stale_bodies);
   art::ViewSink& views = forwarder ? static_cast<art::ViewSink&>(*forwarder) : no_views;
   art::ArticleService service(store, cache, clock, tokens, views);
   newsgrid::Authorizer authorizer(absl::GetFlag(FLAGS_auth_tokens_file));

@@ -10,7 +10,8 @@
 # the echo baseline server, article-service and trending-service, a private
 # redis-server; runs the baselines (echo, pgbench select-only and insert,
 # redis-benchmark ZINCRBY) and the workloads with bench/loadgen, then the
-# micro-benchmarks, and writes the report. Workloads the services do not
+# micro-benchmarks, and writes the report; last, the reader page beside nginx
+# (bench/page.sh). Workloads the services do not
 # implement yet are reported as "not measured", never as numbers.
 set -euo pipefail
 source "$(dirname "$0")/../deploy/local/common.sh"
@@ -257,4 +258,6 @@ log "micro-benchmarks"
   echo "commit=$(git -C "$NEWSGRID_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$RESULTS/machine.txt"
 /usr/bin/python3 "$NEWSGRID_ROOT/bench/report.py" "$RESULTS" "$OUT_DIR"
+# The reader page beside nginx (its own servers; a section of the same report).
+NEWSGRID_SKIP_BUILD=1 bash "$NEWSGRID_ROOT/bench/page.sh" --out "$OUT_DIR" $([ "$MODE" = quick ] && echo --quick)
 log "wrote $OUT_DIR/BENCHMARKS.md in $(( $(date +%s) - START_TIME ))s"

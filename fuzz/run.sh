@@ -16,7 +16,7 @@ if [ "${NEWSGRID_FUZZ_PREBUILT:-0}" != 1 ]; then
 fi
 WORK=$(mktemp -d -t newsgrid-fuzz.XXXXXX)
 status=0
-for f in filter page_token text article_request trending_request pg_array; do
+for f in filter page_token text article_request trending_request pg_array body_html; do
   mkdir -p "$WORK/$f"
   echo "== ${f}_fuzz (${SECONDS_PER_TARGET}s)"
   # New inputs go to the work dir; the seed corpus in the repo stays as is.

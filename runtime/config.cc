@@ -81,7 +81,7 @@ absl::Status CheckDuration(absl::string_view flag, absl::Duration value, absl::D
   return absl::OkStatus();
 }
 
-absl::StatusOr<ServerConfig> ServerConfigFromFlags() {
+absl::StatusOr<ServerConfig> ServerConfigFromFlags(bool database) {
   ServerConfig c;
   c.host = absl::GetFlag(FLAGS_host);
   c.port = absl::GetFlag(FLAGS_port);
@@ -100,7 +100,7 @@ absl::StatusOr<ServerConfig> ServerConfigFromFlags() {
   if (c.metrics_port == c.port) {
     return absl::InvalidArgumentError("--metrics_port must differ from --port");
   }
-  if (c.pg_dsn.empty()) {
+  if (database && c.pg_dsn.empty()) {
     return absl::InvalidArgumentError("--pg_dsn (or DATABASE_URL) is required");
   }
   if (auto s = CheckRange("pg_pool_size", c.pg_pool_size, 1, 1000); !s.ok()) return s;
@@ -166,7 +166,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv,
   absl::SetFlag(&FLAGS_metrics_port, defaults.metrics_port);
   if (absl::Status s = ApplyEnvironment(defaults.env_prefix, env); !s.ok()) return s;
   absl::ParseCommandLine(argc, argv);
-  return ServerConfigFromFlags();
+  return ServerConfigFromFlags(defaults.database);
 }
 
 }  // namespace newsgrid

@@ -45,9 +45,12 @@ namespace newsgrid {
 
 // What differs between the two services' runtime settings.
 struct ServiceDefaults {
-  std::string env_prefix;  // "ARTICLE" or "TRENDING"
+  std::string env_prefix;  // "ARTICLE", "TRENDING" or "READER"
   int port = 0;
   int metrics_port = 0;
+  // False for a binary without a database (reader-web): --pg_dsn is then
+  // not required and the database settings are unused.
+  bool database = true;
 };
 
 // When schema migrations run.
@@ -99,7 +102,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv,
                                               const EnvLookup& env = ProcessEnv);
 
 // Validates the shared flags' current values.
-absl::StatusOr<ServerConfig> ServerConfigFromFlags();
+absl::StatusOr<ServerConfig> ServerConfigFromFlags(bool database = true);
 
 // Helpers for service-specific validation: each returns InvalidArgument
 // naming the flag.

@@ -88,6 +88,8 @@ TEST_F(ConfigTest, MissingDsnIsRejected) {
   absl::StatusOr<ServerConfig> c = ServerConfigFromFlags();
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("DATABASE_URL"), absl::string_view::npos);
+  // A binary without a database (reader-web) needs none.
+  EXPECT_TRUE(ServerConfigFromFlags(/*database=*/false).ok());
 }
 
 TEST_F(ConfigTest, MetricsPortMustDifferFromPort) {

@@ -1,5 +1,8 @@
 #include "runtime/metrics.h"
 
+#include <array>
+
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "prometheus/exposer.h"
@@ -71,14 +74,17 @@ std::string Metrics::Render() const {
 }
 
 absl::string_view GrpcCodeName(int code) {
-  static constexpr absl::string_view kNames[] = {
-      "OK",       "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",    "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",      "UNAVAILABLE",       "DATA_LOSS",
-      "UNAUTHENTICATED"};
-  if (code < 0 || code >= static_cast<int>(std::size(kNames))) return "UNKNOWN";
-  return kNames[code];
+  // gRPC's codes are absl's, number for number; absl names them. Made once,
+  // since this runs for every RPC (absl::StatusCodeToString allocates).
+  static const std::array<std::string, 17>* const kNames = [] {
+    auto* names = new std::array<std::string, 17>;
+    for (int c = 0; c < 17; ++c) {
+      (*names)[c] = absl::StatusCodeToString(static_cast<absl::StatusCode>(c));
+    }
+    return names;
+  }();
+  if (code < 0 || code >= static_cast<int>(kNames->size())) return "UNKNOWN";
+  return (*kNames)[code];
 }
 
 }  // namespace newsgrid

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
 #include "runtime/tls.h"
 
 namespace newsgrid {
@@ -16,19 +17,22 @@ std::string PeerTarget(const std::string& address) {
 }
 
 std::string PeerServiceConfigJson(const PeerChannelOptions& options) {
-  std::vector<std::string> names;
-  for (const auto& [service, method] : options.idempotent_methods) {
-    names.push_back(absl::StrCat(R"({"service":")", service, R"(","method":")", method, R"("})"));
+  using nlohmann::ordered_json;
+  ordered_json config = {{"loadBalancingConfig", {{{"round_robin", ordered_json::object()}}}}};
+  if (!options.idempotent_methods.empty()) {
+    ordered_json names = ordered_json::array();
+    for (const auto& [service, method] : options.idempotent_methods) {
+      names.push_back({{"service", service}, {"method", method}});
+    }
+    config["methodConfig"] = {{{"name", names},
+                               {"retryPolicy",
+                                {{"maxAttempts", 3},
+                                 {"initialBackoff", "0.05s"},
+                                 {"maxBackoff", "1s"},
+                                 {"backoffMultiplier", 2},
+                                 {"retryableStatusCodes", {"UNAVAILABLE"}}}}}};
   }
-  std::string config = R"({"loadBalancingConfig":[{"round_robin":{}}])";
-  if (!names.empty()) {
-    absl::StrAppend(&config, R"(,"methodConfig":[{"name":[)", absl::StrJoin(names, ","),
-                    R"(],"retryPolicy":{"maxAttempts":3,"initialBackoff":"0.05s",)",
-                    R"("maxBackoff":"1s","backoffMultiplier":2,)",
-                    R"("retryableStatusCodes":["UNAVAILABLE"]}}])");
-  }
-  config += "}";
-  return config;
+  return config.dump();
 }
 
 std::shared_ptr<grpc::Channel> MakePeerChannel(const std::string& address,

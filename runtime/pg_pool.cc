@@ -127,25 +127,34 @@ absl::Status PgPool::Ping(absl::Duration timeout) {
 }
 
 absl::Status PgPool::MapException(const std::exception& e) {
-  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
+  // libpqxx throws a class per SQLSTATE family (connection failures,
+  // rollbacks, constraint violations, ...); the order matters where classes
+  // derive from each other. States without a class of their own in 6.4
+  // (57014 query_canceled, the 57P0x shutdowns) are read from sql_error.
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr ||
+      dynamic_cast<const pqxx::statement_completion_unknown*>(&e) != nullptr) {
+    NG_LOG_ERROR("database commit in doubt", {{"error", e.what()}});
+    return absl::UnavailableError("database connection lost during commit; outcome unknown");
+  }
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {  // and too_many_connections
     NG_LOG_WARN("database connection failed", {{"error", e.what()}});
     return absl::UnavailableError("database unavailable; retry later");
   }
-  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
-    NG_LOG_ERROR("database commit in doubt", {{"error", e.what()}});
-    return absl::UnavailableError("database connection lost during commit; outcome unknown");
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
+    // serialization_failure, deadlock_detected: the transaction may be retried.
+    return absl::AbortedError("concurrent modification; retry");
+  }
+  if (dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr) {
+    return absl::AlreadyExistsError("already exists");
   }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e); sql != nullptr) {
     const std::string state = sql->sqlstate();
     if (state == "57014") return absl::DeadlineExceededError("database statement timed out");
-    if (state == "40001" || state == "40P01") {
-      return absl::AbortedError("concurrent modification; retry");
-    }
-    if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P") || state == "53300") {
+    if (absl::StartsWith(state, "57P") ||
+        dynamic_cast<const pqxx::insufficient_resources*>(&e) != nullptr) {
       NG_LOG_WARN("database unavailable", {{"sqlstate", state}, {"error", sql->what()}});
       return absl::UnavailableError("database unavailable; retry later");
     }
-    if (state == "23505") return absl::AlreadyExistsError("already exists");
     NG_LOG_ERROR("database error", {{"sqlstate", state}, {"error", sql->what()}});
     return absl::InternalError("database error");
   }

@@ -103,6 +103,36 @@ TEST(PgPoolPgTest, SqlErrorsDoNotLeakText) {
   EXPECT_EQ(s.message().find("no_such_table"), absl::string_view::npos) << s;
 }
 
+// What each kind of database error becomes: retryable conflicts ABORTED,
+// duplicates ALREADY_EXISTS, timeouts DEADLINE_EXCEEDED, an unknown commit
+// outcome or a server going away UNAVAILABLE; the rest INTERNAL.
+TEST(PgPoolPgTest, DatabaseErrorsMapToStatusCodes) {
+  testing::TestDatabase db;
+  PgPool pool({.dsn = db.dsn(), .size = 1});
+  auto raising = [&pool](const std::string& errcode) {
+    return pool.Transact(Soon(), [&errcode](pqxx::work& tx) {
+      tx.exec("DO $$ BEGIN RAISE EXCEPTION 'raised' USING ERRCODE = '" + errcode + "'; END $$");
+      return absl::OkStatus();
+    });
+  };
+  EXPECT_EQ(raising("40001").code(), absl::StatusCode::kAborted);  // serialization_failure
+  EXPECT_EQ(raising("40P01").code(), absl::StatusCode::kAborted);  // deadlock_detected
+  EXPECT_EQ(raising("40003").code(), absl::StatusCode::kUnavailable);  // completion unknown
+  EXPECT_EQ(raising("23505").code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(raising("57014").code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(raising("57P01").code(), absl::StatusCode::kUnavailable);   // admin_shutdown
+  EXPECT_EQ(raising("53100").code(), absl::StatusCode::kUnavailable);   // disk_full
+  EXPECT_EQ(raising("22012").code(), absl::StatusCode::kInternal);      // division_by_zero
+  // And a real unique violation, from a constraint.
+  absl::Status dup = pool.Transact(Soon(), [](pqxx::work& tx) {
+    tx.exec("CREATE TEMP TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (1)");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists) << dup;
+  // The pool is still usable after each of them.
+  EXPECT_TRUE(pool.Ping(absl::Seconds(5)).ok());
+}
+
 TEST(PgPoolPgTest, UnreachableServerIsUnavailable) {
   PgPool pool({.dsn = "host=127.0.0.1 port=1 dbname=x connect_timeout=2", .size = 1});
   EXPECT_EQ(pool.Ping(absl::Seconds(3)).code(), absl::StatusCode::kUnavailable);

@@ -45,6 +45,25 @@ TEST(ReflectionServiceTest, FileContainingMethodCarriesCommentsAndDependencies) 
   EXPECT_TRUE(found_comment);
 }
 
+// Error details travel as google.protobuf.Any; clients decode them (grpcurl
+// -format-error) by asking reflection for the file defining the type.
+TEST(ReflectionServiceTest, ErrorDetailTypesAreServedBySymbol) {
+  ReflectionService s({});
+  for (const char* type : {"google.rpc.BadRequest", "google.rpc.BadRequest.FieldViolation",
+                           "google.rpc.ErrorInfo", "google.rpc.RetryInfo",
+                           "google.rpc.ResourceInfo", "google.rpc.Status"}) {
+    SCOPED_TRACE(type);
+    ServerReflectionRequest r;
+    r.set_file_containing_symbol(type);
+    ServerReflectionResponse out = Ask(s, r);
+    ASSERT_FALSE(out.has_error_response()) << out.error_response().error_message();
+    ASSERT_GE(out.file_descriptor_response().file_descriptor_proto_size(), 1);
+    google::protobuf::FileDescriptorProto first;
+    ASSERT_TRUE(first.ParseFromString(out.file_descriptor_response().file_descriptor_proto(0)));
+    EXPECT_EQ(first.package(), "google.rpc");
+  }
+}
+
 TEST(ReflectionServiceTest, UnknownSymbolIsNotFound) {
   ReflectionService s({});
   ServerReflectionRequest r;

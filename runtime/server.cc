@@ -5,11 +5,13 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/descriptor.h"
 #include "absl/time/clock.h"
+#include "grpc/grpc.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "runtime/logging.h"
@@ -21,31 +23,38 @@
 namespace newsgrid {
 namespace {
 
-// UNIMPLEMENTED without a message for a method that exists in the
-// generated descriptors: gRPC could not deserialize the request.
-bool IsUnparsableRequest(const grpc::Status& status, const char* method) {
+// UNIMPLEMENTED without a message for a method of a service this server
+// serves: gRPC could not deserialize the request. (A service compiled into
+// the binary but not served, e.g. the peer's, stays UNIMPLEMENTED.)
+bool IsUnparsableRequest(const grpc::Status& status, const char* method,
+                         const std::set<std::string>& services) {
   if (status.error_code() != grpc::StatusCode::UNIMPLEMENTED || !status.error_message().empty() ||
       method == nullptr || method[0] != '/') {
     return false;
   }
   std::string full(method + 1);
   const size_t slash = full.find('/');
-  if (slash == std::string::npos) return false;
+  if (slash == std::string::npos || services.count(full.substr(0, slash)) == 0) return false;
   full[slash] = '.';
   return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full) != nullptr;
 }
 
 // Per-RPC access log line and metrics, for every method of every service.
+// Also counts the calls in flight (an interceptor lives as long as its call).
 class ObservabilityInterceptor : public grpc::experimental::Interceptor {
  public:
-  explicit ObservabilityInterceptor(grpc::experimental::ServerRpcInfo* info)
-      : info_(info), start_(absl::Now()) {}
+  ObservabilityInterceptor(grpc::experimental::ServerRpcInfo* info, std::atomic<int>& in_flight,
+                           const std::set<std::string>& services)
+      : info_(info), start_(absl::Now()), in_flight_(in_flight), services_(services) {
+    in_flight_.fetch_add(1);
+  }
+  ~ObservabilityInterceptor() override { in_flight_.fetch_sub(1); }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
-      if (IsUnparsableRequest(status, info_->method())) {
+      if (IsUnparsableRequest(status, info_->method(), services_)) {
         // gRPC answers a request it cannot parse (bad wire format, or a
         // string field that is not UTF-8) with a bare UNIMPLEMENTED; it is
         // the caller's bad input.
@@ -77,15 +86,23 @@ class ObservabilityInterceptor : public grpc::experimental::Interceptor {
  private:
   grpc::experimental::ServerRpcInfo* info_;
   const absl::Time start_;
+  std::atomic<int>& in_flight_;
+  const std::set<std::string>& services_;
 };
 
 class ObservabilityInterceptorFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
+  ObservabilityInterceptorFactory(std::atomic<int>& in_flight, std::set<std::string> services)
+      : in_flight_(in_flight), services_(std::move(services)) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new ObservabilityInterceptor(info);
+    return new ObservabilityInterceptor(info, in_flight_, services_);
   }
+
+ private:
+  std::atomic<int>& in_flight_;
+  const std::set<std::string> services_;  // full names of the served services
 };
 
 sigset_t ShutdownSignals() {
@@ -97,6 +114,24 @@ sigset_t ShutdownSignals() {
 }
 
 }  // namespace
+
+void WatchShutdownSignals(std::function<void()> on_first) {
+  std::thread([on_first = std::move(on_first)] {
+    sigset_t set = ShutdownSignals();
+    int count = 0;
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      if (++count == 1) {
+        NG_LOG_INFO("shutdown signal received; draining", {{"signal", sig}});
+        on_first();
+      } else {
+        NG_LOG_WARN("second shutdown signal; exiting now", {{"signal", sig}});
+        _exit(1);
+      }
+    }
+  }).detach();
+}
 
 void ConfigureProcess() { absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore); }
 
@@ -127,7 +162,7 @@ ServerRuntime::~ServerRuntime() {
 absl::Status ServerRuntime::Prepare() {
   // Signals are watched from here on, so a SIGTERM while waiting for the
   // database ends the wait.
-  std::thread([this] { WaitForSignals(); }).detach();
+  WatchShutdownSignals([this] { RequestShutdown(); });
 
   absl::Duration backoff = absl::Milliseconds(200);
   for (;;) {
@@ -192,24 +227,6 @@ void ServerRuntime::RequestShutdown() {
   if (!shutdown_requested_.HasBeenNotified()) shutdown_requested_.Notify();
 }
 
-void ServerRuntime::WaitForSignals() {
-  sigset_t set = ShutdownSignals();
-  int count = 0;
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) continue;
-    if (++count == 1) {
-      NG_LOG_INFO("shutdown signal received; draining",
-                  {{"signal", sig}, {"drain_deadline_ms",
-                                     absl::ToInt64Milliseconds(config_.drain_deadline)}});
-      RequestShutdown();
-    } else {
-      NG_LOG_WARN("second shutdown signal; exiting now", {{"signal", sig}});
-      _exit(1);
-    }
-  }
-}
-
 void ServerRuntime::MonitorHealth() {
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   std::map<std::string, bool> last;
@@ -252,6 +269,29 @@ void ServerRuntime::MonitorHealth() {
   } while (!monitor_stop_.WaitForNotificationWithTimeout(config_.db_check_interval));
 }
 
+void ServerRuntime::StopServer(absl::Time drain_deadline) {
+  // Shutdown stops accepting, waits for in-flight RPCs until the deadline,
+  // then cancels what is left. But gRPC's core also waits for every client
+  // connection to close, idle ones included (a client keeps its connection
+  // after the GOAWAY until it has something to send), so with any client
+  // connected it would always wait out the whole deadline. Once no call is
+  // in flight, the connections are closed from here instead: cancelling
+  // all calls when there are none only disconnects the transports.
+  absl::Notification stopped;
+  std::thread shutdown([this, drain_deadline, &stopped] {
+    server_->Shutdown(absl::ToChronoTime(drain_deadline));
+    stopped.Notify();
+  });
+  while (!stopped.WaitForNotificationWithTimeout(absl::Milliseconds(10))) {
+    if (in_flight_.load() == 0) {
+      NG_LOG_DEBUG("drain: no call in flight; closing client connections");
+      grpc_server_cancel_all_calls(server_->c_server());
+      break;
+    }
+  }
+  shutdown.join();
+}
+
 int ServerRuntime::Run() {
   if (migrate_only_) {
     NG_LOG_INFO("migrations applied; exiting (--migrate=only)");
@@ -265,7 +305,7 @@ int ServerRuntime::Run() {
   std::vector<std::string> service_names = {"grpc.health.v1.Health",
                                             ReflectionService::kServiceName};
   for (const auto& [service, name] : services_) service_names.push_back(name);
-  ReflectionService reflection(std::move(service_names));
+  ReflectionService reflection(service_names);
   grpc::ServerBuilder builder;
   builder.RegisterService(&reflection);
   // Keepalive agreement with MakePeerChannel's clients (peer_channel.h).
@@ -291,7 +331,8 @@ int ServerRuntime::Run() {
   builder.SetResourceQuota(quota);
   for (const auto& [service, name] : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
-  factories.push_back(std::make_unique<ObservabilityInterceptorFactory>());
+  factories.push_back(std::make_unique<ObservabilityInterceptorFactory>(
+      in_flight_, std::set<std::string>(service_names.begin(), service_names.end())));
   builder.experimental().SetInterceptorCreators(std::move(factories));
   server_ = builder.BuildAndStart();
   if (!server_ || port == 0) {
@@ -322,9 +363,7 @@ int ServerRuntime::Run() {
   NG_LOG_DEBUG("drain: health monitor stopped");
   health->SetServingStatus(false);
   for (auto& hook : shutdown_started_hooks_) hook();
-  // Stops accepting, waits for in-flight RPCs until the deadline, then
-  // cancels what is left.
-  server_->Shutdown(absl::ToChronoTime(drain_deadline));
+  StopServer(drain_deadline);
   NG_LOG_DEBUG("drain: gRPC server stopped");
   workers_->Shutdown();
   NG_LOG_DEBUG("drain: workers stopped");

@@ -23,6 +23,8 @@
 // shutdown-started hooks (end long streams), stops accepting RPCs, lets
 // in-flight ones finish until --drain_deadline, then runs the drained hooks
 // (flush buffers) and Run() returns 0. A second signal exits at once (1).
+// Client connections left idle are closed as soon as no call is in flight,
+// so a stop with nothing in flight takes milliseconds, not the deadline.
 #ifndef NEWSGRID_RUNTIME_SERVER_H_
 #define NEWSGRID_RUNTIME_SERVER_H_
 
@@ -57,6 +59,11 @@ void ConfigureProcess();
 // ConfigureProcess, loads and validates the shared configuration, sets the
 // log level. Prints the error and exits 2 on a bad value.
 ServerConfig InitServerOrExit(int argc, char** argv, const ServiceDefaults& defaults);
+
+// Waits for SIGTERM/SIGINT (blocked in every thread by InitServerOrExit) on
+// a thread of its own: the first calls `on_first`, a second exits at once
+// (1). Every server binary stops this way (ServerRuntime, HttpServer).
+void WatchShutdownSignals(std::function<void()> on_first);
 
 inline constexpr char kLivenessHealthName[] = "liveness";
 
@@ -112,7 +119,9 @@ class ServerRuntime {
 
  private:
   void MonitorHealth();
-  void WaitForSignals();
+  // Stops the gRPC server: in-flight calls get until `drain_deadline`;
+  // once none is left, idle client connections are closed at once.
+  void StopServer(absl::Time drain_deadline);
 
   const std::string name_;
   const ServerConfig config_;
@@ -130,6 +139,7 @@ class ServerRuntime {
   absl::Notification monitor_stop_;
   std::atomic<int> bound_port_{0};
   std::atomic<bool> migrate_only_{false};
+  std::atomic<int> in_flight_{0};  // RPCs started and not yet done
 };
 
 }  // namespace newsgrid

@@ -19,20 +19,6 @@ for a in "$@"; do
 done
 JOBS=${TEST_JOBS:-2}
 
-TIMES=()
-RUN_START=$SECONDS
-timed() {  # timed "phase name" command...
-  local name=$1 t0=$SECONDS; shift
-  "$@"
-  TIMES+=("$(printf '%-24s %5d s' "$name" $((SECONDS - t0)))")
-  log "$name took $((SECONDS - t0)) s"
-}
-summary() {
-  [ ${#TIMES[@]} -gt 0 ] || return 0
-  log "phases:"; printf '  %s\n' "${TIMES[@]}" >&2
-  log "total $((SECONDS - RUN_START)) s"
-}
-
 BUILD_DIR=${BUILD_DIR:-$NEWSGRID_ROOT/build}
 ensure_packages
 timed "build" build "$BUILD_DIR" ${CMAKE_ARGS:-}

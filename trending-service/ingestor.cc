@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "absl/strings/str_cat.h"
+
 namespace newsgrid::trending {
 namespace {
 
@@ -13,18 +15,42 @@ constexpr uint64_t kArticleKey1 = 0x64656475702d6b32ULL;
 constexpr uint64_t kSourceKey0 = 0x736f757263652d6bULL;
 constexpr uint64_t kSourceKey1 = 0x726174652d6c696dULL;
 
-bool MetadataValid(const ArticleMetadata& m) {
-  if (m.section.size() > kMaxSectionLength) return false;
-  for (const auto* list : {&m.tags, &m.authors}) {
-    if (list->size() > kMaxMetadataValues) return false;
-    for (const std::string& v : *list) {
-      if (v.size() > kMaxMetadataValueLength) return false;
-    }
+void CheckLength(absl::string_view value, size_t max, std::string field,
+                 std::vector<FieldProblem>& out) {
+  if (value.size() > max) {
+    out.push_back({std::move(field), absl::StrCat("is longer than ", max, " characters")});
   }
-  return true;
 }
 
 }  // namespace
+
+std::vector<FieldProblem> CheckViewFields(const RawView& view) {
+  std::vector<FieldProblem> out;
+  if (!ParseArticleName(view.article_name)) {
+    out.push_back({"article", absl::StrCat("must be \"articles/{article}\" with 1 to ",
+                                           kMaxArticleIdLength, " of [A-Za-z0-9_-]")});
+  }
+  CheckLength(view.visitor_id, kMaxVisitorIdLength, "visitor_id", out);
+  CheckLength(view.referrer, kMaxReferrerLength, "referrer", out);
+  CheckLength(view.user_agent, kMaxUserAgentLength, "user_agent", out);
+  CheckLength(view.event_id, kMaxEventIdLength, "event_id", out);
+  if (view.metadata != nullptr) {
+    const ArticleMetadata& m = *view.metadata;
+    CheckLength(m.section, kMaxSectionLength, "metadata.section", out);
+    for (auto [name, list] : {std::pair{"tags", &m.tags}, std::pair{"authors", &m.authors}}) {
+      if (list->size() > kMaxMetadataValues) {
+        out.push_back({absl::StrCat("metadata.", name),
+                       absl::StrCat("has more than ", kMaxMetadataValues, " values")});
+        continue;
+      }
+      for (size_t i = 0; i < list->size(); ++i) {
+        CheckLength((*list)[i], kMaxMetadataValueLength,
+                    absl::StrCat("metadata.", name, "[", i, "]"), out);
+      }
+    }
+  }
+  return out;
+}
 
 Ingestor::Ingestor(ViewStore& store, const Clock& clock, const VisitorHasher& hasher,
                    IngestOptions options)
@@ -91,10 +117,7 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
       v = {Outcome::kRejected, RejectReason::kInvalidArticle};
       continue;
     }
-    if (view.visitor_id.size() > kMaxVisitorIdLength ||
-        view.referrer.size() > kMaxReferrerLength || view.user_agent.size() > kMaxUserAgentLength ||
-        view.event_id.size() > kMaxEventIdLength ||
-        (view.metadata != nullptr && !MetadataValid(*view.metadata))) {
+    if (!CheckViewFields(view).empty()) {
       v = {Outcome::kRejected, RejectReason::kInvalidField};
       continue;
     }

@@ -71,6 +71,20 @@ struct RawView {
   absl::string_view source;
 };
 
+// A field of a view that breaks the proto's limits: its path in the
+// ViewEvent ("article", "metadata.tags[3]") and what is wrong.
+struct FieldProblem {
+  std::string field;
+  std::string description;
+  bool operator==(const FieldProblem&) const = default;
+};
+
+// Every malformed field of `view` (empty: well-formed). The unary
+// RecordView answers these as INVALID_ARGUMENT naming the fields; in
+// RecordViews batches they are per-event rejections (INVALID_ARTICLE when
+// the article name is among them, else INVALID_FIELD).
+std::vector<FieldProblem> CheckViewFields(const RawView& view);
+
 enum class Outcome { kAccepted, kDeduplicated, kRejected };
 
 struct Verdict {

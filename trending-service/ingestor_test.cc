@@ -64,6 +64,27 @@ TEST_F(IngestorTest, RejectionsWithReasons) {
   EXPECT_EQ(Views("a"), 1);
 }
 
+TEST(CheckViewFieldsTest, NamesEveryMalformedFieldByItsPath) {
+  EXPECT_TRUE(CheckViewFields({.article_name = "articles/a-1_B"}).empty());
+  const ArticleMetadata metadata{.section = std::string(101, 's'),
+                                 .tags = {"ok", std::string(201, 't')},
+                                 .authors = std::vector<std::string>(51, "a")};
+  const std::vector<FieldProblem> problems = CheckViewFields(
+      {.article_name = "articles/", .visitor_id = std::string(201, 'v'),
+       .referrer = std::string(2049, 'r'), .user_agent = std::string(1025, 'u'),
+       .event_id = std::string(101, 'e'), .metadata = &metadata});
+  std::vector<std::string> fields;
+  for (const FieldProblem& p : problems) fields.push_back(p.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"article", "visitor_id", "referrer", "user_agent",
+                                              "event_id", "metadata.section", "metadata.tags[1]",
+                                              "metadata.authors"}));
+  EXPECT_EQ(problems[1].description, "is longer than 200 characters");
+  // The limits themselves are allowed.
+  EXPECT_TRUE(CheckViewFields({.article_name = "articles/" + std::string(128, 'x'),
+                               .visitor_id = std::string(200, 'v')})
+                  .empty());
+}
+
 TEST_F(IngestorTest, EventAndBatchIds) {
   EXPECT_EQ(Record({.article_name = "articles/a", .event_id = "e1"}).outcome, Outcome::kAccepted);
   EXPECT_EQ(Record({.article_name = "articles/a", .event_id = "e1"}).outcome,

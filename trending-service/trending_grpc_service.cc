@@ -260,6 +260,14 @@ grpc::ServerUnaryReactor* TrendingGrpcService::RecordView(grpc::CallbackServerCo
   const std::string source = SourceOf(*ctx);
   RawView view = ViewFromProto(req->event(), metadata);
   view.source = source;
+  // A malformed request is the caller's error (AIP-193); only the counting
+  // rules (bots, time, dedup, rate limits) are answered as outcomes.
+  if (std::vector<FieldProblem> problems = CheckViewFields(view); !problems.empty()) {
+    FieldViolations v;
+    for (FieldProblem& p : problems) v.Add("event." + p.field, std::move(p.description));
+    reactor->Finish(ToGrpcStatus(v.ToStatus()));
+    return reactor;
+  }
   const Verdict v = deps_.ingestor.Record(view, &ticket);
   CountOutcome(v);
   resp->set_outcome(v.outcome == Outcome::kAccepted       ? pb::RecordViewResponse::ACCEPTED

@@ -10,13 +10,17 @@ RUN apt-get update \
       build-essential cmake pkg-config \
       protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev grpc-proto \
       golang-github-gogo-googleapis-dev libabsl-dev libpqxx-dev prometheus-cpp-dev \
-      libgtest-dev libgmock-dev \
+      libgtest-dev libgmock-dev nlohmann-json3-dev libcmark-dev libgumbo-dev libcpp-httplib-dev libmstch-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+# Every service, in a build stage written the same in every service's
+# Dockerfile: building one image leaves this stage in the build cache and the
+# other images' builds reuse it instead of compiling again.
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
- && cmake --build /build --target trending-service -j"$(nproc)" \
- && strip /build/trending-service/trending-service
+ && cmake --build /build --target article-service trending-service reader-web -j"$(nproc)" \
+ && strip /build/article-service/article-service /build/trending-service/trending-service \
+      /build/reader-web/reader-web
 
 FROM debian:bookworm-slim
 RUN apt-get update \

@@ -1,6 +1,7 @@
 # Shared by deploy/local/run.sh (run the system) and tests/run.sh (run the
 # tests): Debian packages, the build, and a private PostgreSQL cluster.
-# Source it; it defines functions and sets nothing else.
+# Source it; it defines functions and sets nothing else but the phase
+# times of `timed`.
 
 NEWSGRID_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -10,18 +11,23 @@ NEWSGRID_PACKAGES=(
   build-essential cmake pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev grpc-proto
   golang-github-gogo-googleapis-dev libabsl-dev libpqxx-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev openssl
+  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev openssl nlohmann-json3-dev
   postgresql-15 postgresql-client-15
   python3-grpcio python3-protobuf python3-yaml python3-jsonschema
   util-linux procps
   clang libclang-rt-14-dev
+  libcmark-dev libgumbo-dev libcpp-httplib-dev libmstch-dev
+  chromium chromium-driver python3-selenium nginx-light wrk
 )
 
 log() { printf '\033[1m[newsgrid]\033[0m %s\n' "$*" >&2; }
 
-ensure_packages() {
+ensure_packages() { install_missing "${NEWSGRID_PACKAGES[@]}"; }
+
+# install_missing PACKAGE...: installs those not installed yet (and kubectl).
+install_missing() {
   local missing=()
-  for p in "${NEWSGRID_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   # kubectl (for the manifest checks): the machine's own if it has one (the
@@ -37,6 +43,22 @@ ensure_packages() {
     echo "  sudo apt-get install -y ${missing[*]}" >&2
     return 1
   fi
+}
+
+# timed "phase name" command...: runs it and notes how long it took;
+# summary prints the notes (the scripts call it on exit).
+TIMES=()
+RUN_START=$SECONDS
+timed() {
+  local name=$1 t0=$SECONDS; shift
+  "$@"
+  TIMES+=("$(printf '%-32s %5d s' "$name" $((SECONDS - t0)))")
+  log "$name took $((SECONDS - t0)) s"
+}
+summary() {
+  [ ${#TIMES[@]} -gt 0 ] || return 0
+  log "phases:"; printf '  %s\n' "${TIMES[@]}" >&2
+  log "total $((SECONDS - RUN_START)) s"
 }
 
 # build BUILD_DIR [extra cmake args...]

@@ -1,6 +1,7 @@
 """Loads demo articles and views into a running newsgrid.
 
-    demo_data.py --article=127.0.0.1:50051 --trending=127.0.0.1:50052
+    demo_data.py --article=127.0.0.1:50051 --trending=127.0.0.1:50052 \
+        --images=http://localhost:8080/static/demo/
 
 Creates and publishes a handful of articles (idempotently: request ids are
 the slugs, so running it twice changes nothing), then produces reader views:
@@ -66,6 +67,17 @@ ARTICLES = [
               "headphones and jackets."),
 ]
 
+# Feature images (reader-web serves these illustrations under
+# /static/demo/): file, alt text, caption.
+IMAGES = {
+    "night-trains-return-to-europe": ("night-train.svg", "A sleeper train crossing the hills at night",
+                                      "The new sleeper service leaves at 21:40."),
+    "city-council-approves-bike-lanes": ("city-bikes.svg", "A cyclist on a green protected lane",
+                                         "The first section opens next spring."),
+    "harbour-festival-draws-record-crowd": ("harbour.svg", "Sailing boats in the harbour at sunset",
+                                            "Boats gathered for the evening parade."),
+}
+
 # Relative popularity of the demo articles (views per round).
 WEIGHTS = [9, 6, 4, 3, 2, 1]
 
@@ -84,10 +96,33 @@ def wait_serving(channel, name, timeout=60):
     sys.exit(f"{name} did not become SERVING within {timeout}s")
 
 
+def create_articles(articles, image_base=""):
+    """Creates and publishes the demo articles (with feature images under
+    `image_base` when given); returns their names."""
+    names = []
+    for a in ARTICLES:
+        image = None
+        if image_base and a["slug"] in IMAGES:
+            file, alt, caption = IMAGES[a["slug"]]
+            image = apb.Image(url=image_base + file, alt=alt, caption=caption)
+        created = articles.CreateArticle(apb.CreateArticleRequest(
+            request_id="demo-" + a["slug"], actor="demo-loader",
+            article=apb.Article(slug=a["slug"], title=a["title"], subtitle=a["subtitle"], body=a["body"],
+                                body_format=apb.MARKDOWN, section=a["section"], tags=a["tags"],
+                                authors=a["authors"], feature_image=image)), timeout=10)
+        names.append(created.name)
+        if created.state != apb.Article.PUBLISHED:
+            articles.PublishArticle(apb.PublishArticleRequest(name=created.name, actor="demo-loader"),
+                                    timeout=10)
+    return names
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--article", default="127.0.0.1:50051")
     parser.add_argument("--trending", default="127.0.0.1:50052")
+    parser.add_argument("--images", default="",
+                        help="URL prefix of the demo images (reader-web's /static/demo/); empty: none")
     args = parser.parse_args()
     article_channel = grpc.insecure_channel(args.article)
     trending_channel = grpc.insecure_channel(args.trending)
@@ -96,17 +131,7 @@ def main():
     articles = agrpc.ArticleServiceStub(article_channel)
     trending = tgrpc.TrendingServiceStub(trending_channel)
 
-    names = []
-    for a in ARTICLES:
-        created = articles.CreateArticle(apb.CreateArticleRequest(
-            request_id="demo-" + a["slug"], actor="demo-loader",
-            article=apb.Article(slug=a["slug"], title=a["title"], subtitle=a["subtitle"], body=a["body"],
-                                body_format=apb.MARKDOWN, section=a["section"], tags=a["tags"],
-                                authors=a["authors"])), timeout=10)
-        names.append(created.name)
-        if created.state != apb.Article.PUBLISHED:
-            articles.PublishArticle(apb.PublishArticleRequest(name=created.name, actor="demo-loader"),
-                                    timeout=10)
+    names = create_articles(articles, args.images)
 
     # Older views straight into trending, spread over the last six hours.
     rng = random.Random(7)

@@ -28,13 +28,15 @@ BUILD = Path(os.environ.get("NEWSGRID_BUILD_DIR") or REPO / "build")
 K8S = REPO / "deploy" / "k8s"
 OVERLAYS = {"base": K8S / "base", "dev": K8S / "overlays" / "dev", "prod": K8S / "overlays" / "prod"}
 SCHEMA_ENV = "NEWSGRID_K8S_SCHEMAS"
-DEFAULT_SCHEMA_DIR = REPO.parent / "shared" / "k8s-schemas" / "v1.30.0-standalone-strict"
+# The kinds the manifests use, kept in the repository (see its README).
+DEFAULT_SCHEMA_DIR = K8S / "schemas" / "kubernetes-v1.30.0-standalone-strict"
 
 # Our images, by name without tag, and the binary each one runs (the
 # Dockerfile's ENTRYPOINT); image_test checks the Dockerfiles agree.
 OUR_IMAGES = {
     "newsgrid/article-service": "article-service/article-service",
     "newsgrid/trending-service": "trending-service/trending-service",
+    "newsgrid/reader-web": "reader-web/reader-web",
 }
 
 
@@ -107,9 +109,9 @@ def schema_dir():
     d = Path(os.environ.get(SCHEMA_ENV) or DEFAULT_SCHEMA_DIR)
     if not d.is_dir():
         raise RuntimeError(
-            f"Kubernetes JSON schemas not found at {d}. They ship in ../shared/k8s-schemas "
-            f"next to the repository (see its README); set {SCHEMA_ENV} to another folder "
-            f"holding <kind>-<group>-<version>.json files.")
+            f"Kubernetes JSON schemas not found at {d}. The repository keeps them in "
+            f"{DEFAULT_SCHEMA_DIR.relative_to(REPO)} (see deploy/k8s/schemas/README.md); "
+            f"set {SCHEMA_ENV} to another folder holding <kind>-<group>-<version>.json files.")
     return d
 
 
@@ -227,13 +229,13 @@ def binary_info(path):
     # Which prefix the binary reads: an unparsable <PREFIX>_PORT must be
     # rejected naming that variable.
     prefix = None
-    for candidate in ("ARTICLE", "TRENDING"):
+    for candidate in ("ARTICLE", "TRENDING", "READER"):
         p = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=30,
                            env=minimal_env(**{f"{candidate}_PORT": "not-a-port"}))
         if p.returncode != 0 and f"{candidate}_PORT" in p.stderr:
             prefix = candidate
     if prefix is None:
-        raise RuntimeError(f"{path} reads neither ARTICLE_* nor TRENDING_* variables")
+        raise RuntimeError(f"{path} reads no ARTICLE_*, TRENDING_* or READER_* variables")
     # Variables named in a flag's help as its fallback (--pg_dsn: DATABASE_URL).
     aliases = {}
     for name, desc in help_text.items():

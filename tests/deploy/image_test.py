@@ -2,10 +2,15 @@
 Debian packages exist, the runtime stage provides every shared library the
 built binaries load (ldd -> dpkg -S) and nothing they do not, and the
 images agree with the manifests (user id, ports, entrypoint) and with the
-build (CMake folders not excluded by .dockerignore)."""
+build (CMake folders not excluded by .dockerignore).
+
+BuiltImageTest checks the same of the images themselves, built by podman:
+deploy/containers/check.sh runs it with NEWSGRID_IMAGES naming them (it is
+skipped otherwise)."""
 
 import fnmatch
 import functools
+import json
 import os
 import re
 import shlex
@@ -105,12 +110,13 @@ def _dpkg_files():
     return files
 
 
-def owning_packages(paths):
-    """path -> Debian package, trying the /usr-merged and resolved names."""
-    files = _dpkg_files()
+def owning_packages(paths, files=None, realpath=os.path.realpath):
+    """path -> Debian package, trying the /usr-merged and resolved names
+    (in this machine's dpkg database, or in files: path -> package)."""
+    files = _dpkg_files() if files is None else files
     owners = {}
     for p in paths:
-        for c in (p, "/usr" + p if p.startswith(("/lib", "/bin")) else p, os.path.realpath(p)):
+        for c in (p, "/usr" + p if p.startswith(("/lib", "/bin")) else p, realpath(p)):
             if c in files:
                 owners[p] = files[c]
                 break
@@ -143,7 +149,8 @@ def _prefixes(rel):
 
 
 SERVICES = {"article-service": "article-service/article-service",
-            "trending-service": "trending-service/trending-service"}
+            "trending-service": "trending-service/trending-service",
+            "reader-web": "reader-web/reader-web"}
 
 
 class DockerfileTest(unittest.TestCase):
@@ -178,6 +185,18 @@ class DockerfileTest(unittest.TestCase):
                 # Nothing the binary does not load directly or through them.
                 unused = sorted(set(runtime) - set(owners.values()))
                 self.assertEqual(unused, [], f"{s}: runtime packages the binary does not load")
+
+    def test_services_share_one_build_stage(self):
+        # Written the same in every service's Dockerfile, so an image build
+        # reuses the stage another left in the build cache.
+        stages = {s: dockerfile(DOCKER_DIR / f"{s}.Dockerfile")[0] for s in SERVICES}
+        first = next(iter(stages.values()))
+        for s, stage in stages.items():
+            self.assertEqual(stage, first, f"{s}: build stage differs")
+        build = " ".join(arg for instr, arg in first[1] if instr == "RUN")
+        for s, rel in SERVICES.items():
+            self.assertIn(s, re.search(r"--target ([\w -]+?) -j", build).group(1).split())
+            self.assertIn(f"/build/{rel}", build)  # stripped
 
     def test_build_packages_are_the_projects(self):
         known = newsgrid_packages()
@@ -255,6 +274,128 @@ class DockerfileTest(unittest.TestCase):
         self.assertEqual(sorted(set(needed) - set(kept)), [], ".dockerignore drops build inputs")
         for p in (".git", "build", "build-asan"):
             self.assertTrue(ignored(p), f"{p} should stay out of the build context")
+
+
+# Packages that mean a compiler or build tool got into a runtime image.
+BUILD_TOOLS = {"gcc", "g++", "cpp", "gcc-12", "g++-12", "cpp-12", "clang", "binutils", "make",
+               "cmake", "libc6-dev", "libstdc++-12-dev", "build-essential", "protobuf-compiler"}
+
+
+def podman(*args):
+    return subprocess.run(["podman", *args], capture_output=True, text=True, timeout=300)
+
+
+class ImageContents:
+    """What a built image holds, read by running it (no network, read-only,
+    no capabilities): its installed packages and dpkg file lists, and for a
+    binary the libraries ldd resolves, each with its resolved path."""
+
+    def __init__(self, image, binary=None):
+        script = ("dpkg-query -W -f '${Package}\\n'; echo @@; grep -H '' /var/lib/dpkg/info/*.list; "
+                  "echo @@; command -v cc c++ gcc g++ clang ld as make cmake || true; echo @@; ")
+        if binary:
+            script += (f"ldd {binary} | while read -r a b c d; do "
+                       'case "$b $c" in "=> not"*) echo "$a not-found";; "=> /"*) echo "$c $(readlink -f "$c")";; esac; '
+                       "done")
+        p = podman("run", "--rm", "--network=none", "--read-only", "--cap-drop=ALL",
+                   "--entrypoint=/bin/sh", image, "-c", script)
+        if p.returncode != 0:
+            raise AssertionError(f"{image}: {p.stderr}")
+        pkgs, lists, tools, libs = p.stdout.split("@@\n")
+        self.packages = set(pkgs.split())
+        self.files = {}
+        for line in lists.splitlines():
+            lst, _, path = line.partition(".list:")
+            self.files.setdefault(path, os.path.basename(lst).split(":")[0])
+        self.tools = tools.split()
+        self.libs = {}   # ldd path -> resolved path
+        self.missing = []
+        for line in libs.splitlines():
+            path, resolved = line.split()
+            if resolved == "not-found":
+                self.missing.append(path)
+            else:
+                self.libs[path] = resolved
+
+
+def image_config(image):
+    p = podman("image", "inspect", image)
+    if p.returncode != 0:
+        raise AssertionError(f"{image} not built: {p.stderr}")
+    return json.loads(p.stdout)[0]["Config"]
+
+
+class BuiltImageTest(unittest.TestCase):
+    """The images check.sh built (NEWSGRID_IMAGES: space-separated names):
+    every library the binary loads present and from the packages the
+    Dockerfile installs, nothing else added to the base, no compiler, and the
+    user, entrypoint and ports of the manifests."""
+
+    def setUp(self):
+        self.images = os.environ.get("NEWSGRID_IMAGES", "").split()
+        if not self.images:
+            self.skipTest("NEWSGRID_IMAGES is not set: deploy/containers/check.sh builds the images "
+                          "and runs this")
+        self.base = os.environ.get("NEWSGRID_BASE_IMAGE", "localhost/newsgrid-debian:bookworm-slim")
+
+    def service_images(self):
+        out = {}
+        for image in self.images:
+            name, _ = deploylib.image_name(image)
+            service = name.split("/")[-1]
+            if service in SERVICES:
+                out[service] = image
+        return out
+
+    def test_every_service_image_was_built(self):
+        self.assertEqual(set(self.service_images()), set(SERVICES))
+
+    def test_binary_libraries_come_from_the_runtime_packages(self):
+        for s, image in self.service_images().items():
+            with self.subTest(image=image):
+                got = ImageContents(image, f"/usr/local/bin/{s}")
+                self.assertEqual(got.missing, [], f"{image}: libraries ldd does not find")
+                self.assertTrue(got.libs)
+                owners = owning_packages(got.libs, got.files, realpath=lambda p: got.libs[p])
+                self.assertEqual(sorted(set(got.libs) - set(owners)), [],
+                                 f"{image}: libraries of no Debian package")
+                runtime = apt_installs(dockerfile(DOCKER_DIR / f"{s}.Dockerfile")[-1])
+                closure = apt_closure(runtime)
+                self.assertEqual(sorted({owners[p] for p in got.libs} - closure), [],
+                                 f"{image}: libraries from packages the Dockerfile does not install")
+                self.assertEqual(sorted(set(runtime) - set(owners.values())), [],
+                                 f"{image}: runtime packages the binary does not load")
+                # Beyond the base image, only what the runtime list pulls in.
+                base = ImageContents(self.base).packages
+                self.assertEqual(sorted(got.packages - base - closure), [],
+                                 f"{image}: packages beyond the base and the runtime list")
+
+    def test_no_compiler_or_build_tool(self):
+        for image in self.images:
+            with self.subTest(image=image):
+                got = ImageContents(image)
+                self.assertEqual(sorted(got.packages & BUILD_TOOLS), [])
+                self.assertEqual(got.tools, [])
+
+    def test_user_entrypoint_and_ports_match_the_deployment(self):
+        objs = render("dev")
+        for s, image in self.service_images().items():
+            with self.subTest(image=image):
+                cfg = image_config(image)
+                dep = find(objs, "Deployment", s)
+                ctx = pod_spec(dep)["securityContext"]
+                self.assertEqual(cfg["User"], f"{ctx['runAsUser']}:{ctx['runAsGroup']}")
+                self.assertEqual(cfg["Entrypoint"], [f"/usr/local/bin/{s}"])
+                declared = {f"{p['containerPort']}/tcp" for p in main_container(dep)["ports"]}
+                self.assertEqual(set(cfg.get("ExposedPorts", {})), declared)
+
+    def test_binary_starts_read_only_without_capabilities(self):
+        for s, image in self.service_images().items():
+            with self.subTest(image=image):
+                p = podman("run", "--rm", "--network=none", "--read-only", "--cap-drop=ALL",
+                           image, "--version")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIn(s, p.stdout + p.stderr)
 
 
 if __name__ == "__main__":

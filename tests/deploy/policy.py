@@ -14,6 +14,9 @@ from deploylib import (REPO, ConfigError, binary_path, duration_seconds, effecti
                        find, image_name, of_kind, pod_spec, prestop_seconds, proto_services)
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+# Our HTTP server (no database, no gRPC): probed on /healthz and /readyz.
+HTTP_DEPLOYMENTS = ("reader-web",)
+DEPLOYMENTS = {"article-service", "trending-service"} | set(HTTP_DEPLOYMENTS)
 INGRESS_NAMESPACE = "ingress-nginx"
 MONITORING_NAMESPACE = "monitoring"
 
@@ -110,6 +113,27 @@ def check_services(objs):
     return out
 
 
+def check_http_probes(where, c, port):
+    """reader-web: liveness on /healthz, startup and readiness on /readyz,
+    all on the port the binary serves HTTP on."""
+    out = []
+    named = {p.get("name"): p["containerPort"] for p in c.get("ports", []) if p.get("name")}
+    want = {"startupProbe": "/readyz", "readinessProbe": "/readyz", "livenessProbe": "/healthz"}
+    for p, path in want.items():
+        probe = c.get(p, {})
+        if "httpGet" not in probe:
+            out.append(f"{where}: {p} must be an httpGet probe")
+            continue
+        pport = probe["httpGet"]["port"]
+        pport = named.get(pport, pport) if isinstance(pport, str) else pport
+        if pport != port:
+            out.append(f"{where}: {p} port {probe['httpGet']['port']} but the binary serves HTTP "
+                       f"on {port}")
+        if probe["httpGet"].get("path") != path:
+            out.append(f"{where}: {p} path {probe['httpGet'].get('path')!r}; want {path}")
+    return out
+
+
 def check_deployment(objs, dep, external=()):
     """One newsgrid Deployment against its binary."""
     out = []
@@ -136,7 +160,10 @@ def check_deployment(objs, dep, external=()):
     # "" (overall) and "liveness" (the process answers; see runtime/server.h)
     # are health names every binary serves besides its proto services.
     services = proto_services() | {"", "liveness"}
-    for p in ("startupProbe", "readinessProbe", "livenessProbe"):
+    http = name in HTTP_DEPLOYMENTS
+    if http:
+        out.extend(check_http_probes(where, c, port))
+    for p in () if http else ("startupProbe", "readinessProbe", "livenessProbe"):
         probe = c.get(p, {})
         if "grpc" not in probe:
             out.append(f"{where}: {p} must be a native gRPC probe")
@@ -181,9 +208,12 @@ def check_deployment(objs, dep, external=()):
             out.append(f"{where}: init container {ic['name']} runs another image")
         if icfg["migrate"] == "only":
             migrators.append(ic["name"])
-    if len(migrators) != 1:
+    if http:
+        if migrators:
+            out.append(f"{where}: has no database but migrates in {migrators}")
+    elif len(migrators) != 1:
         out.append(f"{where}: want one init container with --migrate=only, have {migrators}")
-    if cfg["migrate"] != "off":
+    if not http and cfg["migrate"] != "off":
         out.append(f"{where}: the server runs --migrate={cfg['migrate']}; want off (the init "
                    "container migrates)")
     sa = spec.get("serviceAccountName")
@@ -199,14 +229,14 @@ def check_deployment(objs, dep, external=()):
             out.append(f"{where}: read-only root but no emptyDir at /tmp")
     labels = dep["spec"]["template"]["metadata"]["labels"]
     fronts = [s for s in of_kind(objs, "Service") if _selects(s["spec"].get("selector"), labels)]
-    if not any(s["spec"].get("clusterIP") == "None" for s in fronts):
+    if not http and not any(s["spec"].get("clusterIP") == "None" for s in fronts):
         out.append(f"{where}: no headless Service for gRPC peers")
     if not any(s["spec"].get("clusterIP") != "None" for s in fronts):
         out.append(f"{where}: no ClusterIP Service")
     for s in fronts:
         for p in s["spec"]["ports"]:
             if p["port"] != port:
-                out.append(f"{_name(s)}: port {p['port']} differs from the gRPC port {port}")
+                out.append(f"{_name(s)}: port {p['port']} differs from the server port {port}")
     return out
 
 
@@ -247,7 +277,8 @@ def _peer_names(peers):
 
 def check_network_policies(objs):
     """prod: default deny; PostgreSQL only from the two services; trending
-    gRPC from article-service and the ingress namespace; metrics from the
+    gRPC from article-service, reader-web and the ingress namespace;
+    reader-web's pages from the ingress namespace; metrics from the
     monitoring namespace."""
     out = []
     nps = of_kind(objs, "NetworkPolicy")
@@ -263,9 +294,12 @@ def check_network_policies(objs):
         out.append(f"pods allowed to reach PostgreSQL (5432): {sorted(reach_pg)}; want the two "
                    "services only")
     want = {
-        ("trending-service", 50052): {"pod:article-service", f"ns:{INGRESS_NAMESPACE}"},
+        ("trending-service", 50052): {"pod:article-service", "pod:reader-web",
+                                      f"ns:{INGRESS_NAMESPACE}"},
         ("trending-service", 9092): {f"ns:{MONITORING_NAMESPACE}"},
         ("article-service", 9091): {f"ns:{MONITORING_NAMESPACE}"},
+        ("reader-web", 8080): {f"ns:{INGRESS_NAMESPACE}"},
+        ("reader-web", 9093): {f"ns:{MONITORING_NAMESPACE}"},
     }
     for (name, port), peers in want.items():
         have = _peer_names(_np_allows(nps, pods[name], "ingress", port))
@@ -275,7 +309,7 @@ def check_network_policies(objs):
     if f"ns:{INGRESS_NAMESPACE}" not in have or "*" in have:
         out.append(f"article-service gRPC open to {sorted(have)}; want the ingress namespace "
                    "(and its peers) only")
-    for name in ("article-service", "trending-service"):
+    for name in sorted(DEPLOYMENTS):
         if not any(p.get("port") == 53 for np in nps
                    if _selects_or_all(np["spec"]["podSelector"], pods[name])
                    for r in np["spec"].get("egress", []) for p in r.get("ports", [])):
@@ -286,8 +320,8 @@ def check_network_policies(objs):
 def check_overlay(objs, overlay):
     out = []
     deps = {d["metadata"]["name"]: d for d in of_kind(objs, "Deployment")}
-    if set(deps) != {"article-service", "trending-service"}:
-        out.append(f"Deployments {sorted(deps)}; want article-service and trending-service")
+    if set(deps) != DEPLOYMENTS:
+        out.append(f"Deployments {sorted(deps)}; want {sorted(DEPLOYMENTS)}")
     want_replicas = {"dev": 1, "prod": 3}.get(overlay)
     for name, d in deps.items():
         if want_replicas and d["spec"].get("replicas") != want_replicas:

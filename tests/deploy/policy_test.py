@@ -25,18 +25,21 @@ class OverlaysComplyTest(unittest.TestCase):
             info = deploylib.binary_info(deploylib.BUILD / rel)
             self.assertIn("drain_deadline", info.flags)
             self.assertEqual(info.env_aliases.get("DATABASE_URL"), "pg_dsn")
-            want_prefix = "ARTICLE" if "article" in image else "TRENDING"
+            want_prefix = {"newsgrid/article-service": "ARTICLE", "newsgrid/trending-service": "TRENDING",
+                           "newsgrid/reader-web": "READER"}[image]
             self.assertEqual(info.env_prefix, want_prefix)
             self.assertEqual(info.flag_for_env(f"{want_prefix}_LOG_LEVEL"), "log_level")
             self.assertIsNone(info.flag_for_env(f"{want_prefix}_NO_SUCH_FLAG"))
 
     def test_effective_ports_are_the_manifest_ports(self):
         objs = render("dev")
-        want = {"article-service": ("50051", "9091"), "trending-service": ("50052", "9092")}
+        want = {"article-service": ("50051", "9091"), "trending-service": ("50052", "9092"),
+                "reader-web": ("8080", "9093")}
         for name, (port, metrics) in want.items():
             cfg = deploylib.effective_config(objs, main_container(_dep(objs, name)))
             self.assertEqual((cfg["port"], cfg["metrics_port"]), (port, metrics))
-            self.assertEqual(cfg["migrate"], "off")
+            if name != "reader-web":  # no database
+                self.assertEqual(cfg["migrate"], "off")
 
 
 class ChecksCatchMistakesTest(unittest.TestCase):

@@ -38,7 +38,7 @@ class ReadmeTest(unittest.TestCase):
     def test_port_forwards_existing_services(self):
         objs = render("dev")
         forwards = re.findall(r"-n (\S+) port-forward svc/(\S+) (\d+):(\d+)", self.text)
-        self.assertEqual(len(forwards), 2)
+        self.assertEqual(len(forwards), 3)
         for ns, name, _, port in forwards:
             svc = find(objs, "Service", name)
             self.assertIsNotNone(svc, name)
@@ -53,7 +53,7 @@ class ReadmeTest(unittest.TestCase):
     def test_health_checks_use_the_probe_service_names(self):
         objs = render("dev")
         probes = {main_container(d)["readinessProbe"]["grpc"]["service"]
-                  for d in of_kind(objs, "Deployment")}
+                  for d in of_kind(objs, "Deployment") if "grpc" in main_container(d)["readinessProbe"]}
         named = set(re.findall(r'"service": "([\w.]+)"', self.text))
         self.assertEqual(named, probes)
 

@@ -17,7 +17,7 @@ class RenderTest(unittest.TestCase):
             with self.subTest(overlay=overlay):
                 objs = render(overlay)
                 names = {d["metadata"]["name"] for d in of_kind(objs, "Deployment")}
-                self.assertEqual(names, {"article-service", "trending-service"})
+                self.assertEqual(names, {"article-service", "trending-service", "reader-web"})
 
     def test_overlays_put_everything_in_the_namespace(self):
         for overlay in ("dev", "prod"):

@@ -142,6 +142,13 @@ class Pod:
         port = probe["grpc"]["port"]
         return self.port_map.get(port, port)
 
+    def probe_port_http(self, probe):
+        port = probe["httpGet"]["port"]
+        if isinstance(port, str):  # a named container port
+            port = next(p["containerPort"] for c in self.spec["containers"]
+                        for p in c.get("ports", []) if p.get("name") == port)
+        return self.port_map.get(port, port)
+
 
 class SmokeTest(unittest.TestCase):
     def setUp(self):
@@ -190,6 +197,8 @@ class SmokeTest(unittest.TestCase):
         pod.map_ports(c)
 
         self.run_init_containers(pod)
+        if name in policy.HTTP_DEPLOYMENTS:
+            return self.run_http_deployment(pod, dep, c)
         schema = {"article-service": "article", "trending-service": "trending"}[name]
         self.assertEqual(psql(dsn, f"SELECT to_regclass('{schema}.schema_migrations') IS NOT NULL"),
                          "t", "the migration init container did not migrate the database")
@@ -209,6 +218,12 @@ class SmokeTest(unittest.TestCase):
             # other must be a service the binary actually serves.
             if svc not in ("", "liveness"):
                 self.assertIn(svc, served_services(grpc_port))
+        self.check_metrics(pod, dep)
+        self.terminate(pod, proc, c, lambda: grpc_probe(
+            grpc_port, c["readinessProbe"]["grpc"].get("service", ""), 2))
+
+    def check_metrics(self, pod, dep):
+        """The Prometheus endpoint the pod annotations name answers."""
         ann = dep["spec"]["template"]["metadata"]["annotations"]
         mport = int(ann["prometheus.io/port"])
         with urllib.request.urlopen(
@@ -217,8 +232,11 @@ class SmokeTest(unittest.TestCase):
             self.assertEqual(r.status, 200)
             self.assertIn(b"# TYPE", r.read())
 
-        # Termination as the kubelet does it: preStop, then SIGTERM, all
-        # within the grace period counted from the start of preStop.
+    def terminate(self, pod, proc, c, ready):
+        """Termination as the kubelet does it: preStop, then SIGTERM, all
+        within the grace period counted from the start of preStop; `ready`
+        -> (ok, status) must hold while the endpoints update."""
+        name = pod.dep["metadata"]["name"]
         grace = pod.spec.get("terminationGracePeriodSeconds", 30)
         start = time.monotonic()
         hook = c["lifecycle"]["preStop"]["exec"]["command"]
@@ -226,7 +244,7 @@ class SmokeTest(unittest.TestCase):
             hook_done = ex.submit(subprocess.run, hook, check=True, timeout=grace)
             # Still serving while the endpoints update.
             time.sleep(1)
-            ok, status = grpc_probe(grpc_port, c["readinessProbe"]["grpc"].get("service", ""), 2)
+            ok, status = ready()
             self.assertTrue(ok, f"not ready during preStop: {status}")
             hook_done.result()
         proc.send_signal(signal.SIGTERM)
@@ -237,6 +255,33 @@ class SmokeTest(unittest.TestCase):
             self.fail(f"{name} still running {grace}s after preStop began:\n{pod.output()}")
         self.assertEqual(rc, 0, f"{name} exited {rc} after SIGTERM:\n{pod.output()}")
         self.assertLess(time.monotonic() - start, grace)
+
+    def run_http_deployment(self, pod, dep, c):
+        """reader-web: its HTTP probes, metrics, and the same termination."""
+        proc, _ = pod.start(c, "server")
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+
+        def probe(kind):
+            p = c[kind]
+            port = pod.probe_port_http(p)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{p['httpGet']['path']}",
+                                            timeout=p.get("timeoutSeconds", 1)) as r:
+                    return r.status == 200
+            except Exception:  # noqa: BLE001 (a refused or failed probe)
+                return False
+        startup = c["startupProbe"]
+        for _ in range(startup.get("failureThreshold", 3)):
+            self.assertIsNone(proc.poll(), f"server exited:\n{pod.output()}")
+            if probe("startupProbe"):
+                break
+            time.sleep(startup.get("periodSeconds", 10))
+        else:
+            self.fail(f"startupProbe never succeeded:\n{pod.output()}")
+        self.assertTrue(probe("readinessProbe"))
+        self.assertTrue(probe("livenessProbe"))
+        self.check_metrics(pod, dep)
+        self.terminate(pod, proc, c, lambda: (probe("readinessProbe"), "/readyz"))
 
     def test_busy_ports_are_remapped_consistently(self):
         objs = render("dev")
@@ -254,7 +299,7 @@ class SmokeTest(unittest.TestCase):
     def test_dev_deployments_run_as_written(self):
         objs = render("dev")
         deps = of_kind(objs, "Deployment")
-        self.assertEqual(len(deps), 2)
+        self.assertEqual(len(deps), 3)
         for dep in deps:
             with self.subTest(deployment=dep["metadata"]["name"]):
                 self.run_deployment(objs, dep, ())

@@ -184,6 +184,28 @@ class InFlightDrainTest(unittest.TestCase):
             svc.kill()
 
 
+class IdleClientShutdownTest(unittest.TestCase):
+    """SIGTERM with a client connected but no call in flight: the server
+    closes the idle connection and exits promptly, not at the drain
+    deadline (gRPC would otherwise wait for the client to hang up)."""
+
+    def test_idle_connection_does_not_hold_the_exit(self):
+        dsn = create_database()
+        for binary in ("article-service", "trending-service"):
+            with self.subTest(binary=binary):
+                svc = ServiceProcess(binary, dsn, args=["--drain_deadline=10s"]).start()
+                try:
+                    from grpc.health.v1 import health_pb2, health_pb2_grpc
+                    stub = health_pb2_grpc.HealthStub(svc.channel())
+                    stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
+                    # The connection stays open and idle while the server stops.
+                    code, took = svc.terminate(timeout=20)
+                    self.assertEqual(code, 0)
+                    self.assertLess(took, 2 + harness.SANITIZER_EXTRA_S)
+                finally:
+                    svc.kill()
+
+
 class SecondSignalTest(unittest.TestCase):
     """A second SIGTERM during the drain exits at once."""
 

@@ -164,9 +164,9 @@ class HostileInputTest(unittest.TestCase):
             # Trending: filters are compared, never interpreted.
             r = self.tcall("GetTrending", {"section": s, "tag": s, "author": s})
             self.assertEqual(r.get("entries", []), [])
-            out = self.tcall("RecordView", {"event": {"article": f"articles/{s}", "visitorId": s}})
-            self.assertEqual(out["outcome"], "REJECTED")
-            self.assertEqual(out["reason"], "INVALID_ARTICLE")
+            self.assert_invalid(self.tcall, "RecordView",
+                                {"event": {"article": f"articles/{s}", "visitorId": s}},
+                                field="event.article")
             out = self.tcall("RecordView", {"event": {
                 "article": "articles/inj-target", "visitorId": s, "referrer": s,
                 "userAgent": "Mozilla/5.0 " + s, "eventId": s[:90],
@@ -235,11 +235,28 @@ class HostileInputTest(unittest.TestCase):
         self.assert_invalid(self.call, "BatchGetArticles", {"names": []}, field="names")
         self.assert_invalid(self.call, "BatchGetArticles", {"names": [self.canary["name"]] * 101},
                             field="names")
-        out = self.tcall("RecordView", {"event": {"article": "articles/len", "visitorId": "v" * 201}})
-        self.assertEqual(out["reason"], "INVALID_FIELD")
+        # The unary RecordView answers a malformed request as INVALID_ARGUMENT
+        # naming the fields; a batch reports the same events as rejections.
+        self.assert_invalid(self.tcall, "RecordView",
+                            {"event": {"article": "articles/len", "visitorId": "v" * 201}},
+                            field="event.visitor_id")
+        e = self.assert_invalid(self.tcall, "RecordView",
+                                {"event": {"article": "", "metadata": {"tags": ["t" * 201]}}})
+        self.assertEqual([f for f, _ in field_violations(e)],
+                         ["event.article", "event.metadata.tags[0]"])
+        self.assert_invalid(self.tcall, "RecordView", {"event": {"article": "articles/" + "a" * 129}},
+                            field="event.article")
         out = self.tcall("RecordView", {"event": {"article": "articles/" + "a" * 128, "visitorId": "v" * 200}})
         self.assertEqual(out["outcome"], "ACCEPTED")
         self.assert_invalid(self.tcall, "RecordView", {}, field="event")
+        tpb = trending_pb2()
+        batch = tpb.RecordViewsRequest(events=[
+            tpb.ViewEvent(article=""), tpb.ViewEvent(article="articles/len", visitor_id="v" * 201),
+            tpb.ViewEvent(article="articles/len-ok", visitor_id="len-ok")])
+        resp = self.record_views_stream([batch])
+        self.assertEqual(resp.accepted, 1)
+        self.assertEqual([(r.event_index, tpb.RejectReason.Name(r.reason)) for r in resp.rejections],
+                         [(0, "INVALID_ARTICLE"), (1, "INVALID_FIELD")])
 
     def test_04_huge_page_sizes_and_limits(self):
         r = self.call("ListArticles", {"pageSize": 2147483647})

@@ -1,0 +1,426 @@
+#include "article-service/body_html.h"
+
+#include <cstdlib>
+#include <optional>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "cmark.h"
+#include "gumbo.h"
+#include "runtime/html.h"
+
+namespace newsgrid::article {
+namespace {
+
+// Elements nested deeper than this are unwrapped (their text stays): the
+// output never nests without bound, whatever the input does.
+constexpr int kMaxDepth = 100;
+
+enum class Attr {
+  kText,      // any text (title, alt, datetime)
+  kUrl,       // a link target: IsSafeUrl(image = false), else dropped
+  kImageUrl,  // an image source: IsSafeUrl(image = true), else the element goes
+  kNumber,    // 1 to 6 digits
+  kFlag,      // boolean attribute, written without a value
+  kScope,     // th scope
+  kLanguageClass,  // "language-xyz" on code (cmark's fenced code info)
+};
+
+struct AttrRule {
+  const char* name;
+  Attr kind;
+};
+
+struct ElementRule {
+  const char* name;  // written name (h1 is written as h2)
+  std::vector<AttrRule> attrs;
+};
+
+enum class Action { kKeep, kUnwrap, kDrop };
+
+// Dropped with everything inside: active content, embedded documents,
+// forms, and elements whose content is not meant to be shown.
+bool IsDropped(GumboTag tag) {
+  switch (tag) {
+    case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE: case GUMBO_TAG_TEMPLATE:
+    case GUMBO_TAG_IFRAME: case GUMBO_TAG_FRAME: case GUMBO_TAG_FRAMESET:
+    case GUMBO_TAG_OBJECT: case GUMBO_TAG_EMBED: case GUMBO_TAG_APPLET:
+    case GUMBO_TAG_PARAM: case GUMBO_TAG_NOSCRIPT: case GUMBO_TAG_NOEMBED:
+    case GUMBO_TAG_NOFRAMES: case GUMBO_TAG_FORM: case GUMBO_TAG_INPUT:
+    case GUMBO_TAG_BUTTON: case GUMBO_TAG_SELECT: case GUMBO_TAG_TEXTAREA:
+    case GUMBO_TAG_OPTION: case GUMBO_TAG_OPTGROUP: case GUMBO_TAG_DATALIST:
+    case GUMBO_TAG_KEYGEN: case GUMBO_TAG_OUTPUT: case GUMBO_TAG_TITLE:
+    case GUMBO_TAG_HEAD: case GUMBO_TAG_META: case GUMBO_TAG_LINK:
+    case GUMBO_TAG_BASE: case GUMBO_TAG_AUDIO: case GUMBO_TAG_VIDEO:
+    case GUMBO_TAG_SOURCE: case GUMBO_TAG_TRACK: case GUMBO_TAG_CANVAS:
+    case GUMBO_TAG_MAP: case GUMBO_TAG_AREA: case GUMBO_TAG_SVG: case GUMBO_TAG_MATH:
+    case GUMBO_TAG_MENUITEM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const ElementRule* KeptElement(GumboTag tag) {
+  struct Table {
+    std::vector<std::pair<GumboTag, ElementRule>> rules;
+    std::vector<const ElementRule*> by_tag;
+  };
+  static const Table* table = [] {
+    auto* t = new Table;
+    t->rules = {
+        {GUMBO_TAG_P, {"p", {}}},
+        {GUMBO_TAG_BR, {"br", {}}},
+        {GUMBO_TAG_HR, {"hr", {}}},
+        {GUMBO_TAG_H1, {"h2", {}}},
+        {GUMBO_TAG_H2, {"h2", {}}},
+        {GUMBO_TAG_H3, {"h3", {}}},
+        {GUMBO_TAG_H4, {"h4", {}}},
+        {GUMBO_TAG_H5, {"h5", {}}},
+        {GUMBO_TAG_H6, {"h6", {}}},
+        {GUMBO_TAG_STRONG, {"strong", {}}},
+        {GUMBO_TAG_B, {"b", {}}},
+        {GUMBO_TAG_EM, {"em", {}}},
+        {GUMBO_TAG_I, {"i", {}}},
+        {GUMBO_TAG_U, {"u", {}}},
+        {GUMBO_TAG_S, {"s", {}}},
+        {GUMBO_TAG_DEL, {"del", {{"cite", Attr::kUrl}, {"datetime", Attr::kText}}}},
+        {GUMBO_TAG_INS, {"ins", {{"cite", Attr::kUrl}, {"datetime", Attr::kText}}}},
+        {GUMBO_TAG_SUB, {"sub", {}}},
+        {GUMBO_TAG_SUP, {"sup", {}}},
+        {GUMBO_TAG_SMALL, {"small", {}}},
+        {GUMBO_TAG_MARK, {"mark", {}}},
+        {GUMBO_TAG_CODE, {"code", {{"class", Attr::kLanguageClass}}}},
+        {GUMBO_TAG_PRE, {"pre", {}}},
+        {GUMBO_TAG_KBD, {"kbd", {}}},
+        {GUMBO_TAG_SAMP, {"samp", {}}},
+        {GUMBO_TAG_VAR, {"var", {}}},
+        {GUMBO_TAG_BLOCKQUOTE, {"blockquote", {{"cite", Attr::kUrl}}}},
+        {GUMBO_TAG_Q, {"q", {{"cite", Attr::kUrl}}}},
+        {GUMBO_TAG_CITE, {"cite", {}}},
+        {GUMBO_TAG_ABBR, {"abbr", {{"title", Attr::kText}}}},
+        {GUMBO_TAG_UL, {"ul", {}}},
+        {GUMBO_TAG_OL, {"ol", {{"start", Attr::kNumber}, {"reversed", Attr::kFlag}}}},
+        {GUMBO_TAG_LI, {"li", {{"value", Attr::kNumber}}}},
+        {GUMBO_TAG_DL, {"dl", {}}},
+        {GUMBO_TAG_DT, {"dt", {}}},
+        {GUMBO_TAG_DD, {"dd", {}}},
+        {GUMBO_TAG_FIGURE, {"figure", {}}},
+        {GUMBO_TAG_FIGCAPTION, {"figcaption", {}}},
+        {GUMBO_TAG_TABLE, {"table", {}}},
+        {GUMBO_TAG_CAPTION, {"caption", {}}},
+        {GUMBO_TAG_THEAD, {"thead", {}}},
+        {GUMBO_TAG_TBODY, {"tbody", {}}},
+        {GUMBO_TAG_TFOOT, {"tfoot", {}}},
+        {GUMBO_TAG_TR, {"tr", {}}},
+        {GUMBO_TAG_TH,
+         {"th", {{"colspan", Attr::kNumber}, {"rowspan", Attr::kNumber}, {"scope", Attr::kScope}}}},
+        {GUMBO_TAG_TD, {"td", {{"colspan", Attr::kNumber}, {"rowspan", Attr::kNumber}}}},
+        {GUMBO_TAG_SPAN, {"span", {}}},
+        {GUMBO_TAG_DIV, {"div", {}}},
+        {GUMBO_TAG_TIME, {"time", {{"datetime", Attr::kText}}}},
+        {GUMBO_TAG_WBR, {"wbr", {}}},
+        {GUMBO_TAG_A, {"a", {{"href", Attr::kUrl}, {"title", Attr::kText}}}},
+        {GUMBO_TAG_IMG,
+         {"img",
+          {{"src", Attr::kImageUrl},
+           {"alt", Attr::kText},
+           {"title", Attr::kText},
+           {"width", Attr::kNumber},
+           {"height", Attr::kNumber}}}},
+    };
+    t->by_tag.assign(GUMBO_TAG_LAST + 1, nullptr);
+    for (const auto& [tag, rule] : t->rules) t->by_tag[tag] = &rule;
+    return t;
+  }();
+  return tag <= GUMBO_TAG_LAST ? table->by_tag[tag] : nullptr;
+}
+
+bool IsVoid(GumboTag tag) {
+  return tag == GUMBO_TAG_BR || tag == GUMBO_TAG_HR || tag == GUMBO_TAG_IMG || tag == GUMBO_TAG_WBR;
+}
+
+bool ValidAttr(Attr kind, absl::string_view v) {
+  switch (kind) {
+    case Attr::kText:
+    case Attr::kFlag:
+      return true;
+    case Attr::kUrl:
+      return !v.empty() && IsSafeUrl(v, /*image=*/false);
+    case Attr::kImageUrl:
+      return IsSafeUrl(v, /*image=*/true);
+    case Attr::kNumber:
+      if (v.empty() || v.size() > 6) return false;
+      for (char c : v) {
+        if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+      }
+      return true;
+    case Attr::kScope:
+      return v == "row" || v == "col" || v == "rowgroup" || v == "colgroup";
+    case Attr::kLanguageClass: {
+      if (!absl::StartsWith(v, "language-") || v.size() > 41 || v.size() == 9) return false;
+      for (char c : v.substr(9)) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        if (!absl::ascii_isalnum(u) && c != '-' && c != '_' && c != '+' && c != '#' && c != '.') {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+// Writes the start tag of a kept element; false when the element must go
+// (an image without a safe source).
+bool WriteStartTag(const GumboElement& el, const ElementRule& rule, std::string& out) {
+  std::string tag = absl::StrCat("<", rule.name);
+  for (const AttrRule& ar : rule.attrs) {
+    const GumboAttribute* attr = gumbo_get_attribute(&el.attributes, ar.name);
+    if (attr == nullptr) {
+      if (ar.kind == Attr::kImageUrl) return false;
+      continue;
+    }
+    const absl::string_view value(attr->value);
+    if (!ValidAttr(ar.kind, value)) {
+      if (ar.kind == Attr::kImageUrl) return false;
+      continue;
+    }
+    if (ar.kind == Attr::kFlag) {
+      absl::StrAppend(&tag, " ", ar.name);
+    } else {
+      absl::StrAppend(&tag, " ", ar.name, "=\"", EscapeHtmlText(value), "\"");
+    }
+  }
+  out += tag;
+  out += '>';
+  return true;
+}
+
+// Elements that never nest or close themselves in practice (void ones,
+// and those a sibling closes: <p>, <li>, table cells): not counted by
+// LimitNesting.
+bool NestsFreely(absl::string_view name) {
+  static const auto* names = new absl::flat_hash_set<std::string>{
+      "br", "hr", "img", "wbr", "input", "meta", "link", "base", "col", "area", "embed",
+      "source", "track", "param", "keygen", "p", "li", "dt", "dd", "tr", "td", "th",
+      "thead", "tbody", "tfoot", "option", "optgroup", "colgroup", "rb", "rt", "rp"};
+  return !names->contains(name);
+}
+
+// gumbo's time grows with the square of the nesting depth (a 1 MiB body of
+// "<div>" would take hours), so before parsing, start and end tags that
+// would open elements deeper than kMaxParseDepth are removed, text kept.
+// The scan is a rough tokenizer (quotes in tags, comments); it only ever
+// removes tags, and whatever it leaves is still parsed and allow-listed, so
+// its approximations cost formatting of absurd input, never safety.
+constexpr int kMaxParseDepth = 256;
+
+std::optional<std::string> LimitNesting(absl::string_view html) {
+  std::string out;
+  bool cutting = false;
+  for (int pass = 0; pass < 2; ++pass) {
+    int depth = 0;
+    size_t copied = 0;  // html[0, copied) is in `out` (second pass)
+    size_t i = 0;
+    while ((i = html.find('<', i)) != absl::string_view::npos) {
+      const size_t start = i;
+      if (html.substr(i, 4) == "<!--") {
+        const size_t end = html.find("-->", i + 4);
+        i = end == absl::string_view::npos ? html.size() : end + 3;
+        continue;
+      }
+      const bool closing = i + 1 < html.size() && html[i + 1] == '/';
+      size_t n = i + (closing ? 2 : 1);
+      if (n >= html.size() || !absl::ascii_isalpha(static_cast<unsigned char>(html[n]))) {
+        ++i;
+        continue;
+      }
+      const size_t name_start = n;
+      while (n < html.size() && (absl::ascii_isalnum(static_cast<unsigned char>(html[n])) ||
+                                 html[n] == '-')) {
+        ++n;
+      }
+      const std::string name = absl::AsciiStrToLower(html.substr(name_start, n - name_start));
+      char quote = 0;
+      while (n < html.size() && (quote != 0 || html[n] != '>')) {
+        if (quote != 0) {
+          if (html[n] == quote) quote = 0;
+        } else if (html[n] == '"' || html[n] == '\'') {
+          quote = html[n];
+        }
+        ++n;
+      }
+      const size_t end = n < html.size() ? n + 1 : n;
+      const bool self_closing = n > 0 && n < html.size() && html[n - 1] == '/';
+      bool drop = false;
+      if (NestsFreely(name) && !self_closing) {
+        if (closing) {
+          drop = depth > kMaxParseDepth;
+          if (depth > 0) --depth;
+        } else {
+          ++depth;
+          drop = depth > kMaxParseDepth;
+        }
+      }
+      if (drop) {
+        if (pass == 0) {
+          cutting = true;
+          break;
+        }
+        absl::StrAppend(&out, html.substr(copied, start - copied));
+        copied = end;
+      }
+      i = end;
+    }
+    if (!cutting) return std::nullopt;
+    if (pass == 1) absl::StrAppend(&out, html.substr(copied));
+  }
+  return out;
+}
+
+Action Classify(const GumboNode* node) {
+  const GumboElement& el = node->v.element;
+  if (el.tag_namespace != GUMBO_NAMESPACE_HTML || IsDropped(el.tag)) return Action::kDrop;
+  return KeptElement(el.tag) != nullptr ? Action::kKeep : Action::kUnwrap;
+}
+
+// Plain text: paragraphs at blank lines, line breaks within them.
+std::string PlainTextToHtml(absl::string_view text) {
+  std::string out;
+  std::string normalized = absl::StrReplaceAll(text, {{"\r\n", "\n"}, {"\r", "\n"}});
+  for (absl::string_view para : absl::StrSplit(normalized, "\n\n", absl::SkipWhitespace())) {
+    para = absl::StripAsciiWhitespace(para);
+    out += "<p>";
+    bool first = true;
+    for (absl::string_view line : absl::StrSplit(para, '\n')) {
+      if (!first) out += "<br>\n";
+      first = false;
+      out += EscapeHtmlText(absl::StripAsciiWhitespace(line));
+    }
+    out += "</p>\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string EscapeHtmlText(absl::string_view text) { return EscapeHtml(text); }
+
+bool IsSafeUrl(absl::string_view url, bool image) {
+  // Browsers ignore leading and trailing C0 controls and spaces, and tabs
+  // and newlines anywhere ("java\tscript:" is "javascript:").
+  std::string cleaned;
+  cleaned.reserve(url.size());
+  for (char c : url) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '\t' || c == '\n' || c == '\r') continue;
+    if (u < 0x20 || u == 0x7f) {
+      if (cleaned.empty()) continue;  // leading control: ignored by browsers
+      return false;                   // anywhere else: refuse, do not guess
+    }
+    cleaned += c;
+  }
+  absl::string_view u = absl::StripAsciiWhitespace(cleaned);
+  if (u.empty()) return false;
+  const size_t end = u.find_first_of(":/?#");
+  // No ':' before the first '/', '?' or '#': a relative URL (or //host).
+  if (end == absl::string_view::npos || u[end] != ':') return true;
+  const std::string scheme = absl::AsciiStrToLower(u.substr(0, end));
+  if (scheme == "http" || scheme == "https") return true;
+  return !image && scheme == "mailto";
+}
+
+std::string MarkdownToHtml(absl::string_view markdown) {
+  // cmark's default is safe: raw HTML becomes "<!-- raw HTML omitted -->"
+  // and dangerous link targets become empty.
+  char* html = cmark_markdown_to_html(markdown.data(), markdown.size(),
+                                      CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8);
+  std::string out(html);
+  std::free(html);
+  return out;
+}
+
+HtmlTree::HtmlTree(absl::string_view html) : source_(html) {
+  GumboOptions options = kGumboDefaultOptions;
+  options.fragment_context = GUMBO_TAG_BODY;
+  options.fragment_namespace = GUMBO_NAMESPACE_HTML;
+  options.max_errors = 0;  // parse errors are not collected (they cost memory)
+  output_ = gumbo_parse_with_options(&options, source_.data(), source_.size());
+}
+
+HtmlTree::~HtmlTree() { gumbo_destroy_output(&kGumboDefaultOptions, output_); }
+
+const GumboNode* HtmlTree::root() const { return output_->root; }
+
+std::string SanitizeHtml(absl::string_view html) {
+  const std::optional<std::string> limited = LimitNesting(html);
+  HtmlTree tree(limited ? absl::string_view(*limited) : html);
+  std::string out;
+  out.reserve(html.size());
+  // An explicit stack instead of recursion: input nesting is bounded only by
+  // the body size.
+  struct Frame {
+    const GumboNode* node;
+    unsigned next;
+    const char* close;  // end tag to write when done; null when unwrapped
+  };
+  std::vector<Frame> stack{{tree.root(), 0, nullptr}};
+  int depth = 0;  // kept elements open
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    const GumboVector& children = f.node->v.element.children;
+    if (f.next >= children.length) {
+      if (f.close != nullptr) {
+        absl::StrAppend(&out, "</", f.close, ">");
+        --depth;
+      }
+      stack.pop_back();
+      continue;
+    }
+    const GumboNode* child = static_cast<const GumboNode*>(children.data[f.next++]);
+    switch (child->type) {
+      case GUMBO_NODE_TEXT:
+      case GUMBO_NODE_WHITESPACE:
+      case GUMBO_NODE_CDATA:
+        out += EscapeHtmlText(child->v.text.text);
+        break;
+      case GUMBO_NODE_ELEMENT:
+      case GUMBO_NODE_TEMPLATE: {
+        const Action action = Classify(child);
+        if (action == Action::kDrop) break;
+        const ElementRule* rule = KeptElement(child->v.element.tag);
+        if (action == Action::kUnwrap || depth >= kMaxDepth) {
+          stack.push_back({child, 0, nullptr});
+          break;
+        }
+        if (!WriteStartTag(child->v.element, *rule, out)) break;
+        if (IsVoid(child->v.element.tag)) break;
+        ++depth;
+        stack.push_back({child, 0, rule->name});
+        break;
+      }
+      default:  // comments, the document
+        break;
+    }
+  }
+  return out;
+}
+
+std::string RenderBodyHtml(absl::string_view body, news::article::v1::BodyFormat format) {
+  switch (format) {
+    case news::article::v1::HTML:
+      return SanitizeHtml(body);
+    case news::article::v1::PLAIN_TEXT:
+      return PlainTextToHtml(body);
+    default:
+      return SanitizeHtml(MarkdownToHtml(body));
+  }
+}
+
+}  // namespace newsgrid::article

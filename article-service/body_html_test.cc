@@ -1,0 +1,159 @@
+#include "article-service/body_html.h"
+
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace newsgrid::article {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+namespace pb = ::news::article::v1;
+
+TEST(RenderBodyHtmlTest, MarkdownBecomesHtml) {
+  EXPECT_EQ(RenderBodyHtml("Hello *world*", pb::MARKDOWN), "<p>Hello <em>world</em></p>\n");
+  EXPECT_EQ(RenderBodyHtml("# Head\n\ntext", pb::MARKDOWN), "<h2>Head</h2>\n<p>text</p>\n");
+  EXPECT_EQ(RenderBodyHtml("[site](https://example.com/a?b=1&c=2)", pb::MARKDOWN),
+            "<p><a href=\"https://example.com/a?b=1&amp;c=2\">site</a></p>\n");
+  EXPECT_EQ(RenderBodyHtml("![A tram](https://example.com/t.jpg)", pb::BODY_FORMAT_UNSPECIFIED),
+            "<p><img src=\"https://example.com/t.jpg\" alt=\"A tram\"></p>\n");
+  EXPECT_EQ(RenderBodyHtml("```cpp\nint x;\n```", pb::MARKDOWN),
+            "<pre><code class=\"language-cpp\">int x;\n</code></pre>\n");
+}
+
+TEST(RenderBodyHtmlTest, MarkdownDropsRawHtmlAndUnsafeLinks) {
+  const std::string html = RenderBodyHtml(
+      "Hi <script>alert(1)</script> <img src=x onerror=alert(2)>\n\n"
+      "<div onclick=\"x()\">block</div>\n\n"
+      "[a](javascript:alert(3)) [b](data:text/html,<script>x</script>) "
+      "![c](data:image/png;base64,AAAA) [d](JaVaScRiPt:alert(4))",
+      pb::MARKDOWN);
+  EXPECT_THAT(html, Not(HasSubstr("<script")));
+  EXPECT_THAT(html, Not(HasSubstr("onerror")));
+  EXPECT_THAT(html, Not(HasSubstr("onclick")));
+  EXPECT_THAT(absl::AsciiStrToLower(html), Not(HasSubstr("javascript:")));
+  EXPECT_THAT(html, Not(HasSubstr("data:")));
+  EXPECT_THAT(html, Not(HasSubstr("<img")));
+  EXPECT_THAT(html, HasSubstr("<a>a</a>"));
+}
+
+TEST(RenderBodyHtmlTest, PlainTextBecomesEscapedParagraphs) {
+  EXPECT_EQ(RenderBodyHtml("One <b>\nline two\n\n\nPara & two", pb::PLAIN_TEXT),
+            "<p>One &lt;b&gt;<br>\nline two</p>\n<p>Para &amp; two</p>\n");
+  EXPECT_EQ(RenderBodyHtml("", pb::PLAIN_TEXT), "");
+}
+
+TEST(SanitizeHtmlTest, KeepsAllowedMarkup) {
+  EXPECT_EQ(SanitizeHtml("<p class=x>Hi <strong>there</strong><br>next</p>"),
+            "<p>Hi <strong>there</strong><br>next</p>");
+  EXPECT_EQ(SanitizeHtml("<a href=\"/local\" title=\"T\" target=_blank rel=x>l</a>"),
+            "<a href=\"/local\" title=\"T\">l</a>");
+  EXPECT_EQ(SanitizeHtml("<a href=\"mailto:desk@example.com\">mail</a>"),
+            "<a href=\"mailto:desk@example.com\">mail</a>");
+  EXPECT_EQ(SanitizeHtml("<figure><img src=\"https://e.com/a.jpg\" alt=\"A\" width=\"640\" "
+                         "height=abc><figcaption>Cap</figcaption></figure>"),
+            "<figure><img src=\"https://e.com/a.jpg\" alt=\"A\" width=\"640\">"
+            "<figcaption>Cap</figcaption></figure>");
+  EXPECT_EQ(SanitizeHtml("<table><tr><th scope=col colspan=2>h</th></tr></table>"),
+            "<table><tbody><tr><th colspan=\"2\" scope=\"col\">h</th></tr></tbody></table>");
+  EXPECT_EQ(SanitizeHtml("<ol start=3 reversed><li>x</ol>"),
+            "<ol start=\"3\" reversed><li>x</li></ol>");
+}
+
+TEST(SanitizeHtmlTest, DropsScriptsHandlersAndUnsafeUrls) {
+  EXPECT_EQ(SanitizeHtml("<p onclick=\"alert(1)\" style=\"x\">a<script>alert(1)</script>b</p>"),
+            "<p>ab</p>");
+  EXPECT_EQ(SanitizeHtml("<img src=x onerror=alert(1)>"), "<img src=\"x\">");
+  EXPECT_EQ(SanitizeHtml("<a href=\"javascript:alert(1)\">x</a>"), "<a>x</a>");
+  EXPECT_EQ(SanitizeHtml("<a href=\" java\tscript:alert(1)\">x</a>"), "<a>x</a>");
+  EXPECT_EQ(SanitizeHtml("<a href=\"&#106;avascript:alert(1)\">x</a>"), "<a>x</a>");
+  EXPECT_EQ(SanitizeHtml("<a href=\"JAVASCRIPT&colon;alert(1)\">x</a>"), "<a>x</a>");
+  EXPECT_EQ(SanitizeHtml("<a href=\"vbscript:x\">x</a>"), "<a>x</a>");
+  EXPECT_EQ(SanitizeHtml("<img src=\"data:image/png;base64,AAAA\" alt=a>"), "");
+  EXPECT_EQ(SanitizeHtml("<a href=\"data:text/html,hi\">x</a>"), "<a>x</a>");
+  EXPECT_EQ(SanitizeHtml("<iframe src=\"https://e.com\">inside</iframe>after"), "after");
+  EXPECT_EQ(SanitizeHtml("<svg><script>alert(1)</script><text>t</text></svg>ok"), "ok");
+  EXPECT_EQ(SanitizeHtml("<style>p{}</style><form><input value=x></form>ok"), "ok");
+  EXPECT_EQ(SanitizeHtml("<!-- c --><custom-tag>kept <b>text</b></custom-tag>"),
+            "kept <b>text</b>");
+  EXPECT_EQ(SanitizeHtml("<h1>Title</h1>"), "<h2>Title</h2>");
+}
+
+TEST(SanitizeHtmlTest, RelativeImagesStayImagesWithoutSourceGo) {
+  EXPECT_EQ(SanitizeHtml("<img src=\"/media/a.jpg\" alt=\"a\">"),
+            "<img src=\"/media/a.jpg\" alt=\"a\">");
+  EXPECT_EQ(SanitizeHtml("<img alt=\"no source\">"), "");
+}
+
+TEST(SanitizeHtmlTest, EscapesTextAndAttributes) {
+  EXPECT_EQ(SanitizeHtml("a &lt;script&gt; &amp; b"), "a &lt;script&gt; &amp; b");
+  EXPECT_EQ(SanitizeHtml("<abbr title='\"><script>x</script>'>t</abbr>"),
+            "<abbr title=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\">t</abbr>");
+  EXPECT_EQ(SanitizeHtml("x < y > z"), "x &lt; y &gt; z");
+}
+
+TEST(SanitizeHtmlTest, FixesMisnestingLikeBrowsers) {
+  EXPECT_EQ(SanitizeHtml("<b><i>x</b>y</i>"), "<b><i>x</i></b><i>y</i>");
+  EXPECT_EQ(SanitizeHtml("<p>unclosed"), "<p>unclosed</p>");
+  EXPECT_EQ(SanitizeHtml("</p></div>stray"), "<p></p>stray");
+}
+
+TEST(SanitizeHtmlTest, DeepNestingIsBounded) {
+  std::string deep;
+  for (int i = 0; i < 20000; ++i) deep += "<div>";
+  deep += "bottom";
+  const std::string out = SanitizeHtml(deep);
+  EXPECT_THAT(out, HasSubstr("bottom"));
+  int opened = 0;
+  for (size_t p = out.find("<div>"); p != std::string::npos; p = out.find("<div>", p + 1)) ++opened;
+  EXPECT_EQ(opened, 100);
+}
+
+TEST(SanitizeHtmlTest, AbsurdNestingStaysFast) {
+  // gumbo is quadratic in depth: 200000 open elements would take hours.
+  for (const char* tag : {"<div>", "<b>", "<blockquote><p>"}) {
+    std::string deep;
+    while (deep.size() < (1 << 20)) deep += tag;
+    deep += "end";
+    const absl::Time start = absl::Now();
+    const std::string out = SanitizeHtml(deep);
+    EXPECT_LT(absl::Now() - start, absl::Seconds(10)) << tag;
+    EXPECT_THAT(out, HasSubstr("end"));
+  }
+  std::string markdown(1 << 20, '>');
+  markdown += " quoted";
+  const absl::Time start = absl::Now();
+  EXPECT_THAT(RenderBodyHtml(markdown, pb::MARKDOWN), HasSubstr("quoted"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
+TEST(SanitizeHtmlTest, CodeClassOnlyLanguage) {
+  EXPECT_EQ(SanitizeHtml("<code class=\"language-c++\">x</code>"),
+            "<code class=\"language-c++\">x</code>");
+  EXPECT_EQ(SanitizeHtml("<code class=\"evil language-x\">x</code>"), "<code>x</code>");
+}
+
+TEST(IsSafeUrlTest, Schemes) {
+  EXPECT_TRUE(IsSafeUrl("https://example.com", false));
+  EXPECT_TRUE(IsSafeUrl("HTTP://example.com", true));
+  EXPECT_TRUE(IsSafeUrl("//cdn.example.com/a.png", true));
+  EXPECT_TRUE(IsSafeUrl("/articles/x#top", false));
+  EXPECT_TRUE(IsSafeUrl("#section", false));
+  EXPECT_TRUE(IsSafeUrl("page?a=b:c", false));
+  EXPECT_TRUE(IsSafeUrl("mailto:a@b.c", false));
+  EXPECT_FALSE(IsSafeUrl("mailto:a@b.c", true));
+  EXPECT_FALSE(IsSafeUrl("javascript:x", false));
+  EXPECT_FALSE(IsSafeUrl("\x01javascript:x", false));
+  EXPECT_FALSE(IsSafeUrl("java\nscript:x", false));
+  EXPECT_FALSE(IsSafeUrl("data:image/png;base64,AA", true));
+  EXPECT_FALSE(IsSafeUrl("file:///etc/passwd", false));
+  EXPECT_FALSE(IsSafeUrl("http\x01://x", false));
+  EXPECT_FALSE(IsSafeUrl("  ", false));
+}
+
+}  // namespace
+}  // namespace newsgrid::article

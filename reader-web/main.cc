@@ -1,0 +1,152 @@
+// reader-web: the reader pages of the site (article, front, section, tag
+// and search pages, the live trending box), rendered from the article and
+// trending services. See site.h for the routes and README.md for the
+// configuration.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_split.h"
+#include "article-service/view_forwarder.h"
+#include "reader-web/site.h"
+#include "reader-web/templates.h"
+#include "reader-web/trending_feed.h"
+#include "runtime/auth.h"
+#include "runtime/http_server.h"
+#include "runtime/logging.h"
+#include "runtime/peer_channel.h"
+#include "runtime/server.h"
+
+ABSL_FLAG(std::string, article_service_addr, "",
+          "Address of the article service (host:port; Kubernetes: its headless Service).");
+ABSL_FLAG(std::string, trending_service_addr, "",
+          "Address of the trending service (host:port; Kubernetes: its headless Service).");
+ABSL_FLAG(std::string, site_name, "newsgrid", "Name of the site, in titles and metadata.");
+ABSL_FLAG(std::string, site_lang, "en", "Language of the pages (the lang attribute).");
+ABSL_FLAG(std::string, public_url, "",
+          "Origin of the site for canonical and Open Graph URLs, e.g. https://news.example; "
+          "empty: http:// and the request's Host header.");
+ABSL_FLAG(std::string, time_zone, "UTC",
+          "Time zone of the dates shown to readers (IANA name, e.g. Europe/Oslo).");
+ABSL_FLAG(std::string, nav_sections, "world,local,business,science,travel",
+          "Sections linked in the navigation, comma-separated.");
+ABSL_FLAG(int, http_threads, 64,
+          "Connections served at once (a keep-alive connection or live stream holds one).");
+ABSL_FLAG(absl::Duration, page_ttl, absl::Seconds(1),
+          "How long a rendered page is served before it is rendered again.");
+ABSL_FLAG(absl::Duration, page_stale_for, absl::Seconds(10),
+          "How long past --page_ttl an old page is served while a new one renders, or while "
+          "the article service fails.");
+ABSL_FLAG(int, page_cache_entries, 10000, "Rendered pages kept in memory.");
+ABSL_FLAG(absl::Duration, rpc_deadline, absl::Seconds(2), "Deadline of each call to a service.");
+ABSL_FLAG(absl::Duration, cdn_max_age, absl::Seconds(10),
+          "How long shared caches (CDN) keep a page (Cache-Control s-maxage).");
+ABSL_FLAG(int, live_max_streams, 32, "Live trending streams open at once; more get 503.");
+ABSL_FLAG(absl::Duration, live_max_duration, absl::Minutes(5),
+          "How long one live stream stays open (the browser then reconnects).");
+ABSL_FLAG(std::string, templates_dir, "",
+          "Folder of *.mustache templates overriding the built-in ones (development).");
+ABSL_FLAG(std::string, static_dir, "",
+          "Folder of static files overriding the built-in ones (development).");
+
+namespace {
+
+int ConfigError(const char* argv0, const std::string& message) {
+  std::fprintf(stderr, "%s: invalid configuration: %s\n", argv0, message.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  newsgrid::ServerConfig config = newsgrid::InitServerOrExit(
+      argc, argv, {.env_prefix = "READER", .port = 8080, .metrics_port = 9093, .database = false});
+  namespace rd = newsgrid::reader;
+  const std::string article_addr = absl::GetFlag(FLAGS_article_service_addr);
+  const std::string trending_addr = absl::GetFlag(FLAGS_trending_service_addr);
+  if (article_addr.empty()) return ConfigError(argv[0], "--article_service_addr is required");
+  if (trending_addr.empty()) return ConfigError(argv[0], "--trending_service_addr is required");
+  rd::SiteOptions site;
+  site.site_name = absl::GetFlag(FLAGS_site_name);
+  site.lang = absl::GetFlag(FLAGS_site_lang);
+  site.public_url = absl::GetFlag(FLAGS_public_url);
+  while (!site.public_url.empty() && site.public_url.back() == '/') site.public_url.pop_back();
+  if (!site.public_url.empty() && site.public_url.rfind("http://", 0) != 0 &&
+      site.public_url.rfind("https://", 0) != 0) {
+    return ConfigError(argv[0], "--public_url must start with http:// or https://");
+  }
+  if (!absl::LoadTimeZone(absl::GetFlag(FLAGS_time_zone), &site.time_zone)) {
+    return ConfigError(argv[0], "--time_zone is not a known time zone");
+  }
+  std::vector<std::string> nav =
+      absl::StrSplit(absl::GetFlag(FLAGS_nav_sections), ',', absl::SkipWhitespace());
+  site.nav_sections = std::move(nav);
+  site.page_ttl = absl::GetFlag(FLAGS_page_ttl);
+  site.page_stale_for = absl::GetFlag(FLAGS_page_stale_for);
+  site.rpc_deadline = absl::GetFlag(FLAGS_rpc_deadline);
+  site.cdn_max_age = absl::GetFlag(FLAGS_cdn_max_age);
+  site.live_max_streams = absl::GetFlag(FLAGS_live_max_streams);
+  site.live_max_duration = absl::GetFlag(FLAGS_live_max_duration);
+  const int threads = absl::GetFlag(FLAGS_http_threads);
+  const int cache_entries = absl::GetFlag(FLAGS_page_cache_entries);
+  for (absl::Status s : {
+           newsgrid::CheckRange("http_threads", threads, 2, 4096),
+           newsgrid::CheckRange("page_cache_entries", cache_entries, 1, 10000000),
+           newsgrid::CheckRange("live_max_streams", site.live_max_streams, 0, threads - 1),
+           newsgrid::CheckDuration("page_ttl", site.page_ttl, absl::ZeroDuration(),
+                                   absl::Hours(1)),
+           newsgrid::CheckDuration("page_stale_for", site.page_stale_for, absl::ZeroDuration(),
+                                   absl::Hours(1)),
+           newsgrid::CheckDuration("rpc_deadline", site.rpc_deadline, absl::Milliseconds(10),
+                                   absl::Minutes(1)),
+           newsgrid::CheckDuration("cdn_max_age", site.cdn_max_age, absl::ZeroDuration(),
+                                   absl::Hours(24)),
+           newsgrid::CheckDuration("live_max_duration", site.live_max_duration, absl::Seconds(1),
+                                   absl::Hours(24)),
+       }) {
+    if (!s.ok()) return ConfigError(argv[0], std::string(s.message()));
+  }
+  site.page_cache_entries = static_cast<size_t>(cache_entries);
+
+  absl::StatusOr<rd::Templates> templates =
+      rd::Templates::Load(absl::GetFlag(FLAGS_templates_dir), absl::GetFlag(FLAGS_static_dir));
+  if (!templates.ok()) return ConfigError(argv[0], std::string(templates.status().message()));
+
+  // Reads are safe to retry; the view stream is made idempotent by its
+  // batch and event ids (view_forwarder.h).
+  auto article_channel = newsgrid::MakePeerChannelFromFlags(
+      article_addr, {.idempotent_methods = {{"news.article.v1.ArticleService", "GetArticleBySlug"},
+                                            {"news.article.v1.ArticleService", "ListArticles"},
+                                            {"news.article.v1.ArticleService", "SearchArticles"},
+                                            {"news.article.v1.ArticleService",
+                                             "ListRelatedArticles"}}});
+  if (!article_channel.ok()) return ConfigError(argv[0], std::string(article_channel.status().message()));
+  auto trending_channel = newsgrid::MakePeerChannelFromFlags(trending_addr, {});
+  if (!trending_channel.ok()) {
+    return ConfigError(argv[0], std::string(trending_channel.status().message()));
+  }
+  // The token this binary presents to both services (views:write for the
+  // trending service; reads are public).
+  newsgrid::PeerToken token(absl::GetFlag(FLAGS_peer_token_file));
+  auto article_stub = news::article::v1::ArticleService::NewStub(*article_channel);
+  rd::TrendingFeed feed(news::trending::v1::TrendingService::NewStub(*trending_channel),
+                        {.window = absl::Hours(1), .limit = 5}, &token);
+  newsgrid::article::ViewForwarder views({.token = &token}, *trending_channel);
+  rd::Site pages(site, *templates, *article_stub, feed, &views, &token);
+
+  newsgrid::HttpServer server("reader-web", config, {.threads = threads});
+  server.SetHandler(
+      [&pages](const httplib::Request& req, httplib::Response& res) { pages.Handle(req, res); });
+  server.OnShutdownStarted([&] {
+    pages.Shutdown();  // live streams end; browsers reconnect elsewhere
+    feed.Stop();
+  });
+  feed.Start();
+  const int code = server.Run();
+  // Views of the last requests still go out (the flush is bounded).
+  const size_t lost = views.Shutdown(absl::Now() + config.drain_deadline);
+  if (lost > 0) NG_LOG_WARN("views not delivered at shutdown", {{"views", lost}});
+  return code;
+}
