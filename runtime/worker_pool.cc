@@ -1,10 +1,35 @@
 #include "runtime/worker_pool.h"
 
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <string>
+
 namespace newsgrid {
 
-WorkerPool::WorkerPool(int threads, size_t queue_limit) : queue_limit_(queue_limit) {
+void NameCurrentThread(absl::string_view name) {
+  const std::string truncated(name.substr(0, 15));  // the kernel keeps 15 + NUL
+  pthread_setname_np(pthread_self(), truncated.c_str());
+}
+
+void NiceCurrentThread(int nice) {
+  // Linux: a thread id as `who` of PRIO_PROCESS sets that thread only.
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  if (getpriority(PRIO_PROCESS, tid) < nice) setpriority(PRIO_PROCESS, tid, nice);
+}
+
+WorkerPool::WorkerPool(int threads, size_t queue_limit, absl::string_view name, int nice)
+    : queue_limit_(queue_limit) {
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, n = std::string(name), nice] {
+      NameCurrentThread(n);
+      if (nice > 0) NiceCurrentThread(nice);
+      Run();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() { Shutdown(); }

@@ -14,13 +14,25 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
 namespace newsgrid {
 
+// Names the calling thread (at most 15 characters are kept), so profiles
+// and scheduler traces tell the threads of a process apart.
+void NameCurrentThread(absl::string_view name);
+
+// Lowers the calling thread's scheduling priority to `nice` (1..19; raising
+// it needs privileges, so lower values are left as they are): background
+// work then yields the cores to request threads instead of delaying them.
+void NiceCurrentThread(int nice);
+
 class WorkerPool {
  public:
-  WorkerPool(int threads, size_t queue_limit);
+  // Threads are named `name` (see NameCurrentThread) and run at `nice`
+  // (see NiceCurrentThread; 0: the process's priority).
+  WorkerPool(int threads, size_t queue_limit, absl::string_view name = "worker", int nice = 0);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

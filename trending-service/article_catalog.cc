@@ -61,8 +61,8 @@ ArticleCatalog::~ArticleCatalog() {
   while (refreshes_in_flight_.load() > 0) absl::SleepFor(absl::Milliseconds(1));
 }
 
-ArticleCatalog::Lookup ArticleCatalog::Resolve(const std::vector<std::string>& names) {
-  Lookup out;
+std::vector<std::string> ArticleCatalog::FromCache(const std::vector<std::string>& names,
+                                                   Lookup& out) {
   std::vector<std::string> to_fetch;
   std::vector<std::string> to_refresh;
   const absl::Time now = absl::Now();
@@ -100,7 +100,12 @@ ArticleCatalog::Lookup ArticleCatalog::Resolve(const std::vector<std::string>& n
   CatalogMetrics::Get().hits.Increment(static_cast<double>(out.size() - to_fetch.size()));
   CatalogMetrics::Get().misses.Increment(static_cast<double>(to_fetch.size()));
   if (!to_refresh.empty()) RefreshInBackground(std::move(to_refresh));
+  return to_fetch;
+}
 
+ArticleCatalog::Lookup ArticleCatalog::Resolve(const std::vector<std::string>& names) {
+  Lookup out;
+  const std::vector<std::string> to_fetch = FromCache(names, out);
   // BatchGetArticles takes at most 100 names; a ranking holds at most 100.
   for (size_t start = 0; start < to_fetch.size(); start += kMaxBatch) {
     Fetch f;
@@ -111,6 +116,10 @@ ArticleCatalog::Lookup ArticleCatalog::Resolve(const std::vector<std::string>& n
     Complete(f, &out);  // on failure, whatever the cache had stays
   }
   return out;
+}
+
+bool ArticleCatalog::ResolveCached(const std::vector<std::string>& names, Lookup& out) {
+  return FromCache(names, out).empty();
 }
 
 void ArticleCatalog::Prepare(Fetch& f) {
@@ -177,14 +186,20 @@ void ArticleCatalog::Complete(const Fetch& f, Lookup* out) {
   for (const std::string& name : f.response.missing()) keep(name, Entry{.state = State::kGone});
 }
 
-absl::StatusOr<ArticleInfoMap> ArticleCatalogSource::Lookup(
-    const std::vector<std::string>& articles) {
-  constexpr absl::string_view kPrefix = "articles/";
+namespace {
+
+constexpr absl::string_view kPrefix = "articles/";
+
+std::vector<std::string> NamesOf(const std::vector<std::string>& articles) {
   std::vector<std::string> names;
   names.reserve(articles.size());
   for (const std::string& id : articles) names.push_back(absl::StrCat(kPrefix, id));
+  return names;
+}
+
+ArticleInfoMap InfosOf(const ArticleCatalog::Lookup& lookup) {
   ArticleInfoMap out;
-  for (auto& [name, entry] : catalog_.Resolve(names)) {
+  for (auto& [name, entry] : lookup) {
     const std::string id = name.substr(kPrefix.size());
     switch (entry.state) {
       case ArticleCatalog::State::kUnknown:
@@ -203,6 +218,20 @@ absl::StatusOr<ArticleInfoMap> ArticleCatalogSource::Lookup(
     }
   }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<ArticleInfoMap> ArticleCatalogSource::Lookup(
+    const std::vector<std::string>& articles) {
+  return InfosOf(catalog_.Resolve(NamesOf(articles)));
+}
+
+std::optional<ArticleInfoMap> ArticleCatalogSource::LookupCached(
+    const std::vector<std::string>& articles) {
+  ArticleCatalog::Lookup lookup;
+  if (!catalog_.ResolveCached(NamesOf(articles), lookup)) return std::nullopt;
+  return InfosOf(lookup);
 }
 
 }  // namespace newsgrid::trending

@@ -65,6 +65,10 @@ class ArticleCatalog {
 
   // One entry per name (kUnknown when nothing is known).
   Lookup Resolve(const std::vector<std::string>& names);
+  // Resolve from the cache alone: false (and `out` unspecified) when a name
+  // would need a synchronous fetch. Entries past half the TTL are refreshed
+  // in the background as by Resolve.
+  bool ResolveCached(const std::vector<std::string>& names, Lookup& out);
 
   bool peer_reachable() const { return reachable_.load(); }
   uint64_t hits() const { return hits_.load(); }
@@ -87,6 +91,8 @@ class ArticleCatalog {
   };
   static constexpr size_t kMaxBatch = 100;  // BatchGetArticles' limit
 
+  // Fills `out` from the cache; returns the names that need a fetch.
+  std::vector<std::string> FromCache(const std::vector<std::string>& names, Lookup& out);
   void Prepare(Fetch& f);
   void RefreshInBackground(std::vector<std::string> names);
   // Stores the answer in the cache (and in `out` when not null); on failure
@@ -109,6 +115,7 @@ class ArticleCatalogSource final : public ArticleMetadataSource {
  public:
   explicit ArticleCatalogSource(ArticleCatalog& catalog) : catalog_(catalog) {}
   absl::StatusOr<ArticleInfoMap> Lookup(const std::vector<std::string>& articles) override;
+  std::optional<ArticleInfoMap> LookupCached(const std::vector<std::string>& articles) override;
 
  private:
   ArticleCatalog& catalog_;

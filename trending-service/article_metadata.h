@@ -66,6 +66,13 @@ class ArticleMetadataSource {
   // cached information stays as it is. An article that does not exist or is
   // not visible to readers is returned with hidden = true.
   virtual absl::StatusOr<ArticleInfoMap> Lookup(const std::vector<std::string>& articles) = 0;
+  // Lookup without waiting for anything: nullopt when an answer would need
+  // a round trip (an article not cached, or cached too long ago). Lets a
+  // caller on a thread that must not block answer from the cache.
+  virtual std::optional<ArticleInfoMap> LookupCached(const std::vector<std::string>& articles) {
+    (void)articles;
+    return std::nullopt;
+  }
 };
 
 }  // namespace newsgrid::trending

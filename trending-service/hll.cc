@@ -8,8 +8,10 @@
 namespace newsgrid::trending {
 namespace {
 
-constexpr char kSparseTag = 'S';
+constexpr char kSparseTag = 'S';  // full precision
 constexpr char kDenseTag = 'D';
+constexpr char kSparseAtTag = 's';  // a precision byte follows
+constexpr char kDenseAtTag = 'd';
 
 // Ertl's sigma and tau functions (see header).
 double Sigma(double x) {
@@ -38,12 +40,31 @@ double Tau(double x) {
   }
 }
 
+// A register (index, rho) of a sketch at precision `from` as it lands in a
+// sketch at precision `to` <= from: the top `to` bits of the index pick the
+// new register; the remaining index bits come first in the new rank.
+inline void MapRegister(uint32_t index, uint8_t rho, int from, int to, uint32_t& out_index,
+                        uint8_t& out_rho) {
+  const int shift = from - to;
+  out_index = index >> shift;
+  const uint32_t low = index & ((1u << shift) - 1);
+  out_rho = low != 0 ? static_cast<uint8_t>(shift - (32 - __builtin_clz(low)) + 1)
+                     : static_cast<uint8_t>(shift + rho);
+}
+
+int MaxRho(int precision) { return 64 - precision + 1; }
+
 }  // namespace
 
-Hll::Hll(const Hll& other) : sparse_(other.sparse_) {
+Hll::Hll(int precision)
+    : precision_(std::max(kMinPrecision, std::min(kPrecision, precision))) {}
+
+Hll::Hll(const Hll& other)
+    : precision_(other.precision_), sorted_(other.sorted_), sparse_(other.sparse_) {
   if (other.dense_) {
-    dense_ = std::make_unique<uint8_t[]>(kRegisters);
-    std::memcpy(dense_.get(), other.dense_.get(), kRegisters);
+    const size_t m = size_t{1} << precision_;
+    dense_ = std::make_unique<uint8_t[]>(m);
+    std::memcpy(dense_.get(), other.dense_.get(), m);
   }
 }
 
@@ -52,39 +73,102 @@ Hll& Hll::operator=(const Hll& other) {
   return *this;
 }
 
-bool Hll::Add(uint64_t hash) {
-  const uint32_t index = static_cast<uint32_t>(hash >> (64 - kPrecision));
+void Hll::Split(uint64_t hash, uint32_t& index, uint8_t& rho) {
+  index = static_cast<uint32_t>(hash >> (64 - kPrecision));
   // The remaining bits, with a guard bit so rho <= kMaxRho.
   const uint64_t rest = (hash << kPrecision) | (uint64_t{1} << (kPrecision - 1));
-  const uint8_t rho = static_cast<uint8_t>(__builtin_clzll(rest) + 1);
+  rho = static_cast<uint8_t>(__builtin_clzll(rest) + 1);
+}
+
+bool Hll::Add(uint64_t hash) {
+  uint32_t index = 0;
+  uint8_t rho = 0;
+  Split(hash, index, rho);
   return Raise(index, rho);
 }
 
 bool Hll::Raise(uint32_t index, uint8_t rho) {
+  if (precision_ == kPrecision) return RaiseAt(index, rho);
+  uint32_t i = 0;
+  uint8_t r = 0;
+  MapRegister(index, rho, kPrecision, precision_, i, r);
+  return RaiseAt(i, r);
+}
+
+bool Hll::RaiseAt(uint32_t index, uint8_t rho) {
   if (dense_) {
     if (dense_[index] >= rho) return false;
     dense_[index] = rho;
     return true;
   }
-  auto it = std::lower_bound(sparse_.begin(), sparse_.end(), index << 8);
-  if (it != sparse_.end() && (*it >> 8) == index) {
+  const auto sorted_end = sparse_.begin() + sorted_;
+  auto it = std::lower_bound(sparse_.begin(), sorted_end, index << 8);
+  if (it == sorted_end || (*it >> 8) != index) {
+    it = std::find_if(sorted_end, sparse_.end(), [&](uint32_t e) { return (e >> 8) == index; });
+  }
+  if (it != sparse_.end()) {
     if ((*it & 0xff) >= rho) return false;
     *it = (index << 8) | rho;
     return true;
   }
-  sparse_.insert(it, (index << 8) | rho);
-  if (sparse_.size() > kSparseMax) ToDense();
+  sparse_.push_back((index << 8) | rho);
+  if (sparse_.size() > SparseMax()) {
+    ToDense();
+  } else if (sparse_.size() - sorted_ >= kTail) {
+    SortSparse();
+  }
   return true;
 }
 
+void Hll::SortSparse() {
+  std::sort(sparse_.begin() + sorted_, sparse_.end());
+  std::inplace_merge(sparse_.begin(), sparse_.begin() + sorted_, sparse_.end());
+  sorted_ = static_cast<uint32_t>(sparse_.size());
+}
+
+std::vector<uint32_t> Hll::SortedSparse() const {
+  std::vector<uint32_t> out = sparse_;
+  if (sorted_ < out.size()) {
+    std::sort(out.begin() + sorted_, out.end());
+    std::inplace_merge(out.begin(), out.begin() + sorted_, out.end());
+  }
+  return out;
+}
+
 void Hll::ToDense() {
-  dense_ = std::make_unique<uint8_t[]>(kRegisters);
-  std::memset(dense_.get(), 0, kRegisters);
+  const size_t m = size_t{1} << precision_;
+  dense_ = std::make_unique<uint8_t[]>(m);
+  std::memset(dense_.get(), 0, m);
   for (uint32_t e : sparse_) dense_[e >> 8] = static_cast<uint8_t>(e & 0xff);
   std::vector<uint32_t>().swap(sparse_);
+  sorted_ = 0;
+}
+
+void Hll::FoldTo(int precision) {
+  precision = std::max(kMinPrecision, precision);
+  if (precision >= precision_) return;
+  Hll out(precision);
+  ForEachRegister([&](uint32_t i, uint8_t r) {
+    uint32_t j = 0;
+    uint8_t q = 0;
+    MapRegister(i, r, precision_, precision, j, q);
+    out.RaiseAt(j, q);
+  });
+  *this = std::move(out);
 }
 
 void Hll::Merge(const Hll& other) {
+  if (other.empty()) return;
+  if (other.precision_ < precision_) FoldTo(other.precision_);
+  if (other.precision_ > precision_) {
+    other.ForEachRegister([&](uint32_t i, uint8_t r) {
+      uint32_t j = 0;
+      uint8_t q = 0;
+      MapRegister(i, r, other.precision_, precision_, j, q);
+      RaiseAt(j, q);
+    });
+    return;
+  }
   if (other.dense_ && !dense_) ToDense();
   if (dense_) {
     other.ForEachRegister([&](uint32_t i, uint8_t r) {
@@ -93,34 +177,53 @@ void Hll::Merge(const Hll& other) {
     return;
   }
   // Both sparse: a linear merge of two sorted lists.
+  SortSparse();
+  const std::vector<uint32_t> theirs = other.SortedSparse();
   std::vector<uint32_t> out;
-  out.reserve(sparse_.size() + other.sparse_.size());
+  out.reserve(sparse_.size() + theirs.size());
   size_t a = 0, b = 0;
-  while (a < sparse_.size() || b < other.sparse_.size()) {
-    if (b == other.sparse_.size() ||
-        (a < sparse_.size() && (sparse_[a] >> 8) < (other.sparse_[b] >> 8))) {
+  while (a < sparse_.size() || b < theirs.size()) {
+    if (b == theirs.size() || (a < sparse_.size() && (sparse_[a] >> 8) < (theirs[b] >> 8))) {
       out.push_back(sparse_[a++]);
-    } else if (a == sparse_.size() || (other.sparse_[b] >> 8) < (sparse_[a] >> 8)) {
-      out.push_back(other.sparse_[b++]);
+    } else if (a == sparse_.size() || (theirs[b] >> 8) < (sparse_[a] >> 8)) {
+      out.push_back(theirs[b++]);
     } else {
-      out.push_back(std::max(sparse_[a++], other.sparse_[b++]));
+      out.push_back(std::max(sparse_[a++], theirs[b++]));
     }
   }
   sparse_ = std::move(out);
-  if (sparse_.size() > kSparseMax) ToDense();
+  sorted_ = static_cast<uint32_t>(sparse_.size());
+  if (sparse_.size() > SparseMax()) ToDense();
+}
+
+Hll Hll::FromEntries(std::vector<uint32_t> entries) {
+  Hll h;
+  std::sort(entries.begin(), entries.end());
+  // Sorted by (index, rho): the last entry of each index has the highest rho.
+  size_t out = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i + 1 < entries.size() && (entries[i + 1] >> 8) == (entries[i] >> 8)) continue;
+    entries[out++] = entries[i];
+  }
+  entries.resize(out);
+  h.sparse_ = std::move(entries);
+  h.sorted_ = static_cast<uint32_t>(h.sparse_.size());
+  if (h.sparse_.size() > h.SparseMax()) h.ToDense();
+  return h;
 }
 
 double Hll::Estimate() const {
   if (empty()) return 0.0;
-  int counts[kMaxRho + 1] = {0};
+  int counts[64 + 2] = {0};
   int set = 0;
   ForEachRegister([&](uint32_t, uint8_t r) {
     ++counts[r];
     ++set;
   });
-  counts[0] = kRegisters - set;
-  const double m = kRegisters;
-  constexpr int q = 64 - kPrecision;
+  const int registers = 1 << precision_;
+  counts[0] = registers - set;
+  const double m = registers;
+  const int q = 64 - precision_;
   double z = m * Tau(1.0 - counts[q + 1] / m);
   for (int k = q; k >= 1; --k) z = 0.5 * (z + counts[k]);
   z += m * Sigma(counts[0] / m);
@@ -129,21 +232,27 @@ double Hll::Estimate() const {
 }
 
 size_t Hll::MemoryBytes() const {
-  return dense_ ? static_cast<size_t>(kRegisters) : sparse_.capacity() * sizeof(uint32_t);
+  return dense_ ? size_t{1} << precision_ : sparse_.capacity() * sizeof(uint32_t);
 }
 
 std::string Hll::Serialize() const {
+  // Full precision keeps the original tags (rows written before folding
+  // existed parse as they did); other precisions carry theirs in a byte.
+  const bool full = precision_ == kPrecision;
   std::string out;
   if (dense_) {
-    out.reserve(1 + kRegisters);
-    out.push_back(kDenseTag);
-    out.append(reinterpret_cast<const char*>(dense_.get()), kRegisters);
+    const size_t m = size_t{1} << precision_;
+    out.reserve(2 + m);
+    out.push_back(full ? kDenseTag : kDenseAtTag);
+    if (!full) out.push_back(static_cast<char>(precision_));
+    out.append(reinterpret_cast<const char*>(dense_.get()), m);
     return out;
   }
-  out.reserve(1 + 3 * sparse_.size());
-  out.push_back(kSparseTag);
-  for (uint32_t e : sparse_) {
-    // 14-bit index and 6-bit rho in 3 bytes.
+  out.reserve(2 + 3 * sparse_.size());
+  out.push_back(full ? kSparseTag : kSparseAtTag);
+  if (!full) out.push_back(static_cast<char>(precision_));
+  for (uint32_t e : SortedSparse()) {
+    // Index (up to 14 bits) and 6-bit rho in 3 bytes.
     const uint32_t packed = ((e >> 8) << 6) | (e & 0x3f);
     out.push_back(static_cast<char>(packed >> 16));
     out.push_back(static_cast<char>((packed >> 8) & 0xff));
@@ -153,30 +262,42 @@ std::string Hll::Serialize() const {
 }
 
 absl::StatusOr<Hll> Hll::Parse(absl::string_view bytes) {
-  Hll h;
-  if (bytes.empty()) return h;
-  if (bytes[0] == kDenseTag) {
-    if (bytes.size() != 1 + kRegisters) return absl::DataLossError("bad dense sketch size");
-    h.dense_ = std::make_unique<uint8_t[]>(kRegisters);
-    std::memcpy(h.dense_.get(), bytes.data() + 1, kRegisters);
-    for (int i = 0; i < kRegisters; ++i) {
-      if (h.dense_[i] > kMaxRho) return absl::DataLossError("bad register value");
+  if (bytes.empty()) return Hll();
+  const char tag = bytes[0];
+  bytes.remove_prefix(1);
+  int precision = kPrecision;
+  if (tag == kDenseAtTag || tag == kSparseAtTag) {
+    if (bytes.empty()) return absl::DataLossError("sketch without its precision");
+    precision = static_cast<unsigned char>(bytes[0]);
+    bytes.remove_prefix(1);
+    if (precision < kMinPrecision || precision >= kPrecision) {
+      return absl::DataLossError("bad sketch precision");
+    }
+  } else if (tag != kDenseTag && tag != kSparseTag) {
+    return absl::DataLossError("bad sketch encoding");
+  }
+  Hll h(precision);
+  const uint32_t m = 1u << precision;
+  if (tag == kDenseTag || tag == kDenseAtTag) {
+    if (bytes.size() != m) return absl::DataLossError("bad dense sketch size");
+    h.dense_ = std::make_unique<uint8_t[]>(m);
+    std::memcpy(h.dense_.get(), bytes.data(), m);
+    for (uint32_t i = 0; i < m; ++i) {
+      if (h.dense_[i] > MaxRho(precision)) return absl::DataLossError("bad register value");
     }
     return h;
   }
-  if (bytes[0] != kSparseTag || (bytes.size() - 1) % 3 != 0) {
-    return absl::DataLossError("bad sketch encoding");
-  }
-  for (size_t i = 1; i < bytes.size(); i += 3) {
+  if (bytes.size() % 3 != 0) return absl::DataLossError("bad sketch encoding");
+  for (size_t i = 0; i < bytes.size(); i += 3) {
     const uint32_t packed = (static_cast<uint8_t>(bytes[i]) << 16) |
                             (static_cast<uint8_t>(bytes[i + 1]) << 8) |
                             static_cast<uint8_t>(bytes[i + 2]);
     const uint32_t index = packed >> 6;
     const uint8_t rho = packed & 0x3f;
-    if (index >= kRegisters || rho == 0 || rho > kMaxRho) {
+    if (index >= m || rho == 0 || rho > MaxRho(precision)) {
       return absl::DataLossError("bad sparse entry");
     }
-    h.Raise(index, rho);
+    h.RaiseAt(index, rho);
   }
   return h;
 }

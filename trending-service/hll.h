@@ -1,21 +1,30 @@
-// HyperLogLog sketch for unique visitors per article and time bucket.
+// HyperLogLog sketch for unique visitors per article and time period.
 //
-// Precision 14 (16384 registers): standard error 1.04/sqrt(16384) = 0.81%,
-// so estimates stay within 2% on large counts (tested on 100k visitors).
-// Memory matters because there is one sketch per article per hour (and per
-// minute for the most recent hour): a sketch starts sparse (a sorted list of
-// the registers that are set, 4 bytes each) and turns dense (16 KiB, one
-// byte per register) only past kSparseMax entries, i.e. past ~2k visitors.
-// The estimator is Ertl's improved raw estimator ("New cardinality
-// estimation algorithms for HyperLogLog sketches", 2017), accurate over the
-// whole range without empirical bias tables.
+// Precision p (the register count is 2^p) is 14 by default: standard error
+// 1.04/sqrt(16384) = 0.81%, within 2% on large counts (tested on 100k
+// visitors). Under memory pressure the store folds older sketches to a
+// lower precision (11: 2.3%, 8: 6.5%): FoldTo(p') turns a sketch into
+// exactly the sketch that precision p' would have built from the same
+// visitors (the first p' bits of a hash pick the register, the next ones
+// count towards its rank), so folding loses accuracy, never visitors, and
+// sketches of different precisions merge at the lower one.
+//
+// A sketch starts sparse (a list of the registers that are set, 4 bytes
+// each: a sorted part and a short unsorted tail that is merged in every 32
+// new registers, so an insert moves a few bytes on average instead of half
+// the list) and turns dense (one byte per register: 16 KiB at p = 14) past
+// a sixteenth of the registers, i.e. past ~1k visitors at p = 14. The estimator is
+// Ertl's improved raw estimator ("New cardinality estimation algorithms for
+// HyperLogLog sketches", 2017), accurate over the whole range without
+// empirical bias tables.
 //
 // Sketches merge by register-wise max, so sketches built on different
 // replicas (with the same visitor hashing) merge into the union.
 //
-//   Hll h;
+//   Hll h;                            // p = 14
 //   h.Add(VisitorHash(...));          // true when a register was raised
 //   Hll other; ...; h.Merge(other);
+//   h.FoldTo(11);                     // an eighth of the memory when dense
 //   double n = h.Estimate();
 //   std::string bytes = h.Serialize();  // for PostgreSQL
 #ifndef NEWSGRID_TRENDING_SERVICE_HLL_H_
@@ -33,37 +42,46 @@ namespace newsgrid::trending {
 
 class Hll {
  public:
-  static constexpr int kPrecision = 14;
+  static constexpr int kPrecision = 14;     // the full precision
+  static constexpr int kMinPrecision = 4;
   static constexpr int kRegisters = 1 << kPrecision;
   static constexpr int kMaxRho = 64 - kPrecision + 1;
-  static constexpr size_t kSparseMax = 2048;
 
-  Hll() = default;
+  explicit Hll(int precision = kPrecision);
   Hll(const Hll& other);
   Hll& operator=(const Hll& other);
   Hll(Hll&&) noexcept = default;
   Hll& operator=(Hll&&) noexcept = default;
 
+  // Splits a 64-bit hash into its full-precision register and rank.
+  static void Split(uint64_t hash, uint32_t& index, uint8_t& rho);
+
   // Adds a 64-bit hash (must be well mixed). True when a register rose.
   bool Add(uint64_t hash);
-  // Raises register `index` to at least `rho`. True when it rose.
+  // Raises the register that a full-precision (index, rho) lands in at this
+  // sketch's precision. True when it rose.
   bool Raise(uint32_t index, uint8_t rho);
-  // Register-wise max with `other`.
+  // Register-wise max with `other`; the result has the lower precision.
   void Merge(const Hll& other);
+  // Lowers the precision to `precision` (no-op when already at or below).
+  void FoldTo(int precision);
 
   // Estimated number of distinct hashes added.
   double Estimate() const;
 
+  int precision() const { return precision_; }
   bool empty() const { return dense_ == nullptr && sparse_.empty(); }
   bool is_dense() const { return dense_ != nullptr; }
   // Heap bytes held (for memory accounting).
   size_t MemoryBytes() const;
 
-  // Calls fn(index, rho) for every register that is set.
+  // Calls fn(index, rho) for every register that is set, at this sketch's
+  // precision (in index order when dense; in no particular order when sparse).
   template <typename Fn>
   void ForEachRegister(Fn&& fn) const {
     if (dense_) {
-      for (uint32_t i = 0; i < kRegisters; ++i) {
+      const uint32_t m = 1u << precision_;
+      for (uint32_t i = 0; i < m; ++i) {
         if (dense_[i] != 0) fn(i, dense_[i]);
       }
     } else {
@@ -71,15 +89,29 @@ class Hll {
     }
   }
 
+  // A full-precision sketch from (index << 8 | rho) entries in any order,
+  // repeats allowed (the highest rho of an index wins).
+  static Hll FromEntries(std::vector<uint32_t> entries);
+
   // Compact binary form: a list of (index, rho) for small sketches, the
-  // registers otherwise. Parse rejects malformed input.
+  // registers otherwise, with the precision. Parse rejects malformed input.
   std::string Serialize() const;
   static absl::StatusOr<Hll> Parse(absl::string_view bytes);
 
  private:
   void ToDense();
+  bool RaiseAt(uint32_t index, uint8_t rho);
+  size_t SparseMax() const { return (size_t{1} << precision_) / 16; }
+  // Merges the unsorted tail into the sorted part.
+  void SortSparse();
+  // The sparse entries sorted (a copy when the tail is not empty).
+  std::vector<uint32_t> SortedSparse() const;
 
-  // Sparse: sorted by index, entry = index << 8 | rho.
+  static constexpr uint32_t kTail = 32;
+  int precision_;
+  // Sparse entries (index << 8 | rho): sorted by index up to sorted_, then
+  // an unsorted tail of at most kTail; an index appears once.
+  uint32_t sorted_ = 0;
   std::vector<uint32_t> sparse_;
   std::unique_ptr<uint8_t[]> dense_;
 };

@@ -83,5 +83,91 @@ TEST(HllTest, SerializeRoundTrip) {
   EXPECT_FALSE(Hll::Parse(std::string("D") + "short").ok());
 }
 
+// Folding gives exactly the sketch the lower precision builds from the
+// same visitors, sparse or dense, and mixed precisions merge at the lower.
+TEST(HllTest, FoldingEqualsBuildingAtTheLowerPrecision) {
+  for (int n : {0, 20, 3000, 100000}) {
+    for (int p : {13, 11, 8, 4}) {
+      Hll full;
+      Hll direct(p);
+      for (int i = 0; i < n; ++i) {
+        full.Add(VisitorHash(i));
+        direct.Add(VisitorHash(i));
+      }
+      Hll folded = full;
+      folded.FoldTo(p);
+      EXPECT_EQ(folded.precision(), p);
+      EXPECT_EQ(folded.Serialize(), direct.Serialize()) << "n=" << n << " p=" << p;
+      EXPECT_EQ(folded.Estimate(), direct.Estimate());
+      // Raising full-precision registers into a folded sketch lands where
+      // the lower precision would have put them.
+      Hll raised(p);
+      full.ForEachRegister([&](uint32_t i, uint8_t r) { raised.Raise(i, r); });
+      EXPECT_EQ(raised.Serialize(), direct.Serialize());
+    }
+  }
+  Hll big;
+  for (int i = 0; i < 100000; ++i) big.Add(VisitorHash(i));
+  big.FoldTo(11);
+  EXPECT_EQ(big.MemoryBytes(), 2048u);
+  EXPECT_LE(RelativeError(big.Estimate(), 100000), 0.06);
+  big.FoldTo(8);
+  EXPECT_EQ(big.MemoryBytes(), 256u);
+  EXPECT_LE(RelativeError(big.Estimate(), 100000), 0.20);
+  big.FoldTo(12);  // never back up
+  EXPECT_EQ(big.precision(), 8);
+}
+
+TEST(HllTest, MixedPrecisionsMergeAtTheLowerOne) {
+  Hll a, b(10), both(10);
+  for (int i = 0; i < 30000; ++i) {
+    a.Add(VisitorHash(i));
+    both.Add(VisitorHash(i));
+  }
+  for (int i = 20000; i < 50000; ++i) {
+    b.Add(VisitorHash(i));
+    both.Add(VisitorHash(i));
+  }
+  Hll ab = a;
+  ab.Merge(b);
+  Hll ba = b;
+  ba.Merge(a);
+  EXPECT_EQ(ab.precision(), 10);
+  EXPECT_EQ(ab.Serialize(), both.Serialize());
+  EXPECT_EQ(ba.Serialize(), both.Serialize());
+}
+
+TEST(HllTest, FromEntriesKeepsTheHighestRankOfEachRegister) {
+  Hll direct;
+  std::vector<uint32_t> entries;
+  for (int i = 0; i < 5000; ++i) {
+    uint32_t index = 0;
+    uint8_t rho = 0;
+    Hll::Split(VisitorHash(i % 2500), index, rho);
+    direct.Raise(index, rho);
+    entries.push_back(index << 8 | rho);
+    entries.push_back(index << 8 | 1);  // a lower rank of the same register
+  }
+  EXPECT_EQ(Hll::FromEntries(entries).Serialize(), direct.Serialize());
+  EXPECT_TRUE(Hll::FromEntries({}).empty());
+}
+
+TEST(HllTest, FoldedSketchesRoundTrip) {
+  for (int n : {0, 5, 3000}) {
+    Hll h;
+    for (int i = 0; i < n; ++i) h.Add(VisitorHash(i));
+    h.FoldTo(9);
+    absl::StatusOr<Hll> back = Hll::Parse(h.Serialize());
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->precision(), 9);
+    EXPECT_EQ(back->Serialize(), h.Serialize());
+    EXPECT_EQ(back->Estimate(), h.Estimate());
+  }
+  EXPECT_FALSE(Hll::Parse(std::string("s\x0e")).ok());   // precision 14 needs the old tag
+  EXPECT_FALSE(Hll::Parse(std::string("s")).ok());
+  EXPECT_FALSE(Hll::Parse(std::string("d\x08") + std::string(255, '\x01')).ok());
+  EXPECT_FALSE(Hll::Parse(std::string("d\x08") + std::string(256, '\x40')).ok());  // rank 64 > 57
+}
+
 }  // namespace
 }  // namespace newsgrid::trending

@@ -19,6 +19,7 @@ absl::string_view RejectReasonName(RejectReason r) {
     case RejectReason::kTooOld: return "TOO_OLD";
     case RejectReason::kBot: return "BOT";
     case RejectReason::kRateLimited: return "RATE_LIMITED";
+    case RejectReason::kStoreFull: return "STORE_FULL";
   }
   return "UNKNOWN";
 }
@@ -81,22 +82,78 @@ void DedupFilter::Shard::MaybeRetire(int64_t now_ns, int64_t window_ns, size_t m
   }
 }
 
-bool DedupFilter::SeenWithin(uint64_t key, absl::Time event_time, absl::Time now) {
-  Shard& s = *shards_[ShardIndex(key)];
-  const int64_t t = absl::ToUnixNanos(event_time);
-  const int64_t window_ns = absl::ToInt64Nanoseconds(window_);
-  absl::MutexLock lock(&s.mu);
-  s.MaybeRetire(absl::ToUnixNanos(now), window_ns, max_per_generation_);
+bool DedupFilter::Shard::Seen(uint64_t key, int64_t t, int64_t window_ns) {
   // One probe of the current generation finds a repeat or records the key.
-  auto [it, inserted] = s.current.try_emplace(key, t);
+  auto [it, inserted] = current.try_emplace(key, t);
   if (!inserted && std::llabs(t - it->second) < window_ns) return true;
-  auto old = s.previous.find(key);
-  if (old != s.previous.end() && std::llabs(t - old->second) < window_ns) {
+  auto old = previous.find(key);
+  if (old != previous.end() && std::llabs(t - old->second) < window_ns) {
     if (inserted) it->second = old->second;  // still the counted view's time
     return true;
   }
   it->second = t;
   return false;
+}
+
+bool DedupFilter::SeenWithin(uint64_t key, absl::Time event_time, absl::Time now) {
+  Shard& s = *shards_[ShardIndex(key)];
+  const int64_t window_ns = absl::ToInt64Nanoseconds(window_);
+  absl::MutexLock lock(&s.mu);
+  s.MaybeRetire(absl::ToUnixNanos(now), window_ns, max_per_generation_);
+  return s.Seen(key, absl::ToUnixNanos(event_time), window_ns);
+}
+
+namespace {
+
+// The indexes of the non-zero keys grouped by shard, in index order within
+// a shard: shard s has order[first[s] .. first[s + 1]).
+template <typename ShardOf>
+void GroupByShard(absl::Span<const uint64_t> keys, size_t shards, ShardOf shard_of,
+                  std::vector<uint32_t>& order, std::vector<uint32_t>& first) {
+  first.assign(shards + 1, 0);
+  for (uint64_t k : keys) {
+    if (k != 0) ++first[shard_of(k) + 1];
+  }
+  for (size_t s = 0; s < shards; ++s) first[s + 1] += first[s];
+  order.resize(first[shards]);
+  std::vector<uint32_t> next(first.begin(), first.end() - 1);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i] != 0) order[next[shard_of(keys[i])]++] = static_cast<uint32_t>(i);
+  }
+}
+
+}  // namespace
+
+void DedupFilter::SeenWithinBatch(absl::Span<const uint64_t> keys,
+                                  absl::Span<const int64_t> event_ns, absl::Time now, bool* seen) {
+  std::vector<uint32_t> order, first;
+  GroupByShard(keys, shards_.size(), [this](uint64_t k) { return ShardIndex(k); }, order, first);
+  const int64_t now_ns = absl::ToUnixNanos(now);
+  const int64_t window_ns = absl::ToInt64Nanoseconds(window_);
+  // A chunk bounds the lock hold (and the prefetches in flight).
+  constexpr uint32_t kChunk = 64;
+  for (size_t sh = 0; sh < shards_.size(); ++sh) {
+    Shard& s = *shards_[sh];
+    for (uint32_t from = first[sh]; from < first[sh + 1]; from += kChunk) {
+      const uint32_t to = std::min(first[sh + 1], from + kChunk);
+      absl::MutexLock lock(&s.mu);
+      s.MaybeRetire(now_ns, window_ns, max_per_generation_);
+      for (uint32_t j = from; j < to; ++j) s.current.prefetch(keys[order[j]]);
+      for (uint32_t j = from; j < to; ++j) {
+        const uint32_t i = order[j];
+        seen[i] = s.Seen(keys[i], event_ns[i], window_ns);
+      }
+    }
+  }
+}
+
+void DedupFilter::Forget(absl::Span<const uint64_t> keys) {
+  for (uint64_t key : keys) {
+    if (key == 0) continue;
+    Shard& s = *shards_[ShardIndex(key)];
+    absl::MutexLock lock(&s.mu);
+    s.current.erase(key);
+  }
 }
 
 void DedupFilter::Remember(const std::vector<SeenMark>& marks, absl::Time now) {
@@ -145,24 +202,48 @@ RateLimiter::RateLimiter(int64_t per_minute, size_t max_keys, int shards)
   for (int i = 0; i < std::max(1, shards); ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
-bool RateLimiter::Allow(uint64_t key, absl::Time now) {
-  if (per_minute_ == 0) return true;
-  Shard& s = *shards_[(key >> 48) % shards_.size()];
-  const int64_t minute = absl::ToUnixSeconds(now) / 60;
-  absl::MutexLock lock(&s.mu);
-  if (minute != s.minute) {
-    s.counts.clear();
-    s.minute = minute;
+bool RateLimiter::Shard::Allow(uint64_t key, int64_t minute_now, int64_t per_minute,
+                               size_t max_keys) {
+  if (minute_now != minute) {
+    counts.clear();
+    minute = minute_now;
   }
-  auto it = s.counts.find(key);
-  if (it == s.counts.end()) {
-    if (s.counts.size() >= max_per_shard_) return true;
-    s.counts.emplace(key, 1);
+  auto it = counts.find(key);
+  if (it == counts.end()) {
+    if (counts.size() >= max_keys) return true;
+    counts.emplace(key, 1);
     return true;
   }
-  if (it->second >= per_minute_) return false;
+  if (it->second >= per_minute) return false;
   ++it->second;
   return true;
+}
+
+bool RateLimiter::Allow(uint64_t key, absl::Time now) {
+  if (per_minute_ == 0) return true;
+  Shard& s = *shards_[ShardIndex(key)];
+  absl::MutexLock lock(&s.mu);
+  return s.Allow(key, absl::ToUnixSeconds(now) / 60, per_minute_, max_per_shard_);
+}
+
+void RateLimiter::AllowBatch(absl::Span<const uint64_t> keys, absl::Time now, bool* allowed) {
+  if (per_minute_ == 0) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] != 0) allowed[i] = true;
+    }
+    return;
+  }
+  const int64_t minute = absl::ToUnixSeconds(now) / 60;
+  std::vector<uint32_t> order, first;
+  GroupByShard(keys, shards_.size(), [this](uint64_t k) { return ShardIndex(k); }, order, first);
+  for (size_t sh = 0; sh < shards_.size(); ++sh) {
+    if (first[sh] == first[sh + 1]) continue;
+    Shard& s = *shards_[sh];
+    absl::MutexLock lock(&s.mu);
+    for (uint32_t j = first[sh]; j < first[sh + 1]; ++j) {
+      allowed[order[j]] = s.Allow(keys[order[j]], minute, per_minute_, max_per_shard_);
+    }
+  }
 }
 
 size_t RateLimiter::size() const {

@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace newsgrid::trending {
 
@@ -35,8 +36,9 @@ enum class RejectReason {
   kTooOld = 4,
   kBot = 5,
   kRateLimited = 6,
+  kStoreFull = 7,
 };
-inline constexpr int kRejectReasonCount = 7;
+inline constexpr int kRejectReasonCount = 8;
 absl::string_view RejectReasonName(RejectReason r);
 
 // Field limits of a ViewEvent (see the proto).
@@ -118,6 +120,18 @@ class DedupFilter {
   // returns false.
   bool SeenWithin(uint64_t key, absl::Time event_time, absl::Time now);
 
+  // SeenWithin for every i with keys[i] != 0 (the others are left alone):
+  // seen[i] is its answer, in index order for repeats of a key inside the
+  // batch. Each shard's lock is taken once per chunk of keys, whose table
+  // slots are prefetched together (a probe of a large table is a cache
+  // miss; a batch overlaps them).
+  void SeenWithinBatch(absl::Span<const uint64_t> keys, absl::Span<const int64_t> event_ns,
+                       absl::Time now, bool* seen);
+
+  // Forgets keys just recorded by SeenWithin(Batch) for views that were then
+  // not counted (so that their repeat is not taken for one).
+  void Forget(absl::Span<const uint64_t> keys);
+
   // Records views counted elsewhere (another replica, or this service
   // before a restart) as seen: from now on SeenWithin(key, t) is a repeat
   // while |t - view time| < window, exactly as if the view had been
@@ -139,7 +153,9 @@ class DedupFilter {
     // Starts a new generation when the current one is a window old or full.
     void MaybeRetire(int64_t now_ns, int64_t window_ns, size_t max_entries)
         ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+    bool Seen(uint64_t key, int64_t t, int64_t window_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   };
+
   size_t ShardIndex(uint64_t key) const { return (key >> 40) % shards_.size(); }
   const absl::Duration window_;
   const size_t max_per_generation_;
@@ -162,6 +178,9 @@ class RateLimiter {
   // Counts one event of `key`; false when the key already had `per_minute`
   // events this minute (the event must not be counted).
   bool Allow(uint64_t key, absl::Time now);
+  // Allow for every i with keys[i] != 0, in index order (allowed[i]); one
+  // lock hold per shard.
+  void AllowBatch(absl::Span<const uint64_t> keys, absl::Time now, bool* allowed);
 
   bool enabled() const { return per_minute_ > 0; }
   size_t size() const;
@@ -171,7 +190,10 @@ class RateLimiter {
     mutable absl::Mutex mu;
     int64_t minute ABSL_GUARDED_BY(mu) = 0;
     absl::flat_hash_map<uint64_t, int64_t> counts ABSL_GUARDED_BY(mu);
+    bool Allow(uint64_t key, int64_t minute_now, int64_t per_minute, size_t max_keys)
+        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   };
+  size_t ShardIndex(uint64_t key) const { return (key >> 48) % shards_.size(); }
   const int64_t per_minute_;
   const size_t max_per_shard_;
   std::vector<std::unique_ptr<Shard>> shards_;

@@ -1,6 +1,7 @@
 #include "trending-service/ingestor.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 
@@ -63,47 +64,146 @@ Ingestor::Ingestor(ViewStore& store, const Clock& clock, const VisitorHasher& ha
       source_limit_(options_.max_views_per_source_per_minute, options_.rate_limit_max_keys) {}
 
 Verdict Ingestor::Record(const RawView& view, uint64_t* ticket) {
-  const std::optional<absl::string_view> article = ParseArticleName(view.article_name);
-  if (!article) return {Outcome::kRejected, RejectReason::kInvalidArticle};
-  if (!CheckViewFields(view).empty()) return {Outcome::kRejected, RejectReason::kInvalidField};
-  if (options_.bots.IsBot(view.user_agent)) return {Outcome::kRejected, RejectReason::kBot};
+  Verdict v;
+  RecordBatch(absl::MakeConstSpan(&view, 1), &v, ticket);
+  return v;
+}
+
+void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
+                           uint64_t* ticket) {
+  const size_t n = views.size();
+  if (n == 0) return;
   const absl::Time now = clock_.Now();
-  const TimeCheck t = CheckViewTime(view.view_time, now, options_.time);
-  if (t.reason != RejectReason::kNone) return {Outcome::kRejected, t.reason};
-  DedupKeys keys;
-  if (!view.event_id.empty()) {
-    keys.event = SipHash24(kEventIdKey0, kEventIdKey1, view.event_id);
-    if (event_id_dedup_.SeenWithin(keys.event, t.time, now)) {
-      return {Outcome::kDeduplicated, RejectReason::kNone};
+  // Per view: the rules that need no lock, then each filter over the
+  // survivors. A zero key means "not concerned" to the batch calls. The
+  // arrays are the thread's, reused from batch to batch.
+  struct Scratch {
+    std::vector<uint64_t> event_keys, visitor_keys, visitor_hashes, limit_keys, source_keys,
+        article_hashes;
+    std::vector<int64_t> times_ns;
+    std::vector<absl::Time> times;
+    std::vector<absl::string_view> articles;
+    std::vector<char> flags;
+    std::vector<ViewToCount> to_count;
+    std::vector<uint32_t> index;
+    std::vector<char> counted;
+  };
+  thread_local Scratch scratch;
+  Scratch& w = scratch;
+  for (auto* v : {&w.event_keys, &w.visitor_keys, &w.visitor_hashes, &w.limit_keys,
+                  &w.source_keys, &w.article_hashes}) {
+    v->assign(n, 0);
+  }
+  w.times_ns.assign(n, 0);
+  w.times.assign(n, absl::Time());
+  w.articles.assign(n, absl::string_view());
+  w.flags.assign(n, 0);
+  std::vector<uint64_t>& event_keys = w.event_keys;
+  std::vector<uint64_t>& visitor_keys = w.visitor_keys;
+  std::vector<uint64_t>& visitor_hashes = w.visitor_hashes;
+  std::vector<uint64_t>& limit_keys = w.limit_keys;
+  std::vector<uint64_t>& source_keys = w.source_keys;
+  std::vector<uint64_t>& article_hashes = w.article_hashes;
+  std::vector<int64_t>& times_ns = w.times_ns;
+  std::vector<absl::Time>& times = w.times;
+  std::vector<absl::string_view>& articles = w.articles;
+  bool* flags = reinterpret_cast<bool*>(w.flags.data());
+  for (size_t i = 0; i < n; ++i) {
+    const RawView& view = views[i];
+    Verdict& v = verdicts[i];
+    v = {Outcome::kAccepted, RejectReason::kNone};
+    const std::optional<absl::string_view> article = ParseArticleName(view.article_name);
+    if (!article) {
+      v = {Outcome::kRejected, RejectReason::kInvalidArticle};
+      continue;
+    }
+    if (!CheckViewFields(view).empty()) {
+      v = {Outcome::kRejected, RejectReason::kInvalidField};
+      continue;
+    }
+    if (options_.bots.IsBot(view.user_agent)) {
+      v = {Outcome::kRejected, RejectReason::kBot};
+      continue;
+    }
+    const TimeCheck t = CheckViewTime(view.view_time, now, options_.time);
+    if (t.reason != RejectReason::kNone) {
+      v = {Outcome::kRejected, t.reason};
+      continue;
+    }
+    articles[i] = *article;
+    times[i] = t.time;
+    times_ns[i] = absl::ToUnixNanos(t.time);
+    if (!view.event_id.empty()) event_keys[i] = SipHash24(kEventIdKey0, kEventIdKey1, view.event_id);
+  }
+  // A repeated event id, then a repeat view of an article by its visitor.
+  event_id_dedup_.SeenWithinBatch(event_keys, times_ns, now, flags);
+  for (size_t i = 0; i < n; ++i) {
+    if (verdicts[i].outcome != Outcome::kAccepted) continue;
+    if (event_keys[i] != 0 && flags[i]) {
+      verdicts[i] = {Outcome::kDeduplicated, RejectReason::kNone};
+      continue;
+    }
+    article_hashes[i] = SipHash24(kArticleKey0, kArticleKey1, articles[i]);
+    if (!views[i].visitor_id.empty()) {
+      visitor_hashes[i] = hasher_.Hash(views[i].visitor_id, times[i]);
+      visitor_keys[i] = MixHash(visitor_hashes[i], article_hashes[i]);
     }
   }
-  const bool has_visitor = !view.visitor_id.empty();
-  uint64_t visitor_hash = 0;
-  const uint64_t article_hash = SipHash24(kArticleKey0, kArticleKey1, *article);
-  if (has_visitor) {
-    visitor_hash = hasher_.Hash(view.visitor_id, t.time);
-    keys.visitor = MixHash(visitor_hash, article_hash);
-    if (visitor_dedup_.SeenWithin(keys.visitor, t.time, now)) {
-      return {Outcome::kDeduplicated, RejectReason::kNone};
-    }
-  }
+  visitor_dedup_.SeenWithinBatch(visitor_keys, times_ns, now, flags);
   // Repeats were answered above, so only views that would count use up a
   // budget. Processing time, not event time: a backlog of old events sent
   // at once is still a burst.
-  if (has_visitor && visitor_limit_.enabled() && !visitor_limit_.Allow(visitor_hash, now)) {
-    return {Outcome::kRejected, RejectReason::kRateLimited};
+  for (size_t i = 0; i < n; ++i) {
+    if (verdicts[i].outcome != Outcome::kAccepted) continue;
+    if (visitor_keys[i] != 0 && flags[i]) {
+      verdicts[i] = {Outcome::kDeduplicated, RejectReason::kNone};
+      continue;
+    }
+    if (visitor_keys[i] != 0 && visitor_limit_.enabled()) limit_keys[i] = visitor_hashes[i];
   }
-  if (!view.source.empty() && source_limit_.enabled() &&
-      !source_limit_.Allow(MixHash(SipHash24(kSourceKey0, kSourceKey1, view.source), article_hash),
-                           now)) {
-    return {Outcome::kRejected, RejectReason::kRateLimited};
+  visitor_limit_.AllowBatch(limit_keys, now, flags);
+  for (size_t i = 0; i < n; ++i) {
+    if (verdicts[i].outcome != Outcome::kAccepted) continue;
+    if (limit_keys[i] != 0 && !flags[i]) {
+      verdicts[i] = {Outcome::kRejected, RejectReason::kRateLimited};
+      continue;
+    }
+    if (!views[i].source.empty() && source_limit_.enabled()) {
+      source_keys[i] = MixHash(SipHash24(kSourceKey0, kSourceKey1, views[i].source), article_hashes[i]);
+    }
   }
+  source_limit_.AllowBatch(source_keys, now, flags);
   // Only counted views leave marks: they are what other replicas must not
   // count again.
-  const uint64_t tk =
-      store_.Add(*article, t.time, visitor_hash, has_visitor, view.metadata, keys);
-  *ticket = std::max(*ticket, tk);
-  return {Outcome::kAccepted, RejectReason::kNone};
+  std::vector<ViewToCount>& to_count = w.to_count;
+  std::vector<uint32_t>& index = w.index;
+  to_count.clear();
+  index.clear();
+  for (size_t i = 0; i < n; ++i) {
+    if (verdicts[i].outcome != Outcome::kAccepted) continue;
+    if (source_keys[i] != 0 && !flags[i]) {
+      verdicts[i] = {Outcome::kRejected, RejectReason::kRateLimited};
+      continue;
+    }
+    to_count.push_back({articles[i], times[i], visitor_hashes[i], !views[i].visitor_id.empty(),
+                        views[i].metadata, {visitor_keys[i], event_keys[i]}});
+    index.push_back(static_cast<uint32_t>(i));
+  }
+  if (to_count.empty()) return;
+  w.counted.assign(to_count.size(), 0);
+  bool* counted = reinterpret_cast<bool*>(w.counted.data());
+  const uint64_t tk = store_.AddBatch(to_count, counted);
+  std::vector<uint64_t> forget_visitors, forget_events;  // rare: empty, no allocation
+  for (size_t j = 0; j < to_count.size(); ++j) {
+    if (counted[j]) continue;
+    // Not counted (the store is full): its repeat must not be taken for one.
+    verdicts[index[j]] = {Outcome::kRejected, RejectReason::kStoreFull};
+    forget_visitors.push_back(to_count[j].keys.visitor);
+    forget_events.push_back(to_count[j].keys.event);
+  }
+  visitor_dedup_.Forget(forget_visitors);
+  event_id_dedup_.Forget(forget_events);
+  if (forget_visitors.size() < to_count.size()) *ticket = std::max(*ticket, tk);
 }
 
 bool Ingestor::BatchSeen(const std::string& batch_id) {

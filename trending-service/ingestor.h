@@ -101,6 +101,11 @@ class Ingestor final : public ViewSink {
   // the flush ticket of a counted view.
   Verdict Record(const RawView& view, uint64_t* ticket) override;
 
+  // Record for a batch (a RecordViews message): the same rules per view, in
+  // order, with each lock of the dedup filters, rate limiters and store
+  // taken once per shard for the whole batch rather than once per view.
+  void RecordBatch(absl::Span<const RawView> views, Verdict* verdicts, uint64_t* ticket);
+
   // True when `batch_id` was seen within the dedup window (its events must
   // not be counted again). Otherwise reserves it.
   bool BatchSeen(const std::string& batch_id);
@@ -115,6 +120,9 @@ class Ingestor final : public ViewSink {
   void Maintain();
 
   const IngestOptions& options() const { return options_; }
+  // Entries held by the visitor and the event-id dedup filters.
+  size_t visitor_dedup_entries() const { return visitor_dedup_.size(); }
+  size_t event_dedup_entries() const { return event_id_dedup_.size(); }
 
  private:
   ViewStore& store_;

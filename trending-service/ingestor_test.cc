@@ -201,5 +201,70 @@ TEST_F(IngestorTest, SourceRateLimitStopsRotatingVisitorsOnOneArticle) {
   EXPECT_EQ(Views("s1"), 7);
 }
 
+// A batch is the same rules in the same order as one view at a time:
+// repeats inside the batch, event ids, rate limits, rejections.
+TEST(IngestorBatchTest, ABatchDecidesLikeOneViewAtATime) {
+  FakeClock clock{absl::FromUnixSeconds(1'714'565'250)};
+  VisitorHasher hasher{"secret"};
+  const IngestOptions options{.max_views_per_visitor_per_minute = 3,
+                              .max_views_per_source_per_minute = 5};
+  ViewStore one_store({.shards = 4}, clock), batch_store({.shards = 4}, clock);
+  Ingestor one(one_store, clock, hasher, options), batched(batch_store, clock, hasher, options);
+  std::vector<RawView> views;
+  std::vector<std::string> names, visitors, events;
+  for (int i = 0; i < 400; ++i) {
+    names.push_back("articles/a" + std::to_string(i % 13));
+    visitors.push_back(i % 5 == 0 ? "" : "v" + std::to_string(i % 37));
+    events.push_back(i % 7 == 0 ? "e" + std::to_string(i % 21) : "");
+  }
+  for (int i = 0; i < 400; ++i) {
+    RawView v{.article_name = names[i], .visitor_id = visitors[i], .event_id = events[i],
+              .source = i % 3 == 0 ? "ipv4:10.0.0.1" : ""};
+    if (i % 50 == 0) v.user_agent = "crawler";
+    if (i % 61 == 0) v.article_name = "nope";
+    views.push_back(v);
+  }
+  std::vector<Verdict> expected, got(views.size());
+  uint64_t t1 = 0, t2 = 0;
+  for (const RawView& v : views) expected.push_back(one.Record(v, &t1));
+  batched.RecordBatch(views, got.data(), &t2);
+  int counted = 0;
+  for (size_t i = 0; i < views.size(); ++i) {
+    EXPECT_EQ(got[i].outcome, expected[i].outcome) << i;
+    EXPECT_EQ(got[i].reason, expected[i].reason) << i;
+    counted += got[i].outcome == Outcome::kAccepted;
+  }
+  EXPECT_GT(counted, 50);
+  EXPECT_LT(counted, 350);
+  EXPECT_EQ(t1, t2);
+  const TrendingResult a = one_store.Trending({.window = absl::Hours(1), .limit = 20});
+  const TrendingResult b = batch_store.Trending({.window = absl::Hours(1), .limit = 20});
+  ASSERT_EQ(a.entries.size(), b.entries.size());
+  for (size_t i = 0; i < a.entries.size(); ++i) {
+    EXPECT_EQ(a.entries[i].article, b.entries[i].article);
+    EXPECT_EQ(a.entries[i].views, b.entries[i].views);
+  }
+}
+
+// A view the store cannot take (full) is rejected and leaves no dedup
+// record behind: its repeat counts once there is room.
+TEST(IngestorBatchTest, AFullStoreRejectsNewArticlesAndForgetsTheirKeys) {
+  FakeClock clock{absl::FromUnixSeconds(1'714'565'250)};
+  VisitorHasher hasher{"secret"};
+  ViewStore store({.shards = 2, .max_articles = 1}, clock);
+  Ingestor ingest(store, clock, hasher, {});
+  uint64_t ticket = 0;
+  EXPECT_EQ(ingest.Record({.article_name = "articles/a", .visitor_id = "v"}, &ticket).outcome,
+            Outcome::kAccepted);
+  const Verdict full = ingest.Record({.article_name = "articles/b", .visitor_id = "v", .event_id = "e1"}, &ticket);
+  EXPECT_EQ(full.outcome, Outcome::kRejected);
+  EXPECT_EQ(full.reason, RejectReason::kStoreFull);
+  clock.Advance(absl::Hours(24 * 8));
+  store.TakePending();
+  store.Maintain();  // "a" expired: room again
+  EXPECT_EQ(ingest.Record({.article_name = "articles/b", .visitor_id = "v", .event_id = "e1"}, &ticket).outcome,
+            Outcome::kAccepted);
+}
+
 }  // namespace
 }  // namespace newsgrid::trending

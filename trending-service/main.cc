@@ -8,6 +8,7 @@
 
 #include "absl/flags/flag.h"
 #include "runtime/auth.h"
+#include "runtime/hold_timer.h"
 #include "runtime/logging.h"
 #include "runtime/peer_channel.h"
 #include "runtime/server.h"
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
     NG_LOG_WARN("no --visitor_salt_secret: using a random one; unique visitors will not merge "
                 "across replicas or restarts");
   }
+  newsgrid::SetLongHoldThreshold(tc->lock_hold_log_threshold);
   const Clock& clock = SystemClock::Get();
   VisitorHasher hasher(tc->visitor_salt_secret);
   ViewStore store(tc->store, clock);
@@ -119,7 +121,7 @@ int main(int argc, char** argv) {
 
   newsgrid::Authorizer authorizer(absl::GetFlag(FLAGS_auth_tokens_file));
   TrendingGrpcService service({store, ingestor, sync, rankings, runtime.workers(), authorizer},
-                              tc->ack_after_flush);
+                              tc->ack_after_flush, tc->ingest_threads);
   runtime.AddService(&service, TrendingGrpcService::kServiceName);
   runtime.AddHealthCheck(TrendingGrpcService::kServiceName, [&sync] { return sync.Healthy(); });
   runtime.OnShutdownStarted([&service] { service.EndWatches(); });

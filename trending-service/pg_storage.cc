@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "runtime/logging.h"
+#include "trending-service/delta_pack.h"
 #include "trending-service/windows.h"
 
 namespace newsgrid::trending {
@@ -51,10 +52,6 @@ class ArrayLiteral {
   }
   std::string out_ = "{";
 };
-
-std::string RaisesHex(const Hll& raises) {
-  return raises.empty() ? std::string() : absl::BytesToHexString(raises.Serialize());
-}
 
 absl::StatusOr<Hll> ParseSketchField(const pqxx::field& f) {
   if (f.is_null()) return Hll();
@@ -118,38 +115,23 @@ PgStorage::PgStorage(PgPool& db, std::string replica_id)
 
 absl::Status PgStorage::Flush(const PendingBatch& batch, absl::Time deadline) {
   if (batch.empty()) return absl::OkStatus();
-  ArrayLiteral articles, starts, widths, views, hots, raises, batch_ids;
-  for (const BucketDelta& d : batch.deltas) {
-    articles.AddText(d.article);
-    starts.AddInt(d.start_min);
-    widths.AddInt(d.width_min);
-    views.AddInt(d.views);
-    hots.AddDouble(d.hot);
-    raises.AddText(RaisesHex(d.raises));
-  }
+  // Encoded before the transaction: the flush lock is held for the writes only.
+  const std::string counts = batch.deltas.empty() ? std::string()
+                                                  : PackCounts(batch.deltas, 0, batch.deltas.size());
+  const std::string raises = batch.deltas.empty() ? std::string()
+                                                  : PackRaises(batch.deltas, 0, batch.deltas.size());
+  ArrayLiteral batch_ids;
   for (const std::string& id : batch.batch_ids) batch_ids.AddText(id);
-  const std::string a = articles.Finish(), s = starts.Finish(), w = widths.Finish(),
-                    v = views.Finish(), h = hots.Finish(), r = raises.Finish(),
-                    b = batch_ids.Finish();
+  const std::string b = batch_ids.Finish();
   return db_.Transact(deadline, [&](pqxx::work& tx) -> absl::Status {
     tx.exec_params("SELECT pg_advisory_xact_lock($1)", kFlushLock);
     if (!batch.deltas.empty()) {
       tx.exec_params(
-          "INSERT INTO trending.bucket_counts AS c "
-          "(article, bucket_start, width_minutes, views, hot) "
-          "SELECT a, to_timestamp(s::bigint * 60), w, v, h "
-          "FROM unnest($1::text[], $2::int[], $3::smallint[], $4::bigint[], $5::float8[]) "
-          "AS t(a, s, w, v, h) "
-          "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
-          "SET views = c.views + excluded.views, hot = c.hot + excluded.hot",
-          a, s, w, v, h);
-      tx.exec_params(
-          "INSERT INTO trending.delta_log "
-          "(replica, article, bucket_start, width_minutes, views, hot, raises) "
-          "SELECT $1, a, to_timestamp(s::bigint * 60), w, v, h, decode(NULLIF(r, ''), 'hex') "
-          "FROM unnest($2::text[], $3::int[], $4::smallint[], $5::bigint[], $6::float8[], "
-          "$7::text[]) AS t(a, s, w, v, h, r) ORDER BY a, s, w",
-          replica_id_, a, s, w, v, h, r);
+          "INSERT INTO trending.delta_log (replica, counts, raises, deltas) "
+          "VALUES ($1, $2, NULLIF($3, ''::bytea), $4)",
+          replica_id_, pqxx::binarystring(counts.data(), counts.size()),
+          pqxx::binarystring(raises.data(), raises.size()),
+          static_cast<int64_t>(batch.deltas.size()));
     }
     if (!batch.batch_ids.empty()) {
       tx.exec_params(
@@ -178,22 +160,44 @@ absl::Status PgStorage::Flush(const PendingBatch& batch, absl::Time deadline) {
 
 namespace {
 
-// The other replicas' rows in (after, upto].
+// What to read of delta_log rows.
+enum class LogPart { kCounts, kRaises, kBoth };
+
+// The rows of replicas other than `replica` in (after, upto], oldest first:
+// packs (delta_pack.h) and rows of the old form (one bucket each).
 absl::Status ReadLog(pqxx::transaction_base& tx, const std::string& replica, int64_t after,
-                     int64_t upto, bool counts, std::vector<BucketDelta>& out) {
+                     int64_t upto, LogPart part, std::vector<BucketDelta>& out) {
+  const bool counts = part != LogPart::kRaises;
+  const bool raises = part != LogPart::kCounts;
   const pqxx::result rows = tx.exec_params(
-      absl::StrCat("SELECT article, ", kMinuteOf,
-                   ", width_minutes, views, hot, raises FROM trending.delta_log "
-                   "WHERE seq > $1 AND seq <= $2 AND replica <> $3",
+      absl::StrCat("SELECT article, ", kMinuteOf, ", width_minutes, views, hot, ",
+                   raises ? "raises" : "NULL::bytea", ", ", counts ? "counts" : "NULL::bytea",
+                   " FROM trending.delta_log WHERE seq > $1 AND seq <= $2 AND replica <> $3",
                    counts ? "" : " AND raises IS NOT NULL", " ORDER BY seq"),
       after, upto, replica);
   for (const auto& row : rows) {
-    absl::StatusOr<Hll> raises = ParseSketchField(row[5]);
-    if (!raises.ok()) return raises.status();
-    BucketDelta d{row[0].as<std::string>(), row[1].as<int32_t>(), row[2].as<int32_t>(),
-                  counts ? row[3].as<int64_t>() : 0, counts ? row[4].as<double>() : 0.0,
-                  std::move(*raises)};
-    out.push_back(std::move(d));
+    if (!row[0].is_null()) {  // the old form: one bucket
+      absl::StatusOr<Hll> r = raises ? ParseSketchField(row[5]) : absl::StatusOr<Hll>(Hll());
+      if (!r.ok()) return r.status();
+      out.push_back({row[0].as<std::string>(), row[1].as<int32_t>(), row[2].as<int32_t>(),
+                     counts ? row[3].as<int64_t>() : 0, counts ? row[4].as<double>() : 0.0,
+                     std::move(*r)});
+      continue;
+    }
+    if (counts && !row[6].is_null()) {
+      const pqxx::binarystring bytes(row[6]);
+      if (absl::Status s = UnpackCounts(absl::string_view(bytes.get(), bytes.size()), out);
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (raises && !row[5].is_null()) {
+      const pqxx::binarystring bytes(row[5]);
+      if (absl::Status s = UnpackRaises(absl::string_view(bytes.get(), bytes.size()), out);
+          !s.ok()) {
+        return s;
+      }
+    }
   }
   return absl::OkStatus();
 }
@@ -218,7 +222,7 @@ absl::StatusOr<PollResult> PgStorage::Poll(int64_t high_water, absl::Time deadli
     result.gap = trimmed > high_water;
     result.high_water = std::max(high_water, MaxSeq(tx));
     if (result.high_water == high_water) return absl::OkStatus();
-    if (absl::Status s = ReadLog(tx, replica_id_, high_water, result.high_water, true,
+    if (absl::Status s = ReadLog(tx, replica_id_, high_water, result.high_water, LogPart::kBoth,
                                  result.deltas);
         !s.ok()) {
       return s;
@@ -249,30 +253,41 @@ absl::StatusOr<RestoredState> PgStorage::Restore(absl::Time now, absl::Duration 
   absl::Status status = db_.WithConnection(deadline, [&](pqxx::connection& conn) -> absl::Status {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
     state.high_water = MaxSeq(tx);
-    const int64_t merged =
-        tx.exec("SELECT sketches_merged_upto FROM trending.state")[0][0].as<int64_t>();
+    const pqxx::row marks =
+        tx.exec("SELECT sketches_merged_upto, counts_merged_upto FROM trending.state")[0];
+    const int64_t sketches_merged = marks[0].as<int64_t>();
+    const int64_t counts_merged = marks[1].as<int64_t>();
     const int32_t keep_from = RetentionStart(MinuteOf(now), retention);
     for (const auto& row : tx.exec_params(
              absl::StrCat("SELECT article, ", kMinuteOf,
-                          ", width_minutes, views, hot FROM trending.bucket_counts "
+                          ", width_minutes, views, hot, visitors FROM trending.bucket_counts "
                           "WHERE bucket_start >= to_timestamp($1::bigint * 60)"),
              keep_from)) {
-      state.counts.push_back({row[0].as<std::string>(), row[1].as<int32_t>(),
-                              row[2].as<int32_t>(), row[3].as<int64_t>(), row[4].as<double>(),
-                              Hll()});
+      BucketDelta d{row[0].as<std::string>(), row[1].as<int32_t>(), row[2].as<int32_t>(),
+                    row[3].as<int64_t>(), row[4].as<double>(), Hll()};
+      d.visitors = row[5].as<int64_t>();
+      state.counts.push_back(std::move(d));
+    }
+    // The packs not yet in bucket_counts (all replicas': an id no one uses).
+    if (absl::Status s = ReadLog(tx, "", counts_merged, state.high_water, LogPart::kCounts,
+                                 state.counts);
+        !s.ok()) {
+      return s;
     }
     for (const auto& row : tx.exec_params(
              absl::StrCat("SELECT article, ", kMinuteOf,
                           ", width_minutes, registers FROM trending.sketches "
-                          "WHERE bucket_start >= to_timestamp($1::bigint * 60)"),
+                          "WHERE bucket_start >= to_timestamp($1::bigint * 60) "
+                          "AND width_minutes IN (10, 60)"),
              keep_from)) {
       absl::StatusOr<Hll> sketch = ParseSketchField(row[3]);
       if (!sketch.ok()) return sketch.status();
       state.sketches.push_back({row[0].as<std::string>(), row[1].as<int32_t>(),
                                 row[2].as<int32_t>(), std::move(*sketch)});
     }
-    // All replicas' raises (this process has none yet): an id no one uses.
-    if (absl::Status s = ReadLog(tx, "", merged, state.high_water, false, state.raises);
+    // The raises since the last sketch checkpoint.
+    if (absl::Status s = ReadLog(tx, "", sketches_merged, state.high_water, LogPart::kRaises,
+                                 state.raises);
         !s.ok()) {
       return s;
     }
@@ -299,126 +314,259 @@ absl::StatusOr<RestoredState> PgStorage::Restore(absl::Time now, absl::Duration 
   return state;
 }
 
+void PgStorage::SetSketchSource(SketchSource* source) {
+  absl::MutexLock lock(&source_mu_);
+  sketch_source_ = source;
+}
+
+namespace {
+
+// Sums of deltas by (article, bucket), as one upsert.
+struct CountSums {
+  int64_t views = 0;
+  int64_t visitors = 0;
+  double hot = 0;
+};
+
+void UpsertCounts(pqxx::work& tx,
+                  const absl::flat_hash_map<std::tuple<std::string, int32_t, int32_t>, CountSums>& sums) {
+  if (sums.empty()) return;
+  ArrayLiteral articles, starts, widths, views, hots, visitors;
+  for (const auto& [key, c] : sums) {
+    articles.AddText(std::get<0>(key));
+    starts.AddInt(std::get<1>(key));
+    widths.AddInt(std::get<2>(key));
+    views.AddInt(c.views);
+    hots.AddDouble(c.hot);
+    visitors.AddInt(c.visitors);
+  }
+  tx.exec_params(
+      "INSERT INTO trending.bucket_counts AS c "
+      "(article, bucket_start, width_minutes, views, hot, visitors) "
+      "SELECT a, to_timestamp(s::bigint * 60), w, v, h, u "
+      "FROM unnest($1::text[], $2::int[], $3::smallint[], $4::bigint[], $5::float8[], $6::bigint[]) "
+      "AS t(a, s, w, v, h, u) "
+      "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
+      "SET views = c.views + excluded.views, hot = c.hot + excluded.hot, "
+      "visitors = c.visitors + excluded.visitors",
+      articles.Finish(), starts.Finish(), widths.Finish(), views.Finish(), hots.Finish(),
+      visitors.Finish());
+}
+
+// Sketches written per statement (hex-encoded in the parameters).
+constexpr size_t kSketchBytesPerStatement = size_t{4} << 20;
+
+}  // namespace
+
 absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::Time deadline) {
   CompactResult result;
   const int32_t now_min = MinuteOf(o.now);
-  const int32_t fine_start = FineSketchStart(now_min);
+  const int32_t ten_start = TenMinuteSketchStart(now_min);
   const int32_t horizon = CompactionHorizon(now_min);
   const int32_t keep_from = RetentionStart(now_min, o.retention);
-  absl::Status status = db_.Transact(deadline, [&](pqxx::work& tx) -> absl::Status {
-    if (!tx.exec_params("SELECT pg_try_advisory_xact_lock($1)", kCompactLock)[0][0].as<bool>()) {
-      return absl::OkStatus();
+  // Every step below is its own short transaction; one replica compacts at
+  // a time under a session lock, and flushes never wait for any of it.
+  auto steps = [&](pqxx::connection& conn) -> absl::Status {
+    // 1. Packs -> bucket_counts, a few packs per transaction, paced.
+    for (;;) {
+      const absl::Time started = absl::Now();
+      pqxx::work tx(conn);
+      const int64_t merged =
+          tx.exec("SELECT counts_merged_upto FROM trending.state")[0][0].as<int64_t>();
+      const pqxx::result rows = tx.exec_params(
+          "SELECT seq, counts FROM trending.delta_log WHERE seq > $1 AND counts IS NOT NULL "
+          "ORDER BY seq LIMIT $2",
+          merged, o.packs_per_merge);
+      if (rows.empty()) {
+        // Only rows of the old form past the mark (their flush counted them).
+        tx.exec_params(
+            "UPDATE trending.state SET counts_merged_upto = GREATEST(counts_merged_upto, "
+            "(SELECT COALESCE(max(seq), 0) FROM trending.delta_log WHERE seq > $1))",
+            merged);
+        tx.commit();
+        break;
+      }
+      absl::flat_hash_map<std::tuple<std::string, int32_t, int32_t>, CountSums> sums;
+      std::vector<BucketDelta> deltas;
+      int64_t last = merged;
+      for (const auto& row : rows) {
+        last = row[0].as<int64_t>();
+        const pqxx::binarystring bytes(row[1]);
+        deltas.clear();
+        if (absl::Status s = UnpackCounts(absl::string_view(bytes.get(), bytes.size()), deltas);
+            !s.ok()) {
+          return s;
+        }
+        for (BucketDelta& d : deltas) {
+          CountSums& c = sums[{std::move(d.article), d.start_min, d.width_min}];
+          c.views += d.views;
+          c.visitors += d.visitors;
+          c.hot += d.hot;
+        }
+      }
+      UpsertCounts(tx, sums);
+      tx.exec_params("UPDATE trending.state SET counts_merged_upto = $1", last);
+      tx.commit();
+      result.packs_merged += static_cast<int64_t>(rows.size());
+      if (static_cast<int>(rows.size()) < o.packs_per_merge) break;
+      const absl::Duration took = absl::Now() - started;
+      if (absl::Now() + (o.pace_merges ? took : absl::ZeroDuration()) > deadline) break;
+      if (o.pace_merges) absl::SleepFor(took);
+    }
+    {
+      pqxx::work tx(conn);
+      result.packs_unmerged =
+          tx.exec("SELECT count(*) FROM trending.delta_log WHERE counts IS NOT NULL AND seq > "
+                  "(SELECT counts_merged_upto FROM trending.state)")[0][0]
+              .as<int64_t>();
+      tx.commit();
+    }
+
+    // 2. Sketches checkpointed from memory: every pack up to `covered` is in
+    // the memory they come from (this replica's own before they were
+    // flushed, the others' up to what it applied).
+    {
+      absl::MutexLock lock(&source_mu_);
+      if (o.checkpoint_sketches && sketch_source_ != nullptr) {
+        int64_t covered = 0;
+        {
+          pqxx::work tx(conn);
+          covered = tx.exec_params(
+                          "SELECT COALESCE((SELECT min(seq) - 1 FROM trending.delta_log "
+                          "WHERE seq > $1 AND replica <> $2), "
+                          "(SELECT COALESCE(max(seq), 0) FROM trending.delta_log))",
+                          sketch_source_->applied_upto(), replica_id_)[0][0]
+                        .as<int64_t>();
+          tx.commit();
+        }
+        const std::vector<StoredSketch> sketches = sketch_source_->ChangedSketches();
+        for (size_t from = 0; from < sketches.size();) {
+          ArrayLiteral articles, starts, widths, registers;
+          size_t bytes = 0;
+          size_t to = from;
+          for (; to < sketches.size() && bytes < kSketchBytesPerStatement; ++to) {
+            const StoredSketch& k = sketches[to];
+            articles.AddText(k.article);
+            starts.AddInt(k.start_min);
+            widths.AddInt(k.width_min);
+            const std::string hex = absl::BytesToHexString(k.sketch.Serialize());
+            bytes += hex.size();
+            registers.AddText(hex);
+          }
+          pqxx::work tx(conn);
+          tx.exec_params(
+              "INSERT INTO trending.sketches (article, bucket_start, width_minutes, registers) "
+              "SELECT a, to_timestamp(s::bigint * 60), w, decode(r, 'hex') "
+              "FROM unnest($1::text[], $2::int[], $3::smallint[], $4::text[]) AS t(a, s, w, r) "
+              "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
+              "SET registers = excluded.registers",
+              articles.Finish(), starts.Finish(), widths.Finish(), registers.Finish());
+          tx.commit();
+          from = to;
+        }
+        pqxx::work tx(conn);
+        tx.exec_params(
+            "UPDATE trending.state SET sketches_merged_upto = GREATEST(sketches_merged_upto, $1)",
+            covered);
+        tx.commit();
+        sketch_source_->CheckpointDone();
+        result.sketch_rows_merged = static_cast<int64_t>(sketches.size());
+      }
+    }
+
+    // 3. Trim the log once every replica had time to read it and both the
+    // counts and the sketches hold it; batch ids and dedup marks live for
+    // the dedup window.
+    {
+      pqxx::work tx(conn);
+      const pqxx::row marks =
+          tx.exec("SELECT counts_merged_upto, sketches_merged_upto FROM trending.state")[0];
+      const int64_t upto = std::min(marks[0].as<int64_t>(), marks[1].as<int64_t>());
+      const pqxx::result trimmed = tx.exec_params(
+          "WITH d AS (DELETE FROM trending.delta_log WHERE seq <= $1 AND created_at < "
+          "now() - $2::interval RETURNING seq) "
+          "SELECT count(*), COALESCE(max(seq), 0) FROM d",
+          upto, absl::StrCat(absl::ToInt64Milliseconds(o.delta_log_retention), " milliseconds"));
+      result.log_rows_trimmed = trimmed[0][0].as<int64_t>();
+      tx.exec_params(
+          "UPDATE trending.state SET log_trimmed_upto = GREATEST(log_trimmed_upto, $1)",
+          trimmed[0][1].as<int64_t>());
+      tx.exec_params("DELETE FROM trending.seen_batches WHERE seen_at < now() - $1::interval",
+                     absl::StrCat(absl::ToInt64Seconds(o.dedup_retention), " seconds"));
+      result.seen_rows_expired =
+          tx.exec_params("DELETE FROM trending.seen_log WHERE created_at < now() - $1::interval",
+                         absl::StrCat(absl::ToInt64Milliseconds(o.dedup_retention),
+                                      " milliseconds"))
+              .affected_rows();
+      tx.commit();
+    }
+
+    // 4. Minute counts older than the horizon -> hours (hot rebased to the hour).
+    {
+      pqxx::work tx(conn);
+      const pqxx::result moved = tx.exec_params(
+          "WITH m AS (DELETE FROM trending.bucket_counts WHERE width_minutes = 1 AND "
+          "bucket_start < to_timestamp($1::bigint * 60) RETURNING *), "
+          "h AS (SELECT article, to_timestamp(floor(extract(epoch from bucket_start) / 3600) * "
+          "3600) AS hour, views, hot, visitors, extract(epoch from bucket_start) AS e FROM m), "
+          "ins AS (INSERT INTO trending.bucket_counts AS c "
+          "(article, bucket_start, width_minutes, views, hot, visitors) "
+          "SELECT article, hour, 60, sum(views), "
+          "sum(hot * power(2, (e - extract(epoch from hour)) / $2::float8)), sum(visitors) "
+          "FROM h GROUP BY article, hour "
+          "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
+          "SET views = c.views + excluded.views, hot = c.hot + excluded.hot, "
+          "visitors = c.visitors + excluded.visitors RETURNING 1) "
+          "SELECT (SELECT count(*) FROM m)",
+          horizon, absl::ToDoubleSeconds(o.hot_half_life));
+      result.minute_rows_compacted = moved[0][0].as<int64_t>();
+      tx.commit();
+    }
+
+    // 5. Expiry: beyond the retention, and 10-minute sketches (and minute
+    // ones of an older version) past their span.
+    {
+      pqxx::work tx(conn);
+      int64_t expired = 0;
+      expired += tx.exec_params(
+                       "DELETE FROM trending.bucket_counts WHERE bucket_start + "
+                       "width_minutes * interval '1 minute' <= to_timestamp($1::bigint * 60)",
+                       keep_from)
+                     .affected_rows();
+      expired += tx.exec_params(
+                       "DELETE FROM trending.sketches WHERE (width_minutes < 60 AND bucket_start < "
+                       "to_timestamp($1::bigint * 60)) OR bucket_start + width_minutes * "
+                       "interval '1 minute' <= to_timestamp($2::bigint * 60)",
+                       ten_start, keep_from)
+                     .affected_rows();
+      result.rows_expired = expired;
+      tx.commit();
+    }
+    return absl::OkStatus();
+  };
+  absl::Status status = db_.WithConnection(deadline, [&](pqxx::connection& conn) -> absl::Status {
+    {
+      pqxx::nontransaction n(conn);
+      if (!n.exec_params("SELECT pg_try_advisory_lock($1)", kCompactLock)[0][0].as<bool>()) {
+        return absl::OkStatus();
+      }
     }
     result.ran = true;
-    // Flushes wait while the compactor moves rows around.
-    tx.exec_params("SELECT pg_advisory_xact_lock($1)", kFlushLock);
-    const int64_t merged =
-        tx.exec("SELECT sketches_merged_upto FROM trending.state FOR UPDATE")[0][0].as<int64_t>();
-    const int64_t upto =
-        tx.exec("SELECT COALESCE(max(seq), 0) FROM trending.delta_log")[0][0].as<int64_t>();
-
-    // 1. Logged raises -> merged sketches (minute ones only while recent).
-    if (upto > merged) {
-      std::vector<BucketDelta> raises;
-      if (absl::Status s = ReadLog(tx, "", merged, upto, false, raises); !s.ok()) return s;
-      absl::flat_hash_map<std::tuple<std::string, int32_t, int32_t>, Hll> keyed;
-      for (const BucketDelta& d : raises) {
-        if (d.start_min + d.width_min <= keep_from) continue;
-        keyed[{d.article, FloorTo(d.start_min, kMinutesPerHour), kMinutesPerHour}].Merge(d.raises);
-        if (d.width_min == 1 && d.start_min >= fine_start) {
-          keyed[{d.article, d.start_min, 1}].Merge(d.raises);
-        }
+    absl::Status s;
+    try {
+      s = steps(conn);
+    } catch (...) {
+      // The lock is the session's: released here, or with the connection.
+      try {
+        pqxx::nontransaction n(conn);
+        n.exec_params("SELECT pg_advisory_unlock($1)", kCompactLock);
+      } catch (...) {
       }
-      if (!keyed.empty()) {
-        ArrayLiteral articles, starts, widths;
-        for (const auto& [key, h] : keyed) {
-          articles.AddText(std::get<0>(key));
-          starts.AddInt(std::get<1>(key));
-          widths.AddInt(std::get<2>(key));
-        }
-        for (const auto& row : tx.exec_params(
-                 absl::StrCat("SELECT s.article, ", kMinuteOf,
-                              ", s.width_minutes, s.registers FROM trending.sketches s "
-                              "JOIN unnest($1::text[], $2::int[], $3::smallint[]) AS k(a, m, w) "
-                              "ON s.article = k.a AND s.bucket_start = to_timestamp(k.m::bigint "
-                              "* 60) AND s.width_minutes = k.w"),
-                 articles.Finish(), starts.Finish(), widths.Finish())) {
-          absl::StatusOr<Hll> stored = ParseSketchField(row[3]);
-          if (!stored.ok()) return stored.status();
-          auto it = keyed.find(std::make_tuple(row[0].as<std::string>(), row[1].as<int32_t>(),
-                                               row[2].as<int32_t>()));
-          if (it != keyed.end()) it->second.Merge(*stored);
-        }
-        ArrayLiteral a2, s2, w2, r2;
-        for (const auto& [key, h] : keyed) {
-          a2.AddText(std::get<0>(key));
-          s2.AddInt(std::get<1>(key));
-          w2.AddInt(std::get<2>(key));
-          r2.AddText(absl::BytesToHexString(h.Serialize()));
-        }
-        tx.exec_params(
-            "INSERT INTO trending.sketches (article, bucket_start, width_minutes, registers) "
-            "SELECT a, to_timestamp(s::bigint * 60), w, decode(r, 'hex') "
-            "FROM unnest($1::text[], $2::int[], $3::smallint[], $4::text[]) AS t(a, s, w, r) "
-            "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
-            "SET registers = excluded.registers",
-            a2.Finish(), s2.Finish(), w2.Finish(), r2.Finish());
-        result.sketch_rows_merged = static_cast<int64_t>(keyed.size());
-      }
-      tx.exec_params("UPDATE trending.state SET sketches_merged_upto = $1", upto);
+      throw;
     }
-
-    // 2. Trim the log once every replica had time to read it.
-    const pqxx::result trimmed = tx.exec_params(
-        "WITH d AS (DELETE FROM trending.delta_log WHERE seq <= $1 AND created_at < "
-        "now() - $2::interval RETURNING seq) "
-        "SELECT count(*), COALESCE(max(seq), 0) FROM d",
-        upto, absl::StrCat(absl::ToInt64Milliseconds(o.delta_log_retention), " milliseconds"));
-    result.log_rows_trimmed = trimmed[0][0].as<int64_t>();
-    tx.exec_params(
-        "UPDATE trending.state SET log_trimmed_upto = GREATEST(log_trimmed_upto, $1)",
-        trimmed[0][1].as<int64_t>());
-    tx.exec_params("DELETE FROM trending.seen_batches WHERE seen_at < now() - $1::interval",
-                   absl::StrCat(absl::ToInt64Seconds(o.dedup_retention), " seconds"));
-    // Dedup marks live for the dedup window, whatever the log retention.
-    result.seen_rows_expired =
-        tx.exec_params("DELETE FROM trending.seen_log WHERE created_at < now() - $1::interval",
-                       absl::StrCat(absl::ToInt64Milliseconds(o.dedup_retention),
-                                    " milliseconds"))
-            .affected_rows();
-
-    // 3. Minute counts older than the horizon -> hours (hot rebased to the hour).
-    const pqxx::result moved = tx.exec_params(
-        "WITH m AS (DELETE FROM trending.bucket_counts WHERE width_minutes = 1 AND "
-        "bucket_start < to_timestamp($1::bigint * 60) RETURNING *), "
-        "h AS (SELECT article, to_timestamp(floor(extract(epoch from bucket_start) / 3600) * "
-        "3600) AS hour, views, hot, extract(epoch from bucket_start) AS e FROM m), "
-        "ins AS (INSERT INTO trending.bucket_counts AS c "
-        "(article, bucket_start, width_minutes, views, hot) "
-        "SELECT article, hour, 60, sum(views), "
-        "sum(hot * power(2, (e - extract(epoch from hour)) / $2::float8)) "
-        "FROM h GROUP BY article, hour "
-        "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
-        "SET views = c.views + excluded.views, hot = c.hot + excluded.hot RETURNING 1) "
-        "SELECT (SELECT count(*) FROM m)",
-        horizon, absl::ToDoubleSeconds(o.hot_half_life));
-    result.minute_rows_compacted = moved[0][0].as<int64_t>();
-
-    // 4. Expiry.
-    int64_t expired = 0;
-    expired += tx.exec_params(
-                     "DELETE FROM trending.bucket_counts WHERE bucket_start + "
-                     "width_minutes * interval '1 minute' <= to_timestamp($1::bigint * 60)",
-                     keep_from)
-                   .affected_rows();
-    expired += tx.exec_params(
-                     "DELETE FROM trending.sketches WHERE (width_minutes = 1 AND bucket_start < "
-                     "to_timestamp($1::bigint * 60)) OR bucket_start + width_minutes * "
-                     "interval '1 minute' <= to_timestamp($2::bigint * 60)",
-                     fine_start, keep_from)
-                   .affected_rows();
-    result.rows_expired = expired;
-    return absl::OkStatus();
+    pqxx::nontransaction n(conn);
+    n.exec_params("SELECT pg_advisory_unlock($1)", kCompactLock);
+    return s;
   });
   if (!status.ok()) return status;
   return result;

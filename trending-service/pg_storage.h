@@ -3,22 +3,28 @@
 // Flush: one transaction per interval, serialized between replicas by a
 // transaction advisory lock (so sequence numbers become visible in order
 // and pollers never skip a row), that
-//   - adds the deltas to `bucket_counts` (INSERT ... ON CONFLICT DO UPDATE
-//     SET views = views + excluded.views),
-//   - appends them, with the sketch registers they raised, to `delta_log`,
+//   - appends one `delta_log` row holding all the flush's bucket deltas and
+//     the sketch registers they raised, packed (delta_pack.h; migration
+//     0003): a sequential write, whatever the number of articles,
 //   - records the batch ids of RecordViews streams in `seen_batches`,
 //   - appends the dedup marks of the counted views to `seen_log` (16 bytes
 //     a mark, packed into one bytea row per flush and filter; see
 //     migrations/0002_seen_log.sql).
+// Binary values are stored without compression (they do not compress).
 // Poll: the other replicas' delta_log, seen_batches and seen_log rows past
 // a high-water mark, read in one snapshot.
-// Restore: counts, sketches, the not yet merged sketch raises of the log,
-// recent batch ids and the newest dedup marks of the dedup window, in one
+// Restore: bucket_counts plus the packs not merged into it yet, the
+// sketches plus the raises of the packs since their checkpoint, recent
+// batch ids and the newest dedup marks of the dedup window, in one
 // snapshot, plus the high-water mark to poll from.
-// Compact (one replica at a time): merges logged sketch raises into
-// `sketches`, trims the log after --delta_log_retention, merges minute
-// counts older than 25 h into hours, expires everything beyond retention,
-// and batch ids and dedup marks older than the dedup window.
+// Compact (one replica at a time, under a session advisory lock; flushes
+// never wait for it): merges the packs into `bucket_counts` a few at a time
+// (each step its own short transaction), checkpoints the sketches that
+// changed from the replica's memory (SketchSource, sketch union being
+// idempotent), trims the log after --delta_log_retention once both have
+// passed it, merges minute counts older than 25 h into hours, expires
+// everything beyond retention, and batch ids and dedup marks older than
+// the dedup window.
 //
 //   PgStorage storage(pool, "replica-id");
 //   absl::Status s = storage.Flush(store.TakePending(), deadline);
@@ -32,18 +38,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "runtime/pg_pool.h"
 #include "trending-service/view_store.h"
 
 namespace newsgrid::trending {
-
-struct StoredSketch {
-  std::string article;
-  int32_t start_min = 0;
-  int32_t width_min = 1;
-  Hll sketch;
-};
 
 struct RestoredState {
   std::vector<BucketDelta> counts;      // views and hot, no raises
@@ -71,15 +71,39 @@ struct CompactOptions {
   absl::Duration delta_log_retention = absl::Minutes(10);
   // Batch ids and dedup marks (the dedup window).
   absl::Duration dedup_retention = absl::Minutes(30);
+  // Checkpoint the changed sketches of the SketchSource this time.
+  bool checkpoint_sketches = true;
+  // Packs merged into bucket_counts per transaction.
+  int packs_per_merge = 16;
+  // While packs remain, each merge transaction is followed by a pause as
+  // long as itself: a backlog (a backfill, a long outage) is merged at half
+  // speed rather than taking PostgreSQL's whole core from the flushes and
+  // the requests. Zero: no pauses (tests).
+  bool pace_merges = true;
 };
 
 struct CompactResult {
   bool ran = false;  // false: another replica holds the compaction lock
-  int64_t sketch_rows_merged = 0;
+  int64_t packs_merged = 0;        // delta_log rows merged into bucket_counts
+  int64_t packs_unmerged = 0;      // and those left for the next compaction
+  int64_t sketch_rows_merged = 0;  // sketches checkpointed
   int64_t log_rows_trimmed = 0;
   int64_t minute_rows_compacted = 0;
   int64_t rows_expired = 0;
   int64_t seen_rows_expired = 0;
+};
+
+// Where the compactor takes the sketches it checkpoints: a replica's
+// memory, which holds the union of every replica's raises it applied.
+class SketchSource {
+ public:
+  virtual ~SketchSource() = default;
+  // The sequence number up to which this replica applied the other
+  // replicas' deltas (its own are in its memory before they are flushed).
+  virtual int64_t applied_upto() const = 0;
+  // The sketches changed since the last completed checkpoint (ViewStore).
+  virtual std::vector<StoredSketch> ChangedSketches() = 0;
+  virtual void CheckpointDone() = 0;
 };
 
 // The seen_log encoding: 16 bytes a mark (key, then view time in Unix
@@ -100,11 +124,17 @@ class PgStorage {
                                         absl::Time deadline);
   absl::StatusOr<CompactResult> Compact(const CompactOptions& options, absl::Time deadline);
 
+  // The memory the compactor checkpoints sketches from (null: none; the log
+  // is then not trimmed past the last checkpoint).
+  void SetSketchSource(SketchSource* source);
+
   const std::string& replica_id() const { return replica_id_; }
 
  private:
   PgPool& db_;
   const std::string replica_id_;
+  absl::Mutex source_mu_;
+  SketchSource* sketch_source_ ABSL_GUARDED_BY(source_mu_) = nullptr;
 };
 
 }  // namespace newsgrid::trending

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/hold_timer.h"
+#include "runtime/worker_pool.h"
 
 namespace newsgrid::trending {
 
@@ -38,7 +40,12 @@ std::shared_ptr<const TrendingResult> RankingCache::ComputeLocked(const std::str
   const absl::Time start = clock_.Now();
   ++stats_.computes;
   mu_.Unlock();
-  auto result = std::make_shared<const TrendingResult>(compute_(query));
+  std::shared_ptr<const TrendingResult> result;
+  {
+    static HoldStats& recompute = HoldStats::Get("ranking_recompute");
+    ScopedHold hold(recompute);
+    result = std::make_shared<const TrendingResult>(compute_(query));
+  }
   const absl::Duration cost = clock_.Now() - start;
   mu_.Lock();
   // The entry is still there: entries being computed are never removed.
@@ -114,6 +121,27 @@ TrendingResult RankingCache::Get(const TrendingQuery& query) {
   }
 }
 
+std::shared_ptr<const TrendingResult> RankingCache::TryGet(const TrendingQuery& query) {
+  const std::string key = KeyOf(query);
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  Entry& e = *it->second;
+  const absl::Time now = clock_.Now();
+  if (Fresh(e, now)) {
+    e.last_read = now;
+    ++stats_.hits;
+    return e.result;
+  }
+  if (e.computing && !e.cheap && e.result != nullptr &&
+      now - e.computed_at <= options_.max_staleness + options_.overload_grace) {
+    e.last_read = now;
+    ++stats_.stale_served;
+    return e.result;
+  }
+  return nullptr;
+}
+
 void RankingCache::Invalidate(const TrendingQuery& query) {
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(KeyOf(query));
@@ -157,6 +185,10 @@ void RankingCache::Start() {
   stop_ = std::make_unique<absl::Notification>();
   const absl::Duration tick = std::max(options_.refresh_after / 4, absl::Milliseconds(10));
   refresher_ = std::thread([this, tick] {
+    NameCurrentThread("rank-refresh");
+    // Behind request threads, not behind the queries it serves: a late
+    // recomputation is served stale (overload_grace), a late request is late.
+    NiceCurrentThread(5);
     while (!stop_->WaitForNotificationWithTimeout(tick)) RefreshDue();
   });
 }

@@ -76,6 +76,10 @@ class RankingCache {
   RankingCache& operator=(const RankingCache&) = delete;
 
   TrendingResult Get(const TrendingQuery& query);
+  // The answer Get would give without computing or waiting: null when the
+  // entry is missing, invalidated or too old. Never blocks on a computation
+  // (the cache's mutex is only held to look the entry up).
+  std::shared_ptr<const TrendingResult> TryGet(const TrendingQuery& query);
   void Invalidate(const TrendingQuery& query);
   // Asks the refresher to recompute `query` on its next pass, while the
   // current result is still served (unlike Invalidate, no reader waits).

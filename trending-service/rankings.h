@@ -17,11 +17,27 @@
 //
 // With a RankingCache the store's ranking comes from the cache (bounded
 // staleness, see ranking_cache.h); hydration runs on every ranking served.
+// TryGetCached answers without blocking at all (cache and source cache
+// only), so a request thread that must not block can try it first.
+//
+// Filters on a fresh article. The store filters by what it knows of an
+// article (event metadata, or the source's); an article whose metadata has
+// not arrived yet would silently miss every filtered ranking until the
+// next hydration of some ranking described it. So the store lists such
+// articles that would rank (TrendingResult::unresolved), and every filtered
+// ranking asks the source about them in the same lookup as its entries:
+// those that match take their place, the others are dropped, and the store
+// learns both. When the source cannot answer in time the response says
+// `partial`.
 //
 //   Rankings rankings(store, /*source=*/nullptr, /*cache=*/nullptr);
 //   TrendingResult r = rankings.Get(query);
 #ifndef NEWSGRID_TRENDING_SERVICE_RANKINGS_H_
 #define NEWSGRID_TRENDING_SERVICE_RANKINGS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "trending-service/article_metadata.h"
 #include "trending-service/ranking_cache.h"
@@ -34,9 +50,18 @@ class Rankings {
   Rankings(ViewStore& store, ArticleMetadataSource* source, RankingCache* cache = nullptr)
       : store_(store), source_(source), cache_(cache) {}
   TrendingResult Get(const TrendingQuery& query);
+  // Get from caches only; nullopt when anything would need a computation or
+  // a round trip.
+  std::optional<TrendingResult> TryGetCached(const TrendingQuery& query);
 
  private:
   TrendingResult Ranking(const TrendingQuery& query);
+  // Hydrates `result` (a ranking with spare entries) with the source's
+  // answer: hidden entries dropped, unresolved candidates that match added;
+  // true when the store learnt something the cached ranking predates.
+  bool Hydrate(const TrendingQuery& query, const absl::StatusOr<ArticleInfoMap>& infos,
+               TrendingResult& result);
+  static std::vector<std::string> IdsOf(const TrendingResult& result);
 
   ViewStore& store_;
   ArticleMetadataSource* source_;

@@ -197,5 +197,102 @@ TEST(RankingsTest, PreviousRanksBeyondTheLimitAreNotCounted) {
   EXPECT_EQ(r.entries[1].previous_rank, 2);
 }
 
+// A freshly published article viewed without event metadata is right in a
+// filtered ranking on its first ask: its metadata is looked up in the same
+// call, and the store keeps it.
+TEST(RankingsTest, AFilteredRankingChecksArticlesWhoseMetadataIsUnknown) {
+  FakeClock clock(absl::FromUnixSeconds(1'714'565'250));
+  ViewStore store({}, clock);
+  class Tagged : public ArticleMetadataSource {
+   public:
+    absl::StatusOr<ArticleInfoMap> Lookup(const std::vector<std::string>& ids) override {
+      ++calls;
+      if (!up) return absl::UnavailableError("down");
+      ArticleInfoMap out;
+      for (const auto& id : ids) {
+        if (id == "mystery") continue;  // unknown to the source too
+        const bool transport = id.rfind("tram", 0) == 0 || id == "bus";
+        out[id] = {.metadata = {.tags = {transport ? "transport" : "other"}},
+                   .summary = ArticleSummary{.title = "Title " + id}};
+      }
+      return out;
+    }
+    int calls = 0;
+    bool up = true;
+  } source;
+  const ArticleMetadata transport{.tags = {"transport"}};
+  store.Add("bus", clock.Now(), 0, false, &transport);  // described by its event
+  for (int i = 0; i < 3; ++i) store.Add("tram-9", clock.Now(), 0, false, nullptr);
+  for (int i = 0; i < 2; ++i) store.Add("weather", clock.Now(), 0, false, nullptr);
+  Rankings rankings(store, &source);
+  TrendingResult r = rankings.Get({.window = absl::Hours(1), .limit = 10, .tag = "transport"});
+  EXPECT_EQ(source.calls, 1);  // entries and candidates in one lookup
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(r.entries[0].article, "tram-9");
+  EXPECT_EQ(r.entries[0].views, 3);
+  EXPECT_EQ(r.entries[0].rank, 1);
+  ASSERT_TRUE(r.entries[0].summary.has_value());
+  EXPECT_EQ(r.entries[1].article, "bus");
+  EXPECT_FALSE(r.partial);
+  // The store learnt both: the next ranking needs no candidate check.
+  EXPECT_TRUE(store.Trending({.window = absl::Hours(1), .limit = 10, .tag = "transport"})
+                  .unresolved.empty());
+  // A candidate nobody can describe (or a source that is down) is left
+  // out, and the response says it is partial.
+  store.Add("mystery", clock.Now(), 0, false, nullptr);
+  r = rankings.Get({.window = absl::Hours(1), .limit = 10, .tag = "transport"});
+  EXPECT_EQ(r.entries.size(), 2u);
+  EXPECT_TRUE(r.partial);
+  source.up = false;
+  store.Add("tram-10", clock.Now(), 0, false, nullptr);
+  r = rankings.Get({.window = absl::Hours(1), .limit = 10, .tag = "transport"});
+  EXPECT_TRUE(r.partial);
+  EXPECT_EQ(r.entries.size(), 2u);
+}
+
+// The cached path answers from the caches alone, and declines when the
+// source would need a round trip or the cache has nothing to serve.
+TEST(RankingsTest, TryGetCachedNeverComputesNorLooksUp) {
+  FakeClock clock(absl::FromUnixSeconds(1'714'565'250));
+  ViewStore store({}, clock);
+  for (int i = 0; i < 3; ++i) store.Add("a", clock.Now(), 0, false, nullptr);
+  store.Add("b", clock.Now(), 0, false, nullptr);
+  class CachedSource : public FakeSource {
+   public:
+    std::optional<ArticleInfoMap> LookupCached(const std::vector<std::string>& ids) override {
+      ++cached_calls;
+      if (!warm) return std::nullopt;
+      absl::StatusOr<ArticleInfoMap> r = Lookup(ids);
+      --calls;
+      return *r;
+    }
+    int cached_calls = 0;
+    bool warm = false;
+  } source;
+  int computes = 0;
+  RankingCache cache({.min_compute_time = absl::ZeroDuration()}, clock,
+                     [&](const TrendingQuery& q) {
+                       ++computes;
+                       return store.Trending(q);
+                     });
+  Rankings rankings(store, &source, &cache);
+  const TrendingQuery q{.window = absl::Hours(1), .limit = 1};
+  EXPECT_FALSE(rankings.TryGetCached(q).has_value());  // nothing cached yet
+  EXPECT_EQ(computes, 0);
+  ASSERT_EQ(rankings.Get(q).entries.size(), 1u);  // computes and caches
+  EXPECT_EQ(computes, 1);
+  EXPECT_FALSE(rankings.TryGetCached(q).has_value());  // the source cache is cold
+  source.warm = true;
+  std::optional<TrendingResult> r = rankings.TryGetCached(q);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->entries.size(), 1u);
+  EXPECT_EQ(r->entries[0].article, "a");
+  EXPECT_EQ(r->entries[0].summary->title, "Title a");
+  EXPECT_EQ(computes, 1);
+  EXPECT_EQ(source.calls, 1);  // only Get's lookup
+  clock.Advance(absl::Seconds(2));  // older than max_staleness
+  EXPECT_FALSE(rankings.TryGetCached(q).has_value());
+}
+
 }  // namespace
 }  // namespace newsgrid::trending

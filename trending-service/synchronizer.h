@@ -1,13 +1,21 @@
-// The background thread between the in-memory store and PostgreSQL: it
-// flushes pending deltas every --flush_interval, polls the other replicas'
-// deltas every --poll_interval, runs in-memory maintenance, and compacts
-// the tables every --compact_interval. Nothing here runs on gRPC threads.
+// The background threads between the in-memory store and PostgreSQL: one
+// flushes pending deltas every --flush_interval and polls the other
+// replicas' deltas every --poll_interval; the other (housekeeping) runs
+// in-memory maintenance and compacts the tables every --compact_interval
+// (checkpointing the changed sketches every --sketch_checkpoint_interval),
+// so a long compaction never delays a flush. Nothing here runs on gRPC
+// threads, and both run at a lower priority (nice 5 and 10), so request
+// threads get the cores first.
 //
 // Loss bound: a view is durable once the flush after it commits, so a
-// crash (kill -9) loses at most the views of the last flush interval (plus
-// a flush in progress); a graceful stop flushes everything (Stop). With
-// ack-after-flush, callers register WhenDurable(ticket, ...) and answer
-// their client only then, so nothing acknowledged is lost.
+// crash (kill -9) loses the views not flushed yet: those of the last flush
+// interval (plus a flush in progress) while PostgreSQL keeps up, and never
+// more than --max_unflushed_views while it lags or is away: at that bound
+// ingest pushes back (Backlogged(); RecordViews reads its stream more
+// slowly, RecordView answers RESOURCE_EXHAUSTED) until flushes catch up. A
+// graceful stop flushes everything (Stop). With ack-after-flush, callers
+// register WhenDurable(ticket, ...) and answer their client only then, so
+// nothing acknowledged is lost.
 //
 // Staleness between replicas: a view recorded on replica A is in replica
 // B's rankings after at most flush_interval + poll_interval plus the two
@@ -75,17 +83,23 @@ struct SyncOptions {
   // so each one commits well within db_timeout and a flush always makes
   // progress; the batch counts as durable when its last part commits.
   size_t max_deltas_per_flush = 20000;
+  // Sketches changed since the last checkpoint are written this often (by
+  // the compacting replica); a restart replays the raises logged since.
+  absl::Duration sketch_checkpoint_interval = absl::Minutes(5);
+  // Views accepted but not yet in PostgreSQL beyond which ingest pushes
+  // back: the kill -9 loss bound while the flush lags.
+  int64_t max_unflushed_views = 2'000'000;
 };
 
 // Applies restored rows to the store and the batch ids to the ingestor.
 void ApplyRestored(const RestoredState& state, ViewStore& store, Ingestor& ingestor);
 
-class Synchronizer {
+class Synchronizer final : public SketchSource {
  public:
   using DurableCallback = std::function<void(absl::Status)>;
 
   Synchronizer(ViewStore& store, Ingestor& ingestor, PgStorage& storage, SyncOptions options);
-  ~Synchronizer();
+  ~Synchronizer() override;
 
   // Loads the state from PostgreSQL; retries while it is unreachable until
   // `deadline`.
@@ -108,20 +122,46 @@ class Synchronizer {
   absl::Status Healthy() const;
   uint64_t durable_seq() const { return durable_seq_.load(); }
 
+  // Views accepted but not in PostgreSQL yet (in the store's buffers or in
+  // a flush being written or retried).
+  int64_t unflushed_views() const;
+  // True while unflushed_views() is at --max_unflushed_views: ingest must
+  // not accept more until flushes catch up.
+  bool Backlogged() const { return unflushed_views() >= options_.max_unflushed_views; }
+  // Calls `resume` once the backlog is below the bound (inline when it
+  // already is; else on the sync thread after a flush, or at Stop).
+  void WhenNotBacklogged(std::function<void()> resume);
+
+  // SketchSource (the compactor's checkpoints).
+  int64_t applied_upto() const override { return high_water_.load(); }
+  std::vector<StoredSketch> ChangedSketches() override { return store_.ChangedSketches(); }
+  void CheckpointDone() override { store_.CheckpointDone(); }
+
  private:
+  void ResumeIfClear(bool stopping);
+  void ExportGauges();
   void Run();
+  void RunHousekeeping();
   void Notify(absl::Status status);
 
   ViewStore& store_;
   Ingestor& ingestor_;
   PgStorage& storage_;
   const SyncOptions options_;
-  std::thread thread_;
+  std::thread thread_;        // flush and poll
+  std::thread housekeeping_;  // maintenance and compaction
   absl::Notification stop_;
   absl::Mutex flush_mu_;  // one flush at a time (loop vs Stop)
   PendingBatch unflushed_ ABSL_GUARDED_BY(flush_mu_);
   std::atomic<uint64_t> parts_flushed_{0};  // leading parts of a backlog written
   RateLimitedLog dropped_marks_log_{absl::Seconds(60)};
+  std::atomic<int64_t> unflushed_batch_views_{0};  // views in unflushed_
+  std::atomic<int64_t> last_flush_ns_{0};          // when a flush last succeeded
+  std::atomic<int64_t> backlog_deltas_{0};         // in unflushed_
+  std::atomic<int64_t> backlog_marks_{0};
+  std::atomic<int64_t> packs_unmerged_{0};  // as of the last compaction
+  absl::Mutex resume_mu_;
+  std::vector<std::function<void()>> to_resume_ ABSL_GUARDED_BY(resume_mu_);
   std::atomic<uint64_t> durable_seq_{0};
   std::atomic<int64_t> high_water_{0};
   std::atomic<bool> gap_{false};

@@ -40,6 +40,23 @@ ABSL_FLAG(absl::Duration, delta_log_retention, absl::Minutes(10),
 ABSL_FLAG(bool, ack_after_flush, false,
           "Answer RecordView(s) only after the flush holding their views (no loss on crash).");
 ABSL_FLAG(int, store_shards, 64, "Lock stripes of the in-memory store.");
+ABSL_FLAG(int64_t, max_articles, 1'000'000,
+          "Articles held in memory (views within the retention); views of new articles beyond "
+          "it are rejected as STORE_FULL until older ones expire.");
+ABSL_FLAG(int64_t, sketch_memory_limit_mb, 256,
+          "Memory of the unique-visitor sketches; beyond it the oldest sketches are kept at a "
+          "lower precision, then dropped.");
+ABSL_FLAG(int64_t, max_unflushed_views, 2'000'000,
+          "Views accepted but not yet in PostgreSQL beyond which ingest pushes back (the kill -9 "
+          "loss bound while the flush lags).");
+ABSL_FLAG(absl::Duration, sketch_checkpoint_interval, absl::Minutes(5),
+          "How often changed unique-visitor sketches are written to PostgreSQL (a restart "
+          "replays the raises logged since).");
+ABSL_FLAG(int, ingest_threads, 2,
+          "Threads counting RecordViews batches (apart from gRPC's threads, so that queries "
+          "never queue behind ingest).");
+ABSL_FLAG(absl::Duration, lock_hold_log_threshold, absl::Milliseconds(10),
+          "A lock or critical section held longer than this is logged at debug level.");
 ABSL_FLAG(std::string, replica_id, "",
           "This process's id in the delta log; empty: a random one per start.");
 
@@ -50,10 +67,20 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
   c.store.retention = absl::GetFlag(FLAGS_retention);
   c.store.hot_half_life = absl::GetFlag(FLAGS_hot_half_life);
   c.store.shards = absl::GetFlag(FLAGS_store_shards);
+  c.store.max_articles = static_cast<size_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_max_articles)));
+  c.store.sketch_memory_limit =
+      static_cast<size_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_sketch_memory_limit_mb))) << 20;
+  c.sync.max_unflushed_views = absl::GetFlag(FLAGS_max_unflushed_views);
+  c.sync.sketch_checkpoint_interval = absl::GetFlag(FLAGS_sketch_checkpoint_interval);
+  c.lock_hold_log_threshold = absl::GetFlag(FLAGS_lock_hold_log_threshold);
+  c.ingest_threads = absl::GetFlag(FLAGS_ingest_threads);
   c.ingest.dedup_window = absl::GetFlag(FLAGS_dedup_window);
   c.ingest.dedup_max_entries = static_cast<size_t>(absl::GetFlag(FLAGS_dedup_max_entries));
   // Marks waiting for a flush are bounded like the filter they feed.
   c.store.max_pending_seen = c.ingest.dedup_max_entries;
+  // Within the dedup window a repeat is never counted: counted views with a
+  // visitor id are the unique visitors there.
+  c.store.exact_uniques_within = c.ingest.dedup_window;
   c.ingest.time = {.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew),
                    .retention = c.store.retention};
   c.ingest.bots = BotRules::Parse(absl::GetFlag(FLAGS_bot_user_agents));
@@ -94,6 +121,17 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
            CheckDuration("delta_log_retention", c.sync.delta_log_retention, absl::Seconds(10),
                          absl::Hours(24)),
            CheckRange("store_shards", c.store.shards, 1, 4096),
+           CheckRange("ingest_threads", c.ingest_threads, 1, 64),
+           CheckRange("max_articles", absl::GetFlag(FLAGS_max_articles), int64_t{1000},
+                      int64_t{1} << 32),
+           CheckRange("sketch_memory_limit_mb", absl::GetFlag(FLAGS_sketch_memory_limit_mb),
+                      int64_t{1}, int64_t{1} << 20),
+           CheckRange("max_unflushed_views", c.sync.max_unflushed_views, int64_t{1000},
+                      int64_t{1} << 40),
+           CheckDuration("sketch_checkpoint_interval", c.sync.sketch_checkpoint_interval,
+                         absl::Seconds(1), absl::Hours(1)),
+           CheckDuration("lock_hold_log_threshold", c.lock_hold_log_threshold,
+                         absl::Microseconds(1), absl::Minutes(1)),
            CheckRange("max_views_per_visitor_per_minute", c.ingest.max_views_per_visitor_per_minute,
                       int64_t{0}, int64_t{1} << 40),
            CheckRange("max_views_per_source_per_minute", c.ingest.max_views_per_source_per_minute,

@@ -23,6 +23,8 @@ struct TrendingConfig {
   bool visitor_salt_secret_generated = false;
   std::string replica_id;
   bool ack_after_flush = false;
+  absl::Duration lock_hold_log_threshold = absl::Milliseconds(10);
+  int ingest_threads = 2;
 };
 
 absl::StatusOr<TrendingConfig> TrendingConfigFromFlags();

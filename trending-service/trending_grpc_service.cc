@@ -86,6 +86,22 @@ google::protobuf::ArenaOptions StreamArenaOptions() {
 
 pb::RejectReason ReasonToProto(RejectReason r) { return static_cast<pb::RejectReason>(r); }
 
+absl::Status BacklogError() {
+  return absl::ResourceExhaustedError(
+      "views are arriving faster than they can be stored; retry with backoff");
+}
+
+// Times a RecordViews stream stopped reading for the storage backlog.
+prometheus::Counter& PausedReads() {
+  static prometheus::Counter* c = &prometheus::BuildCounter()
+                                       .Name("trending_ingest_paused_reads_total")
+                                       .Help("RecordViews streams that stopped reading until the "
+                                             "unflushed backlog fell below --max_unflushed_views.")
+                                       .Register(Metrics::Global().registry())
+                                       .Add({});
+  return *c;
+}
+
 void CountOutcome(const Verdict& v, int64_t n = 1) {
   IngestMetrics& m = IngestMetrics::Get();
   m.outcome[static_cast<int>(v.outcome)]->Increment(static_cast<double>(n));
@@ -94,7 +110,7 @@ void CountOutcome(const Verdict& v, int64_t n = 1) {
 
 absl::StatusOr<int32_t> GranularityFor(const pb::GetArticleStatsRequest& req,
                                         absl::Duration window, FieldViolations& v) {
-  const int32_t resolution = window <= kMinuteResolutionLimit ? 1 : kMinutesPerHour;
+  const int32_t resolution = ResolutionFor(window);
   int32_t g = window <= absl::Hours(1) ? 1 : kMinutesPerHour;
   if (req.has_granularity()) {
     const absl::Duration d = DurationFromProto(req.granularity());
@@ -207,12 +223,18 @@ void ResultToProto(const TrendingResult& r, RankMetric metric, pb::GetTrendingRe
                   : metric == RankMetric::kUniqueVisitors ? pb::UNIQUE_VISITORS
                                                           : pb::VIEWS);
   DurationToProto(r.resolution, out->mutable_resolution());
+  out->set_partial(r.partial);
 }
 
-TrendingGrpcService::TrendingGrpcService(Deps deps, bool ack_after_flush)
-    : deps_(deps), ack_after_flush_(ack_after_flush) {
+TrendingGrpcService::TrendingGrpcService(Deps deps, bool ack_after_flush, int ingest_threads)
+    : deps_(deps),
+      ack_after_flush_(ack_after_flush),
+      ingest_(std::max(1, ingest_threads), size_t{1} << 20, "ingest") {
   IngestMetrics::Get();
-  watcher_ = std::thread([this] { RunWatcher(); });
+  watcher_ = std::thread([this] {
+    NameCurrentThread("watch-push");
+    RunWatcher();
+  });
 }
 
 TrendingGrpcService::~TrendingGrpcService() { EndWatches(); }
@@ -227,6 +249,10 @@ grpc::ServerUnaryReactor* TrendingGrpcService::RecordView(grpc::CallbackServerCo
   }
   if (!req->has_event()) {
     reactor->Finish(ToGrpcStatus(InvalidFieldError("event", "is required")));
+    return reactor;
+  }
+  if (deps_.sync.Backlogged()) {
+    reactor->Finish(ToGrpcStatus(BacklogError()));
     return reactor;
   }
   ArticleMetadata metadata;
@@ -257,14 +283,18 @@ grpc::ServerUnaryReactor* TrendingGrpcService::RecordView(grpc::CallbackServerCo
   return reactor;
 }
 
-// RecordViews: batches are counted as they arrive; the summary is sent
-// when the client half-closes (after the flush with --ack_after_flush).
+// RecordViews: batches are counted as they arrive, each as one
+// Ingestor::RecordBatch; the summary is sent when the client half-closes
+// (after the flush with --ack_after_flush). While the unflushed backlog is
+// at its bound the next batch is not read until flushes catch up: HTTP/2
+// flow control then slows the client down.
 class TrendingGrpcService::ViewsReader final
     : public grpc::ServerReadReactor<pb::RecordViewsRequest> {
  public:
   ViewsReader(TrendingGrpcService& service, grpc::CallbackServerContext* ctx,
               pb::RecordViewsResponse* resp)
       : service_(service), resp_(resp), source_(SourceOf(*ctx)) {
+    pause_->reader = this;
     // Refused before a single message is read.
     if (absl::Status s = service_.deps_.auth.Require(*ctx, kScopeViewsWrite); !s.ok()) {
       Finish(ToGrpcStatus(s));
@@ -277,16 +307,61 @@ class TrendingGrpcService::ViewsReader final
       Done();
       return;
     }
+    // Counted on an ingest thread; the next batch is read after that.
+    if (!service_.ingest_.TrySubmit([this] { ProcessAndReadNext(); })) ProcessAndReadNext();
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&pause_->mu);
+    if (pause_->paused) {  // no read outstanding: nothing else finishes it
+      pause_->paused = false;
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+    }
+  }
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&pause_->mu);
+      pause_->reader = nullptr;
+    }
+    delete this;
+  }
+
+ private:
+  // What a paused stream shares with the synchronizer's resume callback,
+  // which may run after the reactor is gone.
+  struct Pause {
+    absl::Mutex mu;
+    ViewsReader* reader ABSL_GUARDED_BY(mu) = nullptr;
+    bool paused ABSL_GUARDED_BY(mu) = false;
+  };
+
+  void ProcessAndReadNext() {
     if (absl::Status s = Process(); !s.ok()) {
       Finish(ToGrpcStatus(s));
       return;
     }
     ++batch_index_;
-    StartRead(&req_);
+    ReadNext();
   }
-  void OnDone() override { delete this; }
 
- private:
+  void ReadNext() {
+    Synchronizer& sync = service_.deps_.sync;
+    if (!sync.Backlogged()) {
+      StartRead(&req_);
+      return;
+    }
+    PausedReads().Increment();
+    {
+      absl::MutexLock lock(&pause_->mu);
+      pause_->paused = true;
+    }
+    sync.WhenNotBacklogged([pause = pause_] {
+      absl::MutexLock lock(&pause->mu);
+      if (pause->reader == nullptr || !pause->paused) return;
+      pause->paused = false;
+      pause->reader->StartRead(&pause->reader->req_);
+    });
+  }
+
   absl::Status Process() {
     FieldViolations v;
     if (req_.events_size() > kMaxBatchEvents) {
@@ -303,12 +378,18 @@ class TrendingGrpcService::ViewsReader final
       CountOutcome({Outcome::kDeduplicated, RejectReason::kNone}, req_.events_size());
       return absl::OkStatus();
     }
+    const int n = req_.events_size();
+    views_.resize(n);
+    verdicts_.resize(n);
+    metadata_.resize(n);
+    for (int i = 0; i < n; ++i) {
+      views_[i] = ViewFromProto(req_.events(i), metadata_[i]);
+      views_[i].source = source_;
+    }
+    ingestor.RecordBatch(absl::MakeConstSpan(views_.data(), n), verdicts_.data(), &ticket_);
     int64_t counts[3] = {0, 0, 0};
-    ArticleMetadata metadata;
-    for (int i = 0; i < req_.events_size(); ++i) {
-      RawView view = ViewFromProto(req_.events(i), metadata);
-      view.source = source_;
-      const Verdict verdict = ingestor.Record(view, &ticket_);
+    for (int i = 0; i < n; ++i) {
+      const Verdict& verdict = verdicts_[i];
       ++counts[static_cast<int>(verdict.outcome)];
       if (verdict.outcome == Outcome::kRejected) {
         IngestMetrics::Get().reason[static_cast<int>(verdict.reason)]->Increment();
@@ -347,10 +428,15 @@ class TrendingGrpcService::ViewsReader final
   TrendingGrpcService& service_;
   pb::RecordViewsResponse* resp_;
   const std::string source_;
+  const std::shared_ptr<Pause> pause_ = std::make_shared<Pause>();
   // The events of every batch live on the stream's arena: parsing reuses
   // them and the stream frees them at once (no malloc/free per string).
   google::protobuf::Arena arena_{StreamArenaOptions()};
   pb::RecordViewsRequest& req_ = *google::protobuf::Arena::CreateMessage<pb::RecordViewsRequest>(&arena_);
+  // Per batch, reused across batches.
+  std::vector<RawView> views_;
+  std::vector<Verdict> verdicts_;
+  std::vector<ArticleMetadata> metadata_;
   int32_t batch_index_ = 0;
   uint64_t ticket_ = 0;
 };
@@ -363,10 +449,24 @@ grpc::ServerReadReactor<pb::RecordViewsRequest>* TrendingGrpcService::RecordView
 grpc::ServerUnaryReactor* TrendingGrpcService::GetTrending(grpc::CallbackServerContext* ctx,
                                                            const pb::GetTrendingRequest* req,
                                                            pb::GetTrendingResponse* resp) {
-  return RunUnary(ctx, deps_.workers, [this, req, resp]() -> absl::Status {
-    absl::StatusOr<TrendingQuery> q = QueryFromProto(*req, deps_.store.options().retention);
-    if (!q.ok()) return q.status();
-    ResultToProto(deps_.rankings.Get(*q), q->metric, resp);
+  // A ranking served from the caches (the usual case) is answered here, on
+  // the callback thread: no hop to the worker pool and back, whose wake-ups
+  // queue behind ingest on a busy machine. Anything that would compute or
+  // wait for the article service goes to the worker pool.
+  absl::StatusOr<TrendingQuery> q = QueryFromProto(*req, deps_.store.options().retention);
+  if (!q.ok()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(q.status()));
+    return reactor;
+  }
+  if (std::optional<TrendingResult> r = deps_.rankings.TryGetCached(*q)) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    ResultToProto(*r, q->metric, resp);
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  return RunUnary(ctx, deps_.workers, [this, query = *std::move(q), resp]() -> absl::Status {
+    ResultToProto(deps_.rankings.Get(query), query.metric, resp);
     return absl::OkStatus();
   });
 }

@@ -3,16 +3,22 @@
 //
 // Ingest (RecordView, RecordViews) needs a bearer token with views:write
 // (runtime/auth.h; off without --auth_tokens_file); queries are public.
-// Ingest is memory work under striped locks and
-// runs inline on the callback threads; with --ack_after_flush the answer
-// waits for the synchronizer's flush instead (no thread is held). Queries
-// (GetTrending, GetArticleStats) run on the worker pool. WatchTrending
+// A RecordViews batch is counted on the service's ingest threads (memory
+// work under striped locks, one Ingestor::RecordBatch per message), not on
+// gRPC's callback threads: those few threads also read every connection,
+// and a query must not queue behind ingest batches. A stream's next batch
+// is read once the previous one is counted, so the ingest queue holds at
+// most one batch per stream. With --ack_after_flush the answer waits for
+// the synchronizer's flush instead (no thread is held). GetTrending is
+// answered on the callback thread when the ranking and article caches hold
+// the answer, else on the worker pool, like GetArticleStats. WatchTrending
 // streams are driven by one watcher thread that recomputes each watched
 // ranking at most once per its min_interval and writes only when the
 // ranked articles or their order changed; the streams end with OK when
 // shutdown starts (EndWatches, from ServerRuntime::OnShutdownStarted).
 //
-//   TrendingGrpcService service({store, ingestor, sync, rankings, workers, authorizer}, ack);
+//   TrendingGrpcService service({store, ingestor, sync, rankings, workers, authorizer}, ack,
+//                               /*ingest_threads=*/2);
 //   runtime.AddService(&service, TrendingGrpcService::kServiceName);
 //   runtime.OnShutdownStarted([&] { service.EndWatches(); });
 #ifndef NEWSGRID_TRENDING_SERVICE_TRENDING_GRPC_SERVICE_H_
@@ -60,7 +66,8 @@ class TrendingGrpcService final : public news::trending::v1::TrendingService::Ca
     WorkerPool& workers;
     Authorizer& auth;
   };
-  TrendingGrpcService(Deps deps, bool ack_after_flush);
+  // `ingest_threads` count RecordViews batches.
+  TrendingGrpcService(Deps deps, bool ack_after_flush, int ingest_threads = 2);
   ~TrendingGrpcService() override;
 
   // Ends every WatchTrending stream with OK and stops the watcher thread.
@@ -89,6 +96,8 @@ class TrendingGrpcService final : public news::trending::v1::TrendingService::Ca
 
   Deps deps_;
   const bool ack_after_flush_;
+  // Destroyed (joined) after the server stopped: no batch is then queued.
+  WorkerPool ingest_;
   absl::Mutex watches_mu_;
   std::vector<std::shared_ptr<Watch>> watches_ ABSL_GUARDED_BY(watches_mu_);
   bool watches_ended_ ABSL_GUARDED_BY(watches_mu_) = false;

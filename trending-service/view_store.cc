@@ -3,42 +3,181 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 #include <utility>
 
 #include "absl/hash/hash.h"
+#include "runtime/hold_timer.h"
 
 namespace newsgrid::trending {
 namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+// Sketch precisions by level (see SketchHorizons); level 3: no sketch.
+constexpr int kLevelPrecision[3] = {Hll::kPrecision, 11, 8};
 
-struct Bucket {
+// A bucket of the cumulative tiers (10 minutes, 1 hour).
+struct CumBucket {
   int32_t start;
-  int32_t width;
   uint32_t views;
   uint32_t cum_views;  // through this bucket, modulo 2^32 (differences stay exact)
+  uint32_t visitors;   // views with a visitor id: the unique-visitor bound without a sketch
   double cum_hot;      // log2 of the HOT mass through this bucket
 };
 
-bool BucketBefore(const Bucket& b, std::pair<int32_t, int32_t> key) {
-  return b.start < key.first || (b.start == key.first && b.width > key.second);
+// A cumulative tier: buckets sorted by start, with the totals before the
+// first one (what expired).
+struct CumTier {
+  std::vector<CumBucket> buckets;
+  uint32_t base_views = 0;
+  double base_hot = kNegInf;
+
+  uint32_t CumViewsBefore(int32_t t) const {
+    auto it = std::lower_bound(buckets.begin(), buckets.end(), t,
+                               [](const CumBucket& b, int32_t v) { return b.start < v; });
+    return it == buckets.begin() ? base_views : std::prev(it)->cum_views;
+  }
+  double CumHotBefore(int32_t t) const {
+    auto it = std::lower_bound(buckets.begin(), buckets.end(), t,
+                               [](const CumBucket& b, int32_t v) { return b.start < v; });
+    return it == buckets.begin() ? base_hot : std::prev(it)->cum_hot;
+  }
+  // Views of the buckets starting in [s, e).
+  int64_t ViewsIn(int32_t s, int32_t e) const {
+    if (buckets.empty() || e <= s) return 0;
+    return static_cast<uint32_t>(CumViewsBefore(e) - CumViewsBefore(s));
+  }
+  double HotLogIn(int32_t s, int32_t e) const {
+    if (buckets.empty() || e <= s) return kNegInf;
+    return LogSub2(CumHotBefore(e), CumHotBefore(s));
+  }
+  void Add(int32_t start, uint32_t views, uint32_t visitors, double hot_log) {
+    auto it = std::lower_bound(buckets.begin(), buckets.end(), start,
+                               [](const CumBucket& b, int32_t v) { return b.start < v; });
+    if (it == buckets.end() || it->start != start) {
+      const uint32_t cum = it == buckets.begin() ? base_views : std::prev(it)->cum_views;
+      const double hot = it == buckets.begin() ? base_hot : std::prev(it)->cum_hot;
+      it = buckets.insert(it, CumBucket{start, 0, cum, 0, hot});
+    }
+    it->views += views;
+    it->visitors += visitors;
+    // A live view lands in the last bucket; only a late one updates more.
+    for (; it != buckets.end(); ++it) {
+      it->cum_views += views;
+      it->cum_hot = LogAdd2(it->cum_hot, hot_log);
+    }
+  }
+  // Drops the buckets starting before `t`; returns how many.
+  size_t ExpireBefore(int32_t t) {
+    size_t drop = 0;
+    while (drop < buckets.size() && buckets[drop].start < t) {
+      base_views = buckets[drop].cum_views;
+      base_hot = buckets[drop].cum_hot;
+      ++drop;
+    }
+    buckets.erase(buckets.begin(), buckets.begin() + static_cast<ptrdiff_t>(drop));
+    if (buckets.empty() && drop > 0) buckets.shrink_to_fit();
+    return drop;
+  }
+};
+
+// The 1-minute buckets of the last kFineBuckets minutes, as a ring.
+struct MinuteBucket {
+  uint32_t views;
+  uint32_t visitors;
+  double hot;  // Σ 2^((t - minute start) / half_life)
+};
+struct MinuteRing {
+  int32_t head;  // newest minute written; older than head - kFineBuckets: zero
+  // One minute's fields together: a view touches one cache line.
+  MinuteBucket minute[kFineBuckets];
+
+  static size_t Slot(int32_t minute) {
+    const int32_t r = minute % kFineBuckets;
+    return static_cast<size_t>(r < 0 ? r + kFineBuckets : r);
+  }
+  explicit MinuteRing(int32_t m) : head(m), minute{} {}
+  void Add(int32_t m, uint32_t n, uint32_t v, double h) {
+    if (m > head) {
+      // Clear the minutes the ring skipped (all of it after a long pause).
+      for (int32_t k = std::max(head + 1, m - kFineBuckets + 1); k <= m; ++k) {
+        minute[Slot(k)] = MinuteBucket{0, 0, 0};
+      }
+      head = m;
+    }
+    if (m <= head - kFineBuckets) return;
+    MinuteBucket& b = minute[Slot(m)];
+    b.views += n;
+    b.visitors += v;
+    b.hot += h;
+  }
+  bool Holds(int32_t minute) const { return minute <= head && minute > head - kFineBuckets; }
+  template <typename Fn>
+  void ForEach(int32_t s, int32_t e, Fn&& fn) const {
+    for (int32_t m = std::max(s, head - kFineBuckets + 1); m < std::min(e, head + 1); ++m) {
+      fn(m, Slot(m));
+    }
+  }
+  int64_t VisitorsIn(int32_t s, int32_t e) const {
+    int64_t n = 0;
+    ForEach(s, e, [&](int32_t, size_t i) { n += minute[i].visitors; });
+    return n;
+  }
+};
+
+struct Sketch {
+  int32_t start;
+  uint32_t changed_gen;  // checkpoint generation of the last change
+  Hll hll;
+};
+using SketchList = std::vector<Sketch>;
+
+// Accounted sketch memory: its registers and its entry in the list.
+Sketch& SketchAt(SketchList& list, int32_t start, int precision, int64_t& bytes) {
+  auto it = std::lower_bound(list.begin(), list.end(), start,
+                             [](const Sketch& e, int32_t k) { return e.start < k; });
+  if (it == list.end() || it->start != start) {
+    it = list.insert(it, Sketch{start, 0, Hll(precision)});
+    bytes += static_cast<int64_t>(sizeof(Sketch));
+  }
+  return *it;
 }
 
-using SketchList = std::vector<std::pair<int32_t, Hll>>;
+// HOT keys are rounded (relative 7e-7) so that float noise from the order
+// in which deltas arrived cannot reorder equal scores: replicas then break
+// such ties identically, by name.
+double HotKey(double hot_log) { return std::round(hot_log * 1e6) / 1e6; }
 
-Hll& SketchAt(SketchList& list, int32_t key) {
-  auto it = std::lower_bound(list.begin(), list.end(), key,
-                             [](const auto& e, int32_t k) { return e.first < k; });
-  if (it == list.end() || it->first != key) it = list.insert(it, {key, Hll()});
-  return it->second;
-}
+// The best k seen so far, as a heap with the worst on top.
+template <typename C>
+class BoundedTop {
+ public:
+  explicit BoundedTop(size_t k) : k_(k) {}
+  void Push(double score, const std::string& id) {
+    if (k_ == 0) return;
+    if (heap_.size() < k_) {
+      heap_.push_back(C{score, id});
+      std::push_heap(heap_.begin(), heap_.end());
+      return;
+    }
+    // Compare before copying the id: most articles do not make the cut.
+    const C& worst = heap_.front();
+    if (score < worst.score || (score == worst.score && !(id < worst.article))) return;
+    std::pop_heap(heap_.begin(), heap_.end());
+    heap_.back() = C{score, id};
+    std::push_heap(heap_.begin(), heap_.end());
+  }
+  bool full() const { return heap_.size() == k_; }
+  double worst() const { return heap_.front().score; }
+  std::vector<C> Sorted() && {
+    std::sort(heap_.begin(), heap_.end());
+    return std::move(heap_);
+  }
 
-// Splits a hash the way Hll::Add does, so raises can be recorded.
-void HashToRegister(uint64_t hash, uint32_t& index, uint8_t& rho) {
-  index = static_cast<uint32_t>(hash >> (64 - Hll::kPrecision));
-  const uint64_t rest = (hash << Hll::kPrecision) | (uint64_t{1} << (Hll::kPrecision - 1));
-  rho = static_cast<uint8_t>(__builtin_clzll(rest) + 1);
-}
+ private:
+  size_t k_;
+  std::vector<C> heap_;
+};
 
 }  // namespace
 
@@ -56,6 +195,18 @@ double LogSub2(double a, double b) {
   return a + std::log1p(-std::exp2(b - a)) / M_LN2;
 }
 
+bool MetadataMatches(const TrendingQuery& q, const ArticleMetadata& m) {
+  if (!q.section.empty() && m.section != q.section) return false;
+  if (!q.tag.empty() && std::find(m.tags.begin(), m.tags.end(), q.tag) == m.tags.end()) {
+    return false;
+  }
+  if (!q.author.empty() &&
+      std::find(m.authors.begin(), m.authors.end(), q.author) == m.authors.end()) {
+    return false;
+  }
+  return true;
+}
+
 void PendingBatch::Absorb(PendingBatch newer) {
   absl::flat_hash_map<std::tuple<std::string, int32_t, int32_t>, size_t> index;
   for (size_t i = 0; i < deltas.size(); ++i) {
@@ -69,6 +220,7 @@ void PendingBatch::Absorb(PendingBatch newer) {
     } else {
       BucketDelta& into = deltas[it->second];
       into.views += d.views;
+      into.visitors += d.visitors;
       into.hot += d.hot;
       into.raises.Merge(d.raises);
     }
@@ -76,6 +228,7 @@ void PendingBatch::Absorb(PendingBatch newer) {
   for (std::string& id : newer.batch_ids) batch_ids.push_back(std::move(id));
   seen.Append(std::move(newer.seen));
   seen_dropped += newer.seen_dropped;
+  views += newer.views;
   flush_seq = std::max(flush_seq, newer.flush_seq);
 }
 
@@ -102,83 +255,93 @@ size_t SeenMarks::KeepNewest(size_t max) {
 
 struct ViewStore::Article {
   std::string id;
-  std::vector<Bucket> buckets;  // by (start, width desc)
-  uint32_t base_views = 0;      // cumulative before the first bucket
-  double base_hot = kNegInf;
-  SketchList minute_sketches;
+  uint32_t slot = 0;
+  std::unique_ptr<MinuteRing> minutes;
+  CumTier tens;   // 10-minute buckets from the compaction horizon on
+  CumTier hours;  // 1-hour buckets for the retention
+  SketchList ten_sketches;
   SketchList hour_sketches;
   ArticleMetadata event_metadata;
   // Only set when a source describes the article (most articles of a store
   // without a source never get one): a pointer keeps the idle cost at 8 bytes.
   std::unique_ptr<ArticleInfo> source_info;
-  struct Pending {
-    int32_t start;
-    int32_t width;
-    uint32_t views;
-    double hot;  // linear, relative to the bucket start
-    Hll raises;
-  };
-  std::vector<Pending> pending;
+  // The pending entry this article last wrote (valid in buffer `pending_epoch`).
+  uint64_t pending_epoch = 0;
+  uint32_t pending_index = 0;
 
   const ArticleMetadata& metadata() const {
     return source_info ? source_info->metadata : event_metadata;
   }
-  uint32_t CumViewsBefore(int32_t t) const {
-    auto it = std::lower_bound(buckets.begin(), buckets.end(), t,
-                               [](const Bucket& b, int32_t v) { return b.start < v; });
-    return it == buckets.begin() ? base_views : std::prev(it)->cum_views;
-  }
-  double CumHotBefore(int32_t t) const {
-    auto it = std::lower_bound(buckets.begin(), buckets.end(), t,
-                               [](const Bucket& b, int32_t v) { return b.start < v; });
-    return it == buckets.begin() ? base_hot : std::prev(it)->cum_hot;
-  }
-  int64_t ViewsIn(int32_t s, int32_t e) const {
-    if (buckets.empty()) return 0;
-    return static_cast<uint32_t>(CumViewsBefore(e) - CumViewsBefore(s));
-  }
-  double HotIn(int32_t s, int32_t e) const { return LogSub2(CumHotBefore(e), CumHotBefore(s)); }
-  // Union of the sketches covering [s, e) (see the header on resolution).
-  Hll UniquesIn(int32_t s, int32_t e, int32_t fine_start) const {
-    Hll out;
-    for (const auto& [hour, h] : hour_sketches) {
-      if (hour + kMinutesPerHour <= s) continue;
-      if (hour >= std::min(e, fine_start)) break;
-      out.Merge(h);
-    }
-    for (const auto& [minute, h] : minute_sketches) {
-      if (minute < std::max(s, fine_start)) continue;
-      if (minute >= e) break;
-      out.Merge(h);
-    }
-    return out;
-  }
-  int64_t UniqueCount(int32_t s, int32_t e, int32_t fine_start, int64_t views) const {
-    const int64_t n = std::llround(UniquesIn(s, e, fine_start).Estimate());
-    return std::min(n, views);
+  bool MetadataKnown() const { return source_info != nullptr || !event_metadata.empty(); }
+  bool Empty() const {
+    return minutes == nullptr && tens.buckets.empty() && hours.buckets.empty() &&
+           ten_sketches.empty() && hour_sketches.empty();
   }
   bool Matches(const TrendingQuery& q, absl::Time now) const {
-    if (source_info && source_info->hidden && now < source_info->hidden_until) return false;
-    const ArticleMetadata& m = metadata();
-    if (!q.section.empty() && m.section != q.section) return false;
-    if (!q.tag.empty() && std::find(m.tags.begin(), m.tags.end(), q.tag) == m.tags.end()) {
-      return false;
-    }
-    if (!q.author.empty() &&
-        std::find(m.authors.begin(), m.authors.end(), q.author) == m.authors.end()) {
-      return false;
-    }
-    return true;
+    return !Hidden(now) && MetadataMatches(q, metadata());
   }
+  bool Hidden(absl::Time now) const {
+    return source_info && source_info->hidden && now < source_info->hidden_until;
+  }
+  // Heap bytes but the sketches' registers (accounted for apart).
+  size_t BytesBesideRegisters() const {
+    return sizeof(Article) + 2 * id.capacity() + (minutes ? sizeof(MinuteRing) : 0) +
+           (tens.buckets.capacity() + hours.buckets.capacity()) * sizeof(CumBucket) +
+           (ten_sketches.capacity() + hour_sketches.capacity()) * sizeof(Sketch);
+  }
+};
+
+// What a flush takes from a shard: a buffer swapped for an empty one.
+struct PendingEntry {
+  std::string article;
+  int32_t start;
+  int32_t width;
+  uint32_t views = 0;
+  uint32_t visitors = 0;
+  double hot = 0;  // linear, relative to the bucket start
+};
+
+struct PendingBuffer {
+  std::vector<PendingEntry> entries;
+  // Registers raised, as (entry, full-precision index << 8 | rho), repeats
+  // allowed: one vector for the whole buffer rather than one per entry (an
+  // allocation per article per flush showed up in the ingest profile).
+  std::vector<std::pair<uint32_t, uint32_t>> raises;
+  absl::flat_hash_map<std::tuple<const void*, int32_t, int32_t>, uint32_t> index;
+  SeenMarks seen;  // marks of the views in `entries`
+  uint64_t seen_dropped = 0;
+  int64_t views = 0;
 };
 
 struct ViewStore::Shard {
   mutable absl::Mutex mu;
-  absl::flat_hash_map<std::string, std::unique_ptr<Article>> articles ABSL_GUARDED_BY(mu);
-  std::vector<Article*> dirty ABSL_GUARDED_BY(mu);
+  // id -> slot. The ids are kept here too (short ones inline in the table):
+  // a lookup compares against the slot it probes instead of loading the
+  // article from another cache line.
+  absl::flat_hash_map<std::string, uint32_t> index ABSL_GUARDED_BY(mu);
+  std::vector<std::unique_ptr<Article>> slots ABSL_GUARDED_BY(mu);  // null: free
+  std::vector<uint32_t> free_slots ABSL_GUARDED_BY(mu);
+  PendingBuffer pending ABSL_GUARDED_BY(mu);
+  uint64_t epoch ABSL_GUARDED_BY(mu) = 1;      // of `pending`
   uint64_t flush_seq ABSL_GUARDED_BY(mu) = 1;  // the flush that takes new data
-  SeenMarks seen ABSL_GUARDED_BY(mu);          // marks of the views in `dirty`
-  uint64_t seen_dropped ABSL_GUARDED_BY(mu) = 0;
+};
+
+// A resolved window with the horizons a query needs.
+struct ViewStore::Window {
+  WindowSpec w;
+  WindowSpec p;  // the previous window
+  int32_t now_min;
+  int32_t medium_start;  // first minute the 10-minute tier keeps
+  int32_t sketch_ten_start;
+  absl::Time now;
+};
+
+struct ViewStore::Candidate {
+  double score;
+  std::string article;
+  bool operator<(const Candidate& o) const {  // better first
+    return score != o.score ? score > o.score : article < o.article;
+  }
 };
 
 ViewStore::ViewStore(StoreOptions options, const Clock& clock)
@@ -187,6 +350,11 @@ ViewStore::ViewStore(StoreOptions options, const Clock& clock)
       half_life_seconds_(absl::ToDoubleSeconds(options.hot_half_life)),
       max_seen_per_shard_(std::max<size_t>(
           1, options.max_pending_seen / static_cast<size_t>(std::max(1, options.shards)))) {
+  const int32_t all = static_cast<int32_t>(absl::ToInt64Minutes(options_.retention)) +
+                      2 * kMinutesPerHour;
+  horizon_full_ = all;
+  horizon_mid_ = all;
+  horizon_keep_ = all;
   for (int i = 0; i < std::max(1, options_.shards); ++i) {
     shards_.push_back(std::make_unique<Shard>());
   }
@@ -194,17 +362,40 @@ ViewStore::ViewStore(StoreOptions options, const Clock& clock)
 
 ViewStore::~ViewStore() = default;
 
-ViewStore::Shard& ViewStore::ShardFor(absl::string_view article) const {
-  return *shards_[absl::HashOf(article) % shards_.size()];
+size_t ViewStore::ShardIndex(absl::string_view article) const {
+  return absl::HashOf(article) % shards_.size();
 }
 
-ViewStore::Article& ViewStore::GetOrCreate(Shard& shard, absl::string_view article) {
-  auto it = shard.articles.find(article);
-  if (it != shard.articles.end()) return *it->second;
+ViewStore::Shard& ViewStore::ShardFor(absl::string_view article) const {
+  return *shards_[ShardIndex(article)];
+}
+
+ViewStore::Article* ViewStore::Find(const Shard& shard, absl::string_view article) const {
+  auto it = shard.index.find(article);
+  return it == shard.index.end() ? nullptr : shard.slots[it->second].get();
+}
+
+ViewStore::Article* ViewStore::GetOrCreate(Shard& shard, absl::string_view article,
+                                           bool within_limit) {
+  auto it = shard.index.find(article);
+  if (it != shard.index.end()) return shard.slots[it->second].get();
+  // A soft bound across shards: concurrent creations may pass it by a few.
+  if (within_limit && articles_.load(std::memory_order_relaxed) >= options_.max_articles) {
+    return nullptr;
+  }
   auto a = std::make_unique<Article>();
   a->id = std::string(article);
-  Article& ref = *a;
-  shard.articles.emplace(ref.id, std::move(a));
+  if (!shard.free_slots.empty()) {
+    a->slot = shard.free_slots.back();
+    shard.free_slots.pop_back();
+  } else {
+    a->slot = static_cast<uint32_t>(shard.slots.size());
+    shard.slots.emplace_back();
+  }
+  Article* ref = a.get();
+  shard.index.emplace(ref->id, ref->slot);
+  shard.slots[ref->slot] = std::move(a);
+  articles_.fetch_add(1, std::memory_order_relaxed);
   return ref;
 }
 
@@ -217,92 +408,157 @@ double ViewStore::HotScoreAt(double hot_log, absl::Time now) const {
   return std::exp2(hot_log - HotLogOf(now));
 }
 
-void ViewStore::AddToBucket(Article& a, int32_t minute, int32_t now_min, uint32_t views,
-                            double hot_log) {
+int ViewStore::SketchLevel(int32_t period_start, int32_t now_min) const {
+  const int32_t age = now_min - period_start;
+  if (age < horizon_full_.load(std::memory_order_relaxed)) return 0;
+  if (age < horizon_mid_.load(std::memory_order_relaxed)) return 1;
+  if (age < horizon_keep_.load(std::memory_order_relaxed)) return 2;
+  return 3;
+}
+
+bool ViewStore::RaiseSketches(Article& a, int32_t minute, int32_t now_min, uint32_t index,
+                              uint8_t rho, bool* all_full) {
+  bool raised = false;
+  int64_t bytes = 0;
+  const uint32_t gen = checkpoint_gen_.load(std::memory_order_relaxed);
+  auto raise = [&](SketchList& list, int32_t start) {
+    const int level = SketchLevel(start, now_min);
+    if (level == 3) {
+      *all_full = false;
+      return;
+    }
+    Sketch& s = SketchAt(list, start, kLevelPrecision[level], bytes);
+    const size_t before = s.hll.MemoryBytes();
+    if (s.hll.Raise(index, rho)) {
+      raised = true;
+      s.changed_gen = gen;
+      bytes += static_cast<int64_t>(s.hll.MemoryBytes()) - static_cast<int64_t>(before);
+    }
+    if (s.hll.precision() != Hll::kPrecision) *all_full = false;
+  };
+  raise(a.hour_sketches, FloorTo(minute, kMinutesPerHour));
+  if (minute >= TenMinuteSketchStart(now_min)) raise(a.ten_sketches, FloorTo(minute, kMediumMinutes));
+  if (bytes != 0) sketch_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  return raised;
+}
+
+void ViewStore::CountView(Shard& shard, Article& a, const ViewToCount& v, int32_t now_min) {
+  const int32_t minute = MinuteOf(v.time);
+  const double hot_log = HotLogOf(v.time);
+  if (v.metadata != nullptr && !v.metadata->empty() && !a.source_info &&
+      !(a.event_metadata == *v.metadata)) {
+    a.event_metadata = *v.metadata;
+  }
+  // The tiers that keep this minute.
+  if (minute >= FineStart(now_min)) {
+    if (a.minutes == nullptr) a.minutes = std::make_unique<MinuteRing>(minute);
+    a.minutes->Add(minute, 1, v.has_visitor ? 1 : 0,
+                   std::exp2(absl::ToDoubleSeconds(v.time - MinuteStart(minute)) /
+                             half_life_seconds_));
+  }
+  const int32_t horizon = CompactionHorizon(now_min);
+  const uint32_t with_visitor = v.has_visitor ? 1 : 0;
+  if (minute >= horizon) a.tens.Add(FloorTo(minute, kMediumMinutes), 1, with_visitor, hot_log);
+  a.hours.Add(FloorTo(minute, kMinutesPerHour), 1, with_visitor, hot_log);
+  uint32_t index = 0;
+  uint8_t rho = 0;
+  bool raised = false;
+  bool all_full = true;
+  if (v.has_visitor) {
+    Hll::Split(v.visitor_hash, index, rho);
+    raised = RaiseSketches(a, minute, now_min, index, rho, &all_full);
+  }
+  // Pending delta keyed by the bucket PostgreSQL keeps the view in.
   int32_t start = minute;
   int32_t width = 1;
-  if (minute < CompactionHorizon(now_min)) {
+  if (minute < horizon) {
     start = FloorTo(minute, kMinutesPerHour);
     width = kMinutesPerHour;
   }
-  const std::pair<int32_t, int32_t> key{start, width};
-  auto it = std::lower_bound(a.buckets.begin(), a.buckets.end(), key, BucketBefore);
-  if (it == a.buckets.end() || it->start != start || it->width != width) {
-    const uint32_t cum = it == a.buckets.begin() ? a.base_views : std::prev(it)->cum_views;
-    const double hot = it == a.buckets.begin() ? a.base_hot : std::prev(it)->cum_hot;
-    it = a.buckets.insert(it, Bucket{start, width, 0, cum, hot});
+  PendingBuffer& pb = shard.pending;
+  PendingEntry* p = nullptr;
+  if (a.pending_epoch == shard.epoch) {
+    PendingEntry& last = pb.entries[a.pending_index];
+    if (last.start == start && last.width == width) p = &last;
   }
-  it->views += views;
-  for (; it != a.buckets.end(); ++it) {
-    it->cum_views += views;
-    it->cum_hot = LogAdd2(it->cum_hot, hot_log);
+  if (p == nullptr) {
+    auto [it, inserted] = pb.index.try_emplace(std::make_tuple(static_cast<const void*>(&a), start, width),
+                                               static_cast<uint32_t>(pb.entries.size()));
+    if (inserted) pb.entries.push_back(PendingEntry{a.id, start, width});
+    a.pending_epoch = shard.epoch;
+    a.pending_index = it->second;
+    p = &pb.entries[it->second];
+  }
+  p->views += 1;
+  if (v.has_visitor) p->visitors += 1;
+  p->hot += std::exp2(absl::ToDoubleSeconds(v.time - MinuteStart(start)) / half_life_seconds_);
+  // A folded or missing local sketch may not show that the full-precision
+  // register rose: send it anyway (applying a raise twice changes nothing).
+  if (v.has_visitor && (raised || !all_full)) {
+    pb.raises.emplace_back(a.pending_index, index << 8 | rho);
+  }
+  ++pb.views;
+  pending_views_.fetch_add(1, std::memory_order_relaxed);
+  if (v.keys.visitor != 0 || v.keys.event != 0) {
+    const int64_t view_ns = absl::ToUnixNanos(v.time);
+    for (auto [key, list] : {std::pair{v.keys.visitor, &pb.seen.visitors},
+                             std::pair{v.keys.event, &pb.seen.events}}) {
+      if (key == 0) continue;
+      if (pb.seen.size() < max_seen_per_shard_) {
+        list->push_back({key, view_ns});
+      } else {
+        ++pb.seen_dropped;
+      }
+    }
   }
 }
 
-bool ViewStore::AddToSketches(Article& a, int32_t minute, int32_t now_min, uint32_t index,
-                              uint8_t rho) {
-  bool raised = SketchAt(a.hour_sketches, FloorTo(minute, kMinutesPerHour)).Raise(index, rho);
-  if (minute >= FineSketchStart(now_min)) {
-    raised = SketchAt(a.minute_sketches, minute).Raise(index, rho) || raised;
+uint64_t ViewStore::AddBatch(absl::Span<const ViewToCount> views, bool* counted) {
+  if (views.empty()) return 0;
+  const int32_t now_min = MinuteOf(clock_.Now());
+  static HoldStats& hold_stats = HoldStats::Get("store_ingest");
+  // Views grouped by shard (a stable order inside a shard), in the
+  // thread's arrays reused from batch to batch.
+  thread_local std::vector<uint32_t> order, first, next;
+  thread_local std::vector<uint16_t> shard_of;
+  order.resize(views.size());
+  shard_of.resize(views.size());
+  first.assign(shards_.size() + 1, 0);
+  for (size_t i = 0; i < views.size(); ++i) {
+    shard_of[i] = static_cast<uint16_t>(ShardIndex(views[i].article));
+    ++first[shard_of[i] + 1];
   }
-  return raised;
+  for (size_t s = 0; s < shards_.size(); ++s) first[s + 1] += first[s];
+  next.assign(first.begin(), first.end() - 1);
+  for (size_t i = 0; i < views.size(); ++i) order[next[shard_of[i]]++] = static_cast<uint32_t>(i);
+  uint64_t ticket = 0;
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    if (first[s] == first[s + 1]) continue;
+    Shard& shard = *shards_[s];
+    absl::MutexLock lock(&shard.mu);
+    ScopedHold hold(hold_stats);
+    for (uint32_t k = first[s]; k < first[s + 1]; ++k) {
+      const ViewToCount& v = views[order[k]];
+      Article* a = GetOrCreate(shard, v.article, /*within_limit=*/true);
+      if (a == nullptr) {
+        if (counted != nullptr) counted[order[k]] = false;
+        rejected_full_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      CountView(shard, *a, v, now_min);
+      if (counted != nullptr) counted[order[k]] = true;
+    }
+    ticket = std::max(ticket, shard.flush_seq);
+  }
+  return ticket;
 }
 
 uint64_t ViewStore::Add(absl::string_view article, absl::Time view_time, uint64_t visitor_hash,
                         bool has_visitor, const ArticleMetadata* metadata, DedupKeys keys) {
-  const int32_t now_min = MinuteOf(clock_.Now());
-  const int32_t minute = MinuteOf(view_time);
-  const double hot_log = HotLogOf(view_time);
-  Shard& shard = ShardFor(article);
-  absl::MutexLock lock(&shard.mu);
-  Article& a = GetOrCreate(shard, article);
-  if (metadata != nullptr && !metadata->empty() && !a.source_info &&
-      !(a.event_metadata == *metadata)) {
-    a.event_metadata = *metadata;
-  }
-  AddToBucket(a, minute, now_min, 1, hot_log);
-  uint32_t index = 0;
-  uint8_t rho = 0;
-  bool raised = false;
-  if (has_visitor) {
-    HashToRegister(visitor_hash, index, rho);
-    raised = AddToSketches(a, minute, now_min, index, rho);
-  }
-  // Pending delta keyed by the bucket the view landed in.
-  int32_t start = minute;
-  int32_t width = 1;
-  if (minute < CompactionHorizon(now_min)) {
-    start = FloorTo(minute, kMinutesPerHour);
-    width = kMinutesPerHour;
-  }
-  if (a.pending.empty()) shard.dirty.push_back(&a);
-  Article::Pending* p = nullptr;
-  for (auto& e : a.pending) {
-    if (e.start == start && e.width == width) {
-      p = &e;
-      break;
-    }
-  }
-  if (p == nullptr) {
-    a.pending.push_back({start, width, 0, 0.0, Hll()});
-    p = &a.pending.back();
-  }
-  p->views += 1;
-  p->hot += std::exp2(absl::ToDoubleSeconds(view_time - MinuteStart(start)) / half_life_seconds_);
-  if (raised) p->raises.Raise(index, rho);
-  if (keys.visitor != 0 || keys.event != 0) {
-    const int64_t view_ns = absl::ToUnixNanos(view_time);
-    for (auto [key, list] : {std::pair{keys.visitor, &shard.seen.visitors},
-                             std::pair{keys.event, &shard.seen.events}}) {
-      if (key == 0) continue;
-      if (shard.seen.size() < max_seen_per_shard_) {
-        list->push_back({key, view_ns});
-      } else {
-        ++shard.seen_dropped;
-      }
-    }
-  }
-  return shard.flush_seq;
+  const ViewToCount v{article, view_time, visitor_hash, has_visitor, metadata, keys};
+  bool counted = false;
+  const uint64_t ticket = AddBatch(absl::MakeConstSpan(&v, 1), &counted);
+  return counted ? ticket : 0;
 }
 
 uint64_t ViewStore::AddBatchId(std::string batch_id) {
@@ -320,276 +576,509 @@ PendingBatch ViewStore::TakePending() {
     batch.batch_ids.swap(batch_ids_);
     batch.flush_seq = batch_ids_seq_++;
   }
-  for (auto& shard : shards_) {
-    absl::MutexLock lock(&shard->mu);
-    for (Article* a : shard->dirty) {
-      for (auto& p : a->pending) {
-        batch.deltas.push_back(
-            {a->id, p.start, p.width, p.views, p.hot, std::move(p.raises)});
-      }
-      // Capacity kept: an article viewed in this interval is likely viewed
-      // in the next, and a malloc/free pair per article per flush showed up
-      // in the ingest profile (a few dozen bytes per article).
-      a->pending.clear();
+  static HoldStats& take = HoldStats::Get("store_flush_take");
+  std::vector<PendingBuffer> taken(shards_.size());
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    Shard& shard = *shards_[s];
+    // The next buffer is sized like this one, allocated outside the lock.
+    size_t expected = 0;
+    {
+      absl::MutexLock lock(&shard.mu);
+      expected = shard.pending.entries.size();
     }
-    shard->dirty.clear();
-    batch.seen.Append(std::move(shard->seen));
-    shard->seen = SeenMarks();
-    batch.seen_dropped += std::exchange(shard->seen_dropped, 0);
-    ++shard->flush_seq;
+    PendingBuffer fresh;
+    fresh.entries.reserve(expected);
+    fresh.index.reserve(expected);
+    fresh.raises.reserve(expected);
+    absl::MutexLock lock(&shard.mu);
+    ScopedHold hold(take);
+    std::swap(taken[s], shard.pending);
+    std::swap(shard.pending, fresh);
+    ++shard.epoch;
+    ++shard.flush_seq;
   }
+  size_t n = 0;
+  for (const PendingBuffer& b : taken) n += b.entries.size();
+  batch.deltas.reserve(n);
+  for (PendingBuffer& b : taken) {
+    const size_t first = batch.deltas.size();
+    for (PendingEntry& e : b.entries) {
+      batch.deltas.push_back({std::move(e.article), e.start, e.width, e.views, e.hot, Hll(),
+                              e.visitors});
+    }
+    // Raises grouped by entry (stable: a register's later rank comes later).
+    std::stable_sort(b.raises.begin(), b.raises.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (size_t i = 0; i < b.raises.size();) {
+      size_t j = i;
+      std::vector<uint32_t> registers;
+      for (; j < b.raises.size() && b.raises[j].first == b.raises[i].first; ++j) {
+        registers.push_back(b.raises[j].second);
+      }
+      batch.deltas[first + b.raises[i].first].raises = Hll::FromEntries(std::move(registers));
+      i = j;
+    }
+    batch.seen.Append(std::move(b.seen));
+    batch.seen_dropped += b.seen_dropped;
+    batch.views += b.views;
+  }
+  pending_views_.fetch_sub(batch.views, std::memory_order_relaxed);
   return batch;
 }
 
-void ViewStore::ApplyDelta(const BucketDelta& d) {
-  const int32_t now_min = MinuteOf(clock_.Now());
-  if (d.start_min + d.width_min <= RetentionStart(now_min, options_.retention)) return;
-  Shard& shard = ShardFor(d.article);
-  absl::MutexLock lock(&shard.mu);
-  Article& a = GetOrCreate(shard, d.article);
+void ViewStore::ApplyOne(Article& a, const BucketDelta& d, int32_t now_min) {
   if (d.views > 0) {
     const double hot_log = d.hot > 0 ? std::log2(d.hot) + HotLogOf(MinuteStart(d.start_min))
                                      : kNegInf;
-    AddToBucket(a, d.start_min, now_min, static_cast<uint32_t>(d.views), hot_log);
+    const auto views = static_cast<uint32_t>(d.views);
+    const auto visitors = static_cast<uint32_t>(d.visitors);
+    if (d.width_min == 1) {
+      if (d.start_min >= FineStart(now_min) && d.start_min <= now_min) {
+        if (a.minutes == nullptr) a.minutes = std::make_unique<MinuteRing>(d.start_min);
+        a.minutes->Add(d.start_min, views, visitors, d.hot);
+      }
+      if (d.start_min >= CompactionHorizon(now_min)) {
+        a.tens.Add(FloorTo(d.start_min, kMediumMinutes), views, visitors, hot_log);
+      }
+    }
+    a.hours.Add(FloorTo(d.start_min, kMinutesPerHour), views, visitors, hot_log);
   }
   if (!d.raises.empty()) {
+    bool all_full = true;
     d.raises.ForEachRegister([&](uint32_t index, uint8_t rho) {
-      SketchAt(a.hour_sketches, FloorTo(d.start_min, kMinutesPerHour)).Raise(index, rho);
-      if (d.width_min == 1 && d.start_min >= FineSketchStart(now_min)) {
-        SketchAt(a.minute_sketches, d.start_min).Raise(index, rho);
+      // A 1-minute delta raises its 10-minute and hour sketches; an hour
+      // delta only the hour's.
+      const int32_t minute = d.width_min == 1 ? d.start_min : FloorTo(d.start_min, kMinutesPerHour);
+      if (d.width_min == 1) {
+        RaiseSketches(a, minute, now_min, index, rho, &all_full);
+      } else {
+        int64_t bytes = 0;
+        const int level = SketchLevel(minute, now_min);
+        if (level < 3) {
+          Sketch& s = SketchAt(a.hour_sketches, minute, kLevelPrecision[level], bytes);
+          const size_t before = s.hll.MemoryBytes();
+          if (s.hll.Raise(index, rho)) {
+            s.changed_gen = checkpoint_gen_.load(std::memory_order_relaxed);
+            bytes += static_cast<int64_t>(s.hll.MemoryBytes()) - static_cast<int64_t>(before);
+          }
+        }
+        if (bytes != 0) sketch_bytes_.fetch_add(bytes, std::memory_order_relaxed);
       }
     });
+  }
+}
+
+void ViewStore::ApplyDeltas(absl::Span<const BucketDelta> deltas) {
+  const int32_t now_min = MinuteOf(clock_.Now());
+  const int32_t keep_from = RetentionStart(now_min, options_.retention);
+  static HoldStats& hold_stats = HoldStats::Get("store_apply");
+  std::vector<std::vector<uint32_t>> by_shard(shards_.size());
+  for (size_t i = 0; i < deltas.size(); ++i) {
+    if (deltas[i].start_min + deltas[i].width_min <= keep_from) continue;
+    by_shard[ShardIndex(deltas[i].article)].push_back(static_cast<uint32_t>(i));
+  }
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    const std::vector<uint32_t>& idx = by_shard[s];
+    for (size_t from = 0; from < idx.size(); from += kSliceArticles) {
+      Shard& shard = *shards_[s];
+      absl::MutexLock lock(&shard.mu);
+      ScopedHold hold(hold_stats);
+      for (size_t j = from; j < std::min(idx.size(), from + kSliceArticles); ++j) {
+        const BucketDelta& d = deltas[idx[j]];
+        // Counted elsewhere (or before a restart): held even beyond
+        // max_articles, so that every replica ranks the same articles.
+        ApplyOne(*GetOrCreate(shard, d.article, /*within_limit=*/false), d, now_min);
+      }
+    }
   }
 }
 
 void ViewStore::MergeSketch(absl::string_view article, int32_t start_min, int32_t width_min,
                             const Hll& sketch) {
   const int32_t now_min = MinuteOf(clock_.Now());
-  if (width_min == 1 && start_min < FineSketchStart(now_min)) return;
+  if (width_min == kMediumMinutes && start_min < TenMinuteSketchStart(now_min)) return;
+  if (width_min != kMediumMinutes && width_min != kMinutesPerHour) return;
   if (start_min + width_min <= RetentionStart(now_min, options_.retention)) return;
+  const int level = SketchLevel(start_min, now_min);
+  if (level == 3) return;
   Shard& shard = ShardFor(article);
   absl::MutexLock lock(&shard.mu);
-  Article& a = GetOrCreate(shard, article);
-  SketchAt(width_min == 1 ? a.minute_sketches : a.hour_sketches, start_min).Merge(sketch);
+  Article* a = GetOrCreate(shard, article, /*within_limit=*/false);
+  int64_t bytes = 0;
+  Sketch& s = SketchAt(width_min == kMediumMinutes ? a->ten_sketches : a->hour_sketches,
+                       start_min, kLevelPrecision[level], bytes);
+  const size_t before = s.hll.MemoryBytes();
+  s.hll.Merge(sketch);
+  s.hll.FoldTo(kLevelPrecision[level]);
+  bytes += static_cast<int64_t>(s.hll.MemoryBytes()) - static_cast<int64_t>(before);
+  sketch_bytes_.fetch_add(bytes, std::memory_order_relaxed);
 }
 
 void ViewStore::SetSourceInfo(absl::string_view article, ArticleInfo info) {
   Shard& shard = ShardFor(article);
   absl::MutexLock lock(&shard.mu);
-  GetOrCreate(shard, article).source_info = std::make_unique<ArticleInfo>(std::move(info));
+  // Metadata of an article with views: the store stays within max_articles.
+  if (Article* a = GetOrCreate(shard, article, /*within_limit=*/true)) {
+    a->source_info = std::make_unique<ArticleInfo>(std::move(info));
+  }
+}
+
+void ViewStore::MaintainArticle(Article& a, int32_t now_min, int64_t& sketch_delta) {
+  if (a.minutes != nullptr && a.minutes->head < FineStart(now_min)) a.minutes.reset();
+  a.tens.ExpireBefore(CompactionHorizon(now_min));
+  const int32_t keep_from = RetentionStart(now_min, options_.retention);
+  a.hours.ExpireBefore(keep_from);
+  const int32_t ten_start = TenMinuteSketchStart(now_min);
+  // Lists are sorted by start: only their front can be old enough to fold
+  // or drop, so a list is walked up to its first sketch younger than that.
+  const int32_t young = now_min - std::min({horizon_full_.load(std::memory_order_relaxed),
+                                            horizon_mid_.load(std::memory_order_relaxed),
+                                            horizon_keep_.load(std::memory_order_relaxed)});
+  for (SketchList* list : {&a.ten_sketches, &a.hour_sketches}) {
+    const bool tens = list == &a.ten_sketches;
+    const int32_t expire_before = tens ? ten_start : keep_from - kMinutesPerHour + 1;
+    size_t out = 0;
+    size_t i = 0;
+    for (; i < list->size(); ++i) {
+      Sketch& s = (*list)[i];
+      if (s.start >= young && s.start >= expire_before) break;
+      const int level = SketchLevel(s.start, now_min);
+      const bool expired = tens ? s.start < ten_start : s.start + kMinutesPerHour <= keep_from;
+      const int64_t before = static_cast<int64_t>(s.hll.MemoryBytes());
+      if (expired || level == 3) {
+        sketch_delta -= before + static_cast<int64_t>(sizeof(Sketch));
+        continue;
+      }
+      if (s.hll.precision() > kLevelPrecision[level]) {
+        s.hll.FoldTo(kLevelPrecision[level]);
+        sketch_delta += static_cast<int64_t>(s.hll.MemoryBytes()) - before;
+      }
+      if (out != i) (*list)[out] = std::move(s);
+      ++out;
+    }
+    if (out != i) {
+      list->erase(list->begin() + static_cast<ptrdiff_t>(out), list->begin() + static_cast<ptrdiff_t>(i));
+      if (list->empty()) SketchList().swap(*list);
+    }
+  }
+}
+
+void ViewStore::AdjustSketchHorizons() {
+  const int64_t bytes = sketch_bytes_.load();
+  const auto limit = static_cast<int64_t>(options_.sketch_memory_limit);
+  const int32_t all = static_cast<int32_t>(absl::ToInt64Minutes(options_.retention)) +
+                      2 * kMinutesPerHour;
+  std::atomic<int32_t>* order[3] = {&horizon_full_, &horizon_mid_, &horizon_keep_};
+  if (bytes > limit) {
+    // Over the bound: halve the first horizon still above zero (the finest
+    // precision goes first, dropping last).
+    for (std::atomic<int32_t>* h : order) {
+      const int32_t v = h->load();
+      if (v > 0) {
+        h->store(v > 2 * kMediumMinutes ? v / 2 : 0);
+        break;
+      }
+    }
+  } else if (bytes < limit / 10 * 6) {
+    // Room again: widen the last horizon below its maximum (keeping first).
+    for (int i = 2; i >= 0; --i) {
+      const int32_t v = order[i]->load();
+      if (v < all) {
+        order[i]->store(std::min(all, std::max(2 * kMediumMinutes, v * 2)));
+        break;
+      }
+    }
+  }
+  // Horizons stay ordered: full <= mid <= keep.
+  horizon_mid_ = std::max(horizon_mid_.load(), horizon_full_.load());
+  horizon_keep_ = std::max(horizon_keep_.load(), horizon_mid_.load());
 }
 
 void ViewStore::Maintain() {
+  AdjustSketchHorizons();
   const int32_t now_min = MinuteOf(clock_.Now());
-  const int32_t horizon = CompactionHorizon(now_min);
-  const int32_t fine_start = FineSketchStart(now_min);
-  const int32_t keep_from = RetentionStart(now_min, options_.retention);
-  for (auto& shard : shards_) {
-    absl::MutexLock lock(&shard->mu);
-    for (auto it = shard->articles.begin(); it != shard->articles.end();) {
-      Article& a = *it->second;
-      // Expire: the cumulative base moves past what is dropped.
-      size_t drop = 0;
-      while (drop < a.buckets.size() && a.buckets[drop].start + a.buckets[drop].width <= keep_from) {
-        a.base_views = a.buckets[drop].cum_views;
-        a.base_hot = a.buckets[drop].cum_hot;
-        ++drop;
+  static HoldStats& maintenance = HoldStats::Get("store_maintenance");
+  StoreStats st;
+  for (auto& shard_ptr : shards_) {
+    Shard& shard = *shard_ptr;
+    size_t slot = 0;
+    for (bool more = true; more;) {
+      int64_t sketch_delta = 0;
+      {
+        absl::MutexLock lock(&shard.mu);
+        ScopedHold hold(maintenance);
+        const size_t end = std::min(shard.slots.size(), slot + kSliceArticles);
+        for (; slot < end; ++slot) {
+          std::unique_ptr<Article>& a = shard.slots[slot];
+          if (a == nullptr) continue;
+          MaintainArticle(*a, now_min, sketch_delta);
+          // An article with an entry in the pending buffer stays: the
+          // buffer finds it by address.
+          if (a->Empty() && a->pending_epoch != shard.epoch) {
+            shard.index.erase(a->id);
+            a.reset();
+            shard.free_slots.push_back(static_cast<uint32_t>(slot));
+            articles_.fetch_sub(1, std::memory_order_relaxed);
+            continue;
+          }
+          ++st.articles;
+          st.minute_rings += a->minutes != nullptr;
+          st.buckets += a->tens.buckets.size() + a->hours.buckets.size();
+          st.sketches += a->ten_sketches.size() + a->hour_sketches.size();
+          st.bytes += a->BytesBesideRegisters();
+        }
+        more = slot < shard.slots.size();
+        if (!more) {
+          // Free slots at the end shrink the vector.
+          while (!shard.slots.empty() && shard.slots.back() == nullptr) shard.slots.pop_back();
+          shard.free_slots.erase(
+              std::remove_if(shard.free_slots.begin(), shard.free_slots.end(),
+                             [&](uint32_t i) { return i >= shard.slots.size(); }),
+              shard.free_slots.end());
+          st.pending_deltas += shard.pending.entries.size();
+          st.pending_marks += shard.pending.seen.size();
+        }
       }
-      a.buckets.erase(a.buckets.begin(), a.buckets.begin() + drop);
-      // Compact minutes older than the horizon into their hour.
-      if (!a.buckets.empty() && a.buckets.front().start < horizon) {
-        std::vector<Bucket> out;
-        out.reserve(a.buckets.size());
-        for (const Bucket& b : a.buckets) {
-          if (b.start < horizon) {
-            const int32_t hour = FloorTo(b.start, kMinutesPerHour);
-            if (!out.empty() && out.back().start == hour && out.back().width == kMinutesPerHour) {
-              out.back().views += b.views;
-              out.back().cum_views = b.cum_views;
-              out.back().cum_hot = b.cum_hot;
-              continue;
+      if (sketch_delta != 0) sketch_bytes_.fetch_add(sketch_delta, std::memory_order_relaxed);
+    }
+  }
+  st.sketch_bytes = static_cast<size_t>(std::max<int64_t>(0, sketch_bytes_.load()));
+  st.bytes += st.sketch_bytes;
+  absl::MutexLock lock(&stats_mu_);
+  stats_ = st;
+}
+
+StoreStats ViewStore::Stats() const {
+  absl::MutexLock lock(&stats_mu_);
+  StoreStats st = stats_;
+  st.articles = articles_.load();
+  st.sketch_bytes = static_cast<size_t>(std::max<int64_t>(0, sketch_bytes_.load()));
+  st.rejected_full = rejected_full_.load();
+  return st;
+}
+
+SketchHorizons ViewStore::sketch_horizons() const {
+  return {horizon_full_.load(), horizon_mid_.load(), horizon_keep_.load()};
+}
+
+std::vector<StoredSketch> ViewStore::ChangedSketches() {
+  checkpoint_next_ = checkpoint_gen_.fetch_add(1) + 1;
+  const uint32_t since = checkpoint_since_;
+  std::vector<StoredSketch> out;
+  for (auto& shard_ptr : shards_) {
+    Shard& shard = *shard_ptr;
+    for (size_t slot = 0;;) {
+      absl::ReaderMutexLock lock(&shard.mu);
+      const size_t end = std::min(shard.slots.size(), slot + kSliceArticles);
+      for (; slot < end; ++slot) {
+        const Article* a = shard.slots[slot].get();
+        if (a == nullptr) continue;
+        for (auto [list, width] : {std::pair{&a->ten_sketches, kMediumMinutes},
+                                   std::pair{&a->hour_sketches, kMinutesPerHour}}) {
+          for (const Sketch& s : *list) {
+            // Generations only grow; a wrap after 2^31 checkpoints would
+            // take everything once.
+            if (static_cast<int32_t>(s.changed_gen - since) >= 0 && !s.hll.empty()) {
+              out.push_back({a->id, s.start, width, s.hll});
             }
-            out.push_back(Bucket{hour, kMinutesPerHour, b.views, b.cum_views, b.cum_hot});
-          } else {
-            out.push_back(b);
           }
         }
-        a.buckets = std::move(out);
       }
-      auto expire = [](SketchList& list, int32_t before) {
-        auto end = std::find_if(list.begin(), list.end(),
-                                [&](const auto& e) { return e.first >= before; });
-        list.erase(list.begin(), end);
-      };
-      expire(a.minute_sketches, fine_start);
-      expire(a.hour_sketches, keep_from);
-      const bool empty = a.buckets.empty() && a.hour_sketches.empty() &&
-                         a.minute_sketches.empty() && a.pending.empty();
-      if (empty) {
-        shard->articles.erase(it++);
+      if (slot >= shard.slots.size()) break;
+    }
+  }
+  return out;
+}
+
+void ViewStore::CheckpointDone() { checkpoint_since_ = checkpoint_next_; }
+
+int64_t ViewStore::UniqueCount(const Article& a, int32_t s, int32_t e, int32_t resolution,
+                               int32_t now_min, int64_t views) const {
+  if (views <= 0) return 0;
+  const int64_t exact_within = absl::ToInt64Minutes(options_.exact_uniques_within);
+  if (resolution == kFineMinutes && e - s <= exact_within && s >= FineStart(now_min)) {
+    const int64_t v = a.minutes ? a.minutes->VisitorsIn(s, e) : 0;
+    return std::min(v, views);
+  }
+  // Sketches: 10-minute ones from their start on, hours before that. A
+  // period whose sketch is missing (dropped under the memory bound) counts
+  // its views with a visitor id, an upper bound.
+  const int32_t ten_start = TenMinuteSketchStart(now_min);
+  Hll out;
+  int64_t without_sketch = 0;
+  auto merge_tier = [&](const CumTier& tier, const SketchList& sketches, int32_t width,
+                        int32_t from, int32_t to) {
+    auto next = sketches.begin();
+    for (const CumBucket& b : tier.buckets) {
+      if (b.start + width <= from) continue;
+      if (b.start >= to) break;
+      if (b.visitors == 0) continue;
+      while (next != sketches.end() && next->start < b.start) ++next;
+      if (next != sketches.end() && next->start == b.start) {
+        out.Merge(next->hll);
       } else {
-        ++it;
+        without_sketch += b.visitors;
       }
     }
-  }
+  };
+  merge_tier(a.hours, a.hour_sketches, kMinutesPerHour, s, std::min(e, ten_start));
+  merge_tier(a.tens, a.ten_sketches, kMediumMinutes, std::max(s, ten_start), e);
+  const int64_t n = std::llround(out.Estimate()) + without_sketch;
+  return std::min(n, views);
 }
 
-struct ViewStore::Candidate {
-  double score;
-  std::string article;
-  bool operator<(const Candidate& o) const {  // better first
-    return score != o.score ? score > o.score : article < o.article;
-  }
+struct ViewStore::Sums {
+  int64_t views = 0;
+  double hot_log = kNegInf;
 };
 
-struct ViewStore::Ranked {
-  std::vector<Candidate> current;
-  std::vector<Candidate> previous;
-};
-
-namespace {
-
-// The best k seen so far, as a heap with the worst on top.
-template <typename C>
-class BoundedTop {
- public:
-  explicit BoundedTop(size_t k) : k_(k) {}
-  void Push(double score, const std::string& id) {
-    if (heap_.size() < k_) {
-      heap_.push_back(C{score, id});
-      std::push_heap(heap_.begin(), heap_.end());
-      return;
-    }
-    // Compare before copying the id: most articles do not make the cut.
-    const C& worst = heap_.front();
-    if (score < worst.score || (score == worst.score && !(id < worst.article))) return;
-    std::pop_heap(heap_.begin(), heap_.end());
-    heap_.back() = C{score, id};
-    std::push_heap(heap_.begin(), heap_.end());
+// Sums of [s, e) at resolution `r` (see windows.h): the minute ring, or the
+// 10-minute tier (its part before the tier's start from the hour tier), or
+// the hour tier.
+ViewStore::Sums ViewStore::SumsOf(const Article& a, int32_t s, int32_t e, int32_t r,
+                                  const Window& win, bool with_hot) const {
+  Sums out;
+  if (r == kFineMinutes) {
+    if (a.minutes == nullptr) return out;
+    double linear = 0;  // relative to the start of the current minute
+    a.minutes->ForEach(s, e, [&](int32_t m, size_t i) {
+      const MinuteBucket& b = a.minutes->minute[i];
+      out.views += b.views;
+      if (with_hot && b.hot > 0) {
+        linear += b.hot * std::exp2((m - win.now_min) * 60.0 / half_life_seconds_);
+      }
+    });
+    if (linear > 0) out.hot_log = std::log2(linear) + HotLogOf(MinuteStart(win.now_min));
+  } else if (r == kMediumMinutes) {
+    const int32_t split = std::max(s, std::min(e, win.medium_start));
+    out.views = a.tens.ViewsIn(split, e) + a.hours.ViewsIn(s, split);
+    if (with_hot) out.hot_log = LogAdd2(a.tens.HotLogIn(split, e), a.hours.HotLogIn(s, split));
+  } else {
+    out.views = a.hours.ViewsIn(s, e);
+    if (with_hot) out.hot_log = a.hours.HotLogIn(s, e);
   }
-  bool full() const { return heap_.size() == k_; }
-  double worst() const { return heap_.front().score; }
-  void MoveTo(std::vector<C>& out) {
-    for (C& c : heap_) out.push_back(std::move(c));
-  }
-
- private:
-  size_t k_;
-  std::vector<C> heap_;
-};
-
-// HOT keys are rounded (relative 7e-7) so that float noise from the order
-// in which deltas arrived cannot reorder equal scores: replicas then break
-// such ties identically, by name.
-double HotKey(double hot_log) { return std::round(hot_log * 1e6) / 1e6; }
-
-}  // namespace
-
-void ViewStore::CollectTop(const Shard& shard, const TrendingQuery& q, const WindowSpec& w,
-                           int32_t fine_start, Ranked& out) const {
-  const absl::Time now = clock_.Now();
-  const WindowSpec p = w.Previous();
-  BoundedTop<Candidate> current(static_cast<size_t>(q.limit));
-  BoundedTop<Candidate> previous(static_cast<size_t>(q.limit));
-  absl::ReaderMutexLock lock(&shard.mu);
-  if (q.metric == RankMetric::kUniqueVisitors) {
-    CollectTopUnique(shard, q, w, fine_start, out.current);
-    CollectTopUnique(shard, q, p, fine_start, out.previous);
-    return;
-  }
-  const bool hot = q.metric == RankMetric::kHot;
-  for (const auto& [id, a] : shard.articles) {
-    // Nothing since the previous window started: neither ranking has it.
-    if (a->buckets.empty() || a->buckets.back().start + a->buckets.back().width <= p.start_min) {
-      continue;
-    }
-    if (!q.exclude.empty() && q.exclude.contains(id)) continue;
-    if (!a->Matches(q, now)) continue;
-    // Three cumulative points bound both windows: [p.start, w.start, w.end).
-    const uint32_t c0 = a->CumViewsBefore(p.start_min);
-    const uint32_t c1 = a->CumViewsBefore(w.start_min);
-    const uint32_t c2 = a->CumViewsBefore(w.end_min);
-    const int64_t views_now = static_cast<uint32_t>(c2 - c1);
-    const int64_t views_before = static_cast<uint32_t>(c1 - c0);
-    if (!hot) {
-      if (views_now > 0) current.Push(static_cast<double>(views_now), id);
-      if (views_before > 0) previous.Push(static_cast<double>(views_before), id);
-      continue;
-    }
-    const double h1 = a->CumHotBefore(w.start_min);
-    if (views_now > 0) current.Push(HotKey(LogSub2(a->CumHotBefore(w.end_min), h1)), id);
-    if (views_before > 0) previous.Push(HotKey(LogSub2(h1, a->CumHotBefore(p.start_min))), id);
-  }
-  current.MoveTo(out.current);
-  previous.MoveTo(out.previous);
-}
-
-void ViewStore::CollectTopUnique(const Shard& shard, const TrendingQuery& q, const WindowSpec& w,
-                                 int32_t fine_start, std::vector<Candidate>& out) const {
-  const absl::Time now = clock_.Now();
-  BoundedTop<Candidate> top(static_cast<size_t>(q.limit));
-  // Unique visitors never exceed views: visit by views, stop when the k-th
-  // best unique count beats every remaining article's views.
-  std::vector<std::pair<int64_t, const Article*>> by_views;
-  for (const auto& [id, a] : shard.articles) {
-    if (q.exclude.contains(id) || !a->Matches(q, now)) continue;
-    const int64_t v = a->ViewsIn(w.start_min, w.end_min);
-    if (v > 0) by_views.emplace_back(v, a.get());
-  }
-  std::sort(by_views.begin(), by_views.end(),
-            [](const auto& x, const auto& y) { return x.first > y.first; });
-  for (const auto& [v, a] : by_views) {
-    if (top.full() && top.worst() > static_cast<double>(v)) break;
-    top.Push(static_cast<double>(a->UniqueCount(w.start_min, w.end_min, fine_start, v)), a->id);
-  }
-  top.MoveTo(out);
-}
-
-ViewStore::Ranked ViewStore::Rank(const TrendingQuery& q, const WindowSpec& w,
-                                  int32_t fine_start) const {
-  Ranked all;
-  for (const auto& shard : shards_) CollectTop(*shard, q, w, fine_start, all);
-  for (auto* list : {&all.current, &all.previous}) {
-    std::sort(list->begin(), list->end());
-    if (list->size() > static_cast<size_t>(q.limit)) list->resize(q.limit);
-  }
-  return all;
+  return out;
 }
 
 TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
   const absl::Time now = clock_.Now();
-  const int32_t now_min = MinuteOf(now);
-  const int32_t fine_start = FineSketchStart(now_min);
-  const WindowSpec w = ResolveWindow(now, q.window);
+  Window win;
+  win.now = now;
+  win.now_min = MinuteOf(now);
+  win.w = ResolveWindow(now, q.window);
+  win.p = win.w.Previous();
+  win.medium_start = CompactionHorizon(win.now_min);
+  win.sketch_ten_start = TenMinuteSketchStart(win.now_min);
+  const int32_t r = win.w.resolution_min;
   TrendingResult result;
   result.compute_time = now;
   result.window = q.window;
-  result.resolution = absl::Minutes(w.resolution_min);
-  const Ranked ranked = Rank(q, w, fine_start);
-  const std::vector<Candidate>& current = ranked.current;
-  const std::vector<Candidate>& previous = ranked.previous;
+  result.resolution = absl::Minutes(r);
+  const size_t k = static_cast<size_t>(std::max(0, q.limit));
+  BoundedTop<Candidate> current(k), previous(k), unknown(k);
+  const bool hot = q.metric == RankMetric::kHot;
+  const bool unique = q.metric == RankMetric::kUniqueVisitors;
+  // Unique visitors never exceed views: candidates by views, then sketches
+  // merged for as few of them as possible (below, one article at a time).
+  struct ByViews {
+    int64_t views;
+    uint32_t shard;
+    uint32_t slot;
+    std::string id;
+  };
+  std::vector<ByViews> by_views, prev_by_views;
+  static HoldStats& scan = HoldStats::Get("ranking_scan");
+  for (size_t si = 0; si < shards_.size(); ++si) {
+    const Shard& shard = *shards_[si];
+    for (size_t slot = 0;;) {
+      absl::ReaderMutexLock lock(&shard.mu);
+      ScopedHold hold(scan);
+      const size_t end = std::min(shard.slots.size(), slot + kSliceArticles);
+      for (; slot < end; ++slot) {
+        const Article* a = shard.slots[slot].get();
+        if (a == nullptr || a->hours.buckets.empty()) continue;
+        // Nothing since the previous window started: neither ranking has it.
+        if (a->hours.buckets.back().start + kMinutesPerHour <= win.p.start_min) continue;
+        if (!q.exclude.empty() && q.exclude.contains(a->id)) continue;
+        const bool unresolved = q.filtered() && !a->MetadataKnown() && !a->Hidden(now);
+        if (!unresolved && !a->Matches(q, now)) continue;
+        const Sums cur = SumsOf(*a, win.w.start_min, win.w.end_min, r, win, hot);
+        const Sums prev = SumsOf(*a, win.p.start_min, win.p.end_min, r, win, hot);
+        if (unresolved) {
+          if (cur.views > 0) {
+            unknown.Push(hot ? HotKey(cur.hot_log) : static_cast<double>(cur.views), a->id);
+          }
+          continue;
+        }
+        if (unique) {
+          if (cur.views > 0) by_views.push_back({cur.views, static_cast<uint32_t>(si),
+                                                 static_cast<uint32_t>(slot), a->id});
+          if (prev.views > 0) prev_by_views.push_back({prev.views, static_cast<uint32_t>(si),
+                                                       static_cast<uint32_t>(slot), a->id});
+          continue;
+        }
+        if (hot) {
+          if (cur.views > 0) current.Push(HotKey(cur.hot_log), a->id);
+          if (prev.views > 0) previous.Push(HotKey(prev.hot_log), a->id);
+        } else {
+          if (cur.views > 0) current.Push(static_cast<double>(cur.views), a->id);
+          if (prev.views > 0) previous.Push(static_cast<double>(prev.views), a->id);
+        }
+      }
+      if (slot >= shard.slots.size()) break;
+    }
+  }
+  if (unique) {
+    for (auto [list, top, spec] : {std::tuple{&by_views, &current, win.w},
+                                   std::tuple{&prev_by_views, &previous, win.p}}) {
+      std::sort(list->begin(), list->end(),
+                [](const ByViews& x, const ByViews& y) { return x.views > y.views; });
+      for (const ByViews& c : *list) {
+        if (top->full() && top->worst() > static_cast<double>(c.views)) break;
+        const Shard& shard = *shards_[c.shard];
+        absl::ReaderMutexLock lock(&shard.mu);
+        const Article* a = c.slot < shard.slots.size() ? shard.slots[c.slot].get() : nullptr;
+        if (a == nullptr || a->id != c.id) continue;  // gone meanwhile
+        top->Push(static_cast<double>(UniqueCount(*a, spec.start_min, spec.end_min, r,
+                                                  win.now_min, c.views)),
+                  a->id);
+      }
+    }
+  }
+  const std::vector<Candidate> cur = std::move(current).Sorted();
+  const std::vector<Candidate> prev = std::move(previous).Sorted();
   absl::flat_hash_map<std::string, int> previous_rank;
-  for (size_t i = 0; i < previous.size(); ++i) previous_rank[previous[i].article] = i + 1;
-  for (size_t i = 0; i < current.size(); ++i) {
+  for (size_t i = 0; i < prev.size(); ++i) previous_rank[prev[i].article] = static_cast<int>(i) + 1;
+  auto describe = [&](const std::string& id, RankedEntry& e) {
+    const Shard& shard = ShardFor(id);
+    absl::ReaderMutexLock lock(&shard.mu);
+    const Article* a = Find(shard, id);
+    if (a == nullptr) return;
+    const Sums sums = SumsOf(*a, win.w.start_min, win.w.end_min, r, win, true);
+    e.views = sums.views;
+    e.unique_visitors = UniqueCount(*a, win.w.start_min, win.w.end_min, r, win.now_min, e.views);
+    const double hot_score = HotScoreAt(sums.hot_log, now);
+    e.score = q.metric == RankMetric::kHot              ? hot_score
+              : q.metric == RankMetric::kUniqueVisitors ? static_cast<double>(e.unique_visitors)
+                                                        : static_cast<double>(e.views);
+    if (a->source_info) e.summary = a->source_info->summary;
+  };
+  for (size_t i = 0; i < cur.size(); ++i) {
     RankedEntry e;
-    e.article = current[i].article;
+    e.article = cur[i].article;
     e.rank = static_cast<int>(i) + 1;
     auto pr = previous_rank.find(e.article);
     e.previous_rank = pr == previous_rank.end() ? 0 : pr->second;
-    const Shard& shard = ShardFor(e.article);
-    absl::ReaderMutexLock lock(&shard.mu);
-    auto it = shard.articles.find(e.article);
-    if (it != shard.articles.end()) {
-      const Article& a = *it->second;
-      e.views = a.ViewsIn(w.start_min, w.end_min);
-      e.unique_visitors = a.UniqueCount(w.start_min, w.end_min, fine_start, e.views);
-      const double hot = HotScoreAt(a.HotIn(w.start_min, w.end_min), now);
-      e.score = q.metric == RankMetric::kHot              ? hot
-                : q.metric == RankMetric::kUniqueVisitors ? static_cast<double>(e.unique_visitors)
-                                                          : static_cast<double>(e.views);
-      if (a.source_info) e.summary = a.source_info->summary;
-    }
+    describe(e.article, e);
     result.entries.push_back(std::move(e));
+  }
+  for (const Candidate& c : std::move(unknown).Sorted()) {
+    // Only those that would make the cut if they matched.
+    if (cur.size() == k && !(c < cur.back())) break;
+    RankedEntry e;
+    e.article = c.article;
+    describe(e.article, e);
+    result.unresolved.push_back(std::move(e));
   }
   return result;
 }
@@ -597,46 +1086,38 @@ TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
 ArticleSeries ViewStore::Series(absl::string_view article, absl::Duration window,
                                 int32_t granularity_min) const {
   const absl::Time now = clock_.Now();
-  const int32_t fine_start = FineSketchStart(MinuteOf(now));
+  Window win;
+  win.now = now;
+  win.now_min = MinuteOf(now);
+  win.medium_start = CompactionHorizon(win.now_min);
+  win.sketch_ten_start = TenMinuteSketchStart(win.now_min);
   const WindowSpec w = ResolveSeries(now, window, granularity_min);
+  // The finest tier that holds the whole window at this granularity.
+  int32_t r = kCoarseMinutes;
+  if (granularity_min % kMediumMinutes == 0 && w.start_min >= win.medium_start) r = kMediumMinutes;
+  if (w.start_min >= FineStart(win.now_min)) r = kFineMinutes;
+  if (window > kMediumWindowLimit && granularity_min % kCoarseMinutes == 0) r = kCoarseMinutes;
   ArticleSeries s;
   s.compute_time = now;
   s.granularity_min = granularity_min;
   const Shard& shard = ShardFor(article);
   absl::ReaderMutexLock lock(&shard.mu);
-  auto it = shard.articles.find(article);
-  const Article* a = it == shard.articles.end() ? nullptr : it->second.get();
+  const Article* a = Find(shard, article);
   for (int32_t p = w.start_min; p < w.end_min; p += granularity_min) {
     SeriesPoint point{p, 0, 0};
     if (a != nullptr) {
-      point.views = a->ViewsIn(p, p + granularity_min);
-      if (point.views > 0) {
-        point.unique_visitors = a->UniqueCount(p, p + granularity_min, fine_start, point.views);
-      }
+      point.views = SumsOf(*a, p, p + granularity_min, r, win, false).views;
+      point.unique_visitors = UniqueCount(*a, p, p + granularity_min, r, win.now_min, point.views);
     }
     s.points.push_back(point);
   }
   if (a != nullptr) {
-    s.total_views = a->ViewsIn(w.start_min, w.end_min);
-    s.unique_visitors = a->UniqueCount(w.start_min, w.end_min, fine_start, s.total_views);
-    s.hot_score = HotScoreAt(a->HotIn(w.start_min, w.end_min), now);
+    const Sums sums = SumsOf(*a, w.start_min, w.end_min, r, win, true);
+    s.total_views = sums.views;
+    s.unique_visitors = UniqueCount(*a, w.start_min, w.end_min, r, win.now_min, s.total_views);
+    s.hot_score = HotScoreAt(sums.hot_log, now);
   }
   return s;
-}
-
-StoreStats ViewStore::Stats() const {
-  StoreStats st;
-  for (const auto& shard : shards_) {
-    absl::ReaderMutexLock lock(&shard->mu);
-    st.articles += shard->articles.size();
-    for (const auto& [id, a] : shard->articles) {
-      st.buckets += a->buckets.size();
-      st.sketches += a->minute_sketches.size() + a->hour_sketches.size();
-      for (const auto& [k, h] : a->minute_sketches) st.sketch_bytes += h.MemoryBytes();
-      for (const auto& [k, h] : a->hour_sketches) st.sketch_bytes += h.MemoryBytes();
-    }
-  }
-  return st;
 }
 
 }  // namespace newsgrid::trending

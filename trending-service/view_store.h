@@ -4,36 +4,56 @@
 // and shares it between replicas.
 //
 // Layout. Articles are spread over striped shards (a mutex each) by a hash
-// of their id, so ingest threads rarely contend. Each article keeps its
-// buckets sorted by start with *cumulative* totals (views, and the HOT
-// mass in log form), so the total of any window is two binary searches:
-// cum(end) - cum(start). That keeps a 24 h ranking over 100k articles
-// linear in the number of articles rather than in articles x minutes (one
-// pass serves the window and the previous one, which share a boundary), and
-// makes compaction (minute -> hour) and expiry a matter of dropping
-// entries. Late events update the cumulative totals of the later buckets.
+// of their id. A shard keeps its articles in a slot vector (a map from id to
+// slot beside it), so scans and maintenance walk it in slices of
+// kSliceArticles, releasing the lock between slices: no lock is ever held
+// for a pass over a whole shard, and a writer waits for at most one slice.
+// Ingest takes each shard's lock once per batch (AddBatch), never once per
+// view.
+//
+// Counts (windows.h has the tiers). Every view is counted in three tiers:
+// a ring of 1-minute buckets for the last 2 hours (allocated while the
+// article has views in them), 10-minute buckets for the last 25 hours and
+// 1-hour buckets for the retention. The two coarser tiers keep cumulative
+// totals, so any window of theirs is two binary searches; the ring is
+// summed (at most 120 buckets). So the memory of an article is bounded by
+// the configuration (about 1.9 KiB for the ring, 24 bytes per 10-minute or
+// hour bucket with views: at most 150 and retention / 1 h of them) whatever
+// the traffic, and a store with one view per article costs a few hundred
+// bytes per article.
 //
 // HOT. score = Σ 2^(-(now - t_view) / half_life) over the window's views.
-// Buckets keep log2(Σ 2^(t_view / half_life)) cumulatively (t in seconds
-// since the epoch), which never needs rescoring as time passes: the score
-// at query time is 2^(L - now / half_life), and the ranking by L equals the
-// ranking by score. Window sums subtract in the log domain.
+// The ring keeps Σ 2^((t - bucket start) / half_life) per minute; the
+// cumulative tiers keep log2(Σ 2^(t / half_life)) (t in seconds since the
+// epoch), which never needs rescoring as time passes: the score at query
+// time is 2^(L - now / half_life). Window sums subtract in the log domain.
 //
-// Unique visitors. One HyperLogLog per article per hour for the whole
-// retention, plus one per minute from the start of the previous hour on.
-// A window merges the minute sketches it covers and the hour sketches
-// before that (so a window reaching back beyond the previous hour counts
-// its oldest hour in full: the estimate is for the window rounded out to
-// whole hours there). Reported unique visitors never exceed views.
+// Unique visitors. Sketches per hour for the retention and per 10 minutes
+// for the last 70 minutes. A window merges the 10-minute sketches it
+// covers and the hour sketches before that (rounded out to whole periods).
+// A window no longer than `exact_uniques_within` (the dedup window: a
+// repeat within it is never counted) at minute resolution counts its
+// visitors exactly: the counted views that carried a visitor id. Reported
+// unique visitors never exceed views. Sketch memory is bounded by
+// `sketch_memory_limit`: over it, maintenance folds the oldest sketches to
+// precision 11 (2.3% error), then 8 (6.5%), then drops them (such a period
+// counts its views as its unique visitors, an upper bound); under 60% of it
+// new sketches get the full precision again. The horizons are exported
+// (SketchHorizons).
+//
+// Articles. At most `max_articles` articles are held; a view of a new
+// article beyond that is not counted (AddBatch reports it) until expiry
+// frees room. Articles leave the store once all their buckets expired.
 //
 // Durability hooks. Every local change is also recorded as a pending delta
-// per (article, bucket): views, HOT mass and the sketch registers it
-// raised. TakePending() hands them to the flusher; Apply*() feeds deltas
-// of other replicas and restored state back in without recording them.
-// The dedup marks of the counted views (ingest_rules.h SeenMark) are kept
-// with them under the same shard lock, so a mark is flushed in exactly the
-// flush that holds its view's count: both become durable, or both are
-// lost, together.
+// per (article, minute) (per hour beyond the 25 h horizon): views, visitor
+// views, HOT mass and the sketch registers it raised, in a per-shard buffer
+// that TakePending() swaps for an empty one (O(shards) under the locks);
+// Apply*() feed deltas of other replicas and restored state back in
+// without recording them. The dedup marks of the counted views
+// (ingest_rules.h SeenMark) are kept in the same buffer, so a mark is
+// flushed in exactly the flush that holds its view's count: both become
+// durable, or both are lost, together.
 //
 //   ViewStore store({.retention = absl::Hours(168)}, clock);
 //   uint64_t ticket = store.Add("a1", view_time, visitor_hash, true, nullptr);
@@ -41,6 +61,7 @@
 #ifndef NEWSGRID_TRENDING_SERVICE_VIEW_STORE_H_
 #define NEWSGRID_TRENDING_SERVICE_VIEW_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -53,6 +74,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "trending-service/article_metadata.h"
 #include "trending-service/clock.h"
 #include "trending-service/hll.h"
@@ -69,6 +91,13 @@ struct StoreOptions {
   // Beyond it marks are dropped: those views are then deduplicated only by
   // the replica that counted them, until its filter forgets them.
   size_t max_pending_seen = size_t{1} << 22;
+  // Articles held; views of new articles beyond it are not counted.
+  size_t max_articles = 1'000'000;
+  // Heap bytes of the unique-visitor sketches (see the header comment).
+  size_t sketch_memory_limit = size_t{256} << 20;
+  // Minute-resolution windows up to this long count unique visitors as
+  // their visitor views (the dedup window); zero: always from sketches.
+  absl::Duration exact_uniques_within = absl::ZeroDuration();
 };
 
 // The dedup keys of a counted view; 0: none (no visitor, no event id).
@@ -100,8 +129,11 @@ struct BucketDelta {
   // Σ 2^((t_view - bucket start) / half_life): linear and additive, so
   // PostgreSQL can sum it like the counts.
   double hot = 0;
-  // Sketch registers raised (apply to the minute and the hour sketch).
+  // Sketch registers raised (full precision; apply to every sketch of the
+  // bucket's time).
   Hll raises;
+  // Views that carried a visitor id (exact unique visitors of short windows).
+  int64_t visitors = 0;
 };
 
 struct PendingBatch {
@@ -110,6 +142,7 @@ struct PendingBatch {
   SeenMarks seen;           // dedup marks of the views counted in `deltas`
   uint64_t seen_dropped = 0;  // marks dropped by max_pending_seen
   uint64_t flush_seq = 0;  // tickets <= flush_seq are in this batch
+  int64_t views = 0;       // views counted in `deltas`
   bool empty() const { return deltas.empty() && batch_ids.empty() && seen.empty(); }
   // Adds `newer` into this batch (a failed flush retried with new data).
   void Absorb(PendingBatch newer);
@@ -123,7 +156,12 @@ struct TrendingQuery {
   std::string tag;
   std::string author;
   absl::flat_hash_set<std::string> exclude;  // {article} ids
+  bool filtered() const { return !section.empty() || !tag.empty() || !author.empty(); }
 };
+
+// True when an article described by `m` passes the query's section, tag and
+// author filters.
+bool MetadataMatches(const TrendingQuery& q, const ArticleMetadata& m);
 
 struct RankedEntry {
   std::string article;  // {article} id
@@ -137,9 +175,15 @@ struct RankedEntry {
 
 struct TrendingResult {
   std::vector<RankedEntry> entries;
+  // Filtered queries: articles that would rank but whose metadata is not
+  // known yet (no event metadata, nothing from the source), best first.
+  // Rankings resolves them through the source before answering.
+  std::vector<RankedEntry> unresolved;
   absl::Time compute_time;
   absl::Duration window;
   absl::Duration resolution;
+  // Some candidates could not be checked against the filters in time.
+  bool partial = false;
 };
 
 struct SeriesPoint {
@@ -157,53 +201,105 @@ struct ArticleSeries {
   int32_t granularity_min = 1;
 };
 
+// A stored sketch of one (article, period).
+struct StoredSketch {
+  std::string article;
+  int32_t start_min = 0;
+  int32_t width_min = 60;  // 10 or 60
+  Hll sketch;
+};
+
+// Sizes as of the last maintenance pass (articles and pending: now).
 struct StoreStats {
   size_t articles = 0;
-  size_t buckets = 0;
+  size_t minute_rings = 0;
+  size_t buckets = 0;  // 10-minute and hour buckets
   size_t sketches = 0;
   size_t sketch_bytes = 0;
+  size_t bytes = 0;  // estimated heap bytes of the articles, all included
+  size_t pending_deltas = 0;
+  size_t pending_marks = 0;
+  uint64_t rejected_full = 0;  // views not counted: max_articles reached
+};
+
+// Sketch precision by age under the memory bound (minutes): sketches of
+// periods younger than full_min have precision 14, younger than mid_min 11,
+// younger than keep_min 8; older ones are dropped.
+struct SketchHorizons {
+  int32_t full_min = 0;
+  int32_t mid_min = 0;
+  int32_t keep_min = 0;
+};
+
+// One view to count (already validated, deduplicated, inside retention).
+struct ViewToCount {
+  absl::string_view article;  // {article} id
+  absl::Time time;
+  uint64_t visitor_hash = 0;
+  bool has_visitor = false;
+  const ArticleMetadata* metadata = nullptr;  // may be null
+  DedupKeys keys;
 };
 
 class ViewStore {
  public:
+  // Articles per lock hold of scans and maintenance.
+  static constexpr size_t kSliceArticles = 256;
+
   ViewStore(StoreOptions options, const Clock& clock);
   ~ViewStore();
   ViewStore(const ViewStore&) = delete;
   ViewStore& operator=(const ViewStore&) = delete;
 
-  // Counts one view (already validated, deduplicated and inside retention).
-  // `metadata` (may be null) updates the article's event metadata. Returns
-  // the flush ticket: the view is durable once flush number >= ticket is.
-  // `keys` are kept as the view's dedup marks for the same flush.
+  // Counts the views, taking each shard's lock once. counted[i] is false
+  // for a view of a new article while the store holds max_articles (not
+  // counted). Returns the flush ticket: the views are durable once flush
+  // number >= ticket is. `keys` are kept as the views' dedup marks for the
+  // same flush.
+  uint64_t AddBatch(absl::Span<const ViewToCount> views, bool* counted);
+  // One view; returns its ticket, 0 when it was not counted.
   uint64_t Add(absl::string_view article, absl::Time view_time, uint64_t visitor_hash,
                bool has_visitor, const ArticleMetadata* metadata, DedupKeys keys = {});
 
   // Records a RecordViews batch id for persistence; returns its ticket.
   uint64_t AddBatchId(std::string batch_id);
 
-  // Takes everything recorded since the last call, under a new flush number.
+  // Takes everything recorded since the last call, under a new flush number:
+  // one buffer swap per shard; the deltas are built outside the locks.
   PendingBatch TakePending();
 
-  // A delta of another replica or from PostgreSQL at start: counts go into
-  // the bucket (re-placed by this replica's horizons), raises into the
-  // minute and hour sketches. Not recorded as pending.
-  void ApplyDelta(const BucketDelta& delta);
-  // Merges a stored sketch into exactly that sketch (restore).
+  // Deltas of other replicas or from PostgreSQL at start: counts go into the
+  // tiers, raises into the sketches. Not recorded as pending. A lock hold
+  // per shard covers at most kSliceArticles deltas.
+  void ApplyDeltas(absl::Span<const BucketDelta> deltas);
+  void ApplyDelta(const BucketDelta& delta) { ApplyDeltas(absl::MakeConstSpan(&delta, 1)); }
+  // Merges a stored sketch into exactly that sketch (restore). Width 10 or 60.
   void MergeSketch(absl::string_view article, int32_t start_min, int32_t width_min,
                    const Hll& sketch);
 
   // Source metadata for an article (wins over event metadata).
   void SetSourceInfo(absl::string_view article, ArticleInfo info);
 
-  // Compacts minute buckets into hours, expires buckets and sketches beyond
-  // retention, drops articles left with nothing.
+  // One maintenance pass, a slice at a time: frees minute rings past 2 h,
+  // expires buckets and sketches, keeps the sketch memory bound, drops
+  // articles left with nothing and refreshes Stats().
   void Maintain();
 
   TrendingResult Trending(const TrendingQuery& query) const;
   ArticleSeries Series(absl::string_view article, absl::Duration window,
                        int32_t granularity_min) const;
 
+  // The sketches whose registers changed since the last completed
+  // checkpoint, for PostgreSQL (pg_storage.h SketchSource); call
+  // CheckpointDone() once they are stored (else the next call takes them
+  // again, with what changed since). One caller at a time.
+  std::vector<StoredSketch> ChangedSketches();
+  void CheckpointDone();
+
   StoreStats Stats() const;
+  SketchHorizons sketch_horizons() const;
+  // Views counted since the last TakePending (not yet handed to a flush).
+  int64_t pending_views() const { return pending_views_.load(std::memory_order_relaxed); }
   const StoreOptions& options() const { return options_; }
   absl::Time Now() const { return clock_.Now(); }
 
@@ -214,28 +310,47 @@ class ViewStore {
  private:
   struct Article;
   struct Shard;
+  struct Window;
+  struct Sums;
+  struct Candidate;
   Shard& ShardFor(absl::string_view article) const;
+  size_t ShardIndex(absl::string_view article) const;
   // The caller holds shard.mu. (Not spelled as a lock annotation: Shard is
   // completed only in the .cc, and clang resolves annotation arguments.)
-  Article& GetOrCreate(Shard& shard, absl::string_view article);
-  void AddToBucket(Article& a, int32_t minute, int32_t now_min, uint32_t views, double hot_log);
-  bool AddToSketches(Article& a, int32_t minute, int32_t now_min, uint32_t index, uint8_t rho);
-
-  // Top `limit` of a window and of the window before it (rank change), local
-  // to one shard's articles; VIEWS and HOT take both in one pass.
-  struct Candidate;
-  struct Ranked;
-  void CollectTop(const Shard& shard, const TrendingQuery& query, const WindowSpec& w,
-                  int32_t fine_start, Ranked& out) const;
-  void CollectTopUnique(const Shard& shard, const TrendingQuery& query, const WindowSpec& w,
-                        int32_t fine_start, std::vector<Candidate>& out) const;
-  Ranked Rank(const TrendingQuery& query, const WindowSpec& w, int32_t fine_start) const;
+  Article* Find(const Shard& shard, absl::string_view article) const;
+  // within_limit: nullptr instead of a new article beyond max_articles.
+  Article* GetOrCreate(Shard& shard, absl::string_view article, bool within_limit);
+  void CountView(Shard& shard, Article& a, const ViewToCount& v, int32_t now_min);
+  void ApplyOne(Article& a, const BucketDelta& d, int32_t now_min);
+  int SketchLevel(int32_t period_start, int32_t now_min) const;
+  bool RaiseSketches(Article& a, int32_t minute, int32_t now_min, uint32_t index, uint8_t rho,
+                     bool* all_full);
+  void MaintainArticle(Article& a, int32_t now_min, int64_t& sketch_delta);
+  void AdjustSketchHorizons();
+  Sums SumsOf(const Article& a, int32_t s, int32_t e, int32_t resolution, const Window& win,
+              bool with_hot) const;
+  int64_t UniqueCount(const Article& a, int32_t s, int32_t e, int32_t resolution,
+                      int32_t now_min, int64_t views) const;
 
   const StoreOptions options_;
   const Clock& clock_;
   const double half_life_seconds_;
   const size_t max_seen_per_shard_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<size_t> articles_{0};
+  std::atomic<int64_t> sketch_bytes_{0};
+  std::atomic<uint64_t> rejected_full_{0};
+  std::atomic<int64_t> pending_views_{0};
+  std::atomic<int32_t> horizon_full_;
+  std::atomic<int32_t> horizon_mid_;
+  std::atomic<int32_t> horizon_keep_;
+  // Sketches record the generation they last changed in; a checkpoint takes
+  // those changed since the last completed one.
+  std::atomic<uint32_t> checkpoint_gen_{1};
+  uint32_t checkpoint_since_ = 1;  // ChangedSketches / CheckpointDone only
+  uint32_t checkpoint_next_ = 1;
+  mutable absl::Mutex stats_mu_;
+  StoreStats stats_ ABSL_GUARDED_BY(stats_mu_);
   mutable absl::Mutex batch_ids_mu_;
   std::vector<std::string> batch_ids_ ABSL_GUARDED_BY(batch_ids_mu_);
   uint64_t batch_ids_seq_ ABSL_GUARDED_BY(batch_ids_mu_) = 1;

@@ -56,18 +56,30 @@ TEST_F(ViewStoreTest, LateEventsLandInTheirBucket) {
   EXPECT_EQ(Top(absl::Hours(2)).entries[0].views, 2);
 }
 
-TEST_F(ViewStoreTest, CompactionKeepsTotalsAndExpiryDropsOldViews) {
+// Every view is counted in the minute ring (2 h), the 10-minute tier (25 h)
+// and the hour tier (the retention); each tier forgets what it no longer
+// needs, and windows keep their totals.
+TEST_F(ViewStoreTest, TiersKeepTotalsAndExpiryDropsOldViews) {
   for (int m = 0; m < 120; ++m) View("a", At("2024-05-01T09:00:00Z") + absl::Minutes(m));
   View("a", At("2024-05-01T12:00:00Z"));
-  EXPECT_EQ(store_.Stats().buckets, 121u);
+  store_.Maintain();
+  StoreStats st = store_.Stats();
+  EXPECT_EQ(st.minute_rings, 1u);
+  EXPECT_EQ(st.buckets, 13u + 3u);  // 09:00..10:50 and 12:00 by 10 minutes; 09, 10, 12 by hours
+  EXPECT_EQ(Top(absl::Minutes(60)).entries[0].views, 1);   // the ring: 11:08..12:07
+  EXPECT_EQ(Top(absl::Minutes(120)).entries[0].views, 50 + 1);  // by 10 minutes: 10:10..12:10
+  EXPECT_EQ(Top(absl::Hours(24)).entries[0].views, 121);
   clock_.Set(At("2024-05-02T12:07:30Z"));  // the 09:00-11:00 minutes are older than 25 h now
   store_.Maintain();
-  EXPECT_EQ(store_.Stats().buckets, 2u + 1u);
+  st = store_.Stats();
+  EXPECT_EQ(st.minute_rings, 0u);
+  EXPECT_EQ(st.buckets, 1u + 3u);
   EXPECT_EQ(Top(absl::Hours(48)).entries[0].views, 121);
   EXPECT_EQ(Top(absl::Hours(26)).entries[0].views, 1);
-  // A late event for a compacted hour goes straight into the hour bucket.
+  // A late event older than 25 h goes straight into its hour.
   View("a", At("2024-05-01T09:30:00Z"));
-  EXPECT_EQ(store_.Stats().buckets, 3u);
+  store_.Maintain();
+  EXPECT_EQ(store_.Stats().buckets, 4u);
   EXPECT_EQ(Top(absl::Hours(48)).entries[0].views, 122);
   // Buckets expire with the whole hour that passed the retention.
   clock_.Set(At("2024-05-08T12:07:30Z"));
@@ -261,6 +273,144 @@ TEST_F(ViewStoreTest, DedupMarksGoWithTheirFlushAndStayBounded) {
     EXPECT_TRUE(std::equal(kept->begin(), kept->end(), all->end() - kept->size()));
   }
   EXPECT_EQ(first.seen.KeepNewest(10), 0u);
+}
+
+TEST_F(ViewStoreTest, AtMostMaxArticlesAreHeld) {
+  ViewStore store({.shards = 4, .max_articles = 3}, clock_);
+  const absl::Time now = clock_.Now();
+  for (const char* id : {"a", "b", "c"}) EXPECT_GT(store.Add(id, now, 0, false, nullptr), 0u);
+  EXPECT_EQ(store.Add("d", now, 0, false, nullptr), 0u);  // full: not counted
+  EXPECT_GT(store.Add("a", now, 0, false, nullptr), 0u);  // known articles still count
+  const ViewToCount batch[] = {{"b", now}, {"e", now}, {"c", now}};
+  bool counted[3] = {false, true, false};
+  store.AddBatch(batch, counted);
+  EXPECT_TRUE(counted[0]);
+  EXPECT_FALSE(counted[1]);
+  EXPECT_TRUE(counted[2]);
+  EXPECT_EQ(store.Stats().articles, 3u);
+  EXPECT_EQ(store.Stats().rejected_full, 2u);
+  // Other replicas' views are held whatever the bound (every replica ranks
+  // the same articles).
+  store.ApplyDelta({"f", MinuteOf(now), 1, 1, 1.0, Hll()});
+  EXPECT_EQ(store.Trending({.window = absl::Hours(1), .limit = 10}).entries.size(), 4u);
+  // Expiry makes room again.
+  clock_.Advance(absl::Hours(24 * 8));
+  store.TakePending();
+  store.Maintain();
+  EXPECT_EQ(store.Stats().articles, 0u);
+  EXPECT_GT(store.Add("d", clock_.Now(), 0, false, nullptr), 0u);
+}
+
+// Within the dedup window a repeat is never counted, so the counted views
+// with a visitor id are the unique visitors, exactly; longer windows use
+// the sketches.
+TEST_F(ViewStoreTest, ShortWindowsCountVisitorsExactly) {
+  ViewStore store({.shards = 2, .exact_uniques_within = absl::Minutes(30)}, clock_);
+  const absl::Time now = clock_.Now();
+  for (int i = 0; i < 3000; ++i) store.Add("a", now - absl::Minutes(i % 20), Visitor(i), true, nullptr);
+  store.Add("a", now, 0, false, nullptr);  // no visitor id: a view, not a visitor
+  TrendingResult r = store.Trending({.window = absl::Minutes(30), .metric = RankMetric::kUniqueVisitors});
+  ASSERT_EQ(r.entries.size(), 1u);
+  EXPECT_EQ(r.entries[0].views, 3001);
+  EXPECT_EQ(r.entries[0].unique_visitors, 3000);  // exact, not an estimate
+  const ArticleSeries s = store.Series("a", absl::Minutes(30), 1);
+  EXPECT_EQ(s.points.back().views, 151);
+  EXPECT_EQ(s.points.back().unique_visitors, 150);  // the anonymous view is no visitor
+  EXPECT_EQ(s.unique_visitors, 3000);
+  // An hour: sketches, within their error.
+  const int64_t hour = store.Trending({.window = absl::Hours(1), .metric = RankMetric::kUniqueVisitors})
+                           .entries[0].unique_visitors;
+  EXPECT_NEAR(hour, 3000, 60);
+}
+
+// Over the sketch memory bound, the oldest sketches are folded first, then
+// dropped (counting their visitor views); counts never change.
+TEST_F(ViewStoreTest, SketchMemoryStaysWithinItsBound) {
+  ViewStore store({.shards = 4, .sketch_memory_limit = 256 << 10}, clock_);
+  const absl::Time now = clock_.Now();
+  // 20 articles, each 3000 visitors an hour over 6 hours: dense sketches,
+  // far more than 256 KiB at full precision.
+  int visitor = 0;
+  for (int h = 0; h < 6; ++h) {
+    for (int a = 0; a < 20; ++a) {
+      for (int i = 0; i < 3000; ++i) {
+        store.Add(absl::StrCat("a", a), now - absl::Hours(h) - absl::Minutes(i % 50), Visitor(visitor++),
+                  true, nullptr);
+      }
+    }
+  }
+  EXPECT_GT(store.Stats().sketch_bytes, size_t{1} << 20);
+  for (int pass = 0; pass < 40 && store.Stats().sketch_bytes > (256u << 10); ++pass) store.Maintain();
+  const StoreStats st = store.Stats();
+  EXPECT_LE(st.sketch_bytes, 256u << 10);
+  const SketchHorizons h = store.sketch_horizons();
+  EXPECT_LT(h.full_min, 6 * 60);
+  // Counts are untouched; unique visitors degrade within the folded
+  // precisions' error, or to the visitor views of a dropped period.
+  TrendingResult r = store.Trending({.window = absl::Hours(7), .metric = RankMetric::kUniqueVisitors,
+                                     .limit = 20});
+  ASSERT_EQ(r.entries.size(), 20u);
+  for (const RankedEntry& e : r.entries) {
+    EXPECT_EQ(e.views, 18000);
+    EXPECT_GE(e.unique_visitors, 18000 * 0.75);
+    EXPECT_LE(e.unique_visitors, 18000);
+  }
+  // Under 60% of the bound (here: once it all expired) the horizons widen
+  // again, the dropping one first: new sketches get the full precision back.
+  clock_.Advance(absl::Hours(24 * 8));
+  for (int pass = 0; pass < 40; ++pass) store.Maintain();
+  EXPECT_EQ(store.Stats().sketch_bytes, 0u);
+  EXPECT_EQ(store.sketch_horizons().full_min, store.sketch_horizons().keep_min);
+  store.CheckpointDone();
+  store.ChangedSketches();
+  store.CheckpointDone();
+  store.Add("new", clock_.Now(), Visitor(-5), true, nullptr);
+  for (const StoredSketch& sk : store.ChangedSketches()) {
+    EXPECT_EQ(sk.article, "new");
+    EXPECT_EQ(sk.sketch.precision(), Hll::kPrecision);
+  }
+}
+
+// A filtered ranking reports the articles it could not check because their
+// metadata is unknown, if they would rank.
+TEST_F(ViewStoreTest, FilteredRankingsListArticlesWithUnknownMetadata) {
+  const ArticleMetadata world{.section = "world"};
+  const absl::Time t = clock_.Now() - absl::Minutes(1);
+  store_.Add("known", t, 0, false, &world);
+  for (int i = 0; i < 3; ++i) store_.Add("fresh", t, 0, false, nullptr);
+  store_.Add("cold", t - absl::Minutes(5), 0, false, nullptr);
+  TrendingResult r = store_.Trending({.window = absl::Hours(1), .limit = 1, .section = "world"});
+  ASSERT_EQ(r.entries.size(), 1u);
+  EXPECT_EQ(r.entries[0].article, "known");
+  ASSERT_EQ(r.unresolved.size(), 1u);  // "cold" would not make the top 1 anyway
+  EXPECT_EQ(r.unresolved[0].article, "fresh");
+  EXPECT_EQ(r.unresolved[0].views, 3);
+  // Once described, it is ranked (or filtered out) like any other.
+  store_.SetSourceInfo("fresh", {.metadata = {.section = "world"}});
+  r = store_.Trending({.window = absl::Hours(1), .limit = 1, .section = "world"});
+  EXPECT_EQ(r.entries[0].article, "fresh");
+  EXPECT_TRUE(r.unresolved.empty());
+  EXPECT_TRUE(Top(absl::Hours(1)).unresolved.empty());  // unfiltered: nothing to check
+}
+
+TEST_F(ViewStoreTest, CheckpointsTakeTheSketchesChangedSinceTheLastOne) {
+  const absl::Time now = clock_.Now();
+  View("a", now, 1);
+  View("b", now - absl::Hours(3), 2);
+  std::vector<StoredSketch> first = store_.ChangedSketches();
+  EXPECT_EQ(first.size(), 3u);  // a: 10 minutes and hour; b: hour
+  // Not done: taken again, with what changed since.
+  View("c", now, 3);
+  EXPECT_EQ(store_.ChangedSketches().size(), 5u);
+  store_.CheckpointDone();
+  EXPECT_TRUE(store_.ChangedSketches().empty());
+  store_.CheckpointDone();
+  View("a", now, 4);
+  View("a", now, 4);  // the same register: no change the second time
+  std::vector<StoredSketch> next = store_.ChangedSketches();
+  ASSERT_EQ(next.size(), 2u);
+  EXPECT_EQ(next[0].article, "a");
+  EXPECT_NEAR(next[0].sketch.Estimate(), 2.0, 0.01);
 }
 
 TEST(LogArithmeticTest, AddAndSubtract) {

@@ -17,19 +17,19 @@ int32_t FloorTo(int32_t minute, int32_t step) {
 
 int32_t CeilDiv(int64_t a, int64_t b) { return static_cast<int32_t>((a + b - 1) / b); }
 
+int32_t ResolutionFor(absl::Duration window) {
+  if (window <= kFineWindowLimit) return kFineMinutes;
+  if (window <= kMediumWindowLimit) return kMediumMinutes;
+  return kCoarseMinutes;
+}
+
 WindowSpec ResolveWindow(absl::Time now, absl::Duration window) {
   const int64_t minutes = absl::ToInt64Minutes(absl::Ceil(window, absl::Minutes(1)));
-  const int32_t now_min = MinuteOf(now);
+  const int32_t r = ResolutionFor(window);
   WindowSpec w;
-  if (window <= kMinuteResolutionLimit) {
-    w.resolution_min = 1;
-    w.end_min = now_min + 1;
-    w.start_min = w.end_min - static_cast<int32_t>(minutes);
-  } else {
-    w.resolution_min = kMinutesPerHour;
-    w.end_min = FloorTo(now_min, kMinutesPerHour) + kMinutesPerHour;
-    w.start_min = w.end_min - CeilDiv(minutes, kMinutesPerHour) * kMinutesPerHour;
-  }
+  w.resolution_min = r;
+  w.end_min = FloorTo(MinuteOf(now), r) + r;
+  w.start_min = w.end_min - CeilDiv(minutes, r) * r;
   return w;
 }
 
@@ -46,8 +46,10 @@ int32_t CompactionHorizon(int32_t now_min) {
   return FloorTo(now_min, kMinutesPerHour) - 25 * kMinutesPerHour;
 }
 
-int32_t FineSketchStart(int32_t now_min) {
-  return FloorTo(now_min, kMinutesPerHour) - kMinutesPerHour;
+int32_t FineStart(int32_t now_min) { return now_min - kFineBuckets + 1; }
+
+int32_t TenMinuteSketchStart(int32_t now_min) {
+  return FloorTo(now_min, kMediumMinutes) - kTenMinuteSketchSpan + kMediumMinutes;
 }
 
 int32_t RetentionStart(int32_t now_min, absl::Duration retention) {

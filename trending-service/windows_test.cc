@@ -29,10 +29,17 @@ TEST(WindowsTest, PartialMinutesRoundUp) {
   EXPECT_EQ(w.length_min(), 2);
 }
 
-TEST(WindowsTest, LongWindowsUseHours) {
+TEST(WindowsTest, LongerWindowsUseCoarserBuckets) {
+  const WindowSpec hour = ResolveWindow(At("2024-05-01T12:07:30Z"), absl::Hours(1));
+  EXPECT_EQ(hour.resolution_min, 1);
+  const WindowSpec six = ResolveWindow(At("2024-05-01T12:07:30Z"), absl::Hours(6));
+  EXPECT_EQ(six.resolution_min, 10);
+  EXPECT_EQ(MinuteStart(six.start_min), At("2024-05-01T06:10:00Z"));
+  EXPECT_EQ(MinuteStart(six.end_min), At("2024-05-01T12:10:00Z"));
   const WindowSpec day = ResolveWindow(At("2024-05-01T12:07:30Z"), absl::Hours(24));
-  EXPECT_EQ(day.resolution_min, 1);
+  EXPECT_EQ(day.resolution_min, 10);
   EXPECT_EQ(day.length_min(), 24 * 60);
+  EXPECT_EQ(ResolveWindow(At("2024-05-01T12:07:30Z"), absl::Minutes(61)).length_min(), 70);
   const WindowSpec w = ResolveWindow(At("2024-05-01T12:07:30Z"), absl::Hours(48));
   EXPECT_EQ(w.resolution_min, 60);
   EXPECT_EQ(MinuteStart(w.end_min), At("2024-05-01T13:00:00Z"));
@@ -57,7 +64,8 @@ TEST(WindowsTest, SeriesAlignsToGranularity) {
 TEST(WindowsTest, Horizons) {
   const int32_t now = MinuteOf(At("2024-05-01T12:07:30Z"));
   EXPECT_EQ(MinuteStart(CompactionHorizon(now)), At("2024-04-30T11:00:00Z"));
-  EXPECT_EQ(MinuteStart(FineSketchStart(now)), At("2024-05-01T11:00:00Z"));
+  EXPECT_EQ(MinuteStart(FineStart(now)), At("2024-05-01T10:08:00Z"));
+  EXPECT_EQ(MinuteStart(TenMinuteSketchStart(now)), At("2024-05-01T11:00:00Z"));
   EXPECT_EQ(MinuteStart(RetentionStart(now, absl::Hours(168))), At("2024-04-24T12:00:00Z"));
   EXPECT_EQ(FloorTo(-1, 60), -60);
 }

@@ -33,10 +33,15 @@ std::mt19937_64& ThreadRng() {
 absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> MakeChannels(const std::string& addr,
                                                                        int n) {
   if (addr.empty()) return absl::InvalidArgumentError("no target address for this workload");
+  // Distinct args give distinct connections, also across loads: with the
+  // same args, two loads of one run (rankings polled beside ingest) would
+  // share TCP connections, and every poll would queue behind the ingest
+  // batches in front of it on the wire.
+  static std::atomic<int> next_channel{0};
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < n; ++i) {
     grpc::ChannelArguments args;
-    args.SetInt("newsgrid.loadgen.channel", i);  // distinct args: distinct connection
+    args.SetInt("newsgrid.loadgen.channel", next_channel++);
     args.SetMaxReceiveMessageSize(64 << 20);
     auto channel = grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
     if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {

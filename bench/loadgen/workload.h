@@ -107,8 +107,9 @@ using WorkloadFactory =
 // The registry of workloads by name (echo, health, article_read, ...).
 const std::map<std::string, WorkloadFactory>& Workloads();
 
-// `n` channels to `addr`, each its own connection (distinct channel args keep
-// gRPC from sharing one subchannel), connected before returning.
+// `n` channels to `addr`, each its own connection, never shared with another
+// load of the run (distinct channel args keep gRPC from sharing one
+// subchannel), connected before returning.
 absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> MakeChannels(const std::string& addr,
                                                                        int n);
 

@@ -1,0 +1,204 @@
+#include "trending-service/delta_pack.h"
+
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace newsgrid::trending {
+namespace {
+
+constexpr char kCountsTag = 'C';
+constexpr char kRaisesTag = 'R';
+constexpr char kVersion = 1;
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+class Reader {
+ public:
+  explicit Reader(absl::string_view bytes) : in_(bytes) {}
+  bool Varint(uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in_.empty()) return false;
+      const auto b = static_cast<unsigned char>(in_[0]);
+      in_.remove_prefix(1);
+      v |= uint64_t{b & 0x7fu} << shift;
+      if (b < 0x80) return true;
+    }
+    return false;
+  }
+  bool Bytes(size_t n, absl::string_view& out) {
+    if (in_.size() < n) return false;
+    out = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return true;
+  }
+  bool Double(double& v) {
+    absl::string_view b;
+    if (!Bytes(8, b)) return false;
+    uint64_t bits = 0;
+    for (int i = 0; i < 8; ++i) bits |= uint64_t{static_cast<unsigned char>(b[i])} << (8 * i);
+    std::memcpy(&v, &bits, 8);
+    return true;
+  }
+  bool done() const { return in_.empty(); }
+
+ private:
+  absl::string_view in_;
+};
+
+void PutDouble(std::string& out, double v) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, 8);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(bits >> (8 * i)));
+}
+
+// The article table of deltas[from, to) (those `take` keeps), and each
+// delta's index into it.
+template <typename Take>
+std::vector<uint32_t> ArticleTable(const std::vector<BucketDelta>& deltas, size_t from, size_t to,
+                                   Take take, std::string& out) {
+  absl::flat_hash_map<absl::string_view, uint32_t> index;
+  std::vector<absl::string_view> order;
+  std::vector<uint32_t> of(to - from, 0);
+  for (size_t i = from; i < to; ++i) {
+    if (!take(deltas[i])) continue;
+    auto [it, inserted] = index.try_emplace(deltas[i].article, static_cast<uint32_t>(order.size()));
+    if (inserted) order.push_back(deltas[i].article);
+    of[i - from] = it->second;
+  }
+  PutVarint(out, order.size());
+  for (absl::string_view a : order) {
+    PutVarint(out, a.size());
+    out.append(a.data(), a.size());
+  }
+  return of;
+}
+
+absl::Status ReadArticles(Reader& r, char tag, absl::string_view bytes,
+                          std::vector<absl::string_view>& articles) {
+  if (bytes.size() < 2 || bytes[0] != tag || bytes[1] != kVersion) {
+    return absl::DataLossError("delta pack: unknown format");
+  }
+  absl::string_view header;
+  r.Bytes(2, header);
+  uint64_t n = 0;
+  if (!r.Varint(n) || n > bytes.size()) return absl::DataLossError("delta pack: bad article count");
+  articles.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t len = 0;
+    absl::string_view a;
+    if (!r.Varint(len) || !r.Bytes(len, a)) return absl::DataLossError("delta pack: bad article");
+    articles.push_back(a);
+  }
+  return absl::OkStatus();
+}
+
+bool ReadKey(Reader& r, const std::vector<absl::string_view>& articles, BucketDelta& d) {
+  uint64_t article = 0, start = 0, width = 0;
+  if (!r.Varint(article) || !r.Varint(start) || !r.Varint(width)) return false;
+  if (article >= articles.size() || (width != 1 && width != 60)) return false;
+  const int64_t s = UnZigZag(start);
+  if (s < INT32_MIN || s > INT32_MAX) return false;
+  d.article = std::string(articles[article]);
+  d.start_min = static_cast<int32_t>(s);
+  d.width_min = static_cast<int32_t>(width);
+  return true;
+}
+
+}  // namespace
+
+std::string PackCounts(const std::vector<BucketDelta>& deltas, size_t from, size_t to) {
+  std::string out = {kCountsTag, kVersion};
+  out.reserve(16 + (to - from) * 24);
+  const std::vector<uint32_t> of =
+      ArticleTable(deltas, from, to, [](const BucketDelta&) { return true; }, out);
+  PutVarint(out, to - from);
+  for (size_t i = from; i < to; ++i) {
+    const BucketDelta& d = deltas[i];
+    PutVarint(out, of[i - from]);
+    PutVarint(out, ZigZag(d.start_min));
+    PutVarint(out, static_cast<uint64_t>(d.width_min));
+    PutVarint(out, static_cast<uint64_t>(d.views));
+    PutVarint(out, static_cast<uint64_t>(d.visitors));
+    PutDouble(out, d.hot);
+  }
+  return out;
+}
+
+std::string PackRaises(const std::vector<BucketDelta>& deltas, size_t from, size_t to) {
+  auto has = [](const BucketDelta& d) { return !d.raises.empty(); };
+  size_t n = 0;
+  for (size_t i = from; i < to; ++i) n += has(deltas[i]);
+  if (n == 0) return std::string();
+  std::string out = {kRaisesTag, kVersion};
+  const std::vector<uint32_t> of = ArticleTable(deltas, from, to, has, out);
+  PutVarint(out, n);
+  for (size_t i = from; i < to; ++i) {
+    const BucketDelta& d = deltas[i];
+    if (!has(d)) continue;
+    PutVarint(out, of[i - from]);
+    PutVarint(out, ZigZag(d.start_min));
+    PutVarint(out, static_cast<uint64_t>(d.width_min));
+    const std::string sketch = d.raises.Serialize();
+    PutVarint(out, sketch.size());
+    out.append(sketch);
+  }
+  return out;
+}
+
+absl::Status UnpackCounts(absl::string_view bytes, std::vector<BucketDelta>& out) {
+  Reader r(bytes);
+  std::vector<absl::string_view> articles;
+  if (absl::Status s = ReadArticles(r, kCountsTag, bytes, articles); !s.ok()) return s;
+  uint64_t n = 0;
+  if (!r.Varint(n) || n > bytes.size()) return absl::DataLossError("delta pack: bad count");
+  out.reserve(out.size() + n);
+  for (uint64_t i = 0; i < n; ++i) {
+    BucketDelta d;
+    uint64_t views = 0, visitors = 0;
+    if (!ReadKey(r, articles, d) || !r.Varint(views) || !r.Varint(visitors) || !r.Double(d.hot) ||
+        views > (uint64_t{1} << 40) || visitors > views) {
+      return absl::DataLossError("delta pack: bad delta");
+    }
+    d.views = static_cast<int64_t>(views);
+    d.visitors = static_cast<int64_t>(visitors);
+    out.push_back(std::move(d));
+  }
+  if (!r.done()) return absl::DataLossError("delta pack: trailing bytes");
+  return absl::OkStatus();
+}
+
+absl::Status UnpackRaises(absl::string_view bytes, std::vector<BucketDelta>& out) {
+  if (bytes.empty()) return absl::OkStatus();
+  Reader r(bytes);
+  std::vector<absl::string_view> articles;
+  if (absl::Status s = ReadArticles(r, kRaisesTag, bytes, articles); !s.ok()) return s;
+  uint64_t n = 0;
+  if (!r.Varint(n) || n > bytes.size()) return absl::DataLossError("delta pack: bad count");
+  for (uint64_t i = 0; i < n; ++i) {
+    BucketDelta d;
+    uint64_t len = 0;
+    absl::string_view sketch;
+    if (!ReadKey(r, articles, d) || !r.Varint(len) || !r.Bytes(len, sketch)) {
+      return absl::DataLossError("delta pack: bad raises");
+    }
+    absl::StatusOr<Hll> h = Hll::Parse(sketch);
+    if (!h.ok()) return h.status();
+    d.raises = *std::move(h);
+    out.push_back(std::move(d));
+  }
+  if (!r.done()) return absl::DataLossError("delta pack: trailing bytes");
+  return absl::OkStatus();
+}
+
+}  // namespace newsgrid::trending

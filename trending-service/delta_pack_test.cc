@@ -1,0 +1,77 @@
+#include "trending-service/delta_pack.h"
+
+#include "gtest/gtest.h"
+
+namespace newsgrid::trending {
+namespace {
+
+std::vector<BucketDelta> Sample() {
+  std::vector<BucketDelta> d;
+  for (int i = 0; i < 50; ++i) {
+    BucketDelta x;
+    x.article = i % 3 == 0 ? "hot-article" : "a" + std::to_string(i);
+    x.start_min = 28'576'087 - i * (i % 2 ? 1 : 60);
+    x.width_min = i % 2 ? 1 : 60;
+    x.views = i * 1000 + 1;
+    x.visitors = i * 999;
+    x.hot = 1.5 * i + 0.25;
+    if (i % 4 == 0) {
+      for (int k = 0; k < 5 * i + 1; ++k) x.raises.Add(0x9e3779b97f4a7c15ULL * (k + 1) + i);
+    }
+    d.push_back(std::move(x));
+  }
+  d[7].start_min = -5;  // before the epoch: zigzag keeps the sign
+  return d;
+}
+
+TEST(DeltaPackTest, RoundTripsCountsAndRaisesOfARange) {
+  const std::vector<BucketDelta> in = Sample();
+  std::vector<BucketDelta> counts, raises;
+  ASSERT_TRUE(UnpackCounts(PackCounts(in, 5, 45), counts).ok());
+  ASSERT_TRUE(UnpackRaises(PackRaises(in, 5, 45), raises).ok());
+  ASSERT_EQ(counts.size(), 40u);
+  for (size_t i = 0; i < counts.size(); ++i) {
+    const BucketDelta& a = in[i + 5];
+    EXPECT_EQ(counts[i].article, a.article);
+    EXPECT_EQ(counts[i].start_min, a.start_min);
+    EXPECT_EQ(counts[i].width_min, a.width_min);
+    EXPECT_EQ(counts[i].views, a.views);
+    EXPECT_EQ(counts[i].visitors, a.visitors);
+    EXPECT_EQ(counts[i].hot, a.hot);
+    EXPECT_TRUE(counts[i].raises.empty());
+  }
+  size_t j = 0;
+  for (size_t i = 5; i < 45; ++i) {
+    if (in[i].raises.empty()) continue;
+    ASSERT_LT(j, raises.size());
+    EXPECT_EQ(raises[j].article, in[i].article);
+    EXPECT_EQ(raises[j].start_min, in[i].start_min);
+    EXPECT_EQ(raises[j].views, 0);
+    EXPECT_EQ(raises[j].raises.Serialize(), in[i].raises.Serialize());
+    ++j;
+  }
+  EXPECT_EQ(j, raises.size());
+  // Nothing raised: no value at all.
+  std::vector<BucketDelta> none(3);
+  EXPECT_EQ(PackRaises(none, 0, 3), "");
+  EXPECT_TRUE(UnpackRaises("", raises).ok());
+}
+
+TEST(DeltaPackTest, RejectsMalformedPacks) {
+  const std::vector<BucketDelta> in = Sample();
+  const std::string counts = PackCounts(in, 0, in.size());
+  const std::string raises = PackRaises(in, 0, in.size());
+  std::vector<BucketDelta> out;
+  for (size_t cut : {size_t{0}, size_t{1}, size_t{2}, counts.size() / 2, counts.size() - 1}) {
+    EXPECT_EQ(UnpackCounts(counts.substr(0, cut), out).code(), absl::StatusCode::kDataLoss) << cut;
+  }
+  EXPECT_FALSE(UnpackCounts(counts + "x", out).ok());
+  EXPECT_FALSE(UnpackCounts(raises, out).ok());  // the wrong kind
+  EXPECT_FALSE(UnpackRaises(raises.substr(0, raises.size() - 3), out).ok());
+  std::string bad_version = counts;
+  bad_version[1] = 9;
+  EXPECT_FALSE(UnpackCounts(bad_version, out).ok());
+}
+
+}  // namespace
+}  // namespace newsgrid::trending
