@@ -371,8 +371,10 @@ void Synchronizer::Notify(absl::Status status) {
 
 void Synchronizer::Stop(absl::Time deadline) {
   if (!stop_.HasBeenNotified()) stop_.Notify();
+  // The final flush does not wait for a compaction in progress (it runs on
+  // its own connection under a lock no flush takes); the housekeeping
+  // thread is joined after it.
   if (thread_.joinable()) thread_.join();
-  if (housekeeping_.joinable()) housekeeping_.join();
   absl::Status status;
   absl::Duration backoff = absl::Milliseconds(100);
   for (;;) {
@@ -389,6 +391,7 @@ void Synchronizer::Stop(absl::Time deadline) {
       backoff = std::min(backoff * 2, absl::Seconds(1));
     }
   }
+  if (housekeeping_.joinable()) housekeeping_.join();
   if (status.ok()) {
     NG_LOG_INFO("final flush done", {{"flush_seq", static_cast<int64_t>(durable_seq_.load())}});
   } else {
