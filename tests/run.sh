@@ -69,11 +69,12 @@ unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 
 # TSan: the concurrent parts: the worker and PostgreSQL pools, migrations
 # racing for their lock, the trending store, ingest, rules, rankings and
-# durable sync, the view forwarder, the article cache, its invalidation
-# listener and the service, the catalog. Their ctest entries preload tests/sanitizers/tsan_absl_sync.cc.
+# durable sync (also all at once: trending_concurrency_test), the view
+# forwarder, the article cache, its invalidation listener and the service,
+# the catalog. Their ctest entries preload tests/sanitizers/tsan_absl_sync.cc.
 TSAN_TESTS=(worker_pool_test pg_pool_pg_test migrations_pg_test
             trending_view_store_test trending_ingestor_test trending_ingest_rules_test
-            trending_ranking_cache_test trending_pg_storage_pg_test
+            trending_ranking_cache_test trending_concurrency_test trending_pg_storage_pg_test
             view_forwarder_test article_cache_test invalidation_listener_pg_test
             article_service_pg_test article_catalog_test)
 TSAN_DIR=${TSAN_BUILD_DIR:-$NEWSGRID_ROOT/build-tsan}

@@ -1,6 +1,7 @@
 """trending-service end to end: ingest rules, rankings, stats, WatchTrending,
 over real gRPC against a real PostgreSQL."""
 
+import re
 import threading
 import time
 import unittest
@@ -12,6 +13,29 @@ from trending_support import (TRENDING, call_json, get_trending, record_batches,
                               record_views, start_trending, views, watch_trending)
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"
+
+# Sections of newsgrid_lock_hold_seconds a service that ingests, ranks,
+# flushes, polls and keeps house times.
+HOLD_SECTIONS = ("store_ingest", "store_flush_take", "flush", "poll", "ranking_scan",
+                 "ranking_recompute", "store_maintenance", "maintenance_pass", "compaction")
+
+
+def lock_holds(text):
+    """newsgrid_lock_hold_seconds from a /metrics page: {section: {"count": n,
+    "sum": s, "buckets": [(le, n), ...]}}."""
+    out = {}
+    sample = re.compile(r'^newsgrid_lock_hold_seconds_(bucket|sum|count)\{(.*)\} (\S+)$')
+    for line in text.splitlines():
+        m = sample.match(line)
+        if not m:
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
+        h = out.setdefault(labels["section"], {"count": 0, "sum": 0.0, "buckets": []})
+        if m.group(1) == "bucket":
+            h["buckets"].append((float(labels["le"]), float(m.group(3))))
+        else:
+            h[m.group(1)] = float(m.group(3))
+    return out
 
 
 class TrendingServiceTest(unittest.TestCase):
@@ -103,6 +127,38 @@ class TrendingServiceTest(unittest.TestCase):
         stats = call_json(self.svc.channel(), TRENDING, "GetArticleStats",
                           {"article": "articles/t3-a", "window": "600s"})
         self.assertEqual(int(stats["totalViews"]), 2)
+
+    def test_lock_hold_histogram_is_exported_by_section(self):
+        before = lock_holds(self.svc.metrics())
+        resp = record_batches(self.svc, [{"events": [
+            {"article": f"articles/t7-{i % 3}", "visitorId": f"t7-v{i}"} for i in range(30)]}])
+        self.assertEqual(int(resp["accepted"]), 30)
+        # A query of its own, so the ranking is computed (not from the cache).
+        get_trending(self.svc, {"window": "600s", "section": "t7-none"})
+
+        def all_sections_timed():
+            holds = lock_holds(self.svc.metrics())
+            return holds if all(holds.get(s, {}).get("count", 0) > 0 for s in HOLD_SECTIONS) else None
+
+        # Housekeeping first runs a second after start; flushes and polls
+        # every 100 ms, compaction every second (FAST_FLAGS).
+        holds = wait_until(all_sections_timed, timeout=10 + SANITIZER_EXTRA_S,
+                           what="every section timed at least once")
+        self.assertGreater(holds["store_ingest"]["count"], before.get("store_ingest", {}).get("count", 0))
+        for section in HOLD_SECTIONS:
+            h = holds[section]
+            # Cumulative buckets ending in +Inf, which holds every sample.
+            counts = [n for _, n in h["buckets"]]
+            self.assertGreater(len(counts), 5, section)
+            self.assertEqual(counts, sorted(counts), section)
+            self.assertEqual(h["buckets"][-1][0], float("inf"), section)
+            self.assertEqual(counts[-1], h["count"], section)
+            self.assertGreaterEqual(h["sum"], 0, section)
+        self.assertGreater(holds["flush"]["sum"], 0)  # a flush is a PostgreSQL transaction
+        # The flush keeps being timed while the service runs.
+        flushes = holds["flush"]["count"]
+        wait_until(lambda: lock_holds(self.svc.metrics())["flush"]["count"] > flushes,
+                   timeout=5 + SANITIZER_EXTRA_S, what="another flush timed")
 
     def test_invalid_requests(self):
         for query, field in (({"limit": 101}, "limit"), ({"window": "30s"}, "window"),
