@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The benchmark suite: one command, under 15 minutes (about 2 with --quick).
+# The benchmark suite: one command, under 20 minutes (about 3 with --quick).
 #
 #   bash bench/run.sh            # full run; writes docs/BENCHMARKS.md and docs/bench/*.png
 #   bash bench/run.sh --quick    # short run for development (same steps, small sizes)
+#   bash bench/run.sh --long     # full run with the 60-minute soak (about 75 minutes)
 #   bash bench/run.sh --no-profile --out /tmp/report   # other options
 #
 # Installs missing Debian packages (as root), builds RelWithDebInfo, starts a
@@ -10,41 +11,70 @@
 # the echo baseline server, article-service and trending-service, a private
 # redis-server; runs the baselines (echo, pgbench select-only and insert,
 # pgbench replays of the article service's pages and CreateArticle,
-# redis-benchmark ZINCRBY) and the workloads with bench/loadgen, then the
+# redis-benchmark ZINCRBY and a Lua script doing dedup, uniques and the
+# minute bucket per event) and the workloads with bench/loadgen, then the
 # micro-benchmarks, and writes the report; last, the reader page beside nginx
 # (bench/page.sh). Workloads the services do not
 # implement yet are reported as "not measured", never as numbers.
+#
+# Trending phases: view_ingest (maximum ingest, closed loop; CPU split from
+# /proc, PostgreSQL's share is a target), trending_under_ingest (GetTrending
+# at 200/s beside ingest at half that maximum, 60 s, per-second p99),
+# trending_under_ingest_fixed (the same at a fixed 300,000 events/s, so runs
+# compare across ingest speed-ups), trending_fill (RSS with 100k articles x
+# 7 days), soak (a fresh trending-service; ingest at 80% of the maximum and
+# GetTrending at 50/s; RSS and backlog gauges sampled every 10 s). The soak
+# lasts 4 minutes with --dedup_window=60s (warm-up: one dedup window); with
+# --long, 60 minutes with the default 30-minute window (30 minutes judged
+# after the warm-up); with --quick, 30 s with a 10 s window.
 set -euo pipefail
 source "$(dirname "$0")/../deploy/local/common.sh"
 
 MODE=full
 OUT_DIR=$NEWSGRID_ROOT/docs
 PROFILE=auto
+LONG=0
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) MODE=quick ;;
+    --long) LONG=1 ;;
     --out) OUT_DIR=$2; shift ;;
     --no-profile) PROFILE=off ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-    *) echo "unknown option $1 (--quick, --out DIR, --no-profile)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (--quick, --long, --out DIR, --no-profile)" >&2; exit 2 ;;
   esac
   shift
 done
+if [ "$LONG" = 1 ] && [ "$MODE" = quick ]; then
+  echo "--long and --quick exclude each other" >&2; exit 2
+fi
 
 if [ "$MODE" = quick ]; then
   DURATION=3s; WARMUP=1s; ARTICLES=300; INGEST_ARTICLES=10000; HISTORY_EVENTS=8
-  PGBENCH_SCALE=1; REDIS_REQUESTS=300000; MICRO_MIN_TIME=0.01; DURATION_S=3
-  STALENESS_UPDATES=50
+  PGBENCH_SCALE=1; REDIS_REQUESTS=300000; MICRO_MIN_TIME=0.01; DURATION_S=3; WARMUP_S=1
+  STALENESS_UPDATES=50; REDIS_LUA_REQUESTS=100000
+  UNDER_INGEST_S=5; FIXED_INGEST_S=3; SOAK_S=30; SOAK_DEDUP_S=10; SOAK_SAMPLE_S=2
 else
   DURATION=15s; WARMUP=3s; ARTICLES=10000; INGEST_ARTICLES=100000; HISTORY_EVENTS=8
-  PGBENCH_SCALE=10; REDIS_REQUESTS=3000000; MICRO_MIN_TIME=0.2; DURATION_S=15
-  STALENESS_UPDATES=200
+  PGBENCH_SCALE=10; REDIS_REQUESTS=3000000; MICRO_MIN_TIME=0.2; DURATION_S=15; WARMUP_S=3
+  STALENESS_UPDATES=200; REDIS_LUA_REQUESTS=1000000
+  UNDER_INGEST_S=60; FIXED_INGEST_S=15; SOAK_S=240; SOAK_DEDUP_S=60; SOAK_SAMPLE_S=10
 fi
+# The long soak: the service's default dedup window (30 minutes) as the
+# warm-up, then 30 minutes judged.
+[ "$LONG" = 1 ] && { SOAK_S=3600; SOAK_DEDUP_S=1800; }
 # Lists and search are measured again once the archive is ten times larger.
 ARCHIVE=$((ARTICLES * 10))
 CONCURRENCY=32          # closed-loop calls in flight; pgbench clients too
 INGEST_CONCURRENCY=8    # RecordViews streams in flight
+BATCH_SIZE=500          # events per RecordViews message
+BATCHES_PER_STREAM=4    # messages per RecordViews stream (one operation)
 POLL_RATE=200           # GetTrending calls/s while ingest runs
+# Ingest speed of the fixed-rate phase: the half-max of the first
+# measurements, so runs stay comparable as the maximum grows.
+FIXED_INGEST_EVENTS=300000
+SOAK_INGEST_SHARE=0.8   # of the maximum ingest
+SOAK_POLL_RATE=50       # GetTrending calls/s during the soak
 PG_CLIENTS=$CONCURRENCY
 
 NEWSGRID_PACKAGES+=(redis-server redis-tools gnuplot-nox)
@@ -87,6 +117,7 @@ lg() {
     --echo_addr="127.0.0.1:$ECHO_PORT" --article_addr="127.0.0.1:$ARTICLE_PORT" \
     --trending_addr="127.0.0.1:$TRENDING_PORT" --articles="$ARTICLES" \
     --article_names_file="$RESULTS/articles.txt" --ingest_articles="$INGEST_ARTICLES" \
+    --batch_size="$BATCH_SIZE" --batches_per_stream="$BATCHES_PER_STREAM" \
     "$@" >"$RESULTS/$name.stdout" 2>"$RESULTS/$name.stderr" || rc=$?
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
     log "load $name failed ($rc):"; cat "$RESULTS/$name.stderr" >&2; return 1
@@ -139,12 +170,25 @@ profile_stop() {
   PERF_PID=
 }
 
+# cpu_start NAME SECONDS / cpu_stop: the CPU split of a phase from /proc
+# (bench/proc_cpu.py: PostgreSQL's processes, the trending service, other
+# processes, idle) into NAME.proc_cpu.txt, so PostgreSQL's share is
+# measured with or without perf. The window opens after the warm-up.
+CPU_PID=
+cpu_start() {
+  /usr/bin/python3 "$NEWSGRID_ROOT/bench/proc_cpu.py" "$WARMUP_S" "$2" \
+    "$(head -1 "$PG_DIR/data/postmaster.pid")=postgres" "$TRENDING_PID=trending-service" \
+    >"$RESULTS/$1.proc_cpu.txt" 2>/dev/null &
+  CPU_PID=$!
+}
+cpu_stop() { [ -n "$CPU_PID" ] && { wait "$CPU_PID" || true; }; CPU_PID=; }
+
 # --- Servers -----------------------------------------------------------------
 # Default durability for every benchmark database: the services and pgbench
 # share this server, so they compare at the same settings.
 PG_EXTRA_OPTS="-c shared_buffers=256MB -c max_connections=400" pg_start
 psql_admin() { psql "$PG_DSN" -v ON_ERROR_STOP=1 -qAt "$@"; }
-for db in bench_article bench_trending bench_trending_mem bench_pgbench bench_create_replay; do psql_admin -c "CREATE DATABASE $db"; done
+for db in bench_article bench_trending bench_trending_mem bench_trending_soak bench_pgbench bench_create_replay; do psql_admin -c "CREATE DATABASE $db"; done
 psql_admin -c "SELECT name || '=' || current_setting(name) FROM pg_settings WHERE name IN ('fsync','synchronous_commit','full_page_writes','shared_buffers','wal_level') ORDER BY name" >"$RESULTS/pg_settings.txt"
 
 ECHO_PORT=$(free_port); ARTICLE_PORT=$(free_port); TRENDING_PORT=$(free_port)
@@ -152,11 +196,12 @@ ECHO_PORT=$(free_port); ARTICLE_PORT=$(free_port); TRENDING_PORT=$(free_port)
 ECHO_PID=$!
 PIDS+=($ECHO_PID)
 # Peers through the environment (each service's flag env fallback).
-start_service() {  # name port database -> pid in LAST_PID
+start_service() {  # name port database [flags...] -> pid in LAST_PID
   local name=$1 port=$2 db=$3
+  shift 3
   ARTICLE_TRENDING_SERVICE_ADDR=127.0.0.1:$TRENDING_PORT TRENDING_ARTICLE_SERVICE_ADDR=127.0.0.1:$ARTICLE_PORT \
     "$BUILD_DIR/$name/$name" --host=127.0.0.1 --port="$port" --metrics_port=0 \
-    --pg_dsn="$PG_DSN dbname=$db" --log_level=warn >>"$RESULTS/$name.log" 2>&1 &
+    --pg_dsn="$PG_DSN dbname=$db" --log_level=warn "$@" >>"$RESULTS/$name.log" 2>&1 &
   LAST_PID=$!
   PIDS+=($LAST_PID)
 }
@@ -190,6 +235,23 @@ redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c 50 -P 64 -n "$REDIS_REQUESTS" -
 redis-cli -p "$REDIS_PORT" ZCARD trending:views >"$RESULTS/redis_zcard.txt"
 redis-cli -p "$REDIS_PORT" INFO memory | tr -d '\r' | grep -E '^used_memory:' >"$RESULTS/redis_memory.txt"
 redis-server --version >"$RESULTS/redis_version.txt"
+# What a team would run in Redis for the same work (context beside the
+# ZINCRBY bar): per event one EVALSHA of bench/redis_view.lua (dedup with
+# SET NX EX, uniques with PFADD, the minute bucket with ZINCRBY), pipelined
+# alike, over as many articles and a million visitors (uniform draws).
+log "baseline: redis-benchmark EVALSHA (dedup + uniques + minute bucket), pipelined"
+redis-cli -p "$REDIS_PORT" FLUSHALL >/dev/null
+REDIS_SHA=$(redis-cli -p "$REDIS_PORT" SCRIPT LOAD "$(cat "$NEWSGRID_ROOT/bench/redis_view.lua")")
+REDIS_MINUTE=$(( $(date +%s) / 60 ))
+redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c 50 -P 64 -n "$REDIS_LUA_REQUESTS" -r 1000000 --csv \
+  EVALSHA "$REDIS_SHA" 0 __rand_int__ __rand_int__ "$INGEST_ARTICLES" 1800 "$REDIS_MINUTE" \
+  >"$RESULTS/redis_lua.csv" 2>"$RESULTS/redis_lua.err" || log "redis Lua baseline failed"
+{
+  echo "counted $(redis-cli -p "$REDIS_PORT" EVAL "local s = 0 for i, v in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')) do if i % 2 == 0 then s = s + tonumber(v) end end return s" 1 "views:$REDIS_MINUTE")"
+  echo "articles $(redis-cli -p "$REDIS_PORT" ZCARD "views:$REDIS_MINUTE")"
+  echo "requests $REDIS_LUA_REQUESTS"
+  echo "used_memory $(redis-cli -p "$REDIS_PORT" INFO memory | tr -d '\r' | sed -n 's/^used_memory://p')"
+} >"$RESULTS/redis_lua.txt"
 redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
 wait "$REDIS_PID" 2>/dev/null || true
 REDIS_PID=
@@ -292,20 +354,33 @@ pages "_$((ARCHIVE / 1000))k"
 
 # --- Trending service -------------------------------------------------------------
 profile_start view_ingest "$TRENDING_PID" "$DURATION_S"
+cpu_start view_ingest "$DURATION_S"
 lg view_ingest --loads="view_ingest:concurrency=$INGEST_CONCURRENCY"
+cpu_stop
 profile_stop view_ingest
 # Every article gets a week of history (one view in the last 24 h), so the
 # 24 h ranking below spans all of them.
 lg trending_history --loads="trending_fill:concurrency=$INGEST_CONCURRENCY" --events_per_article="$HISTORY_EVENTS" --history_days=7
-# Rankings polled while ingest runs open-loop at half the maximum just measured.
+# Rankings polled while ingest runs open-loop at half the maximum just
+# measured (a long window, charted per second), then at a fixed rate.
 HALF=$(jget "$RESULTS/view_ingest.json" "round(l.get('ok_per_second',0) / 2, 3)")
+under_ingest() {  # NAME INGEST_LOAD
+  profile_start "$1" "$TRENDING_PID" "$PHASE_S"
+  cpu_start "$1" "$PHASE_S"
+  lg "$1" --loads="trending_poll:rate=$POLL_RATE,$2" --duration="${PHASE_S}s"
+  cpu_stop
+  profile_stop "$1"
+}
+PHASE_S=$UNDER_INGEST_S
 if /usr/bin/python3 -c "import sys; sys.exit(0 if $HALF > 0 else 1)"; then
-  profile_start trending_under_ingest "$TRENDING_PID" "$DURATION_S"
-  lg trending_under_ingest --loads="trending_poll:rate=$POLL_RATE,view_ingest:rate=$HALF"
-  profile_stop trending_under_ingest
+  under_ingest trending_under_ingest "view_ingest:rate=$HALF"
 else
-  lg trending_under_ingest --loads="trending_poll:rate=$POLL_RATE,view_ingest:concurrency=$INGEST_CONCURRENCY"
+  lg trending_under_ingest --loads="trending_poll:rate=$POLL_RATE,view_ingest:concurrency=$INGEST_CONCURRENCY" \
+    --duration="${UNDER_INGEST_S}s"
 fi
+PHASE_S=$FIXED_INGEST_S
+under_ingest trending_under_ingest_fixed \
+  "view_ingest:rate=$(/usr/bin/python3 -c "print($FIXED_INGEST_EVENTS / ($BATCH_SIZE * $BATCHES_PER_STREAM))")"
 
 # Memory: a fresh trending-service filled with every article's history.
 kill -TERM "$TRENDING_PID"; wait "$TRENDING_PID" 2>/dev/null || true
@@ -318,6 +393,35 @@ lg trending_fill --loads="trending_fill:concurrency=$INGEST_CONCURRENCY" --event
 sleep 2
 echo "after $(rss_kib "$TRENDING_PID")" >>"$RESULTS/trending_rss.txt"
 echo "articles $INGEST_ARTICLES" >>"$RESULTS/trending_rss.txt"
+
+# Soak: a fresh trending-service with a short dedup window (the warm-up),
+# ingest open-loop at 80% of the maximum and rankings polled beside it; its
+# RSS and /metrics gauges (store sizes, backlog) sampled into soak.csv by
+# bench/sample_process.py; the last DURATION_S seconds profiled.
+kill -TERM "$TRENDING_PID"; wait "$TRENDING_PID" 2>/dev/null || true
+SOAK_RATE=$(jget "$RESULTS/view_ingest.json" "round(l.get('ok_per_second',0) * $SOAK_INGEST_SHARE, 3)")
+if /usr/bin/python3 -c "import sys; sys.exit(0 if $SOAK_RATE > 0 else 1)"; then
+  SOAK_METRICS_PORT=$(free_port)
+  start_service trending-service "$TRENDING_PORT" bench_trending_soak \
+    --metrics_port="$SOAK_METRICS_PORT" --dedup_window="${SOAK_DEDUP_S}s"
+  TRENDING_PID=$LAST_PID
+  wait_port "$TRENDING_PORT"; wait_port "$SOAK_METRICS_PORT"
+  /usr/bin/python3 "$NEWSGRID_ROOT/bench/sample_process.py" "$TRENDING_PID" \
+    "http://127.0.0.1:$SOAK_METRICS_PORT/metrics" "$RESULTS/soak.csv" "$SOAK_SAMPLE_S" &
+  SAMPLER_PID=$!
+  PIDS+=($SAMPLER_PID)
+  log "soak: ${SOAK_S}s, dedup window ${SOAK_DEDUP_S}s"
+  cpu_start soak "$SOAK_S"
+  lg soak --loads="view_ingest:rate=$SOAK_RATE,trending_poll:rate=$SOAK_POLL_RATE" --duration="${SOAK_S}s" &
+  SOAK_LG=$!
+  sleep $((WARMUP_S + SOAK_S - DURATION_S))
+  profile_start soak "$TRENDING_PID" "$DURATION_S"
+  wait "$SOAK_LG"
+  profile_stop soak
+  cpu_stop
+  touch "$RESULTS/soak.csv.stop"
+  wait "$SAMPLER_PID" || true
+fi
 
 # --- Micro-benchmarks ------------------------------------------------------------
 log "micro-benchmarks"
@@ -345,6 +449,16 @@ log "micro-benchmarks"
   echo "ingest_articles=$INGEST_ARTICLES"
   echo "duration=$DURATION"
   echo "warmup=$WARMUP"
+  echo "warmup_s=$WARMUP_S"
+  echo "events_per_call=$((BATCH_SIZE * BATCHES_PER_STREAM))"
+  echo "under_ingest_s=$UNDER_INGEST_S"
+  echo "fixed_ingest_events=$FIXED_INGEST_EVENTS"
+  echo "soak_s=$SOAK_S"
+  echo "soak_dedup_s=$SOAK_DEDUP_S"
+  echo "soak_sample_s=$SOAK_SAMPLE_S"
+  echo "soak_ingest_share=$SOAK_INGEST_SHARE"
+  echo "soak_poll_rate=$SOAK_POLL_RATE"
+  echo "long=$LONG"
   echo "commit=$(git -C "$NEWSGRID_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$RESULTS/machine.txt"
 /usr/bin/python3 "$NEWSGRID_ROOT/bench/report.py" "$RESULTS" "$OUT_DIR"

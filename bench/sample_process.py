@@ -4,7 +4,7 @@
     sample_process.py PID METRICS_URL OUT_CSV [INTERVAL_S]
 
 Every INTERVAL_S (default 5) seconds, until the process exits or the file
-STOP (OUT_CSV + ".stop") appears, appends one CSV row: seconds since the
+STOP (OUT_CSV + ".stop") appears, adds one CSV row: seconds since the
 start, VmRSS and VmHWM (KiB), and every gauge-like sample of the service
 whose name starts with `trending_` or `newsgrid_` and has no `le` label
 (store sizes, backlog, dedup entries...). Used by bench/run.sh's soak phase.
@@ -44,19 +44,25 @@ def gauges():
     return out
 
 
+def write(rows):
+    """Rewrites the whole file: gauges appear when the service first sets
+    them, so the columns are the union of every sample so far."""
+    columns = sorted({k for r in rows for k in r} - {"t", "rss_kib", "hwm_kib"})
+    with open(out + ".tmp", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["t", "rss_kib", "hwm_kib"] + columns)
+        for r in rows:
+            w.writerow([r.get(c, "") for c in ["t", "rss_kib", "hwm_kib"] + columns])
+    os.replace(out + ".tmp", out)
+
+
 start = time.monotonic()
-columns = None
-with open(out, "w", newline="") as f:
-    w = csv.writer(f)
-    while not os.path.exists(stop):
-        try:
-            rss, hwm = status_kib("VmRSS"), status_kib("VmHWM")
-        except OSError:
-            break
-        g = gauges()
-        if columns is None:
-            columns = sorted(g)
-            w.writerow(["t", "rss_kib", "hwm_kib"] + columns)
-        w.writerow([f"{time.monotonic() - start:.1f}", rss, hwm] + [g.get(c, "") for c in columns])
-        f.flush()
-        time.sleep(interval)
+rows = []
+while not os.path.exists(stop):
+    try:
+        rss, hwm = status_kib("VmRSS"), status_kib("VmHWM")
+    except OSError:
+        break
+    rows.append({"t": f"{time.monotonic() - start:.1f}", "rss_kib": rss, "hwm_kib": hwm, **gauges()})
+    write(rows)
+    time.sleep(interval)

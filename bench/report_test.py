@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""bench/report.py on made-up results: the trending rows judge what they
+claim (per-second p99, soak RSS flatness after the warm-up, errors,
+PostgreSQL's CPU share from /proc, both Redis ratios) and the report keeps
+its sections. Runs without services; figures are invented, not measured.
+
+    report_test.py
+"""
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+REPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report.py")
+
+
+def latency(p99, p999=None):
+    return {"count": 100, "p50": p99 / 4, "p90": p99 / 2, "p99": p99, "p999": p999 or p99 * 2,
+            "max": (p999 or p99 * 2) * 1.5, "mean": p99 / 3}
+
+
+def load(workload, method, p99, rate=0, items_per_call=1, timeline_p99=(), codes=None, seconds=10.0):
+    codes = codes or {}
+    calls = 1000
+    ok = calls - sum(codes.values())
+    return {
+        "workload": workload, "status": "measured", "reason": "", "mode": "open" if rate else "closed",
+        "rate": rate, "concurrency": 0 if rate else 8, "measured_seconds": seconds, "ops": calls,
+        "ops_per_second": calls / seconds, "ok_per_second": ok / seconds,
+        "items_per_second": ok * items_per_call / seconds, "errors": calls - ok, "kept_up": True,
+        "latency_us": latency(p99),
+        "methods": [{"method": f"news.v1.Service/{method}", "calls": calls, "ok": ok, "errors": calls - ok,
+                     "items": ok * items_per_call, "codes": {"OK": ok, **codes}, "last_error": "",
+                     "latency_us": latency(p99)}],
+        "counters": {},
+        "timeline": [{"t": i + 1.0, "seconds": 1.0, "calls_per_second": 100, "items_per_second": 100,
+                      "calls": 100, "errors": 0, "items": 100, "p50_us": p / 2, "p99_us": p}
+                     for i, p in enumerate(timeline_p99)],
+    }
+
+
+def write(results, name, *loads):
+    with open(os.path.join(results, name + ".json"), "w") as f:
+        json.dump({"label": name, "loads": list(loads)}, f)
+
+
+def make_results(results, rss_kib):
+    def put(name, text):
+        with open(os.path.join(results, name), "w") as f:
+            f.write(text)
+    put("machine.txt", "\n".join([
+        "mode=quick", "articles=300", "archive=0", "ingest_articles=10000", "concurrency=32", "warmup_s=1",
+        "events_per_call=2000", "under_ingest_s=10", "fixed_ingest_events=300000", "soak_s=60",
+        "soak_dedup_s=10", "soak_sample_s=5", "soak_ingest_share=0.8", "soak_poll_rate=50"]) + "\n")
+    put("redis_zincrby.csv", '"test","rps","avg_latency_ms","p50_latency_ms","p99_latency_ms"\n'
+        '"ZINCRBY","100000.00","1","1","2"\n')
+    put("redis_lua.csv", '"test","rps","avg_latency_ms","p50_latency_ms","p99_latency_ms"\n'
+        '"EVALSHA","25000.00","4","4","9"\n')
+    put("redis_lua.txt", "counted 99000\narticles 10000\nrequests 100000\nused_memory 52428800\n")
+    put("view_ingest.proc_cpu.txt", "45.0\ttrending-service\n20.0\tpostgres\n25.0\tother processes\n10.0\tidle\n")
+    put("echo_open.json", json.dumps({"loads": [load("echo", "Echo", 200, rate=200)]}))
+    # 1000 ingest calls of 2,000 events in 10 s: 200,000 events/s.
+    write(results, "view_ingest", load("view_ingest", "RecordViews", 30000, items_per_call=2000))
+    # One second of ten above 5 ms (the 7th), RecordViews p99 15 ms.
+    write(results, "trending_under_ingest",
+          load("trending_poll", "GetTrending", 1500, rate=200, timeline_p99=[900] * 6 + [7200] + [900] * 3),
+          load("view_ingest", "RecordViews", 15000, rate=50, items_per_call=2000))
+    write(results, "trending_under_ingest_fixed",
+          load("trending_poll", "GetTrending", 3000, rate=200, timeline_p99=[3000] * 5),
+          load("view_ingest", "RecordViews", 25000, rate=150, items_per_call=2000))
+    write(results, "soak",
+          load("view_ingest", "RecordViews", 18000, rate=80, items_per_call=2000,
+               codes={"DEADLINE_EXCEEDED": 2}, seconds=60, timeline_p99=[15000] * 60),
+          load("trending_poll", "GetTrending", 1200, rate=50, seconds=60, timeline_p99=[1000] * 60))
+    with open(os.path.join(results, "soak.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["t", "rss_kib", "hwm_kib", "trending_store_articles", "trending_unflushed_views"])
+        for i, rss in enumerate(rss_kib):
+            w.writerow([i * 5.0, rss, rss, 1000 + i, 5000])
+
+
+def run(rss_kib):
+    with tempfile.TemporaryDirectory() as results, tempfile.TemporaryDirectory() as out:
+        make_results(results, rss_kib)
+        subprocess.run([sys.executable, REPORT, results, out], check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(out, "bench", "targets.json")) as f:
+            rows = {t["target"]: t for t in json.load(f)["targets"]}
+        with open(os.path.join(out, "BENCHMARKS.md")) as f:
+            md = f.read()
+        charts = sorted(os.listdir(os.path.join(out, "bench")))
+    return rows, md, charts
+
+
+def row(rows, *words):
+    found = [t for name, t in rows.items() if all(w in name for w in words)]
+    assert len(found) == 1, (words, list(rows))
+    return found[0]
+
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+# Warm-up is 10 s dedup + 1 s loadgen warm-up: samples from t=15 s count.
+# Flat afterwards (±5%) although it grew during the warm-up.
+rows, md, charts = run([20000, 60000, 90000, 100000, 95000, 105000, 100000, 98000, 102000, 100000, 97000, 103000])
+ingest = row(rows, "View ingest")
+check("Lua" in ingest["baseline"] and "25,000/s" in ingest["baseline"], f"Lua baseline shown: {ingest}")
+check(ingest["ratio"] == "2.00× ZINCRBY; 8.00× Lua", f"both ratios: {ingest['ratio']}")
+check(ingest["verdict"] == "**not met**", f"ingest judged on ZINCRBY: {ingest}")
+pg = row(rows, "PostgreSQL CPU share")
+check(pg["measured"].startswith("20.0%") and pg["verdict"] == "**not met**", f"PostgreSQL share: {pg}")
+p99 = row(rows, "half its max", "p99.9 ≤ 10 ms")
+check(p99["verdict"] == "met" and "p99.9 3.00 ms" in p99["measured"], f"p99 and p99.9: {p99}")
+sec = row(rows, "half its max", "no second")
+check(sec["verdict"] == "**not met**" and "7.20 ms (at 7 s); 1 of 10 seconds" in sec["measured"],
+      f"worst second: {sec}")
+rv = row(rows, "half its max", "RecordViews")
+check(rv["verdict"] == "met" and "p99 15.00 ms" in rv["measured"], f"RecordViews: {rv}")
+fixed = row(rows, "fixed 300,000", "RecordViews")
+check(fixed["verdict"] == "context (outside the goal)", f"fixed-rate rows are context: {fixed}")
+flat = row(rows, "Soak", "RSS flat")
+check(flat["verdict"] == "met" and "over 9 samples after the 11 s warm-up" in flat["measured"], f"flat RSS: {flat}")
+errs = row(rows, "Soak", "DEADLINE_EXCEEDED")
+check(errs["verdict"] == "**not met**" and "DEADLINE_EXCEEDED 2" in errs["measured"], f"soak errors: {errs}")
+slow = row(rows, "Soak", "no second")
+check(slow["verdict"] == "met", f"soak seconds: {slow}")
+check("## Soak" in md and "### Why targets are missed" in md, "soak and missed sections")
+check("CPU during the phase (from /proc; no perf recording): trending-service 45.0%" in md,
+      "a missed target without perf shows the /proc split")
+if any(c.endswith(".png") for c in charts):
+    check({"timeline_soak_memory.png", "timeline_soak_backlog.png", "timeline_soak_latency.png"} <= set(charts),
+          f"soak charts: {charts}")
+
+# Growing by a third after the warm-up: not flat.
+rows, _, _ = run([20000 + i * 10000 for i in range(12)])
+grow = row(rows, "Soak", "RSS flat")
+check(grow["verdict"] == "**not met**", f"growing RSS: {grow}")
+
+# Too short to judge: said so, not passed.
+rows, _, _ = run([20000, 30000, 40000])
+short = row(rows, "Soak", "RSS flat")
+check(short["verdict"] == "not measured" and "too short" in short["measured"], f"short soak: {short}")
+
+for f in failures:
+    print("FAIL:", f)
+sys.exit(1 if failures else 0)
