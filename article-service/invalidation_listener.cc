@@ -167,8 +167,8 @@ bool InvalidationListener::ServeOneConnection() {
   }
   // Whatever was written while nobody listened may be cached stale.
   ListenerMetrics& m = ListenerMetrics::Get();
-  cache_.InvalidateAll();
   flushes_++;
+  cache_.InvalidateAll();
   m.flushes.Increment();
   SetUp(true);
   if (connected_before_) {
@@ -212,15 +212,16 @@ bool InvalidationListener::ServeOneConnection() {
     while (PGnotify* note = PQnotifies(conn)) {
       int64_t id = 0, micros = 0;
       if (ParsePayload(note->extra, &id, &micros)) {
-        cache_.Invalidate(id);
+        // Counted first: whoever sees the entry gone sees the count too.
         received_++;
+        cache_.Invalidate(id);
         m.invalidations.Increment();
         const int64_t lag_us = absl::ToUnixMicros(absl::Now()) - micros;
         m.lag.Observe(static_cast<double>(std::max<int64_t>(0, lag_us)) / 1e6);
       } else {
         // Not ours or damaged: the article is unknown, so everything may be stale.
-        cache_.InvalidateAll();
         flushes_++;
+        cache_.InvalidateAll();
         m.flushes.Increment();
       }
       PQfreemem(note);

@@ -25,7 +25,7 @@
 #                and of PostgreSQL; under.md/json the latencies and the
 #                per-second timeline.
 # KEEP_TRACES=1 keeps the perf recordings and their scripts in the folder.
-# Run it under /work/tools/quiet-cpu on a shared machine.
+# Run it on an otherwise idle machine: other load shows up as scheduling delay.
 set -euo pipefail
 source "$(dirname "$0")/../deploy/local/common.sh"
 
