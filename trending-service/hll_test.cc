@@ -14,6 +14,18 @@ uint64_t VisitorHash(int i) { return SipHash24(1, 2, absl::StrCat("visitor-", i)
 
 double RelativeError(double estimate, double truth) { return std::fabs(estimate - truth) / truth; }
 
+// Visitors 0..29999 into `a`, 20000..49999 into `b`, all 50000 into `both`.
+void AddOverlapping(Hll& a, Hll& b, Hll& both) {
+  for (int i = 0; i < 30000; ++i) {
+    a.Add(VisitorHash(i));
+    both.Add(VisitorHash(i));
+  }
+  for (int i = 20000; i < 50000; ++i) {
+    b.Add(VisitorHash(i));
+    both.Add(VisitorHash(i));
+  }
+}
+
 TEST(HllTest, EmptyIsZero) {
   Hll h;
   EXPECT_TRUE(h.empty());
@@ -48,14 +60,7 @@ TEST(HllTest, SmallSetsStaySparse) {
 
 TEST(HllTest, MergeIsUnion) {
   Hll a, b, both;
-  for (int i = 0; i < 30000; ++i) {
-    a.Add(VisitorHash(i));
-    both.Add(VisitorHash(i));
-  }
-  for (int i = 20000; i < 50000; ++i) {
-    b.Add(VisitorHash(i));
-    both.Add(VisitorHash(i));
-  }
+  AddOverlapping(a, b, both);
   Hll merged = a;
   merged.Merge(b);
   EXPECT_EQ(merged.Estimate(), both.Estimate());
@@ -120,14 +125,7 @@ TEST(HllTest, FoldingEqualsBuildingAtTheLowerPrecision) {
 
 TEST(HllTest, MixedPrecisionsMergeAtTheLowerOne) {
   Hll a, b(10), both(10);
-  for (int i = 0; i < 30000; ++i) {
-    a.Add(VisitorHash(i));
-    both.Add(VisitorHash(i));
-  }
-  for (int i = 20000; i < 50000; ++i) {
-    b.Add(VisitorHash(i));
-    both.Add(VisitorHash(i));
-  }
+  AddOverlapping(a, b, both);
   Hll ab = a;
   ab.Merge(b);
   Hll ba = b;
