@@ -67,11 +67,19 @@ class InvalidationListenerTest : public ::testing::Test {
     pqxx::nontransaction(c).exec(sql);
   }
 
+  // ALTER DATABASE ... ALLOW_CONNECTIONS: open connections stay; new ones
+  // (the listener's reconnect) are refused.
+  void AllowConnections(bool allow) {
+    pqxx::connection c(testing::TestDatabase::AdminDsn());
+    pqxx::nontransaction(c).exec(absl::StrCat("ALTER DATABASE ", db_.name(),
+                                              " ALLOW_CONNECTIONS ", allow ? "true" : "false"));
+  }
+
   int KillListener() {
-    pqxx::connection c(db_.dsn());
+    pqxx::connection c(testing::TestDatabase::AdminDsn());
     return pqxx::nontransaction(c)
         .exec1(absl::StrCat("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                            "WHERE datname = current_database() AND application_name = '",
+                            "WHERE datname = '", db_.name(), "' AND application_name = '",
                             kListenerApplicationName, "-", getpid(), "'"))[0]
         .as<int>();
   }
@@ -144,14 +152,24 @@ TEST_F(InvalidationListenerTest, KilledConnectionFallsBackReconnectsAndFlushes) 
   clock_.Advance(absl::Seconds(3));  // older than the fallback TTL, younger than the TTL
   EXPECT_NE(cache_.Get(id_[0]), nullptr);
 
+  // Killed and kept out (a reconnect within the backoff could otherwise
+  // end the fallback before the test sees it).
+  AllowConnections(false);
   ASSERT_EQ(KillListener(), 1);
   // Noticed at once (the server closes the connection): short TTL for
   // entries already cached too.
   ASSERT_TRUE(WaitFor([&] { return !cache_.notified(); }, absl::Seconds(2)));
+  EXPECT_EQ(cache_.current_ttl(), absl::Seconds(2));
   EXPECT_EQ(cache_.Get(id_[0]), nullptr);
+  Cache(id_[1]);  // cached while nobody listens
+  absl::SleepFor(absl::Milliseconds(300));  // several backoffs: still out
+  EXPECT_FALSE(listener_.up());
+  EXPECT_EQ(listener_.reconnects(), 0u);
   // Back within the backoff, LISTENing on a new backend, and the cache was
   // flushed: what was cached while nobody listened is gone.
+  AllowConnections(true);
   ASSERT_TRUE(WaitFor([&] { return listener_.up() && listener_.reconnects() == 1; }));
+  EXPECT_EQ(cache_.Get(id_[1]), nullptr);
   EXPECT_EQ(listener_.flushes(), 2u);
   EXPECT_TRUE(cache_.notified());
   Cache(id_[2]);
