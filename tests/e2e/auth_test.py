@@ -44,7 +44,9 @@ def bearer(tok):
     return [("authorization", f"Bearer {tok}")]
 
 
-class AuthTest(unittest.TestCase):
+class _AuthPair:
+    """The pair with token files of its own, per test class."""
+
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="newsgrid-auth.")
@@ -84,6 +86,13 @@ class AuthTest(unittest.TestCase):
         cls.pg.destroy()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
+    def tearDown(self):
+        # Whatever a scenario did, no token reached a log.
+        logs = self.article.log_text() + self.trending.log_text()
+        self.assertIn("tokens loaded", logs)
+        for name, tok in self.tokens.items():
+            self.assertNotIn(tok, logs, name)
+
     # -- helpers -----------------------------------------------------------
 
     def art(self, method, request, tok=None):
@@ -107,9 +116,11 @@ class AuthTest(unittest.TestCase):
             "article": {"title": title, "body": f"{title}. " * 30, "section": "world"},
             "requestId": str(uuid.uuid4())}, tok or self.tokens["editor"])
 
-    # -- scenarios ---------------------------------------------------------
 
-    def test_1_writes_need_articles_write(self):
+
+class AuthTest(_AuthPair, unittest.TestCase):
+
+    def test_writes_need_articles_write(self):
         t = self.tokens
         U, P = grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED
         req = {"article": {"title": "Denied", "body": "Denied body.", "section": "world"}}
@@ -144,7 +155,7 @@ class AuthTest(unittest.TestCase):
         self.art("DeleteArticle", {"name": name}, t["editor"])
         self.art("UndeleteArticle", {"name": name}, t["editor"])
 
-    def test_2_editor_views_and_history_need_read_drafts(self):
+    def test_editor_views_and_history_need_read_drafts(self):
         t = self.tokens
         U, P = grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED
         draft = self.create("Draft only")["name"]
@@ -164,7 +175,7 @@ class AuthTest(unittest.TestCase):
         listed = self.art("ListArticles", {})
         self.assertNotIn(draft, [a["name"] for a in listed.get("articles", [])])
 
-    def test_3_trending_ingest_needs_views_write_queries_are_public(self):
+    def test_trending_ingest_needs_views_write_queries_are_public(self):
         U = grpc.StatusCode.UNAUTHENTICATED
         ev = {"event": {"article": "articles/direct-1", "visitorId": "d1"}}
         self.assert_code(U, self.trend, "RecordView", ev, None, contains="views:write")
@@ -197,7 +208,7 @@ class AuthTest(unittest.TestCase):
         self.assertTrue(first.HasField("compute_time"))
         watch.cancel()
 
-    def test_4_the_pair_works_with_its_own_tokens(self):
+    def test_the_pair_works_with_its_own_tokens(self):
         t = self.tokens
         names = []
         for i in range(2):
@@ -219,12 +230,17 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(entries()[names[0]]["summary"]["title"], "Authorized pair 0")
         self.assertEqual(int(entries()[names[1]]["views"]), 1)
 
-    def test_5_reflection_and_health_stay_open(self):
+    def test_reflection_and_health_stay_open(self):
         for svc, name in ((self.article, ARTICLE), (self.trending, TRENDING)):
             self.assertEqual(svc.health(), "SERVING")
             self.assertIn(name, ReflectionClient(svc.channel()).list_services())
 
-    def test_6_rotation_without_restart(self):
+
+class TokenRotationTest(_AuthPair, unittest.TestCase):
+    """Rotation rewrites the token files: a pair of its own, so no other
+    scenario sees rotated tokens."""
+
+    def test_rotation_without_restart(self):
         t = self.tokens
         old, new = t["editor"], t["editor2"]
         # Editor token replaced: the new one works, the old one stops.
@@ -271,12 +287,6 @@ class AuthTest(unittest.TestCase):
         except grpc.RpcError as e:
             return e.code() == grpc.StatusCode.UNAUTHENTICATED
         return False
-
-    def test_7_tokens_are_never_logged(self):
-        logs = self.article.log_text() + self.trending.log_text()
-        self.assertIn("tokens loaded", logs)
-        for name, tok in self.tokens.items():
-            self.assertNotIn(tok, logs, name)
 
 
 if __name__ == "__main__":

@@ -41,12 +41,12 @@ class FoundationTest(unittest.TestCase):
         cls.trending.kill()
         cls.pg.destroy()
 
-    def test_01_health_per_service(self):
+    def test_health_per_service(self):
         self.assertEqual(self.article.health(ARTICLE), "SERVING")
         self.assertEqual(self.trending.health(TRENDING), "SERVING")
         self.assertEqual(self.article.health("no.such.Service"), "NOT_FOUND")
 
-    def test_02_reflection_lists_and_describes(self):
+    def test_reflection_lists_and_describes(self):
         for svc, name in ((self.article, ARTICLE), (self.trending, TRENDING)):
             client = ReflectionClient(svc.channel())
             services = client.list_services()
@@ -71,7 +71,7 @@ class FoundationTest(unittest.TestCase):
         self.assertTrue(rpc.client_streaming)
         self.assertTrue(trending.describe("news.trending.v1.TrendingService.WatchTrending").server_streaming)
 
-    def test_03_json_logs_with_access_line(self):
+    def test_json_logs_with_access_line(self):
         try:
             call_json(self.article.channel(), ARTICLE, "GetArticle", '{"name": "articles/does-not-exist"}')
         except grpc.RpcError:
@@ -87,7 +87,7 @@ class FoundationTest(unittest.TestCase):
         self.assertRegex(line["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
         self.assertIn("127.0.0.1", line["peer"])
 
-    def test_04_metrics(self):
+    def test_metrics(self):
         try:
             call_json(self.article.channel(), ARTICLE, "GetArticle", '{"name": "articles/x"}')
         except grpc.RpcError:
@@ -98,7 +98,7 @@ class FoundationTest(unittest.TestCase):
         self.assertIn('db_pool_connections{state="idle"}', text)
         self.assertIn("process_start_time_seconds", text)
 
-    def test_05_health_follows_postgres(self):
+    def test_health_follows_postgres(self):
         self.pg.stop()
         try:
             self.article.wait_health(ARTICLE, "NOT_SERVING", timeout=15)
@@ -112,15 +112,27 @@ class FoundationTest(unittest.TestCase):
         self.trending.wait_health(TRENDING, "SERVING", timeout=20)
         self.assertIsNone(self.article.proc.poll(), "no restart happened")
 
-    def test_99_sigterm_drains_and_exits_zero(self):
-        code, took = self.article.terminate(timeout=15)
-        self.assertEqual(code, 0, self.article.log_text()[-2000:])
-        self.assertLess(took, 3 + 2 + harness.SANITIZER_EXTRA_S)
-        code, took = self.trending.terminate(timeout=15)
-        self.assertEqual(code, 0)
-        msgs = [r["msg"] for r in self.article.log_records()]
-        self.assertIn("shutdown signal received; draining", msgs)
-        self.assertIn("stopped", msgs)
+class SigtermTest(unittest.TestCase):
+    """SIGTERM with nothing in flight: both binaries drain and exit 0."""
+
+    def test_sigterm_drains_and_exits_zero(self):
+        dsn = create_database()
+        article = ServiceProcess("article-service", dsn, args=["--drain_deadline=3s"])
+        trending = ServiceProcess("trending-service", dsn, args=["--drain_deadline=3s"])
+        try:
+            harness.start_together(article, trending)
+            call_json(article.channel(), ARTICLE, "ListArticles", {})
+            code, took = article.terminate(timeout=15)
+            self.assertEqual(code, 0, article.log_text()[-2000:])
+            self.assertLess(took, 3 + 2 + harness.SANITIZER_EXTRA_S)
+            code, took = trending.terminate(timeout=15)
+            self.assertEqual(code, 0)
+            msgs = [r["msg"] for r in article.log_records()]
+            self.assertIn("shutdown signal received; draining", msgs)
+            self.assertIn("stopped", msgs)
+        finally:
+            article.kill()
+            trending.kill()
 
 
 class ConfigErrorTest(unittest.TestCase):

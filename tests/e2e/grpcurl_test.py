@@ -111,7 +111,7 @@ class GrpcurlTest(unittest.TestCase):
                                   f"{ARTICLE}/UpdateArticle"])
                 self.assertEqual(stale.code, "ABORTED")
 
-    def test_a_service_not_served_here_is_unimplemented(self):
+    def test_service_not_served_here_is_unimplemented(self):
         # Both services are compiled into both binaries; only one is served.
         args = ["-d", '{"query": {"window": "60s"}}', self.article.address,
                 f"{TRENDING}/WatchTrending"]

@@ -4,7 +4,7 @@ lengths, huge page sizes, tampered and foreign page tokens, timestamps far in
 the past and future, duplicate and out-of-order stream messages, clients
 cancelling mid-stream, oversized messages. Each gets its documented status,
 the data afterwards is exactly what the valid calls made, and both servers are
-still SERVING at the end.
+still SERVING after each of them.
 """
 
 import threading
@@ -121,7 +121,7 @@ class HostileInputTest(unittest.TestCase):
 
     # -- scenarios ---------------------------------------------------------
 
-    def test_01_sql_injection_in_every_text_field_is_stored_verbatim(self):
+    def test_sql_injection_in_every_text_field_is_stored_verbatim(self):
         before = self.count_articles()
         made = []
         for i, s in enumerate(INJECTIONS):
@@ -176,7 +176,7 @@ class HostileInputTest(unittest.TestCase):
         tables = psql(self.dsn, "SELECT count(*) FROM pg_tables WHERE schemaname IN ('article','trending')")
         self.assertGreater(int(tables.strip().splitlines()[-1]), 3)
 
-    def test_02_invalid_utf8_on_the_wire(self):
+    def test_invalid_utf8_on_the_wire(self):
         apb = article_pb2()
         bad = b"Caf\xc3 \xff\xfe broken"
         # CreateArticleRequest{article: Article{title: <bad>, body: "ok"}, request_id}
@@ -209,7 +209,7 @@ class HostileInputTest(unittest.TestCase):
         stats = self.tcall("GetArticleStats", {"article": "articles/utf8-target", "window": "3600s"})
         self.assertEqual(int(stats.get("totalViews", 0)), 0)
 
-    def test_03_empty_and_maximum_lengths(self):
+    def test_empty_and_maximum_lengths(self):
         ok = {"body": "Body.", "section": "world"}
         self.assert_invalid(self.call, "CreateArticle", {"article": dict(ok, title="")},
                             field="article.title")
@@ -258,7 +258,7 @@ class HostileInputTest(unittest.TestCase):
         self.assertEqual([(r.event_index, tpb.RejectReason.Name(r.reason)) for r in resp.rejections],
                          [(0, "INVALID_ARTICLE"), (1, "INVALID_FIELD")])
 
-    def test_04_huge_page_sizes_and_limits(self):
+    def test_huge_page_sizes_and_limits(self):
         r = self.call("ListArticles", {"pageSize": 2147483647})
         self.assertLessEqual(len(r.get("articles", [])), 100)
         self.assert_invalid(self.call, "ListArticles", {"pageSize": -1}, field="page_size")
@@ -273,7 +273,7 @@ class HostileInputTest(unittest.TestCase):
                             {"article": "articles/x", "window": "3600s", "granularity": "1s"},
                             field="granularity")
 
-    def test_05_tampered_and_foreign_page_tokens(self):
+    def test_tampered_and_foreign_page_tokens(self):
         for i in range(3):
             a = self.call("CreateArticle", {"article": {"title": f"Paged {i}", "body": "Paged body.",
                                                         "section": "paging"}})
@@ -303,7 +303,7 @@ class HostileInputTest(unittest.TestCase):
         self.assert_invalid(self.call, "ListArticleRevisions",
                             {"name": self.canary["name"], "pageToken": token}, field="page_token")
 
-    def test_06_timestamps_far_in_the_past_and_future(self):
+    def test_timestamps_far_in_the_past_and_future(self):
         a = self.call("CreateArticle", {"article": {"title": "Timed", "body": "Timed body."}})
         for t in ("0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z"):
             r = self.call("PublishArticle", {"name": a["name"], "publishTime": t})
@@ -344,7 +344,7 @@ class HostileInputTest(unittest.TestCase):
             response_deserializer=tpb.RecordViewsResponse.FromString)
         return rpc(iter(requests), timeout=timeout)
 
-    def test_07_duplicate_and_out_of_order_stream_messages(self):
+    def test_duplicate_and_out_of_order_stream_messages(self):
         tpb = trending_pb2()
         now = int(time.time())
 
@@ -367,7 +367,7 @@ class HostileInputTest(unittest.TestCase):
                                                               "window": "7200s"})
                                .get("totalViews", 0)) == 5, timeout=10, what="5 views")
 
-    def test_08_clients_cancelling_mid_stream(self):
+    def test_clients_cancelling_mid_stream(self):
         tpb = trending_pb2()
         rpc = self.trending.channel().stream_unary(
             f"/{TRENDING}/RecordViews", request_serializer=tpb.RecordViewsRequest.SerializeToString,
@@ -411,7 +411,7 @@ class HostileInputTest(unittest.TestCase):
                                                               "window": "3600s"})
                                .get("totalViews", 0)) == 7, timeout=10, what="7 views")
 
-    def test_09_oversized_messages(self):
+    def test_oversized_messages(self):
         before = self.count_articles()
         huge = {"article": {"title": "Huge", "body": "x" * (5 << 20)}}
         with self.assertRaises(grpc.RpcError) as cm:
@@ -434,7 +434,9 @@ class HostileInputTest(unittest.TestCase):
             stats = self.tcall("GetArticleStats", {"article": art, "window": "3600s"})
             self.assertEqual(int(stats.get("totalViews", 0)), 0)
 
-    def test_99_nothing_corrupted_servers_still_up(self):
+    def tearDown(self):
+        # After every scenario, in whatever order they ran: nothing
+        # corrupted, both servers still up.
         self.assertEqual(self.article.health(), "SERVING")
         self.assertEqual(self.trending.health(), "SERVING")
         self.assertIsNone(self.article.proc.poll())

@@ -78,7 +78,7 @@ class PairTest(unittest.TestCase):
 
     # -- scenarios ---------------------------------------------------------
 
-    def test_1_reads_rank_articles_with_exact_counts_and_titles(self):
+    def test_reads_rank_articles_with_exact_counts_and_titles(self):
         names = [self.publish(f"Pair story {i}") for i in range(3)]
         reads = {names[0]: 3, names[1]: 7, names[2]: 5}
         for name, n in reads.items():
@@ -97,7 +97,7 @@ class PairTest(unittest.TestCase):
         time.sleep(1.5)
         self.assertEqual(self.views_of(names), [3, 7, 5])
 
-    def test_2_same_visitor_rereading_counts_once(self):
+    def test_same_visitor_rereading_counts_once(self):
         name = self.publish("Dedup story")
         for _ in range(5):
             self.read(name, "same-visitor")
@@ -106,7 +106,7 @@ class PairTest(unittest.TestCase):
         time.sleep(1.5)
         self.assertEqual(self.views_of([name]), [2])
 
-    def test_3_deleted_article_leaves_the_ranking_within_the_bound(self):
+    def test_deleted_article_leaves_the_ranking_within_the_bound(self):
         name = self.publish("Soon deleted")
         for v in range(4):
             self.read(name, f"s3-{v}")
@@ -117,7 +117,7 @@ class PairTest(unittest.TestCase):
                    timeout=DISAPPEAR_BOUND_S + 1, interval=0.1, what="deleted article gone")
         self.assertLessEqual(time.monotonic() - start, DISAPPEAR_BOUND_S)
 
-    def test_4_trending_down_reads_succeed_and_views_arrive_later(self):
+    def test_trending_down_reads_succeed_and_views_arrive_later(self):
         name = self.publish("Read while trending is down")
         code, _ = self.trending.terminate()
         self.assertEqual(code, 0)
@@ -133,7 +133,7 @@ class PairTest(unittest.TestCase):
         self.assertEqual(self.views_of([name]), [20])  # delivered exactly once
         self.assertIn("article_views_delivered_total", self.article.metrics())
 
-    def test_5_article_service_down_trending_answers_from_cache(self):
+    def test_article_service_down_trending_answers_from_cache(self):
         name = self.publish("Cached title")
         self.read(name, "s5-a")
         wait_until(lambda: any(e["article"] == name and e.get("hydrated") for e in self.trending_entries()),
@@ -151,7 +151,7 @@ class PairTest(unittest.TestCase):
             type(self).article = self.make_article()
             self.article.start()
 
-    def test_6_postgres_down_under_load_then_recovery(self):
+    def test_postgres_down_under_load_then_recovery(self):
         names = [self.publish(f"Durable {i}") for i in range(3)]
         stop = threading.Event()
         outcomes = {"ok": 0, "unavailable": 0, "other": []}
