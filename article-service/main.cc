@@ -8,12 +8,12 @@
 #include "article-service/article_grpc_service.h"
 #include "article-service/article_service.h"
 #include "article-service/article_store.h"
-#include "article-service/clock.h"
 #include "article-service/invalidation_listener.h"
 #include "article-service/page_token.h"
 #include "article-service/view_forwarder.h"
 #include "article-service/view_sink.h"
 #include "runtime/auth.h"
+#include "runtime/clock.h"
 #include "runtime/logging.h"
 #include "runtime/peer_channel.h"
 #include "runtime/server.h"
@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
   if (config.migrate == newsgrid::MigrateMode::kOnly) return runtime.Run();
 
   namespace art = newsgrid::article;
-  art::SystemClock clock;
+  const newsgrid::Clock& clock = newsgrid::SystemClock::Get();
   art::ArticleStore store(runtime.db());
   art::ArticleCache cache(
       {.capacity_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_article_cache_mb)) << 20,

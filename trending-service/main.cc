@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
                 "across replicas or restarts");
   }
   newsgrid::SetLongHoldThreshold(tc->lock_hold_log_threshold);
-  const Clock& clock = SystemClock::Get();
+  const newsgrid::Clock& clock = newsgrid::SystemClock::Get();
   VisitorHasher hasher(tc->visitor_salt_secret);
   ViewStore store(tc->store, clock);
   Ingestor ingestor(store, clock, hasher, tc->ingest);
