@@ -5,6 +5,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
+#include "runtime/article_name.h"
 #include "runtime/logging.h"
 #include "runtime/metrics.h"
 
@@ -40,21 +41,6 @@ ArticleCatalog::ArticleCatalog(std::shared_ptr<grpc::Channel> channel, Options o
   CatalogMetrics::Get().reachable.Set(1);
 }
 
-namespace {
-
-// "articles/{id}" as the article service names articles: a positive
-// decimal id without leading zeros.
-bool IsArticleServiceName(absl::string_view name) {
-  if (!absl::ConsumePrefix(&name, "articles/")) return false;
-  if (name.empty() || name.size() > 18 || name[0] == '0') return false;
-  for (char c : name) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 ArticleCatalog::~ArticleCatalog() {
   // Background refreshes use `this` until their last step, the decrement;
   // each ends within rpc_timeout.
@@ -73,7 +59,7 @@ std::vector<std::string> ArticleCatalog::FromCache(const std::vector<std::string
       // Views may name any "articles/{id}"; one the article service can
       // never hold is hidden, and never sent: a single such name would
       // fail the whole batch (INVALID_ARGUMENT) for every other article.
-      if (!IsArticleServiceName(name)) {
+      if (!ParseArticleServiceId(name)) {
         out[name] = Entry{.state = State::kGone};
         continue;
       }
@@ -188,19 +174,17 @@ void ArticleCatalog::Complete(const Fetch& f, Lookup* out) {
 
 namespace {
 
-constexpr absl::string_view kPrefix = "articles/";
-
 std::vector<std::string> NamesOf(const std::vector<std::string>& articles) {
   std::vector<std::string> names;
   names.reserve(articles.size());
-  for (const std::string& id : articles) names.push_back(absl::StrCat(kPrefix, id));
+  for (const std::string& id : articles) names.push_back(absl::StrCat(kArticleNamePrefix, id));
   return names;
 }
 
 ArticleInfoMap InfosOf(const ArticleCatalog::Lookup& lookup) {
   ArticleInfoMap out;
   for (auto& [name, entry] : lookup) {
-    const std::string id = name.substr(kPrefix.size());
+    const std::string id = name.substr(kArticleNamePrefix.size());
     switch (entry.state) {
       case ArticleCatalog::State::kUnknown:
         break;  // nothing known now: the caller keeps what it has
