@@ -10,8 +10,9 @@
 //   newsgrid::ServerConfig config =
 //       newsgrid::ConfigOrExit(argv[0], newsgrid::LoadServerConfig(argc, argv, defaults));
 //
-// Flags are read here and in each binary's main.cc, nowhere else: libraries
-// take what they need as options (ServerConfig, ServerTlsFiles, ...). Every
+// Flags are read here, in a service's own configuration layer
+// (trending-service/trending_config.cc) and in each binary's main.cc,
+// nowhere else: libraries take what they need as options (ServerConfig, ServerTlsFiles, ...). Every
 // binary validates all of its settings before it starts anything, and
 // rejects a bad one the same way (ConfigOrExit: a message, exit status 2).
 #ifndef NEWSGRID_RUNTIME_CONFIG_H_
