@@ -57,7 +57,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "article-service/article_version.h"
-#include "article-service/clock.h"
+#include "runtime/clock.h"
 
 namespace newsgrid::article {
 

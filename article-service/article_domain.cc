@@ -11,11 +11,11 @@
 #include "article-service/body_html.h"
 #include "article-service/text.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "runtime/article_name.h"
 
 namespace newsgrid::article {
 namespace {
 
-constexpr absl::string_view kNamePrefix = "articles/";
 
 // Editable fields in canonical order.
 const std::vector<std::string>& EditablePaths() {
@@ -122,17 +122,13 @@ void CopyPath(const Article& from, Article* to, absl::string_view path) {
 
 }  // namespace
 
-std::string ArticleName(int64_t id) { return absl::StrCat(kNamePrefix, id); }
+std::string ArticleName(int64_t id) { return ArticleServiceName(id); }
 
 absl::StatusOr<int64_t> ParseArticleName(absl::string_view name, absl::string_view field) {
   if (name.empty()) return InvalidFieldError(std::string(field), "is required");
-  int64_t id = 0;
-  if (!absl::StartsWith(name, kNamePrefix) ||
-      !absl::SimpleAtoi(name.substr(kNamePrefix.size()), &id) || id <= 0 ||
-      name.substr(kNamePrefix.size()).front() == '+') {
-    return InvalidFieldError(std::string(field), "must have the form \"articles/{id}\"");
-  }
-  return id;
+  const std::optional<int64_t> id = ParseArticleServiceId(name);
+  if (!id) return InvalidFieldError(std::string(field), "must have the form \"articles/{id}\"");
+  return *id;
 }
 
 google::protobuf::Timestamp ToProtoTime(absl::Time t) {

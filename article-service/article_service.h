@@ -23,11 +23,11 @@
 #include "absl/time/time.h"
 #include "article-service/article_cache.h"
 #include "article-service/article_store.h"
-#include "article-service/clock.h"
 #include "article-service/page_token.h"
 #include "article-service/response_wire.h"
 #include "article-service/view_sink.h"
 #include "news/article/v1/article_service.pb.h"
+#include "runtime/clock.h"
 
 namespace newsgrid::article {
 

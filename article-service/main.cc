@@ -1,6 +1,6 @@
 // article-service: the article lifecycle on PostgreSQL, over gRPC.
-#include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -8,15 +8,16 @@
 #include "article-service/article_grpc_service.h"
 #include "article-service/article_service.h"
 #include "article-service/article_store.h"
-#include "article-service/clock.h"
 #include "article-service/invalidation_listener.h"
 #include "article-service/page_token.h"
 #include "article-service/view_forwarder.h"
 #include "article-service/view_sink.h"
 #include "runtime/auth.h"
+#include "runtime/clock.h"
 #include "runtime/logging.h"
 #include "runtime/peer_channel.h"
 #include "runtime/server.h"
+#include "runtime/status_macros.h"
 
 // The default is for development only: anyone who knows it can forge page
 // tokens (which only ever select rows the caller may list anyway). Set a
@@ -55,55 +56,41 @@ const MigrationSet& ArticleMigrations();
 
 namespace {
 
-absl::Status ValidateArticleFlags() {
-  if (absl::Status s = newsgrid::CheckRange("article_cache_mb", absl::GetFlag(FLAGS_article_cache_mb),
-                                            0, 1 << 20);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = newsgrid::CheckDuration("article_cache_ttl",
-                                               absl::GetFlag(FLAGS_article_cache_ttl),
-                                               absl::ZeroDuration(), absl::Hours(24));
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = newsgrid::CheckDuration("article_cache_fallback_ttl",
-                                               absl::GetFlag(FLAGS_article_cache_fallback_ttl),
-                                               absl::ZeroDuration(), absl::Hours(1));
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = newsgrid::CheckRange("search_rank_window",
-                                            absl::GetFlag(FLAGS_search_rank_window), 10, 100000);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = newsgrid::CheckRange("view_buffer_size", absl::GetFlag(FLAGS_view_buffer_size),
-                                            1, 100000000);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = newsgrid::CheckRange("view_batch_size", absl::GetFlag(FLAGS_view_batch_size),
-                                            1, 1000);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = newsgrid::CheckDuration("view_batch_linger",
-                                               absl::GetFlag(FLAGS_view_batch_linger),
-                                               absl::Milliseconds(1), absl::Seconds(10));
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = newsgrid::CheckDuration("view_stream_max_age",
-                                               absl::GetFlag(FLAGS_view_stream_max_age),
-                                               absl::Milliseconds(10), absl::Minutes(10));
-      !s.ok()) {
-    return s;
-  }
+// This binary's settings beyond the shared ones, all checked before
+// anything starts. The flags not kept here are read as they are by main.
+struct ArticleSettings {
+  // Null without --trending_service_addr: reader views are not recorded.
+  std::shared_ptr<grpc::Channel> trending_channel;
+};
+
+absl::StatusOr<ArticleSettings> ArticleSettingsFromFlags(const newsgrid::ServerConfig& config) {
+  using newsgrid::CheckDuration;
+  using newsgrid::CheckRange;
+  RETURN_IF_ERROR(CheckRange("article_cache_mb", absl::GetFlag(FLAGS_article_cache_mb), 0, 1 << 20));
+  RETURN_IF_ERROR(CheckDuration("article_cache_ttl", absl::GetFlag(FLAGS_article_cache_ttl),
+                                absl::ZeroDuration(), absl::Hours(24)));
+  RETURN_IF_ERROR(CheckDuration("article_cache_fallback_ttl",
+                                absl::GetFlag(FLAGS_article_cache_fallback_ttl),
+                                absl::ZeroDuration(), absl::Hours(1)));
+  RETURN_IF_ERROR(
+      CheckRange("search_rank_window", absl::GetFlag(FLAGS_search_rank_window), 10, 100000));
+  RETURN_IF_ERROR(
+      CheckRange("view_buffer_size", absl::GetFlag(FLAGS_view_buffer_size), 1, 100000000));
+  RETURN_IF_ERROR(CheckRange("view_batch_size", absl::GetFlag(FLAGS_view_batch_size), 1, 1000));
+  RETURN_IF_ERROR(CheckDuration("view_batch_linger", absl::GetFlag(FLAGS_view_batch_linger),
+                                absl::Milliseconds(1), absl::Seconds(10)));
+  RETURN_IF_ERROR(CheckDuration("view_stream_max_age", absl::GetFlag(FLAGS_view_stream_max_age),
+                                absl::Milliseconds(10), absl::Minutes(10)));
   if (absl::GetFlag(FLAGS_page_token_secret).size() < 16) {
     return absl::InvalidArgumentError("--page_token_secret must be at least 16 characters");
   }
-  return absl::OkStatus();
+  ArticleSettings settings;
+  const std::string trending_addr = absl::GetFlag(FLAGS_trending_service_addr);
+  if (!trending_addr.empty()) {
+    ASSIGN_OR_RETURN(settings.trending_channel,
+                     newsgrid::MakePeerChannelWithTls(trending_addr, config.peer_tls, {}));
+  }
+  return settings;
 }
 
 }  // namespace
@@ -111,11 +98,8 @@ absl::Status ValidateArticleFlags() {
 int main(int argc, char** argv) {
   newsgrid::ServerConfig config = newsgrid::InitServerOrExit(
       argc, argv, {.env_prefix = "ARTICLE", .port = 50051, .metrics_port = 9091});
-  if (absl::Status s = ValidateArticleFlags(); !s.ok()) {
-    std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0],
-                 std::string(s.message()).c_str());
-    return 2;
-  }
+  const ArticleSettings settings =
+      newsgrid::ConfigOrExit(argv[0], ArticleSettingsFromFlags(config));
   if (absl::GetFlag(FLAGS_page_token_secret) == kDevTokenSecret) {
     NG_LOG_WARN("using the development page token secret; set --page_token_secret");
   }
@@ -125,7 +109,7 @@ int main(int argc, char** argv) {
   if (config.migrate == newsgrid::MigrateMode::kOnly) return runtime.Run();
 
   namespace art = newsgrid::article;
-  art::SystemClock clock;
+  const newsgrid::Clock& clock = newsgrid::SystemClock::Get();
   art::ArticleStore store(runtime.db());
   art::ArticleCache cache(
       {.capacity_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_article_cache_mb)) << 20,
@@ -147,16 +131,9 @@ int main(int argc, char** argv) {
   art::NoopViewSink no_views;
   newsgrid::PeerToken peer_token(absl::GetFlag(FLAGS_peer_token_file));
   std::unique_ptr<art::ViewForwarder> forwarder;
-  const std::string trending_addr = absl::GetFlag(FLAGS_trending_service_addr);
-  if (trending_addr.empty()) {
+  if (settings.trending_channel == nullptr) {
     NG_LOG_WARN("no --trending_service_addr: reader views are not recorded");
   } else {
-    auto channel = newsgrid::MakePeerChannelFromFlags(trending_addr, {});
-    if (!channel.ok()) {
-      std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0],
-                   std::string(channel.status().message()).c_str());
-      return 2;
-    }
     forwarder = std::make_unique<art::ViewForwarder>(
         art::ViewForwarderOptions{
             .buffer_size = static_cast<size_t>(absl::GetFlag(FLAGS_view_buffer_size)),
@@ -164,7 +141,7 @@ int main(int argc, char** argv) {
             .linger = absl::GetFlag(FLAGS_view_batch_linger),
             .stream_max_age = absl::GetFlag(FLAGS_view_stream_max_age),
             .token = &peer_token},
-        *channel);
+        settings.trending_channel);
     runtime.AddDependencyStatus("newsgrid.dependency.trending-service",
                                 [&forwarder] { return forwarder->peer_reachable(); });
     runtime.OnDrained([&forwarder](absl::Time deadline) { forwarder->Shutdown(deadline); });

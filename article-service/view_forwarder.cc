@@ -19,7 +19,6 @@ struct ForwarderMetrics {
   prometheus::Gauge& depth;
   prometheus::Counter& dropped;
   prometheus::Counter& delivered;
-  prometheus::Gauge& reachable;
 
   static ForwarderMetrics& Get() {
     static ForwarderMetrics* m = [] {
@@ -31,9 +30,6 @@ struct ForwarderMetrics {
               .Help("Reader views dropped because the buffer was full.").Register(r).Add({}),
           prometheus::BuildCounter().Name("article_views_delivered_total")
               .Help("Reader views acknowledged by the trending service.").Register(r).Add({}),
-          prometheus::BuildGauge().Name("newsgrid_peer_reachable")
-              .Help("1 when the last call to the peer service succeeded.")
-              .Register(r).Add({{"peer", "trending-service"}}),
       };
     }();
     return *m;
@@ -66,7 +62,6 @@ ViewForwarder::ViewForwarder(ViewForwarderOptions options, std::shared_ptr<grpc:
       stub_(news::trending::v1::TrendingService::NewStub(channel)),
       queue_(options.buffer_size),
       id_prefix_(RandomId().substr(0, 16)) {
-  ForwarderMetrics::Get().reachable.Set(1);
   sender_ = std::thread([this] { Run(); });
 }
 
@@ -122,7 +117,6 @@ absl::Time ViewForwarder::stop_deadline() const {
 
 void ViewForwarder::UpdateGauges() {
   ForwarderMetrics::Get().depth.Set(static_cast<double>(depth()));
-  ForwarderMetrics::Get().reachable.Set(reachable_.load() ? 1 : 0);
 }
 
 void ViewForwarder::TakeEvents(size_t max, std::vector<ViewEvent>& out) {
@@ -216,8 +210,7 @@ grpc::Status ViewForwarder::StreamOnce(std::vector<ViewEvent>& written) {
 }
 
 void ViewForwarder::Run() {
-  absl::BitGen jitter;
-  absl::Duration backoff = options_.initial_backoff;
+  RetryBackoff backoff({.initial = options_.initial_backoff, .max = options_.max_backoff});
   for (;;) {
     while (!WaitForEvents(absl::Seconds(1))) {
       if (stopping()) break;
@@ -229,24 +222,15 @@ void ViewForwarder::Run() {
       held_.fetch_sub(static_cast<int64_t>(written.size()), std::memory_order_relaxed);
       delivered_ += written.size();
       ForwarderMetrics::Get().delivered.Increment(static_cast<double>(written.size()));
-      if (!reachable_.exchange(true)) NG_LOG_INFO("trending service reachable again");
-      backoff = options_.initial_backoff;
+      peer_.Succeeded();
+      backoff.Reset();
       UpdateGauges();
       continue;
     }
-    const size_t failed = written.size();
     Retry(written);
-    if (reachable_.exchange(false)) {
-      NG_LOG_WARN("cannot deliver views to the trending service; buffering",
-                  {{"code", static_cast<int>(status.error_code())},
-                   {"error", status.error_message()},
-                   {"requeued", static_cast<int64_t>(failed)}});
-    }
+    peer_.Failed(status);
     UpdateGauges();
-    // Full jitter: sleep a random time up to the current backoff.
-    const absl::Duration sleep =
-        absl::Milliseconds(absl::Uniform<int64_t>(jitter, 1, absl::ToInt64Milliseconds(backoff) + 1));
-    backoff = std::min(backoff * 2, options_.max_backoff);
+    const absl::Duration sleep = backoff.Next();
     absl::MutexLock lock(&mu_);
     const absl::Time wake = std::min(absl::Now() + sleep, stop_deadline_);
     // Wakes early when a shutdown starts, so the flush is not delayed.

@@ -39,6 +39,7 @@
 #include "concurrentqueue/concurrentqueue.h"
 #include "news/trending/v1/trending_service.grpc.pb.h"
 #include "runtime/auth.h"
+#include "runtime/peer_client.h"
 
 namespace newsgrid::article {
 
@@ -79,7 +80,7 @@ class ViewForwarder final : public ViewSink {
   uint64_t dropped() const { return dropped_.load(); }
   uint64_t delivered() const { return delivered_.load(); }
   // False after the last stream to the trending service failed.
-  bool peer_reachable() const { return reachable_.load(); }
+  bool peer_reachable() const { return peer_.reachable(); }
 
  private:
   void Run();
@@ -121,7 +122,7 @@ class ViewForwarder final : public ViewSink {
   absl::Time stop_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> delivered_{0};
-  std::atomic<bool> reachable_{true};
+  PeerReachability peer_{"trending-service", "buffering views"};
   std::thread sender_;
 };
 

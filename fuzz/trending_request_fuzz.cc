@@ -8,8 +8,8 @@
 #include <string>
 
 #include "news/trending/v1/trending_service.pb.h"
+#include "runtime/clock.h"
 #include "trending-service/ingestor.h"
-#include "trending-service/clock.h"
 #include "trending-service/trending_grpc_service.h"
 
 namespace {
@@ -18,7 +18,7 @@ namespace t = newsgrid::trending;
 namespace pb = ::news::trending::v1;
 
 struct World {
-  t::FakeClock clock{absl::FromUnixSeconds(1714565250)};
+  newsgrid::FakeClock clock{absl::FromUnixSeconds(1714565250)};
   t::ViewStore store{{}, clock};
   t::VisitorHasher hasher{"fuzz-secret"};
   t::Ingestor ingestor{store, clock, hasher,

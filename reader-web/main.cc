@@ -2,7 +2,6 @@
 // and search pages, the live trending box), rendered from the article and
 // trending services. See site.h for the routes and README.md for the
 // configuration.
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "runtime/logging.h"
 #include "runtime/peer_channel.h"
 #include "runtime/server.h"
+#include "runtime/status_macros.h"
 
 ABSL_FLAG(std::string, article_service_addr, "",
           "Address of the article service (host:port; Kubernetes: its headless Service).");
@@ -53,21 +53,27 @@ ABSL_FLAG(std::string, static_dir, "",
 
 namespace {
 
-int ConfigError(const char* argv0, const std::string& message) {
-  std::fprintf(stderr, "%s: invalid configuration: %s\n", argv0, message.c_str());
-  return 2;
-}
+namespace rd = newsgrid::reader;
 
-}  // namespace
+// Everything this binary reads from its flags beyond the shared settings,
+// all checked before anything starts.
+struct ReaderSettings {
+  rd::SiteOptions site;
+  int threads = 0;
+  rd::Templates templates;
+  std::shared_ptr<grpc::Channel> article_channel;
+  std::shared_ptr<grpc::Channel> trending_channel;
+};
 
-int main(int argc, char** argv) {
-  newsgrid::ServerConfig config = newsgrid::InitServerOrExit(
-      argc, argv, {.env_prefix = "READER", .port = 8080, .metrics_port = 9093, .database = false});
-  namespace rd = newsgrid::reader;
+absl::StatusOr<ReaderSettings> ReaderSettingsFromFlags(const newsgrid::ServerConfig& config) {
   const std::string article_addr = absl::GetFlag(FLAGS_article_service_addr);
   const std::string trending_addr = absl::GetFlag(FLAGS_trending_service_addr);
-  if (article_addr.empty()) return ConfigError(argv[0], "--article_service_addr is required");
-  if (trending_addr.empty()) return ConfigError(argv[0], "--trending_service_addr is required");
+  if (article_addr.empty()) {
+    return absl::InvalidArgumentError("--article_service_addr is required");
+  }
+  if (trending_addr.empty()) {
+    return absl::InvalidArgumentError("--trending_service_addr is required");
+  }
   rd::SiteOptions site;
   site.site_name = absl::GetFlag(FLAGS_site_name);
   site.lang = absl::GetFlag(FLAGS_site_lang);
@@ -75,10 +81,10 @@ int main(int argc, char** argv) {
   while (!site.public_url.empty() && site.public_url.back() == '/') site.public_url.pop_back();
   if (!site.public_url.empty() && site.public_url.rfind("http://", 0) != 0 &&
       site.public_url.rfind("https://", 0) != 0) {
-    return ConfigError(argv[0], "--public_url must start with http:// or https://");
+    return absl::InvalidArgumentError("--public_url must start with http:// or https://");
   }
   if (!absl::LoadTimeZone(absl::GetFlag(FLAGS_time_zone), &site.time_zone)) {
-    return ConfigError(argv[0], "--time_zone is not a known time zone");
+    return absl::InvalidArgumentError("--time_zone is not a known time zone");
   }
   std::vector<std::string> nav =
       absl::StrSplit(absl::GetFlag(FLAGS_nav_sections), ',', absl::SkipWhitespace());
@@ -91,50 +97,60 @@ int main(int argc, char** argv) {
   site.live_max_duration = absl::GetFlag(FLAGS_live_max_duration);
   const int threads = absl::GetFlag(FLAGS_http_threads);
   const int cache_entries = absl::GetFlag(FLAGS_page_cache_entries);
-  for (absl::Status s : {
-           newsgrid::CheckRange("http_threads", threads, 2, 4096),
-           newsgrid::CheckRange("page_cache_entries", cache_entries, 1, 10000000),
-           newsgrid::CheckRange("live_max_streams", site.live_max_streams, 0, threads - 1),
-           newsgrid::CheckDuration("page_ttl", site.page_ttl, absl::ZeroDuration(),
-                                   absl::Hours(1)),
-           newsgrid::CheckDuration("page_stale_for", site.page_stale_for, absl::ZeroDuration(),
-                                   absl::Hours(1)),
-           newsgrid::CheckDuration("rpc_deadline", site.rpc_deadline, absl::Milliseconds(10),
-                                   absl::Minutes(1)),
-           newsgrid::CheckDuration("cdn_max_age", site.cdn_max_age, absl::ZeroDuration(),
-                                   absl::Hours(24)),
-           newsgrid::CheckDuration("live_max_duration", site.live_max_duration, absl::Seconds(1),
-                                   absl::Hours(24)),
-       }) {
-    if (!s.ok()) return ConfigError(argv[0], std::string(s.message()));
-  }
+  using newsgrid::CheckDuration;
+  using newsgrid::CheckRange;
+  RETURN_IF_ERROR(CheckRange("http_threads", threads, 2, 4096));
+  RETURN_IF_ERROR(CheckRange("page_cache_entries", cache_entries, 1, 10000000));
+  RETURN_IF_ERROR(CheckRange("live_max_streams", site.live_max_streams, 0, threads - 1));
+  RETURN_IF_ERROR(
+      CheckDuration("page_ttl", site.page_ttl, absl::ZeroDuration(), absl::Hours(1)));
+  RETURN_IF_ERROR(
+      CheckDuration("page_stale_for", site.page_stale_for, absl::ZeroDuration(), absl::Hours(1)));
+  RETURN_IF_ERROR(CheckDuration("rpc_deadline", site.rpc_deadline, absl::Milliseconds(10),
+                                absl::Minutes(1)));
+  RETURN_IF_ERROR(
+      CheckDuration("cdn_max_age", site.cdn_max_age, absl::ZeroDuration(), absl::Hours(24)));
+  RETURN_IF_ERROR(CheckDuration("live_max_duration", site.live_max_duration, absl::Seconds(1),
+                                absl::Hours(24)));
   site.page_cache_entries = static_cast<size_t>(cache_entries);
 
-  absl::StatusOr<rd::Templates> templates =
-      rd::Templates::Load(absl::GetFlag(FLAGS_templates_dir), absl::GetFlag(FLAGS_static_dir));
-  if (!templates.ok()) return ConfigError(argv[0], std::string(templates.status().message()));
-
+  ASSIGN_OR_RETURN(
+      rd::Templates templates,
+      rd::Templates::Load(absl::GetFlag(FLAGS_templates_dir), absl::GetFlag(FLAGS_static_dir)));
   // Reads are safe to retry; the view stream is made idempotent by its
   // batch and event ids (view_forwarder.h).
-  auto article_channel = newsgrid::MakePeerChannelFromFlags(
-      article_addr, {.idempotent_methods = {{"news.article.v1.ArticleService", "GetArticleBySlug"},
-                                            {"news.article.v1.ArticleService", "ListArticles"},
-                                            {"news.article.v1.ArticleService", "SearchArticles"},
-                                            {"news.article.v1.ArticleService",
-                                             "ListRelatedArticles"}}});
-  if (!article_channel.ok()) return ConfigError(argv[0], std::string(article_channel.status().message()));
-  auto trending_channel = newsgrid::MakePeerChannelFromFlags(trending_addr, {});
-  if (!trending_channel.ok()) {
-    return ConfigError(argv[0], std::string(trending_channel.status().message()));
-  }
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::Channel> article_channel,
+      newsgrid::MakePeerChannelWithTls(
+          article_addr, config.peer_tls,
+          {.idempotent_methods = {{"news.article.v1.ArticleService", "GetArticleBySlug"},
+                                  {"news.article.v1.ArticleService", "ListArticles"},
+                                  {"news.article.v1.ArticleService", "SearchArticles"},
+                                  {"news.article.v1.ArticleService", "ListRelatedArticles"}}}));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> trending_channel,
+                   newsgrid::MakePeerChannelWithTls(trending_addr, config.peer_tls, {}));
+  return ReaderSettings{.site = std::move(site),
+                        .threads = threads,
+                        .templates = std::move(templates),
+                        .article_channel = std::move(article_channel),
+                        .trending_channel = std::move(trending_channel)};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  newsgrid::ServerConfig config = newsgrid::InitServerOrExit(
+      argc, argv, {.env_prefix = "READER", .port = 8080, .metrics_port = 9093, .database = false});
+  const ReaderSettings settings = newsgrid::ConfigOrExit(argv[0], ReaderSettingsFromFlags(config));
+  const int threads = settings.threads;
   // The token this binary presents to both services (views:write for the
   // trending service; reads are public).
   newsgrid::PeerToken token(absl::GetFlag(FLAGS_peer_token_file));
-  auto article_stub = news::article::v1::ArticleService::NewStub(*article_channel);
-  rd::TrendingFeed feed(news::trending::v1::TrendingService::NewStub(*trending_channel),
+  auto article_stub = news::article::v1::ArticleService::NewStub(settings.article_channel);
+  rd::TrendingFeed feed(news::trending::v1::TrendingService::NewStub(settings.trending_channel),
                         {.window = absl::Hours(1), .limit = 5}, &token);
-  newsgrid::article::ViewForwarder views({.token = &token}, *trending_channel);
-  rd::Site pages(site, *templates, *article_stub, feed, &views, &token);
+  newsgrid::article::ViewForwarder views({.token = &token}, settings.trending_channel);
+  rd::Site pages(settings.site, settings.templates, *article_stub, feed, &views, &token);
 
   newsgrid::HttpServer server("reader-web", config, {.threads = threads});
   server.SetHandler(

@@ -7,19 +7,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "runtime/logging.h"
-
-ABSL_FLAG(std::string, auth_tokens_file, "",
-          "File of accepted bearer tokens (`<principal> <scope>[,<scope>] <token>` per line); "
-          "empty turns authorization off.");
-ABSL_FLAG(std::string, peer_token_file, "",
-          "File holding the bearer token this service presents to its peer service.");
+#include "runtime/status_macros.h"
 
 namespace newsgrid {
 namespace {
@@ -100,12 +94,10 @@ Authorizer::Authorizer(std::string path, absl::Duration reload_check)
 
 absl::Status Authorizer::Reload() {
   const int64_t mtime = FileMtimeNs(path_);
-  absl::StatusOr<std::string> text = ReadFile(path_);
-  if (!text.ok()) return text.status();
-  absl::StatusOr<std::vector<TokenEntry>> entries = ParseTokenFile(*text);
-  if (!entries.ok()) return entries.status();
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(path_));
+  ASSIGN_OR_RETURN(std::vector<TokenEntry> entries, ParseTokenFile(text));
   absl::MutexLock lock(&mu_);
-  entries_ = std::move(*entries);
+  entries_ = std::move(entries);
   loaded_mtime_ns_ = mtime;
   NG_LOG_INFO("tokens loaded", {{"count", static_cast<int64_t>(entries_.size())}});
   return absl::OkStatus();

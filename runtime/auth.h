@@ -22,16 +22,12 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/flags/declare.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
-
-ABSL_DECLARE_FLAG(std::string, auth_tokens_file);
-ABSL_DECLARE_FLAG(std::string, peer_token_file);
 
 namespace newsgrid {
 

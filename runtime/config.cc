@@ -1,5 +1,6 @@
 #include "runtime/config.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "absl/flags/flag.h"
@@ -7,8 +8,24 @@
 #include "absl/flags/reflection.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "runtime/tls.h"
+#include "runtime/status_macros.h"
 
+ABSL_FLAG(std::string, auth_tokens_file, "",
+          "File of accepted bearer tokens (`<principal> <scope>[,<scope>] <token>` per line); "
+          "empty turns authorization off.");
+ABSL_FLAG(std::string, peer_token_file, "",
+          "File holding the bearer token this service presents to its peer service.");
+ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain of this server; enables TLS.");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of this server.");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle; when set, clients must present a certificate it signed (mTLS).");
+ABSL_FLAG(std::string, peer_tls_ca_file, "",
+          "PEM CA bundle verifying the peer service; enables TLS for calls to it.");
+ABSL_FLAG(std::string, peer_tls_cert_file, "",
+          "PEM client certificate presented to the peer service (mTLS).");
+ABSL_FLAG(std::string, peer_tls_key_file, "", "PEM private key of the client certificate.");
+ABSL_FLAG(std::string, peer_tls_server_name, "",
+          "Name to verify in the peer's certificate when it differs from the address host.");
 ABSL_FLAG(std::string, host, "0.0.0.0", "Address to listen on for gRPC.");
 ABSL_FLAG(int, port, 0, "gRPC port.");
 ABSL_FLAG(int, metrics_port, 0, "Port of the Prometheus /metrics HTTP endpoint; 0 disables it.");
@@ -63,6 +80,13 @@ absl::Status ApplyEnvironment(absl::string_view prefix, const EnvLookup& env) {
   return absl::OkStatus();
 }
 
+void ExitIfInvalidConfig(const char* argv0, const absl::Status& status) {
+  if (status.ok()) return;
+  std::fprintf(stderr, "%s: invalid configuration: %s\n", argv0,
+               std::string(status.message()).c_str());
+  std::exit(2);
+}
+
 absl::Status CheckRange(absl::string_view flag, int64_t value, int64_t min, int64_t max) {
   if (value < min || value > max) {
     return absl::InvalidArgumentError(
@@ -95,53 +119,31 @@ absl::StatusOr<ServerConfig> ServerConfigFromFlags(bool database) {
   c.default_rpc_deadline = absl::GetFlag(FLAGS_default_rpc_deadline);
 
   if (c.host.empty()) return absl::InvalidArgumentError("--host must not be empty");
-  if (auto s = CheckRange("port", c.port, 1, 65535); !s.ok()) return s;
-  if (auto s = CheckRange("metrics_port", c.metrics_port, 0, 65535); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckRange("port", c.port, 1, 65535));
+  RETURN_IF_ERROR(CheckRange("metrics_port", c.metrics_port, 0, 65535));
   if (c.metrics_port == c.port) {
     return absl::InvalidArgumentError("--metrics_port must differ from --port");
   }
   if (database && c.pg_dsn.empty()) {
     return absl::InvalidArgumentError("--pg_dsn (or DATABASE_URL) is required");
   }
-  if (auto s = CheckRange("pg_pool_size", c.pg_pool_size, 1, 1000); !s.ok()) return s;
-  if (auto s = CheckRange("worker_threads", c.worker_threads, 1, 1024); !s.ok()) return s;
-  if (auto s = CheckRange("worker_queue_limit", c.worker_queue_limit, 1, 1000000); !s.ok()) {
-    return s;
-  }
-  if (auto s = CheckDuration("drain_deadline", c.drain_deadline, absl::ZeroDuration(),
-                             absl::Minutes(10));
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = CheckDuration("db_check_interval", c.db_check_interval, absl::Milliseconds(50),
-                             absl::Minutes(5));
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = CheckDuration("default_rpc_deadline", c.default_rpc_deadline,
-                             absl::Milliseconds(10), absl::Minutes(10));
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckRange("pg_pool_size", c.pg_pool_size, 1, 1000));
+  RETURN_IF_ERROR(CheckRange("worker_threads", c.worker_threads, 1, 1024));
+  RETURN_IF_ERROR(CheckRange("worker_queue_limit", c.worker_queue_limit, 1, 1000000));
+  RETURN_IF_ERROR(CheckDuration("drain_deadline", c.drain_deadline, absl::ZeroDuration(), absl::Minutes(10)));
+  RETURN_IF_ERROR(CheckDuration("db_check_interval", c.db_check_interval, absl::Milliseconds(50), absl::Minutes(5)));
+  RETURN_IF_ERROR(CheckDuration("default_rpc_deadline", c.default_rpc_deadline, absl::Milliseconds(10), absl::Minutes(10)));
   c.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_message_bytes);
-  if (auto s = CheckRange("max_receive_message_bytes", c.max_receive_message_bytes, 1024,
-                          256 << 20);
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckRange("max_receive_message_bytes", c.max_receive_message_bytes, 1024, 256 << 20));
   c.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
-  if (auto s = CheckRange("max_concurrent_streams", c.max_concurrent_streams, 1, 100000); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckRange("max_concurrent_streams", c.max_concurrent_streams, 1, 100000));
   c.grpc_memory_quota_mb = absl::GetFlag(FLAGS_grpc_memory_quota_mb);
-  if (auto s = CheckRange("grpc_memory_quota_mb", c.grpc_memory_quota_mb, 16, 1 << 20); !s.ok()) {
-    return s;
-  }
-  const ServerTlsFiles tls = ServerTlsFilesFromFlags();
-  if (auto creds = MakeServerCredentials(tls); !creds.ok()) return creds.status();
-  c.tls_cert_file = tls.cert;
-  c.tls_key_file = tls.key;
-  c.tls_client_ca_file = tls.client_ca;
+  RETURN_IF_ERROR(CheckRange("grpc_memory_quota_mb", c.grpc_memory_quota_mb, 16, 1 << 20));
+  c.tls = {absl::GetFlag(FLAGS_tls_cert_file), absl::GetFlag(FLAGS_tls_key_file),
+           absl::GetFlag(FLAGS_tls_client_ca_file)};
+  RETURN_IF_ERROR(MakeServerCredentials(c.tls).status());
+  c.peer_tls = {absl::GetFlag(FLAGS_peer_tls_ca_file), absl::GetFlag(FLAGS_peer_tls_cert_file),
+                absl::GetFlag(FLAGS_peer_tls_key_file), absl::GetFlag(FLAGS_peer_tls_server_name)};
   absl::StatusOr<LogLevel> level = ParseLogLevel(absl::GetFlag(FLAGS_log_level));
   if (!level.ok()) return absl::InvalidArgumentError(absl::StrCat("--log_level: ", level.status().message()));
   c.log_level = *level;
@@ -164,7 +166,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv,
                                               const EnvLookup& env) {
   absl::SetFlag(&FLAGS_port, defaults.port);
   absl::SetFlag(&FLAGS_metrics_port, defaults.metrics_port);
-  if (absl::Status s = ApplyEnvironment(defaults.env_prefix, env); !s.ok()) return s;
+  RETURN_IF_ERROR(ApplyEnvironment(defaults.env_prefix, env));
   absl::ParseCommandLine(argc, argv);
   return ServerConfigFromFlags(defaults.database);
 }

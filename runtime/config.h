@@ -7,23 +7,30 @@
 //
 //   newsgrid::ServiceDefaults defaults{.env_prefix = "ARTICLE", .port = 50051,
 //                                      .metrics_port = 9091};
-//   absl::StatusOr<newsgrid::ServerConfig> config =
-//       newsgrid::LoadServerConfig(argc, argv, defaults);
-//   if (!config.ok()) { /* print, exit 2 */ }
+//   newsgrid::ServerConfig config =
+//       newsgrid::ConfigOrExit(argv[0], newsgrid::LoadServerConfig(argc, argv, defaults));
+//
+// Flags are read here, in a service's own configuration layer
+// (trending-service/trending_config.cc) and in each binary's main.cc,
+// nowhere else: libraries take what they need as options (ServerConfig, ServerTlsFiles, ...). Every
+// binary validates all of its settings before it starts anything, and
+// rejects a bad one the same way (ConfigOrExit: a message, exit status 2).
 #ifndef NEWSGRID_RUNTIME_CONFIG_H_
 #define NEWSGRID_RUNTIME_CONFIG_H_
 
 #include <functional>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
+#include <utility>
 #include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "runtime/logging.h"
+#include "runtime/tls.h"
 
 ABSL_DECLARE_FLAG(std::string, host);
 ABSL_DECLARE_FLAG(int, port);
@@ -40,6 +47,15 @@ ABSL_DECLARE_FLAG(std::string, migrate);
 ABSL_DECLARE_FLAG(int, max_receive_message_bytes);
 ABSL_DECLARE_FLAG(int, max_concurrent_streams);
 ABSL_DECLARE_FLAG(int, grpc_memory_quota_mb);
+ABSL_DECLARE_FLAG(std::string, auth_tokens_file);
+ABSL_DECLARE_FLAG(std::string, peer_token_file);
+ABSL_DECLARE_FLAG(std::string, tls_cert_file);
+ABSL_DECLARE_FLAG(std::string, tls_key_file);
+ABSL_DECLARE_FLAG(std::string, tls_client_ca_file);
+ABSL_DECLARE_FLAG(std::string, peer_tls_ca_file);
+ABSL_DECLARE_FLAG(std::string, peer_tls_cert_file);
+ABSL_DECLARE_FLAG(std::string, peer_tls_key_file);
+ABSL_DECLARE_FLAG(std::string, peer_tls_server_name);
 
 namespace newsgrid {
 
@@ -77,10 +93,11 @@ struct ServerConfig {
   int max_receive_message_bytes = 0;
   int max_concurrent_streams = 0;
   int grpc_memory_quota_mb = 0;
-  // TLS files (runtime/tls.h); empty: plaintext.
-  std::string tls_cert_file;
-  std::string tls_key_file;
-  std::string tls_client_ca_file;
+  // TLS of this server (checked: the files load); empty: plaintext.
+  ServerTlsFiles tls;
+  // TLS of calls to the peer services (MakePeerChannelWithTls checks them,
+  // for the binaries that call a peer); empty: plaintext.
+  PeerTlsFiles peer_tls;
 };
 
 // Reads an environment variable; injectable for tests.
@@ -103,6 +120,19 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char** argv,
 
 // Validates the shared flags' current values.
 absl::StatusOr<ServerConfig> ServerConfigFromFlags(bool database = true);
+
+// The one way a binary rejects its configuration: when `status` is an
+// error, prints "<argv0>: invalid configuration: <message>" on stderr and
+// exits 2 (the status that tells a bad setting from a crash); returns
+// otherwise.
+void ExitIfInvalidConfig(const char* argv0, const absl::Status& status);
+
+// The value of `config`, or ExitIfInvalidConfig's exit.
+template <typename T>
+T ConfigOrExit(const char* argv0, absl::StatusOr<T> config) {
+  ExitIfInvalidConfig(argv0, config.status());
+  return *std::move(config);
+}
 
 // Helpers for service-specific validation: each returns InvalidArgument
 // naming the flag.

@@ -120,5 +120,36 @@ TEST_F(ConfigTest, DurationBoundsAreChecked) {
   EXPECT_FALSE(ServerConfigFromFlags().ok());
 }
 
+TEST_F(ConfigTest, TlsFlagsReachTheConfig) {
+  absl::SetFlag(&FLAGS_peer_tls_ca_file, "/etc/ca.pem");
+  absl::SetFlag(&FLAGS_peer_tls_server_name, "articles.internal");
+  absl::StatusOr<ServerConfig> c = ServerConfigFromFlags();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->peer_tls.ca, "/etc/ca.pem");
+  EXPECT_EQ(c->peer_tls.server_name, "articles.internal");
+  EXPECT_TRUE(c->tls.cert.empty());
+
+  // The server's files are checked with the rest of the configuration.
+  absl::SetFlag(&FLAGS_tls_cert_file, "/nonexistent/cert.pem");
+  absl::SetFlag(&FLAGS_tls_key_file, "/nonexistent/key.pem");
+  c = ServerConfigFromFlags();
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("--tls_cert_file"), std::string::npos) << c.status();
+}
+
+TEST(ConfigOrExitTest, ReturnsTheValueOfAValidConfiguration) {
+  EXPECT_EQ(ConfigOrExit("prog", absl::StatusOr<int>(7)), 7);
+  ExitIfInvalidConfig("prog", absl::OkStatus());  // returns
+}
+
+TEST(ConfigOrExitTest, ExitsWithStatus2NamingTheProgramAndTheError) {
+  EXPECT_EXIT(ConfigOrExit("article-service",
+                           absl::StatusOr<int>(absl::InvalidArgumentError("--port=0 is bad"))),
+              ::testing::ExitedWithCode(2),
+              "^article-service: invalid configuration: --port=0 is bad\n$");
+  EXPECT_EXIT(ExitIfInvalidConfig("reader-web", absl::InvalidArgumentError("--x")),
+              ::testing::ExitedWithCode(2), "reader-web: invalid configuration: --x");
+}
+
 }  // namespace
 }  // namespace newsgrid

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "pqxx/pqxx"
 #include "runtime/logging.h"
+#include "runtime/status_macros.h"
 #include "runtime/pg_pool.h"
 
 namespace newsgrid {
@@ -84,7 +85,7 @@ absl::StatusOr<int> MigrationVersionFromName(const std::string& file_name) {
 }
 
 absl::StatusOr<int> ApplyMigrations(const std::string& dsn, const MigrationSet& set) {
-  if (absl::Status s = ValidateSet(set); !s.ok()) return s;
+  RETURN_IF_ERROR(ValidateSet(set));
   try {
     pqxx::connection conn(dsn);
     const std::string lock_key = absl::StrCat("newsgrid.migrations.", set.schema);
@@ -96,7 +97,7 @@ absl::StatusOr<int> ApplyMigrations(const std::string& dsn, const MigrationSet& 
     }
     EnsureTable(conn, set.schema);
     const std::map<int, std::string> applied = AppliedChecksums(conn, set.schema);
-    if (absl::Status s = CheckApplied(set, applied); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckApplied(set, applied));
     int count = 0;
     for (const Migration& m : set.migrations) {
       if (applied.count(m.version) != 0) continue;
@@ -135,7 +136,7 @@ absl::Status CheckMigrationsCurrent(const std::string& dsn, const MigrationSet& 
     }
     tx.commit();
     const std::map<int, std::string> applied = AppliedChecksums(conn, set.schema);
-    if (absl::Status s = CheckApplied(set, applied); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckApplied(set, applied));
     for (const Migration& m : set.migrations) {
       if (applied.count(m.version) == 0) {
         return absl::FailedPreconditionError(

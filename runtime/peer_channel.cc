@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
-#include "runtime/tls.h"
+#include "runtime/status_macros.h"
 
 namespace newsgrid {
 
@@ -54,17 +54,10 @@ std::shared_ptr<grpc::Channel> MakePeerChannel(const std::string& address,
       options.credentials ? options.credentials : grpc::InsecureChannelCredentials(), args);
 }
 
-}  // namespace newsgrid
-
-namespace newsgrid {
-
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakePeerChannelFromFlags(
-    const std::string& address, PeerChannelOptions options) {
-  const PeerTlsFiles files = PeerTlsFilesFromFlags();
-  auto credentials = MakePeerCredentials(files);
-  if (!credentials.ok()) return credentials.status();
-  options.credentials = *credentials;
-  options.tls_server_name = files.server_name;
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakePeerChannelWithTls(
+    const std::string& address, const PeerTlsFiles& tls, PeerChannelOptions options) {
+  ASSIGN_OR_RETURN(options.credentials, MakePeerCredentials(tls));
+  options.tls_server_name = tls.server_name;
   return MakePeerChannel(address, options);
 }
 

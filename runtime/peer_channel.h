@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "runtime/tls.h"
 
 namespace newsgrid {
 
@@ -45,10 +46,10 @@ std::string PeerTarget(const std::string& address);
 std::shared_ptr<grpc::Channel> MakePeerChannel(const std::string& address,
                                                const PeerChannelOptions& options);
 
-// MakePeerChannel with TLS/mTLS per the --peer_tls_* flags (runtime/tls.h);
-// errors name the bad flag.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakePeerChannelFromFlags(
-    const std::string& address, PeerChannelOptions options);
+// MakePeerChannel with TLS/mTLS from `tls` (ServerConfig::peer_tls; no CA:
+// plaintext); errors name the flag of the bad file.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakePeerChannelWithTls(
+    const std::string& address, const PeerTlsFiles& tls, PeerChannelOptions options);
 
 // The server side of the keepalive agreement (used by ServerRuntime).
 inline constexpr int kServerMinPingIntervalMs = 10000;

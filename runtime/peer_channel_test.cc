@@ -31,5 +31,17 @@ TEST(PeerChannelTest, ChannelAcceptsTheServiceConfig) {
   EXPECT_NE(channel->GetState(false), GRPC_CHANNEL_SHUTDOWN);
 }
 
+TEST(PeerChannelTest, WithTlsFilesOrWithout) {
+  // No CA: plaintext, as without TLS at all.
+  auto plain = MakePeerChannelWithTls("127.0.0.1:1", {}, {});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_NE(*plain, nullptr);
+  // A CA that cannot be read is a configuration error naming its flag.
+  auto bad = MakePeerChannelWithTls("127.0.0.1:1", {.ca = "/nonexistent/ca.pem"}, {});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("--peer_tls_ca_file"), std::string::npos)
+      << bad.status();
+}
+
 }  // namespace
 }  // namespace newsgrid

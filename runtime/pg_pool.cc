@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/logging.h"
+#include "runtime/status_macros.h"
 
 namespace newsgrid {
 
@@ -106,8 +107,7 @@ pqxx::result PgPool::ExecCached(pqxx::transaction_base& tx, const std::string& s
 
 absl::Status PgPool::WithConnection(absl::Time deadline,
                                     const std::function<absl::Status(pqxx::connection&)>& fn) {
-  auto pooled = Acquire(deadline);
-  if (!pooled.ok()) return pooled.status();
+  ASSIGN_OR_RETURN(Pooled pooled, Acquire(deadline));
   absl::Status status;
   bool healthy = true;
   try {
@@ -117,22 +117,22 @@ absl::Status PgPool::WithConnection(absl::Time deadline,
     } else {
       // The RPC's remaining time bounds every statement.
       const int64_t timeout_ms = StatementTimeoutFor(left);
-      if (timeout_ms != pooled->statement_timeout_ms) {
-        pooled->statement_timeout_ms = -1;  // unknown until the SET succeeds
-        pqxx::nontransaction(*pooled->conn)
+      if (timeout_ms != pooled.statement_timeout_ms) {
+        pooled.statement_timeout_ms = -1;  // unknown until the SET succeeds
+        pqxx::nontransaction(*pooled.conn)
             .exec(absl::StrCat("SET statement_timeout = ", timeout_ms));
-        pooled->statement_timeout_ms = timeout_ms;
+        pooled.statement_timeout_ms = timeout_ms;
       }
-      status = fn(*pooled->conn);
+      status = fn(*pooled.conn);
     }
   } catch (const pqxx::broken_connection& e) {
     healthy = false;
     status = MapException(e);
   } catch (const std::exception& e) {
     status = MapException(e);
-    healthy = pooled->conn->is_open() && !IsRetryableDbError(status);
+    healthy = pooled.conn->is_open() && !IsRetryableDbError(status);
   }
-  Release(*std::move(pooled), healthy);
+  Release(std::move(pooled), healthy);
   return status;
 }
 

@@ -139,14 +139,9 @@ ServerConfig InitServerOrExit(int argc, char** argv, const ServiceDefaults& defa
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
   ConfigureProcess();
-  absl::StatusOr<ServerConfig> config = LoadServerConfig(argc, argv, defaults);
-  if (!config.ok()) {
-    std::fprintf(stderr, "%s: invalid configuration: %s\n", argv[0],
-                 std::string(config.status().message()).c_str());
-    std::exit(2);
-  }
-  SetMinLogLevel(config->log_level);
-  return *config;
+  ServerConfig config = ConfigOrExit(argv[0], LoadServerConfig(argc, argv, defaults));
+  SetMinLogLevel(config.log_level);
+  return config;
 }
 
 ServerRuntime::ServerRuntime(std::string name, ServerConfig config, MigrationSet migrations)
@@ -314,8 +309,7 @@ int ServerRuntime::Run() {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
   int port = 0;
-  auto credentials = MakeServerCredentials(
-      {config_.tls_cert_file, config_.tls_key_file, config_.tls_client_ca_file});
+  auto credentials = MakeServerCredentials(config_.tls);
   if (!credentials.ok()) {
     NG_LOG_ERROR("bad TLS configuration", {{"error", std::string(credentials.status().message())}});
     return 1;

@@ -3,20 +3,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-
-ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain of this server; enables TLS.");
-ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of this server.");
-ABSL_FLAG(std::string, tls_client_ca_file, "",
-          "PEM CA bundle; when set, clients must present a certificate it signed (mTLS).");
-ABSL_FLAG(std::string, peer_tls_ca_file, "",
-          "PEM CA bundle verifying the peer service; enables TLS for calls to it.");
-ABSL_FLAG(std::string, peer_tls_cert_file, "",
-          "PEM client certificate presented to the peer service (mTLS).");
-ABSL_FLAG(std::string, peer_tls_key_file, "", "PEM private key of the client certificate.");
-ABSL_FLAG(std::string, peer_tls_server_name, "",
-          "Name to verify in the peer's certificate when it differs from the address host.");
+#include "runtime/status_macros.h"
 
 namespace newsgrid {
 namespace {
@@ -34,16 +22,6 @@ absl::StatusOr<std::string> ReadPem(const std::string& flag, const std::string& 
 
 }  // namespace
 
-ServerTlsFiles ServerTlsFilesFromFlags() {
-  return {absl::GetFlag(FLAGS_tls_cert_file), absl::GetFlag(FLAGS_tls_key_file),
-          absl::GetFlag(FLAGS_tls_client_ca_file)};
-}
-
-PeerTlsFiles PeerTlsFilesFromFlags() {
-  return {absl::GetFlag(FLAGS_peer_tls_ca_file), absl::GetFlag(FLAGS_peer_tls_cert_file),
-          absl::GetFlag(FLAGS_peer_tls_key_file), absl::GetFlag(FLAGS_peer_tls_server_name)};
-}
-
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerTlsFiles& files) {
   if (files.cert.empty() && files.key.empty()) {
@@ -55,18 +33,14 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   if (files.cert.empty() || files.key.empty()) {
     return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
   }
-  auto cert = ReadPem("tls_cert_file", files.cert);
-  if (!cert.ok()) return cert.status();
-  auto key = ReadPem("tls_key_file", files.key);
-  if (!key.ok()) return key.status();
+  ASSIGN_OR_RETURN(std::string cert, ReadPem("tls_cert_file", files.cert));
+  ASSIGN_OR_RETURN(std::string key, ReadPem("tls_key_file", files.key));
   grpc::SslServerCredentialsOptions options(
       files.client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
                               : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_key_cert_pairs.push_back({*key, *cert});
+  options.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
   if (!files.client_ca.empty()) {
-    auto ca = ReadPem("tls_client_ca_file", files.client_ca);
-    if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *ca;
+    ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem("tls_client_ca_file", files.client_ca));
   }
   return grpc::SslServerCredentials(options);
 }
@@ -80,19 +54,13 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakePeerCredentials(
     return grpc::InsecureChannelCredentials();
   }
   grpc::SslCredentialsOptions options;
-  auto ca = ReadPem("peer_tls_ca_file", files.ca);
-  if (!ca.ok()) return ca.status();
-  options.pem_root_certs = *ca;
+  ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem("peer_tls_ca_file", files.ca));
   if (!files.cert.empty() || !files.key.empty()) {
     if (files.cert.empty() || files.key.empty()) {
       return absl::InvalidArgumentError("--peer_tls_cert_file and --peer_tls_key_file go together");
     }
-    auto cert = ReadPem("peer_tls_cert_file", files.cert);
-    if (!cert.ok()) return cert.status();
-    auto key = ReadPem("peer_tls_key_file", files.key);
-    if (!key.ok()) return key.status();
-    options.pem_cert_chain = *cert;
-    options.pem_private_key = *key;
+    ASSIGN_OR_RETURN(options.pem_cert_chain, ReadPem("peer_tls_cert_file", files.cert));
+    ASSIGN_OR_RETURN(options.pem_private_key, ReadPem("peer_tls_key_file", files.key));
   }
   return grpc::SslCredentials(options);
 }

@@ -4,7 +4,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "prometheus/counter.h"
-#include "prometheus/gauge.h"
+#include "runtime/article_name.h"
 #include "runtime/logging.h"
 #include "runtime/metrics.h"
 
@@ -14,7 +14,6 @@ namespace {
 struct CatalogMetrics {
   prometheus::Counter& hits;
   prometheus::Counter& misses;
-  prometheus::Gauge& reachable;
 
   static CatalogMetrics& Get() {
     static CatalogMetrics* m = [] {
@@ -23,11 +22,7 @@ struct CatalogMetrics {
                           .Name("trending_article_cache_lookups_total")
                           .Help("Article metadata lookups by result (hit: fresh in cache).")
                           .Register(r);
-      return new CatalogMetrics{
-          lookups.Add({{"result", "hit"}}), lookups.Add({{"result", "miss"}}),
-          prometheus::BuildGauge().Name("newsgrid_peer_reachable")
-              .Help("1 when the last call to the peer service succeeded.")
-              .Register(r).Add({{"peer", "article-service"}})};
+      return new CatalogMetrics{lookups.Add({{"result", "hit"}}), lookups.Add({{"result", "miss"}})};
     }();
     return *m;
   }
@@ -36,24 +31,7 @@ struct CatalogMetrics {
 }  // namespace
 
 ArticleCatalog::ArticleCatalog(std::shared_ptr<grpc::Channel> channel, Options options)
-    : stub_(news::article::v1::ArticleService::NewStub(channel)), options_(options) {
-  CatalogMetrics::Get().reachable.Set(1);
-}
-
-namespace {
-
-// "articles/{id}" as the article service names articles: a positive
-// decimal id without leading zeros.
-bool IsArticleServiceName(absl::string_view name) {
-  if (!absl::ConsumePrefix(&name, "articles/")) return false;
-  if (name.empty() || name.size() > 18 || name[0] == '0') return false;
-  for (char c : name) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-}  // namespace
+    : stub_(news::article::v1::ArticleService::NewStub(channel)), options_(options) {}
 
 ArticleCatalog::~ArticleCatalog() {
   // Background refreshes use `this` until their last step, the decrement;
@@ -73,7 +51,7 @@ std::vector<std::string> ArticleCatalog::FromCache(const std::vector<std::string
       // Views may name any "articles/{id}"; one the article service can
       // never hold is hidden, and never sent: a single such name would
       // fail the whole batch (INVALID_ARGUMENT) for every other article.
-      if (!IsArticleServiceName(name)) {
+      if (!ParseArticleServiceId(name)) {
         out[name] = Entry{.state = State::kGone};
         continue;
       }
@@ -149,12 +127,7 @@ void ArticleCatalog::RefreshInBackground(std::vector<std::string> names) {
 
 void ArticleCatalog::Complete(const Fetch& f, Lookup* out) {
   if (!f.status.ok()) {
-    if (reachable_.exchange(false)) {
-      NG_LOG_WARN("article service unreachable; serving article metadata from cache",
-                  {{"code", static_cast<int>(f.status.error_code())},
-                   {"error", f.status.error_message()}});
-    }
-    CatalogMetrics::Get().reachable.Set(0);
+    peer_.Failed(f.status);
     absl::MutexLock lock(&mu_);
     for (const std::string& name : f.names) {
       auto it = cache_.find(name);
@@ -162,8 +135,7 @@ void ArticleCatalog::Complete(const Fetch& f, Lookup* out) {
     }
     return;
   }
-  if (!reachable_.exchange(true)) NG_LOG_INFO("article service reachable again");
-  CatalogMetrics::Get().reachable.Set(1);
+  peer_.Succeeded();
   const absl::Time fetched = absl::Now();
   absl::MutexLock lock(&mu_);
   if (cache_.size() > options_.max_entries) cache_.clear();  // crude bound; refills on demand
@@ -188,19 +160,17 @@ void ArticleCatalog::Complete(const Fetch& f, Lookup* out) {
 
 namespace {
 
-constexpr absl::string_view kPrefix = "articles/";
-
 std::vector<std::string> NamesOf(const std::vector<std::string>& articles) {
   std::vector<std::string> names;
   names.reserve(articles.size());
-  for (const std::string& id : articles) names.push_back(absl::StrCat(kPrefix, id));
+  for (const std::string& id : articles) names.push_back(absl::StrCat(kArticleNamePrefix, id));
   return names;
 }
 
 ArticleInfoMap InfosOf(const ArticleCatalog::Lookup& lookup) {
   ArticleInfoMap out;
   for (auto& [name, entry] : lookup) {
-    const std::string id = name.substr(kPrefix.size());
+    const std::string id = name.substr(kArticleNamePrefix.size());
     switch (entry.state) {
       case ArticleCatalog::State::kUnknown:
         break;  // nothing known now: the caller keeps what it has

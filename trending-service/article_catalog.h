@@ -33,6 +33,7 @@
 #include "grpcpp/grpcpp.h"
 #include "news/article/v1/article_service.grpc.pb.h"
 #include "runtime/auth.h"
+#include "runtime/peer_client.h"
 #include "trending-service/article_metadata.h"
 
 namespace newsgrid::trending {
@@ -70,7 +71,7 @@ class ArticleCatalog {
   // in the background as by Resolve.
   bool ResolveCached(const std::vector<std::string>& names, Lookup& out);
 
-  bool peer_reachable() const { return reachable_.load(); }
+  bool peer_reachable() const { return peer_.reachable(); }
   uint64_t hits() const { return hits_.load(); }
   uint64_t misses() const { return misses_.load(); }
   uint64_t round_trips() const { return round_trips_.load(); }
@@ -104,7 +105,7 @@ class ArticleCatalog {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> refreshes_in_flight_{0};
-  std::atomic<bool> reachable_{true};
+  PeerReachability peer_{"article-service", "serving article metadata from cache"};
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
   std::atomic<uint64_t> round_trips_{0};

@@ -24,17 +24,6 @@ absl::string_view RejectReasonName(RejectReason r) {
   return "UNKNOWN";
 }
 
-std::optional<absl::string_view> ParseArticleName(absl::string_view name) {
-  if (!absl::ConsumePrefix(&name, "articles/")) return std::nullopt;
-  if (name.empty() || name.size() > kMaxArticleIdLength) return std::nullopt;
-  for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
-      return std::nullopt;
-    }
-  }
-  return name;
-}
-
 BotRules BotRules::Parse(absl::string_view patterns) {
   BotRules rules;
   for (absl::string_view p : absl::StrSplit(patterns, ',', absl::SkipWhitespace())) {

@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "runtime/article_name.h"  // ParseArticleName: the event rules use it
 
 namespace newsgrid::trending {
 
@@ -46,14 +47,9 @@ inline constexpr size_t kMaxVisitorIdLength = 200;
 inline constexpr size_t kMaxReferrerLength = 2048;
 inline constexpr size_t kMaxUserAgentLength = 1024;
 inline constexpr size_t kMaxEventIdLength = 100;
-inline constexpr size_t kMaxArticleIdLength = 128;
 inline constexpr size_t kMaxSectionLength = 100;
 inline constexpr size_t kMaxMetadataValues = 50;
 inline constexpr size_t kMaxMetadataValueLength = 200;
-
-// The {article} of "articles/{article}": 1 to 128 of [A-Za-z0-9_-];
-// nullopt when `name` is not of that form.
-std::optional<absl::string_view> ParseArticleName(absl::string_view name);
 
 // Case-insensitive substring rules on the User-Agent. An empty user agent is
 // not a bot (server-side forwarders often send none).

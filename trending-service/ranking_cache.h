@@ -37,7 +37,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "trending-service/clock.h"
+#include "runtime/clock.h"
 #include "trending-service/view_store.h"
 
 namespace newsgrid::trending {

@@ -1,8 +1,7 @@
 // The trending service's own flags (each also settable as TRENDING_<FLAG>),
 // validated at start.
 //
-//   absl::StatusOr<TrendingConfig> c = TrendingConfigFromFlags();
-//   if (!c.ok()) { /* print, exit 2 */ }
+//   TrendingConfig c = newsgrid::ConfigOrExit(argv[0], TrendingConfigFromFlags());
 #ifndef NEWSGRID_TRENDING_SERVICE_TRENDING_CONFIG_H_
 #define NEWSGRID_TRENDING_SERVICE_TRENDING_CONFIG_H_
 

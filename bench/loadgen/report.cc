@@ -1,31 +1,31 @@
 #include "bench/loadgen/report.h"
 
+#include <cmath>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "runtime/logging.h"
+#include "nlohmann/json.hpp"
 #include "runtime/metrics.h"
 
 namespace newsgrid::bench {
 namespace {
 
-std::string Num(double v) { return absl::StrFormat("%.3f", v); }
-std::string Us(int64_t ns) { return absl::StrFormat("%.1f", static_cast<double>(ns) / 1e3); }
+using Json = nlohmann::ordered_json;
 
-std::string Quote(absl::string_view s) {
-  std::string out;
-  AppendJsonString(out, s);
-  return out;
-}
+// Reals with the precision the report is read at (milliseconds to 3
+// decimals, microseconds to 1): the JSON stays short and diffable.
+double Round(double v, double scale) { return std::round(v * scale) / scale; }
+double Num(double v) { return Round(v, 1e3); }
+double Us(int64_t ns) { return Round(static_cast<double>(ns) / 1e3, 10); }
 
-std::string LatencyJson(const Histogram& h) {
-  return absl::StrCat("{\"count\":", h.count(), ",\"p50\":", Us(h.Percentile(50)),
-                      ",\"p90\":", Us(h.Percentile(90)), ",\"p99\":", Us(h.Percentile(99)),
-                      ",\"p999\":", Us(h.Percentile(99.9)), ",\"max\":", Us(h.max()),
-                      ",\"mean\":", Num(h.mean() / 1e3), "}");
+Json LatencyJson(const Histogram& h) {
+  return {{"count", h.count()},          {"p50", Us(h.Percentile(50))},
+          {"p90", Us(h.Percentile(90))}, {"p99", Us(h.Percentile(99))},
+          {"p999", Us(h.Percentile(99.9))}, {"max", Us(h.max())},
+          {"mean", Num(h.mean() / 1e3)}};
 }
 
 const char* StateName(LoadOutcome::State s) {
@@ -37,47 +37,60 @@ const char* StateName(LoadOutcome::State s) {
   return "failed";
 }
 
-std::string LoadJson(const LoadOutcome& o) {
+Json LoadJson(const LoadOutcome& o) {
   const LoadSpec& s = o.spec;
-  std::string out = absl::StrCat(
-      "{\"workload\":", Quote(s.workload), ",\"status\":\"", StateName(o.state), "\",\"reason\":",
-      Quote(o.reason), ",\"mode\":\"", s.rate > 0 ? "open" : "closed", "\",\"rate\":", Num(s.rate),
-      ",\"concurrency\":", s.concurrency, ",\"channels\":", s.channels,
-      ",\"duration_s\":", Num(absl::ToDoubleSeconds(s.duration)), ",\"count\":", s.count,
-      ",\"warmup_s\":", Num(absl::ToDoubleSeconds(s.warmup)));
-  if (o.state != LoadOutcome::State::kMeasured) return out + "}";
+  Json out = {{"workload", s.workload},
+              {"status", StateName(o.state)},
+              {"reason", o.reason},
+              {"mode", s.rate > 0 ? "open" : "closed"},
+              {"rate", Num(s.rate)},
+              {"concurrency", s.concurrency},
+              {"channels", s.channels},
+              {"duration_s", Num(absl::ToDoubleSeconds(s.duration))},
+              {"count", s.count},
+              {"warmup_s", Num(absl::ToDoubleSeconds(s.warmup))}};
+  if (o.state != LoadOutcome::State::kMeasured) return out;
   const LoadResult& r = o.result;
-  absl::StrAppend(&out, ",\"measured_seconds\":", Num(r.measured_seconds),
-                  ",\"ops\":", r.all.count(), ",\"ops_per_second\":", Num(r.ops_per_second()),
-                  ",\"ok_per_second\":", Num(r.ok_per_second()),
-                  ",\"items_per_second\":", Num(r.items_per_second()), ",\"errors\":", r.errors(),
-                  ",\"kept_up\":", r.kept_up ? "true" : "false", ",\"scheduled\":", r.scheduled,
-                  ",\"send_lag_us\":", LatencyJson(r.send_lag), ",\"latency_us\":", LatencyJson(r.all),
-                  ",\"methods\":[");
-  for (size_t i = 0; i < r.methods.size(); ++i) {
-    const MethodResult& m = r.methods[i];
-    std::vector<std::string> codes;
+  out["measured_seconds"] = Num(r.measured_seconds);
+  out["ops"] = r.all.count();
+  out["ops_per_second"] = Num(r.ops_per_second());
+  out["ok_per_second"] = Num(r.ok_per_second());
+  out["items_per_second"] = Num(r.items_per_second());
+  out["errors"] = r.errors();
+  out["kept_up"] = r.kept_up;
+  out["scheduled"] = r.scheduled;
+  out["send_lag_us"] = LatencyJson(r.send_lag);
+  out["latency_us"] = LatencyJson(r.all);
+  Json& methods = out["methods"] = Json::array();
+  for (const MethodResult& m : r.methods) {
+    Json codes = Json::object();
     for (int c = 0; c < static_cast<int>(m.codes.size()); ++c) {
-      if (m.codes[c]) codes.push_back(absl::StrCat(Quote(GrpcCodeName(c)), ":", m.codes[c]));
+      if (m.codes[c]) codes[std::string(GrpcCodeName(c))] = m.codes[c];
     }
-    absl::StrAppend(&out, i ? "," : "", "{\"method\":", Quote(m.method), ",\"calls\":", m.calls(),
-                    ",\"ok\":", m.ok, ",\"errors\":", m.errors(), ",\"items\":", m.items,
-                    ",\"codes\":{", absl::StrJoin(codes, ","), "},\"last_error\":", Quote(m.last_error),
-                    ",\"latency_us\":", LatencyJson(m.latency), "}");
+    methods.push_back({{"method", m.method},
+                       {"calls", m.calls()},
+                       {"ok", m.ok},
+                       {"errors", m.errors()},
+                       {"items", m.items},
+                       {"codes", std::move(codes)},
+                       {"last_error", m.last_error},
+                       {"latency_us", LatencyJson(m.latency)}});
   }
-  out += "],\"counters\":{";
-  std::vector<std::string> counters;
-  for (const auto& [k, v] : r.counters) counters.push_back(absl::StrCat(Quote(k), ":", v));
-  absl::StrAppend(&out, absl::StrJoin(counters, ","), "},\"timeline\":[");
-  for (size_t i = 0; i < r.timeline.size(); ++i) {
-    const IntervalSample& t = r.timeline[i];
-    absl::StrAppend(&out, i ? "," : "", "{\"t\":", Num(t.t), ",\"seconds\":", Num(t.seconds),
-                    ",\"calls_per_second\":", Num(t.calls_per_second()),
-                    ",\"items_per_second\":", Num(t.items_per_second()), ",\"calls\":", t.calls,
-                    ",\"errors\":", t.errors, ",\"items\":", t.items, ",\"p50_us\":", Us(t.p50_ns),
-                    ",\"p99_us\":", Us(t.p99_ns), "}");
+  Json& counters = out["counters"] = Json::object();
+  for (const auto& [k, v] : r.counters) counters[k] = v;
+  Json& timeline = out["timeline"] = Json::array();
+  for (const IntervalSample& t : r.timeline) {
+    timeline.push_back({{"t", Num(t.t)},
+                        {"seconds", Num(t.seconds)},
+                        {"calls_per_second", Num(t.calls_per_second())},
+                        {"items_per_second", Num(t.items_per_second())},
+                        {"calls", t.calls},
+                        {"errors", t.errors},
+                        {"items", t.items},
+                        {"p50_us", Us(t.p50_ns)},
+                        {"p99_us", Us(t.p99_ns)}});
   }
-  return out + "]}";
+  return out;
 }
 
 }  // namespace
@@ -89,11 +102,15 @@ std::string FormatNs(int64_t ns) {
 }
 
 std::string ResultsJson(const std::string& label, const std::vector<LoadOutcome>& outcomes) {
-  std::string out = absl::StrCat("{\"label\":", Quote(label), ",\"time\":",
-                                 Quote(absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone())),
-                                 ",\"loads\":[");
-  for (size_t i = 0; i < outcomes.size(); ++i) absl::StrAppend(&out, i ? "," : "", LoadJson(outcomes[i]));
-  return out + "]}\n";
+  Json loads = Json::array();
+  for (const LoadOutcome& o : outcomes) loads.push_back(LoadJson(o));
+  const Json out = {
+      {"label", label},
+      {"time", absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone())},
+      {"loads", std::move(loads)}};
+  // Invalid UTF-8 (an error text from a server) becomes U+FFFD, never an
+  // exception.
+  return out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 std::string ResultsMarkdown(const std::string& label, const std::vector<LoadOutcome>& outcomes) {
