@@ -156,18 +156,6 @@ TEST_F(PgStorageTest, BatchIdsAreSharedThroughPostgres) {
   EXPECT_FALSE(c.ingest.BatchSeen("batch-2"));
 }
 
-TEST(SeenMarksEncodingTest, RoundTripsAndRejectsPartialRecords) {
-  const std::vector<SeenMark> marks = {{0, 0}, {~uint64_t{0}, -1}, {0x0123456789abcdef, 1'714'565'250'123'456'789}};
-  const std::string bytes = EncodeSeenMarks(marks.data(), marks.size());
-  EXPECT_EQ(bytes.size(), 48u);
-  std::vector<SeenMark> back = {{9, 9}};  // decoding appends
-  ASSERT_TRUE(DecodeSeenMarks(bytes, back).ok());
-  ASSERT_EQ(back.size(), 4u);
-  EXPECT_EQ(std::vector<SeenMark>(back.begin() + 1, back.end()), marks);
-  EXPECT_EQ(DecodeSeenMarks(absl::string_view(bytes).substr(0, 20), back).code(),
-            absl::StatusCode::kDataLoss);
-}
-
 // A flush of `n` visitor and `n / 2` event marks, keys from `base`.
 PendingBatch MarksBatch(uint64_t base, size_t n) {
   PendingBatch b;
