@@ -6,37 +6,15 @@
 #include "gtest/gtest.h"
 #include "runtime/migrations.h"
 #include "tests/support/test_database.h"
+#include "tests/support/trending_replica.h"
 #include "trending-service/synchronizer.h"
-
-namespace newsgrid {
-const MigrationSet& TrendingMigrations();
-}
 
 namespace newsgrid::trending {
 namespace {
 
 absl::Time Deadline() { return absl::Now() + absl::Seconds(30); }
 
-// One replica: store, ingestor and storage over the shared database.
-struct Replica {
-  Replica(PgPool& pool, const Clock& clock, std::string id, SyncOptions sync_options = {})
-      : store({.shards = 8}, clock),
-        ingest(store, clock, hasher, {}),
-        storage(pool, std::move(id)),
-        sync(store, ingest, storage, sync_options) {}
-  Outcome View(const std::string& article, absl::Time t, const std::string& visitor) {
-    uint64_t ticket = 0;
-    return ingest
-        .Record({.article_name = "articles/" + article, .view_time = t, .visitor_id = visitor},
-                &ticket)
-        .outcome;
-  }
-  VisitorHasher hasher{"shared-secret"};
-  ViewStore store;
-  Ingestor ingest;
-  PgStorage storage;
-  Synchronizer sync;
-};
+using Replica = testing::TrendingReplica;
 
 void ExpectSameRankings(const ViewStore& a, const ViewStore& b) {
   for (RankMetric m : {RankMetric::kViews, RankMetric::kUniqueVisitors, RankMetric::kHot}) {
