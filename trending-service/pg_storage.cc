@@ -230,7 +230,7 @@ absl::StatusOr<PollResult> PgStorage::Poll(int64_t high_water, absl::Time deadli
     tx.commit();
     return absl::OkStatus();
   });
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(status);
   return result;
 }
 
@@ -291,7 +291,7 @@ absl::StatusOr<RestoredState> PgStorage::Restore(absl::Time now, absl::Duration 
     tx.commit();
     return absl::OkStatus();
   });
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(status);
   return state;
 }
 
@@ -546,7 +546,7 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
     n.exec_params("SELECT pg_advisory_unlock($1)", kCompactLock);
     return s;
   });
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(status);
   return result;
 }
 

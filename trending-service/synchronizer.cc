@@ -305,7 +305,7 @@ absl::Status Synchronizer::FlushOnce(absl::Time deadline) {
     ++parts_flushed_;
   }
   absl::Status status = storage_.Flush(unflushed_, deadline);
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(status);
   if (unflushed_.seen_dropped > 0) {
     dropped_marks_log_.Log(LogLevel::kWarn,
                            "dedup marks dropped (over the pending bound); those views are "
