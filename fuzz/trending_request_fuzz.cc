@@ -10,7 +10,7 @@
 #include "news/trending/v1/trending_service.pb.h"
 #include "runtime/clock.h"
 #include "trending-service/ingestor.h"
-#include "trending-service/trending_grpc_service.h"
+#include "trending-service/trending_queries.h"
 
 namespace {
 

@@ -19,14 +19,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "tests/support/test_time.h"
 #include "trending-service/ingestor.h"
 #include "trending-service/ranking_cache.h"
 #include "trending-service/rankings.h"
-#include "trending-service/test_time.h"
 #include "trending-service/view_store.h"
 
 namespace newsgrid::trending {
 namespace {
+
+using ::newsgrid::testing::At;
 
 #if defined(__SANITIZE_THREAD__)
 constexpr bool kTsan = true;

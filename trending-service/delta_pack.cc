@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/container/flat_hash_map.h"
+#include "runtime/status_macros.h"
 
 namespace newsgrid::trending {
 namespace {
@@ -159,7 +160,7 @@ std::string PackRaises(const std::vector<BucketDelta>& deltas, size_t from, size
 absl::Status UnpackCounts(absl::string_view bytes, std::vector<BucketDelta>& out) {
   Reader r(bytes);
   std::vector<absl::string_view> articles;
-  if (absl::Status s = ReadArticles(r, kCountsTag, bytes, articles); !s.ok()) return s;
+  RETURN_IF_ERROR(ReadArticles(r, kCountsTag, bytes, articles));
   uint64_t n = 0;
   if (!r.Varint(n) || n > bytes.size()) return absl::DataLossError("delta pack: bad count");
   out.reserve(out.size() + n);
@@ -182,7 +183,7 @@ absl::Status UnpackRaises(absl::string_view bytes, std::vector<BucketDelta>& out
   if (bytes.empty()) return absl::OkStatus();
   Reader r(bytes);
   std::vector<absl::string_view> articles;
-  if (absl::Status s = ReadArticles(r, kRaisesTag, bytes, articles); !s.ok()) return s;
+  RETURN_IF_ERROR(ReadArticles(r, kRaisesTag, bytes, articles));
   uint64_t n = 0;
   if (!r.Varint(n) || n > bytes.size()) return absl::DataLossError("delta pack: bad count");
   for (uint64_t i = 0; i < n; ++i) {
@@ -192,9 +193,7 @@ absl::Status UnpackRaises(absl::string_view bytes, std::vector<BucketDelta>& out
     if (!ReadKey(r, articles, d) || !r.Varint(len) || !r.Bytes(len, sketch)) {
       return absl::DataLossError("delta pack: bad raises");
     }
-    absl::StatusOr<Hll> h = Hll::Parse(sketch);
-    if (!h.ok()) return h.status();
-    d.raises = *std::move(h);
+    ASSIGN_OR_RETURN(d.raises, Hll::Parse(sketch));
     out.push_back(std::move(d));
   }
   if (!r.done()) return absl::DataLossError("delta pack: trailing bytes");

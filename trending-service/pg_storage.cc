@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "runtime/logging.h"
+#include "runtime/status_macros.h"
 #include "trending-service/delta_pack.h"
 #include "trending-service/windows.h"
 
@@ -80,10 +81,7 @@ uint64_t GetLe64(const char* in) {
 absl::Status ReadSeenRow(const pqxx::row& row, SeenMarks& out) {
   for (auto [column, list] : {std::pair{0, &out.visitors}, std::pair{1, &out.events}}) {
     const pqxx::binarystring bytes(row[column]);
-    if (absl::Status s = DecodeSeenMarks(absl::string_view(bytes.get(), bytes.size()), *list);
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(DecodeSeenMarks(absl::string_view(bytes.get(), bytes.size()), *list));
   }
   return absl::OkStatus();
 }
@@ -177,26 +175,19 @@ absl::Status ReadLog(pqxx::transaction_base& tx, const std::string& replica, int
       after, upto, replica);
   for (const auto& row : rows) {
     if (!row[0].is_null()) {  // the old form: one bucket
-      absl::StatusOr<Hll> r = raises ? ParseSketchField(row[5]) : absl::StatusOr<Hll>(Hll());
-      if (!r.ok()) return r.status();
+      ASSIGN_OR_RETURN(Hll r, raises ? ParseSketchField(row[5]) : absl::StatusOr<Hll>(Hll()));
       out.push_back({row[0].as<std::string>(), row[1].as<int32_t>(), row[2].as<int32_t>(),
                      counts ? row[3].as<int64_t>() : 0, counts ? row[4].as<double>() : 0.0,
-                     std::move(*r)});
+                     std::move(r)});
       continue;
     }
     if (counts && !row[6].is_null()) {
       const pqxx::binarystring bytes(row[6]);
-      if (absl::Status s = UnpackCounts(absl::string_view(bytes.get(), bytes.size()), out);
-          !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(UnpackCounts(absl::string_view(bytes.get(), bytes.size()), out));
     }
     if (raises && !row[5].is_null()) {
       const pqxx::binarystring bytes(row[5]);
-      if (absl::Status s = UnpackRaises(absl::string_view(bytes.get(), bytes.size()), out);
-          !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(UnpackRaises(absl::string_view(bytes.get(), bytes.size()), out));
     }
   }
   return absl::OkStatus();
@@ -222,11 +213,8 @@ absl::StatusOr<PollResult> PgStorage::Poll(int64_t high_water, absl::Time deadli
     result.gap = trimmed > high_water;
     result.high_water = std::max(high_water, MaxSeq(tx));
     if (result.high_water == high_water) return absl::OkStatus();
-    if (absl::Status s = ReadLog(tx, replica_id_, high_water, result.high_water, LogPart::kBoth,
-                                 result.deltas);
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(ReadLog(tx, replica_id_, high_water, result.high_water, LogPart::kBoth,
+                            result.deltas));
     for (const auto& row : tx.exec_params(
              "SELECT batch_id FROM trending.seen_batches "
              "WHERE seq > $1 AND seq <= $2 AND replica <> $3",
@@ -237,12 +225,12 @@ absl::StatusOr<PollResult> PgStorage::Poll(int64_t high_water, absl::Time deadli
              "SELECT visitors, events FROM trending.seen_log "
              "WHERE seq > $1 AND seq <= $2 AND replica <> $3 ORDER BY seq",
              high_water, result.high_water, replica_id_)) {
-      if (absl::Status s = ReadSeenRow(row, result.seen); !s.ok()) return s;
+      RETURN_IF_ERROR(ReadSeenRow(row, result.seen));
     }
     tx.commit();
     return absl::OkStatus();
   });
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(status);
   return result;
 }
 
@@ -269,28 +257,21 @@ absl::StatusOr<RestoredState> PgStorage::Restore(absl::Time now, absl::Duration 
       state.counts.push_back(std::move(d));
     }
     // The packs not yet in bucket_counts (all replicas': an id no one uses).
-    if (absl::Status s = ReadLog(tx, "", counts_merged, state.high_water, LogPart::kCounts,
-                                 state.counts);
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(
+        ReadLog(tx, "", counts_merged, state.high_water, LogPart::kCounts, state.counts));
     for (const auto& row : tx.exec_params(
              absl::StrCat("SELECT article, ", kMinuteOf,
                           ", width_minutes, registers FROM trending.sketches "
                           "WHERE bucket_start >= to_timestamp($1::bigint * 60) "
                           "AND width_minutes IN (10, 60)"),
              keep_from)) {
-      absl::StatusOr<Hll> sketch = ParseSketchField(row[3]);
-      if (!sketch.ok()) return sketch.status();
+      ASSIGN_OR_RETURN(Hll sketch, ParseSketchField(row[3]));
       state.sketches.push_back({row[0].as<std::string>(), row[1].as<int32_t>(),
-                                row[2].as<int32_t>(), std::move(*sketch)});
+                                row[2].as<int32_t>(), std::move(sketch)});
     }
     // The raises since the last sketch checkpoint.
-    if (absl::Status s = ReadLog(tx, "", sketches_merged, state.high_water, LogPart::kRaises,
-                                 state.raises);
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(
+        ReadLog(tx, "", sketches_merged, state.high_water, LogPart::kRaises, state.raises));
     for (const auto& row : tx.exec_params(
              "SELECT batch_id FROM trending.seen_batches WHERE seen_at > now() - $1::interval",
              absl::StrCat(absl::ToInt64Seconds(dedup_window), " seconds"))) {
@@ -305,12 +286,12 @@ absl::StatusOr<RestoredState> PgStorage::Restore(absl::Time now, absl::Duration 
              "WHERE newer < $3 ORDER BY seq",
              absl::StrCat(absl::ToInt64Milliseconds(dedup_window), " milliseconds"),
              state.high_water, static_cast<int64_t>(max_seen))) {
-      if (absl::Status s = ReadSeenRow(row, state.seen); !s.ok()) return s;
+      RETURN_IF_ERROR(ReadSeenRow(row, state.seen));
     }
     tx.commit();
     return absl::OkStatus();
   });
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(status);
   return state;
 }
 
@@ -393,10 +374,7 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
         last = row[0].as<int64_t>();
         const pqxx::binarystring bytes(row[1]);
         deltas.clear();
-        if (absl::Status s = UnpackCounts(absl::string_view(bytes.get(), bytes.size()), deltas);
-            !s.ok()) {
-          return s;
-        }
+        RETURN_IF_ERROR(UnpackCounts(absl::string_view(bytes.get(), bytes.size()), deltas));
         for (BucketDelta& d : deltas) {
           CountSums& c = sums[{std::move(d.article), d.start_min, d.width_min}];
           c.views += d.views;
@@ -568,7 +546,7 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
     n.exec_params("SELECT pg_advisory_unlock($1)", kCompactLock);
     return s;
   });
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(status);
   return result;
 }
 

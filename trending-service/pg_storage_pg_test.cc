@@ -6,37 +6,15 @@
 #include "gtest/gtest.h"
 #include "runtime/migrations.h"
 #include "tests/support/test_database.h"
+#include "tests/support/trending_replica.h"
 #include "trending-service/synchronizer.h"
-
-namespace newsgrid {
-const MigrationSet& TrendingMigrations();
-}
 
 namespace newsgrid::trending {
 namespace {
 
 absl::Time Deadline() { return absl::Now() + absl::Seconds(30); }
 
-// One replica: store, ingestor and storage over the shared database.
-struct Replica {
-  Replica(PgPool& pool, const Clock& clock, std::string id, SyncOptions sync_options = {})
-      : store({.shards = 8}, clock),
-        ingest(store, clock, hasher, {}),
-        storage(pool, std::move(id)),
-        sync(store, ingest, storage, sync_options) {}
-  Outcome View(const std::string& article, absl::Time t, const std::string& visitor) {
-    uint64_t ticket = 0;
-    return ingest
-        .Record({.article_name = "articles/" + article, .view_time = t, .visitor_id = visitor},
-                &ticket)
-        .outcome;
-  }
-  VisitorHasher hasher{"shared-secret"};
-  ViewStore store;
-  Ingestor ingest;
-  PgStorage storage;
-  Synchronizer sync;
-};
+using Replica = testing::TrendingReplica;
 
 void ExpectSameRankings(const ViewStore& a, const ViewStore& b) {
   for (RankMetric m : {RankMetric::kViews, RankMetric::kUniqueVisitors, RankMetric::kHot}) {
@@ -154,18 +132,6 @@ TEST_F(PgStorageTest, BatchIdsAreSharedThroughPostgres) {
   ASSERT_TRUE(c.sync.Restore(Deadline()).ok());
   EXPECT_TRUE(c.ingest.BatchSeen("batch-1"));
   EXPECT_FALSE(c.ingest.BatchSeen("batch-2"));
-}
-
-TEST(SeenMarksEncodingTest, RoundTripsAndRejectsPartialRecords) {
-  const std::vector<SeenMark> marks = {{0, 0}, {~uint64_t{0}, -1}, {0x0123456789abcdef, 1'714'565'250'123'456'789}};
-  const std::string bytes = EncodeSeenMarks(marks.data(), marks.size());
-  EXPECT_EQ(bytes.size(), 48u);
-  std::vector<SeenMark> back = {{9, 9}};  // decoding appends
-  ASSERT_TRUE(DecodeSeenMarks(bytes, back).ok());
-  ASSERT_EQ(back.size(), 4u);
-  EXPECT_EQ(std::vector<SeenMark>(back.begin() + 1, back.end()), marks);
-  EXPECT_EQ(DecodeSeenMarks(absl::string_view(bytes).substr(0, 20), back).code(),
-            absl::StatusCode::kDataLoss);
 }
 
 // A flush of `n` visitor and `n / 2` event marks, keys from `base`.

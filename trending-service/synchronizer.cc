@@ -7,6 +7,7 @@
 #include "runtime/logging.h"
 #include "runtime/metrics.h"
 #include "runtime/pg_pool.h"
+#include "runtime/status_macros.h"
 #include "runtime/worker_pool.h"
 
 namespace newsgrid::trending {
@@ -304,7 +305,7 @@ absl::Status Synchronizer::FlushOnce(absl::Time deadline) {
     ++parts_flushed_;
   }
   absl::Status status = storage_.Flush(unflushed_, deadline);
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(status);
   if (unflushed_.seen_dropped > 0) {
     dropped_marks_log_.Log(LogLevel::kWarn,
                            "dedup marks dropped (over the pending bound); those views are "
@@ -324,16 +325,15 @@ absl::Status Synchronizer::FlushOnce(absl::Time deadline) {
 }
 
 absl::Status Synchronizer::PollOnce(absl::Time deadline) {
-  absl::StatusOr<PollResult> r = storage_.Poll(high_water_.load(), deadline);
-  if (!r.ok()) return r.status();
-  if (r->gap && !gap_.exchange(true)) {
+  ASSIGN_OR_RETURN(const PollResult r, storage_.Poll(high_water_.load(), deadline));
+  if (r.gap && !gap_.exchange(true)) {
     NG_LOG_ERROR("missed deltas of other replicas (the log was trimmed); restart to restore",
                  {{"high_water", high_water_.load()}});
   }
-  store_.ApplyDeltas(r->deltas);
-  ingestor_.RememberBatches(r->batch_ids);
-  ingestor_.RememberSeen(r->seen);
-  high_water_ = r->high_water;
+  store_.ApplyDeltas(r.deltas);
+  ingestor_.RememberBatches(r.batch_ids);
+  ingestor_.RememberSeen(r.seen);
+  high_water_ = r.high_water;
   return absl::OkStatus();
 }
 

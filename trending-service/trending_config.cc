@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
 #include "runtime/config.h"
+#include "runtime/status_macros.h"
 
 ABSL_FLAG(absl::Duration, retention, absl::Hours(24 * 7),
           "How long views are kept (and the longest window); at least 25h.");
@@ -137,7 +138,7 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
            CheckRange("max_views_per_source_per_minute", c.ingest.max_views_per_source_per_minute,
                       int64_t{0}, int64_t{1} << 40),
        }) {
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(s);
   }
   if (c.replica_id.empty()) {
     std::random_device rd;

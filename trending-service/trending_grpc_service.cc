@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/arena.h"
 #include "prometheus/counter.h"
@@ -10,17 +9,15 @@
 #include "runtime/metrics.h"
 #include "runtime/rpc.h"
 #include "runtime/status.h"
+#include "runtime/status_macros.h"
+#include "trending-service/trending_queries.h"
 
 namespace newsgrid::trending {
 namespace {
 
 namespace pb = news::trending::v1;
 
-constexpr int kMaxBatchEvents = 1000;
-constexpr size_t kMaxBatchIdLength = 100;
-constexpr size_t kMaxFilterLength = 200;
 constexpr int kMaxRejectionsReported = 100;
-constexpr int kMaxSeriesPoints = 1000;
 
 // Event counters, created once (label lookups are not free).
 struct IngestMetrics {
@@ -50,24 +47,6 @@ struct IngestMetrics {
   }
 };
 
-absl::Time TimeFromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-void TimeToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t ns = absl::ToUnixNanos(t);
-  out->set_seconds(ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000);
-  out->set_nanos(static_cast<int32_t>(ns - out->seconds() * 1000000000));
-}
-absl::Duration DurationFromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-void DurationToProto(absl::Duration d, google::protobuf::Duration* out) {
-  const int64_t ns = absl::ToInt64Nanoseconds(d);
-  out->set_seconds(ns / 1000000000);
-  out->set_nanos(static_cast<int32_t>(ns % 1000000000));
-}
-
-
 // The caller's host ("ipv4:10.0.0.7:51234" -> "ipv4:10.0.0.7"): the source
 // of the per-source rate limit (one client, whatever ports it opens).
 std::string SourceOf(const grpc::CallbackServerContext& ctx) {
@@ -83,8 +62,6 @@ google::protobuf::ArenaOptions StreamArenaOptions() {
   o.max_block_size = 64 << 10;
   return o;
 }
-
-pb::RejectReason ReasonToProto(RejectReason r) { return static_cast<pb::RejectReason>(r); }
 
 absl::Status BacklogError() {
   return absl::ResourceExhaustedError(
@@ -108,123 +85,7 @@ void CountOutcome(const Verdict& v, int64_t n = 1) {
   if (v.outcome == Outcome::kRejected) m.reason[static_cast<int>(v.reason)]->Increment();
 }
 
-absl::StatusOr<int32_t> GranularityFor(const pb::GetArticleStatsRequest& req,
-                                        absl::Duration window, FieldViolations& v) {
-  const int32_t resolution = ResolutionFor(window);
-  int32_t g = window <= absl::Hours(1) ? 1 : kMinutesPerHour;
-  if (req.has_granularity()) {
-    const absl::Duration d = DurationFromProto(req.granularity());
-    if (d <= absl::ZeroDuration() || d % absl::Minutes(resolution) != absl::ZeroDuration()) {
-      v.Add("granularity", absl::StrCat("must be a positive multiple of ", resolution,
-                                        " minute(s) for this window"));
-      return 0;
-    }
-    g = static_cast<int32_t>(absl::ToInt64Minutes(d));
-  }
-  if (CeilDiv(absl::ToInt64Minutes(absl::Ceil(window, absl::Minutes(1))), g) > kMaxSeriesPoints) {
-    v.Add("granularity", absl::StrCat("gives more than ", kMaxSeriesPoints, " points"));
-  }
-  return g;
-}
-
 }  // namespace
-
-RawView ViewFromProto(const pb::ViewEvent& e, ArticleMetadata& metadata) {
-  RawView v;
-  v.article_name = e.article();
-  if (e.has_view_time()) v.view_time = TimeFromProto(e.view_time());
-  v.visitor_id = e.visitor_id();
-  v.referrer = e.referrer();
-  v.user_agent = e.user_agent();
-  v.event_id = e.event_id();
-  if (e.has_metadata()) {
-    metadata.section = e.metadata().section();
-    metadata.tags.assign(e.metadata().tags().begin(), e.metadata().tags().end());
-    metadata.authors.assign(e.metadata().authors().begin(), e.metadata().authors().end());
-    v.metadata = &metadata;
-  }
-  return v;
-}
-
-absl::StatusOr<TrendingQuery> QueryFromProto(const pb::GetTrendingRequest& req,
-                                             absl::Duration retention,
-                                             const std::string& prefix) {
-  FieldViolations v;
-  TrendingQuery q;
-  if (req.has_window()) {
-    q.window = DurationFromProto(req.window());
-    if (q.window < absl::Minutes(1) || q.window > retention) {
-      v.Add(prefix + "window", absl::StrCat("must be between 1m and the retention (",
-                                            absl::FormatDuration(retention), ")"));
-    }
-  }
-  switch (req.metric()) {
-    case pb::METRIC_UNSPECIFIED:
-    case pb::VIEWS: q.metric = RankMetric::kViews; break;
-    case pb::UNIQUE_VISITORS: q.metric = RankMetric::kUniqueVisitors; break;
-    case pb::HOT: q.metric = RankMetric::kHot; break;
-    default: v.Add(prefix + "metric", "is not a known metric");
-  }
-  if (req.limit() == 0) {
-    q.limit = 10;
-  } else if (req.limit() < 0 || req.limit() > 100) {
-    v.Add(prefix + "limit", "must be between 1 and 100");
-  } else {
-    q.limit = req.limit();
-  }
-  for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"section", &req.section()},
-                                    {"tag", &req.tag()},
-                                    {"author", &req.author()}}) {
-    if (value->size() > kMaxFilterLength) {
-      v.Add(prefix + name, absl::StrCat("is longer than ", kMaxFilterLength, " characters"));
-    }
-  }
-  q.section = req.section();
-  q.tag = req.tag();
-  q.author = req.author();
-  if (req.exclude_size() > 100) v.Add(prefix + "exclude", "has more than 100 entries");
-  for (int i = 0; i < req.exclude_size() && i < 100; ++i) {
-    std::optional<absl::string_view> id = ParseArticleName(req.exclude(i));
-    if (!id) {
-      v.Add(absl::StrCat(prefix, "exclude[", i, "]"), "must be \"articles/{article}\"");
-    } else {
-      q.exclude.insert(std::string(*id));
-    }
-  }
-  if (absl::Status s = v.ToStatus(); !s.ok()) return s;
-  return q;
-}
-
-void ResultToProto(const TrendingResult& r, RankMetric metric, pb::GetTrendingResponse* out) {
-  out->Clear();
-  for (const RankedEntry& e : r.entries) {
-    pb::TrendingEntry* p = out->add_entries();
-    p->set_article(absl::StrCat("articles/", e.article));
-    if (e.summary) {
-      p->set_hydrated(true);
-      pb::ArticleSummary* s = p->mutable_summary();
-      s->set_title(e.summary->title);
-      s->set_slug(e.summary->slug);
-      s->set_section(e.summary->section);
-      if (e.summary->publish_time != absl::InfinitePast()) {
-        TimeToProto(e.summary->publish_time, s->mutable_publish_time());
-      }
-    }
-    p->set_views(e.views);
-    p->set_unique_visitors(e.unique_visitors);
-    p->set_score(e.score);
-    p->set_rank(e.rank);
-    p->set_previous_rank(e.previous_rank);
-    p->set_rank_change(e.previous_rank == 0 ? 0 : e.previous_rank - e.rank);
-  }
-  TimeToProto(r.compute_time, out->mutable_compute_time());
-  DurationToProto(r.window, out->mutable_window());
-  out->set_metric(metric == RankMetric::kHot              ? pb::HOT
-                  : metric == RankMetric::kUniqueVisitors ? pb::UNIQUE_VISITORS
-                                                          : pb::VIEWS);
-  DurationToProto(r.resolution, out->mutable_resolution());
-  out->set_partial(r.partial);
-}
 
 TrendingGrpcService::TrendingGrpcService(Deps deps, bool ack_after_flush, int ingest_threads)
     : deps_(deps),
@@ -247,8 +108,8 @@ grpc::ServerUnaryReactor* TrendingGrpcService::RecordView(grpc::CallbackServerCo
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
-  if (!req->has_event()) {
-    reactor->Finish(ToGrpcStatus(InvalidFieldError("event", "is required")));
+  if (absl::Status s = CheckRecordViewRequest(*req); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
   if (deps_.sync.Backlogged()) {
@@ -260,19 +121,13 @@ grpc::ServerUnaryReactor* TrendingGrpcService::RecordView(grpc::CallbackServerCo
   const std::string source = SourceOf(*ctx);
   RawView view = ViewFromProto(req->event(), metadata);
   view.source = source;
-  // A malformed request is the caller's error (AIP-193); only the counting
-  // rules (bots, time, dedup, rate limits) are answered as outcomes.
-  if (std::vector<FieldProblem> problems = CheckViewFields(view); !problems.empty()) {
-    FieldViolations v;
-    for (FieldProblem& p : problems) v.Add("event." + p.field, std::move(p.description));
-    reactor->Finish(ToGrpcStatus(v.ToStatus()));
+  if (absl::Status s = CheckViewEvent(view); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
   const Verdict v = deps_.ingestor.Record(view, &ticket);
   CountOutcome(v);
-  resp->set_outcome(v.outcome == Outcome::kAccepted       ? pb::RecordViewResponse::ACCEPTED
-                    : v.outcome == Outcome::kDeduplicated ? pb::RecordViewResponse::DEDUPLICATED
-                                                          : pb::RecordViewResponse::REJECTED);
+  resp->set_outcome(OutcomeToProto(v.outcome));
   if (v.outcome == Outcome::kRejected) resp->set_reason(ReasonToProto(v.reason));
   if (ack_after_flush_ && ticket > 0) {
     deps_.sync.WhenDurable(ticket,
@@ -363,15 +218,7 @@ class TrendingGrpcService::ViewsReader final
   }
 
   absl::Status Process() {
-    FieldViolations v;
-    if (req_.events_size() > kMaxBatchEvents) {
-      v.Add("events", absl::StrCat("has more than ", kMaxBatchEvents, " events"));
-    }
-    if (req_.batch_id().size() > kMaxBatchIdLength ||
-        req_.batch_id().find('\0') != std::string::npos) {
-      v.Add("batch_id", "must be at most 100 characters, without NUL");
-    }
-    if (absl::Status s = v.ToStatus(); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckViewsBatch(req_));
     Ingestor& ingestor = service_.deps_.ingestor;
     if (!req_.batch_id().empty() && ingestor.BatchSeen(req_.batch_id())) {
       resp_->set_deduplicated(resp_->deduplicated() + req_.events_size());
@@ -475,32 +322,10 @@ grpc::ServerUnaryReactor* TrendingGrpcService::GetArticleStats(
     grpc::CallbackServerContext* ctx, const pb::GetArticleStatsRequest* req,
     pb::ArticleStats* resp) {
   return RunUnary(ctx, deps_.workers, [this, req, resp]() -> absl::Status {
-    FieldViolations v;
-    const std::optional<absl::string_view> id = ParseArticleName(req->article());
-    if (!id) v.Add("article", "must be \"articles/{article}\"");
-    absl::Duration window = absl::Hours(24);
-    if (req->has_window()) {
-      window = DurationFromProto(req->window());
-      if (window < absl::Minutes(1) || window > deps_.store.options().retention) {
-        v.Add("window", "must be between 1m and the retention");
-        window = absl::Hours(24);
-      }
-    }
-    absl::StatusOr<int32_t> g = GranularityFor(*req, window, v);
-    if (absl::Status s = v.ToStatus(); !s.ok()) return s;
-    const ArticleSeries series = deps_.store.Series(*id, window, *g);
-    resp->set_article(req->article());
-    for (const SeriesPoint& p : series.points) {
-      pb::StatsPoint* out = resp->add_points();
-      TimeToProto(MinuteStart(p.start_min), out->mutable_start_time());
-      out->set_views(p.views);
-      out->set_unique_visitors(p.unique_visitors);
-    }
-    resp->set_total_views(series.total_views);
-    resp->set_unique_visitors(series.unique_visitors);
-    resp->set_hot_score(series.hot_score);
-    TimeToProto(series.compute_time, resp->mutable_compute_time());
-    DurationToProto(absl::Minutes(series.granularity_min), resp->mutable_granularity());
+    ASSIGN_OR_RETURN(const StatsQuery q,
+                     StatsQueryFromProto(*req, deps_.store.options().retention));
+    StatsToProto(deps_.store.Series(q.article, q.window, q.granularity_min), req->article(),
+                 resp);
     return absl::OkStatus();
   });
 }
@@ -534,25 +359,12 @@ class TrendingGrpcService::Watch final : public grpc::ServerWriteReactor<pb::Get
 
 grpc::ServerWriteReactor<pb::GetTrendingResponse>* TrendingGrpcService::WatchTrending(
     grpc::CallbackServerContext*, const pb::WatchTrendingRequest* req) {
-  absl::StatusOr<TrendingQuery> q =
-      QueryFromProto(req->query(), deps_.store.options().retention, "query.");
-  absl::Duration min_interval = absl::Seconds(1);
-  absl::Status status = q.status();
-  if (req->has_min_interval()) {
-    min_interval = DurationFromProto(req->min_interval());
-    if (min_interval < absl::Milliseconds(100)) {
-      FieldViolations v;
-      if (!q.ok()) {
-        for (const auto& f : GetFieldViolations(q.status())) v.Add(f.field, f.description);
-      }
-      v.Add("min_interval", "must be at least 100ms");
-      status = v.ToStatus();
-    }
-  }
-  auto watch = std::make_shared<Watch>(q.ok() ? *q : TrendingQuery{}, min_interval);
-  if (!status.ok()) {
+  absl::StatusOr<WatchQuery> q = WatchQueryFromProto(*req, deps_.store.options().retention);
+  auto watch = q.ok() ? std::make_shared<Watch>(q->query, q->min_interval)
+                      : std::make_shared<Watch>(TrendingQuery{}, absl::Seconds(1));
+  if (!q.ok()) {
     watch->finished = true;
-    watch->Finish(ToGrpcStatus(status));
+    watch->Finish(ToGrpcStatus(q.status()));
   }
   absl::MutexLock lock(&watches_mu_);
   if (watches_ended_ && !watch->finished) {

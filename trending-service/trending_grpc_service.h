@@ -1,5 +1,7 @@
-// The gRPC face of the trending service: request validation and proto <->
-// domain conversion on the callback API.
+// The gRPC face of the trending service: the reactors of the callback API.
+// Request validation and proto <-> domain conversion are the use-case
+// layer's (trending_queries.h); errors come back as values and are mapped
+// to grpc::Status here, once.
 //
 // Ingest (RecordView, RecordViews) needs a bearer token with views:write
 // (runtime/auth.h; off without --auth_tokens_file); queries are public.
@@ -29,7 +31,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "news/trending/v1/trending_service.grpc.pb.h"
@@ -42,17 +43,6 @@
 #include "trending-service/view_store.h"
 
 namespace newsgrid::trending {
-
-// Validates a GetTrendingRequest into a query (INVALID_ARGUMENT with field
-// violations under `prefix`).
-absl::StatusOr<TrendingQuery> QueryFromProto(const news::trending::v1::GetTrendingRequest& req,
-                                             absl::Duration retention,
-                                             const std::string& prefix = "");
-// Converts a proto event for the Ingestor (views into `e`); `metadata`
-// receives the event metadata if any.
-RawView ViewFromProto(const news::trending::v1::ViewEvent& e, ArticleMetadata& metadata);
-void ResultToProto(const TrendingResult& result, RankMetric metric,
-                   news::trending::v1::GetTrendingResponse* out);
 
 class TrendingGrpcService final : public news::trending::v1::TrendingService::CallbackService {
  public:

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <tuple>
 #include <utility>
 
 #include "absl/hash/hash.h"
 #include "runtime/hold_timer.h"
+#include "trending-service/top_k.h"
 
 namespace newsgrid::trending {
 namespace {
@@ -142,42 +144,6 @@ Sketch& SketchAt(SketchList& list, int32_t start, int precision, int64_t& bytes)
   }
   return *it;
 }
-
-// HOT keys are rounded (relative 7e-7) so that float noise from the order
-// in which deltas arrived cannot reorder equal scores: replicas then break
-// such ties identically, by name.
-double HotKey(double hot_log) { return std::round(hot_log * 1e6) / 1e6; }
-
-// The best k seen so far, as a heap with the worst on top.
-template <typename C>
-class BoundedTop {
- public:
-  explicit BoundedTop(size_t k) : k_(k) {}
-  void Push(double score, const std::string& id) {
-    if (k_ == 0) return;
-    if (heap_.size() < k_) {
-      heap_.push_back(C{score, id});
-      std::push_heap(heap_.begin(), heap_.end());
-      return;
-    }
-    // Compare before copying the id: most articles do not make the cut.
-    const C& worst = heap_.front();
-    if (score < worst.score || (score == worst.score && !(id < worst.article))) return;
-    std::pop_heap(heap_.begin(), heap_.end());
-    heap_.back() = C{score, id};
-    std::push_heap(heap_.begin(), heap_.end());
-  }
-  bool full() const { return heap_.size() == k_; }
-  double worst() const { return heap_.front().score; }
-  std::vector<C> Sorted() && {
-    std::sort(heap_.begin(), heap_.end());
-    return std::move(heap_);
-  }
-
- private:
-  size_t k_;
-  std::vector<C> heap_;
-};
 
 }  // namespace
 
@@ -334,14 +300,6 @@ struct ViewStore::Window {
   int32_t medium_start;  // first minute the 10-minute tier keeps
   int32_t sketch_ten_start;
   absl::Time now;
-};
-
-struct ViewStore::Candidate {
-  double score;
-  std::string article;
-  bool operator<(const Candidate& o) const {  // better first
-    return score != o.score ? score > o.score : article < o.article;
-  }
 };
 
 ViewStore::ViewStore(StoreOptions options, const Clock& clock)
@@ -975,18 +933,16 @@ TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
   result.window = q.window;
   result.resolution = absl::Minutes(r);
   const size_t k = static_cast<size_t>(std::max(0, q.limit));
-  BoundedTop<Candidate> current(k), previous(k), unknown(k);
+  TopK current(k), previous(k), unknown(k);
   const bool hot = q.metric == RankMetric::kHot;
   const bool unique = q.metric == RankMetric::kUniqueVisitors;
   // Unique visitors never exceed views: candidates by views, then sketches
   // merged for as few of them as possible (below, one article at a time).
-  struct ByViews {
-    int64_t views;
+  struct Slot {
     uint32_t shard;
     uint32_t slot;
-    std::string id;
   };
-  std::vector<ByViews> by_views, prev_by_views;
+  std::vector<BoundedCandidate<Slot>> by_views, prev_by_views;
   static HoldStats& scan = HoldStats::Get("ranking_scan");
   for (size_t si = 0; si < shards_.size(); ++si) {
     const Shard& shard = *shards_[si];
@@ -1006,20 +962,19 @@ TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
         const Sums prev = SumsOf(*a, win.p.start_min, win.p.end_min, r, win, hot);
         if (unresolved) {
           if (cur.views > 0) {
-            unknown.Push(hot ? HotKey(cur.hot_log) : static_cast<double>(cur.views), a->id);
+            unknown.Push(hot ? HotRankKey(cur.hot_log) : static_cast<double>(cur.views), a->id);
           }
           continue;
         }
         if (unique) {
-          if (cur.views > 0) by_views.push_back({cur.views, static_cast<uint32_t>(si),
-                                                 static_cast<uint32_t>(slot), a->id});
-          if (prev.views > 0) prev_by_views.push_back({prev.views, static_cast<uint32_t>(si),
-                                                       static_cast<uint32_t>(slot), a->id});
+          const Slot at{static_cast<uint32_t>(si), static_cast<uint32_t>(slot)};
+          if (cur.views > 0) by_views.push_back({static_cast<double>(cur.views), a->id, at});
+          if (prev.views > 0) prev_by_views.push_back({static_cast<double>(prev.views), a->id, at});
           continue;
         }
         if (hot) {
-          if (cur.views > 0) current.Push(HotKey(cur.hot_log), a->id);
-          if (prev.views > 0) previous.Push(HotKey(prev.hot_log), a->id);
+          if (cur.views > 0) current.Push(HotRankKey(cur.hot_log), a->id);
+          if (prev.views > 0) previous.Push(HotRankKey(prev.hot_log), a->id);
         } else {
           if (cur.views > 0) current.Push(static_cast<double>(cur.views), a->id);
           if (prev.views > 0) previous.Push(static_cast<double>(prev.views), a->id);
@@ -1029,26 +984,24 @@ TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
     }
   }
   if (unique) {
-    for (auto [list, top, spec] : {std::tuple{&by_views, &current, win.w},
-                                   std::tuple{&prev_by_views, &previous, win.p}}) {
-      std::sort(list->begin(), list->end(),
-                [](const ByViews& x, const ByViews& y) { return x.views > y.views; });
-      for (const ByViews& c : *list) {
-        if (top->full() && top->worst() > static_cast<double>(c.views)) break;
-        const Shard& shard = *shards_[c.shard];
+    auto rank_by_uniques = [&](std::vector<BoundedCandidate<Slot>>& list, TopK& top,
+                               const WindowSpec& spec) {
+      PushWhileCanRank(list, top, [&](const BoundedCandidate<Slot>& c) -> std::optional<double> {
+        const Shard& shard = *shards_[c.ref.shard];
         absl::ReaderMutexLock lock(&shard.mu);
-        const Article* a = c.slot < shard.slots.size() ? shard.slots[c.slot].get() : nullptr;
-        if (a == nullptr || a->id != c.id) continue;  // gone meanwhile
-        top->Push(static_cast<double>(UniqueCount(*a, spec.start_min, spec.end_min, r,
-                                                  win.now_min, c.views)),
-                  a->id);
-      }
-    }
+        const Article* a =
+            c.ref.slot < shard.slots.size() ? shard.slots[c.ref.slot].get() : nullptr;
+        if (a == nullptr || a->id != c.article) return std::nullopt;  // gone meanwhile
+        return static_cast<double>(UniqueCount(*a, spec.start_min, spec.end_min, r, win.now_min,
+                                               static_cast<int64_t>(c.bound)));
+      });
+    };
+    rank_by_uniques(by_views, current, win.w);
+    rank_by_uniques(prev_by_views, previous, win.p);
   }
-  const std::vector<Candidate> cur = std::move(current).Sorted();
-  const std::vector<Candidate> prev = std::move(previous).Sorted();
-  absl::flat_hash_map<std::string, int> previous_rank;
-  for (size_t i = 0; i < prev.size(); ++i) previous_rank[prev[i].article] = static_cast<int>(i) + 1;
+  const std::vector<RankCandidate> cur = std::move(current).Sorted();
+  const std::vector<RankCandidate> prev = std::move(previous).Sorted();
+  const absl::flat_hash_map<std::string, int> previous_rank = RanksByArticle(prev);
   auto describe = [&](const std::string& id, RankedEntry& e) {
     const Shard& shard = ShardFor(id);
     absl::ReaderMutexLock lock(&shard.mu);
@@ -1072,7 +1025,7 @@ TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
     describe(e.article, e);
     result.entries.push_back(std::move(e));
   }
-  for (const Candidate& c : std::move(unknown).Sorted()) {
+  for (const RankCandidate& c : std::move(unknown).Sorted()) {
     // Only those that would make the cut if they matched.
     if (cur.size() == k && !(c < cur.back())) break;
     RankedEntry e;

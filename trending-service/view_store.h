@@ -312,7 +312,6 @@ class ViewStore {
   struct Shard;
   struct Window;
   struct Sums;
-  struct Candidate;
   Shard& ShardFor(absl::string_view article) const;
   size_t ShardIndex(absl::string_view article) const;
   // The caller holds shard.mu. (Not spelled as a lock annotation: Shard is

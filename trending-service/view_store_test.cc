@@ -5,11 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/support/test_time.h"
 #include "trending-service/visitor_hash.h"
-#include "trending-service/test_time.h"
 
 namespace newsgrid::trending {
 namespace {
+
+using ::newsgrid::testing::At;
 
 uint64_t Visitor(int i) { return SipHash24(3, 4, absl::StrCat("v", i)); }
 

@@ -1,10 +1,12 @@
 #include "trending-service/windows.h"
 
 #include "gtest/gtest.h"
-#include "trending-service/test_time.h"
+#include "tests/support/test_time.h"
 
 namespace newsgrid::trending {
 namespace {
+
+using ::newsgrid::testing::At;
 
 TEST(WindowsTest, MinuteWindowEndsWithTheCurrentMinute) {
   const WindowSpec w = ResolveWindow(At("2024-05-01T12:07:30Z"), absl::Minutes(5));

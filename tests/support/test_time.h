@@ -1,16 +1,17 @@
 // Test helper: RFC 3339 text to absl::Time, so tests can name exact
-// bucket boundaries.
+// bucket boundaries (a parse error fails the calling test).
 //
+//   using ::newsgrid::testing::At;
 //   absl::Time t = At("2024-05-01T12:07:30Z");
-#ifndef NEWSGRID_TRENDING_SERVICE_TEST_TIME_H_
-#define NEWSGRID_TRENDING_SERVICE_TEST_TIME_H_
+#ifndef NEWSGRID_TESTS_SUPPORT_TEST_TIME_H_
+#define NEWSGRID_TESTS_SUPPORT_TEST_TIME_H_
 
 #include <string>
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 
-namespace newsgrid::trending {
+namespace newsgrid::testing {
 
 inline absl::Time At(const char* rfc3339) {
   absl::Time t;
@@ -19,6 +20,6 @@ inline absl::Time At(const char* rfc3339) {
   return t;
 }
 
-}  // namespace newsgrid::trending
+}  // namespace newsgrid::testing
 
-#endif  // NEWSGRID_TRENDING_SERVICE_TEST_TIME_H_
+#endif  // NEWSGRID_TESTS_SUPPORT_TEST_TIME_H_
