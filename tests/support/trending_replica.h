@@ -14,9 +14,9 @@
 #include <string>
 #include <utility>
 
+#include "runtime/clock.h"
 #include "runtime/migrations.h"
 #include "runtime/pg_pool.h"
-#include "runtime/clock.h"
 #include "trending-service/ingestor.h"
 #include "trending-service/pg_storage.h"
 #include "trending-service/synchronizer.h"
