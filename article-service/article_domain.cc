@@ -9,7 +9,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "article-service/body_html.h"
-#include "article-service/text.h"
+#include "article-service/plain_text.h"
+#include "article-service/slug.h"
+#include "article-service/text_stats.h"
+#include "article-service/utf8.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "runtime/article_name.h"
 

@@ -8,7 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "article-service/filter.h"
-#include "article-service/text.h"
+#include "article-service/utf8.h"
 #include "runtime/logging.h"
 #include "runtime/status.h"
 

@@ -9,7 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "article-service/body_html.h"
 #include "article-service/pg_array.h"
-#include "article-service/text.h"
+#include "article-service/text_stats.h"
 #include "runtime/logging.h"
 
 namespace newsgrid::article {

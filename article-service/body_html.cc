@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -285,9 +286,8 @@ std::optional<std::string> LimitNesting(absl::string_view html) {
 }
 
 Action Classify(const GumboNode* node) {
-  const GumboElement& el = node->v.element;
-  if (el.tag_namespace != GUMBO_NAMESPACE_HTML || IsDropped(el.tag)) return Action::kDrop;
-  return KeptElement(el.tag) != nullptr ? Action::kKeep : Action::kUnwrap;
+  if (IsDroppedElement(node)) return Action::kDrop;
+  return KeptElement(node->v.element.tag) != nullptr ? Action::kKeep : Action::kUnwrap;
 }
 
 // Plain text: paragraphs at blank lines, line breaks within them.
@@ -336,17 +336,30 @@ bool IsSafeUrl(absl::string_view url, bool image) {
   return !image && scheme == "mailto";
 }
 
+bool IsDroppedElement(const GumboNode* element) {
+  const GumboElement& el = element->v.element;
+  return el.tag_namespace != GUMBO_NAMESPACE_HTML || IsDropped(el.tag);
+}
+
+MarkdownTree::MarkdownTree(absl::string_view markdown)
+    : root_(cmark_parse_document(markdown.data(), markdown.size(),
+                                 CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8)) {}
+
+MarkdownTree::~MarkdownTree() { cmark_node_free(root_); }
+
 std::string MarkdownToHtml(absl::string_view markdown) {
   // cmark's default is safe: raw HTML becomes "<!-- raw HTML omitted -->"
   // and dangerous link targets become empty.
-  char* html = cmark_markdown_to_html(markdown.data(), markdown.size(),
-                                      CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8);
+  const MarkdownTree tree(markdown);
+  char* html = cmark_render_html(tree.root(), CMARK_OPT_DEFAULT);
   std::string out(html);
   std::free(html);
   return out;
 }
 
-HtmlTree::HtmlTree(absl::string_view html) : source_(html) {
+HtmlTree::HtmlTree(absl::string_view html) {
+  std::optional<std::string> limited = LimitNesting(html);
+  source_ = limited ? std::move(*limited) : std::string(html);
   GumboOptions options = kGumboDefaultOptions;
   options.fragment_context = GUMBO_TAG_BODY;
   options.fragment_namespace = GUMBO_NAMESPACE_HTML;
@@ -358,57 +371,72 @@ HtmlTree::~HtmlTree() { gumbo_destroy_output(&kGumboDefaultOptions, output_); }
 
 const GumboNode* HtmlTree::root() const { return output_->root; }
 
-std::string SanitizeHtml(absl::string_view html) {
-  const std::optional<std::string> limited = LimitNesting(html);
-  HtmlTree tree(limited ? absl::string_view(*limited) : html);
-  std::string out;
-  out.reserve(html.size());
-  // An explicit stack instead of recursion: input nesting is bounded only by
-  // the body size.
+void WalkHtmlTree(const HtmlTree& tree, absl::FunctionRef<void(absl::string_view)> text,
+                  absl::FunctionRef<bool(const GumboNode*)> enter,
+                  absl::FunctionRef<void(const GumboNode*)> leave) {
+  // An explicit stack instead of recursion: the tree is as deep as
+  // HtmlTree's nesting limit allows.
   struct Frame {
     const GumboNode* node;
     unsigned next;
-    const char* close;  // end tag to write when done; null when unwrapped
   };
-  std::vector<Frame> stack{{tree.root(), 0, nullptr}};
-  int depth = 0;  // kept elements open
+  std::vector<Frame> stack{{tree.root(), 0}};
   while (!stack.empty()) {
     Frame& f = stack.back();
     const GumboVector& children = f.node->v.element.children;
     if (f.next >= children.length) {
-      if (f.close != nullptr) {
-        absl::StrAppend(&out, "</", f.close, ">");
-        --depth;
-      }
+      if (stack.size() > 1) leave(f.node);
       stack.pop_back();
       continue;
     }
-    const GumboNode* child = static_cast<const GumboNode*>(children.data[f.next++]);
+    const auto* child = static_cast<const GumboNode*>(children.data[f.next++]);
     switch (child->type) {
       case GUMBO_NODE_TEXT:
       case GUMBO_NODE_WHITESPACE:
       case GUMBO_NODE_CDATA:
-        out += EscapeHtmlText(child->v.text.text);
+        text(child->v.text.text);
         break;
       case GUMBO_NODE_ELEMENT:
-      case GUMBO_NODE_TEMPLATE: {
-        const Action action = Classify(child);
-        if (action == Action::kDrop) break;
-        const ElementRule* rule = KeptElement(child->v.element.tag);
-        if (action == Action::kUnwrap || depth >= kMaxDepth) {
-          stack.push_back({child, 0, nullptr});
-          break;
-        }
-        if (!WriteStartTag(child->v.element, *rule, out)) break;
-        if (IsVoid(child->v.element.tag)) break;
-        ++depth;
-        stack.push_back({child, 0, rule->name});
+      case GUMBO_NODE_TEMPLATE:
+        if (enter(child)) stack.push_back({child, 0});
         break;
-      }
-      default:  // comments, the document
+      default:  // comments
         break;
     }
   }
+}
+
+std::string SanitizeHtml(absl::string_view html) {
+  const HtmlTree tree(html);
+  std::string out;
+  out.reserve(html.size());
+  // For each element entered: the end tag to write when it is left, null
+  // when it is unwrapped.
+  std::vector<const char*> closes;
+  int depth = 0;  // kept elements open
+  WalkHtmlTree(
+      tree, [&](absl::string_view text) { out += EscapeHtmlText(text); },
+      [&](const GumboNode* element) {
+        const Action action = Classify(element);
+        if (action == Action::kDrop) return false;
+        const ElementRule* rule = KeptElement(element->v.element.tag);
+        if (action == Action::kUnwrap || depth >= kMaxDepth) {
+          closes.push_back(nullptr);
+          return true;
+        }
+        if (!WriteStartTag(element->v.element, *rule, out)) return false;
+        if (IsVoid(element->v.element.tag)) return false;
+        ++depth;
+        closes.push_back(rule->name);
+        return true;
+      },
+      [&](const GumboNode*) {
+        if (closes.back() != nullptr) {
+          absl::StrAppend(&out, "</", closes.back(), ">");
+          --depth;
+        }
+        closes.pop_back();
+      });
   return out;
 }
 

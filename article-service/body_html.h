@@ -16,19 +16,22 @@
 //   std::string safe = SanitizeHtml("<p onclick=x()>Hi<script>alert(1)</script></p>");
 //   // "<p>Hi</p>"
 //
-// The parsing pieces (MarkdownToHtml, HtmlTree) are public so that other
-// derivations of the body (plain text, word counts) can walk the same trees.
+// The parsing pieces (MarkdownTree, HtmlTree, IsDroppedElement) are public so
+// that other derivations of the body (plain_text.h) walk the same trees with
+// the same rules.
 #ifndef NEWSGRID_ARTICLE_SERVICE_BODY_HTML_H_
 #define NEWSGRID_ARTICLE_SERVICE_BODY_HTML_H_
 
 #include <memory>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "news/article/v1/article_service.pb.h"
 
 struct GumboInternalOutput;
 struct GumboInternalNode;
+struct cmark_node;
 
 namespace newsgrid::article {
 
@@ -46,9 +49,27 @@ std::string RenderBodyHtml(absl::string_view body, news::article::v1::BodyFormat
 // this through SanitizeHtml.
 std::string MarkdownToHtml(absl::string_view markdown);
 
+// CommonMark parsed by cmark (with its UTF-8 validation: invalid bytes
+// become U+FFFD), the tree MarkdownToHtml renders.
+class MarkdownTree {
+ public:
+  explicit MarkdownTree(absl::string_view markdown);
+  ~MarkdownTree();
+  MarkdownTree(const MarkdownTree&) = delete;
+  MarkdownTree& operator=(const MarkdownTree&) = delete;
+
+  // The CMARK_NODE_DOCUMENT node; walk it with cmark_iter.
+  cmark_node* root() const { return root_; }
+
+ private:
+  cmark_node* root_;
+};
+
 // An HTML fragment parsed as the content of a <body> by gumbo (the HTML5
 // parsing algorithm, as browsers do: misnested and unclosed tags are fixed
-// up the same way).
+// up the same way). gumbo's time grows with the square of the nesting depth,
+// so tags nested deeper than 256 are removed before parsing (their text
+// stays).
 class HtmlTree {
  public:
   explicit HtmlTree(absl::string_view html);
@@ -63,6 +84,19 @@ class HtmlTree {
   std::string source_;  // gumbo points into it
   GumboInternalOutput* output_;
 };
+
+// Visits the nodes below the root of `tree` in document order, without
+// recursion: `text` on each text node, `enter` on each element, and for an
+// element for which it returns true its children next, then `leave` on
+// that element. Comments are skipped.
+void WalkHtmlTree(const HtmlTree& tree, absl::FunctionRef<void(absl::string_view)> text,
+                  absl::FunctionRef<bool(const GumboInternalNode*)> enter,
+                  absl::FunctionRef<void(const GumboInternalNode*)> leave);
+
+// Whether `element` (an element node of an HtmlTree) is dropped with all it
+// holds by SanitizeHtml: active content, embedded documents, forms, SVG and
+// MathML, and elements whose content is not shown.
+bool IsDroppedElement(const GumboInternalNode* element);
 
 // Keeps only allow-listed elements and attributes of `html`; the result is
 // well-formed, with every text and attribute value escaped.

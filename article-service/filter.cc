@@ -6,7 +6,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "article-service/text.h"
+#include "article-service/slug.h"
+#include "article-service/utf8.h"
 #include "runtime/status.h"
 
 namespace newsgrid::article {

@@ -6,7 +6,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "article-service/text.h"
+#include "article-service/plain_text.h"
+#include "article-service/slug.h"
+#include "article-service/text_stats.h"
+#include "article-service/utf8.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace a = newsgrid::article;

@@ -10,7 +10,7 @@ RUN apt-get update \
       build-essential cmake pkg-config \
       protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev grpc-proto \
       golang-github-gogo-googleapis-dev libabsl-dev libpqxx-dev prometheus-cpp-dev \
-      libgtest-dev libgmock-dev nlohmann-json3-dev libconcurrentqueue-dev libcmark-dev libgumbo-dev libcpp-httplib-dev libmstch-dev \
+      libgtest-dev libgmock-dev nlohmann-json3-dev libconcurrentqueue-dev libcmark-dev libgumbo-dev libicu-dev libcpp-httplib-dev libmstch-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -27,7 +27,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libabsl20220623 libgrpc++1.51 libgrpc29 libprotobuf32 \
       libpqxx-6.4 libpq5 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
-      libcmark0.30.2 libgumbo1 libstdc++6 \
+      libcmark0.30.2 libgumbo1 libicu72 libstdc++6 \
  && rm -rf /var/lib/apt/lists/*
 # A fixed numeric uid, so Kubernetes' runAsNonRoot can verify it (the
 # Deployments run as 10001 too).

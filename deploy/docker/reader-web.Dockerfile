@@ -11,7 +11,7 @@ RUN apt-get update \
       build-essential cmake pkg-config \
       protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev grpc-proto \
       golang-github-gogo-googleapis-dev libabsl-dev libpqxx-dev prometheus-cpp-dev \
-      libgtest-dev libgmock-dev nlohmann-json3-dev libconcurrentqueue-dev libcmark-dev libgumbo-dev libcpp-httplib-dev libmstch-dev \
+      libgtest-dev libgmock-dev nlohmann-json3-dev libconcurrentqueue-dev libcmark-dev libgumbo-dev libicu-dev libcpp-httplib-dev libmstch-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

@@ -16,7 +16,7 @@ NEWSGRID_PACKAGES=(
   python3-grpcio python3-protobuf python3-yaml python3-jsonschema
   util-linux procps
   clang libclang-rt-14-dev
-  libcmark-dev libgumbo-dev libcpp-httplib-dev libmstch-dev
+  libcmark-dev libgumbo-dev libicu-dev libcpp-httplib-dev libmstch-dev
   chromium chromium-driver python3-selenium nginx-light wrk
 )
 

@@ -1,15 +1,14 @@
-#include "article-service/text.h"
+#include "article-service/text_stats.h"
 
 #include <string>
 
 #include "absl/strings/match.h"
-#include "gmock/gmock.h"
+#include "article-service/plain_text.h"
+#include "article-service/utf8.h"
 #include "gtest/gtest.h"
 
 namespace newsgrid::article {
 namespace {
-
-using ::testing::ElementsAre;
 
 std::string Repeat(absl::string_view word, int n) {
   std::string out;
@@ -18,48 +17,6 @@ std::string Repeat(absl::string_view word, int n) {
     out.append(word.data(), word.size());
   }
   return out;
-}
-
-TEST(PlainTextTest, MarkdownRemovesMarkupAndCountsImages) {
-  const std::string md =
-      "# The *big* story\n"
-      "\n"
-      "Some **bold** and _italic_ text with a [link](https://example.com) and `code`.\n"
-      "![a chart](https://example.com/a.png)\n"
-      "\n"
-      "> A quote\n"
-      "- first item\n"
-      "1. numbered\n"
-      "\n"
-      "```\n"
-      "int x = 1;\n"
-      "```\n"
-      "[ref]: https://example.com\n"
-      "snake_case stays <img src=\"x.png\"> &amp; entities\n";
-  PlainText p = ToPlainText(md, BodyFormat::kMarkdown);
-  EXPECT_EQ(p.images, 2);
-  EXPECT_EQ(p.text,
-            "The big story\n\n"
-            "Some bold and italic text with a link and code.\n\n"
-            "A quote first item numbered\n\n"
-            "int x = 1;\n\n"
-            "snake_case stays & entities");
-}
-
-TEST(PlainTextTest, HtmlDropsTagsScriptsAndDecodesEntities) {
-  PlainText p = ToPlainText(
-      "<h1>Title</h1><p>One &amp; <em>two</em>&nbsp;three<br>four</p>"
-      "<script>var x = '<p>';</script><figure><img src=a.png><img src=b.png>"
-      "<figcaption>Cap &#8212; &#x41;</figcaption></figure><!-- hidden -->",
-      BodyFormat::kHtml);
-  EXPECT_EQ(p.images, 2);
-  EXPECT_EQ(p.text, "Title\n\nOne & two three four\n\nCap \u2014 A");
-}
-
-TEST(PlainTextTest, PlainTextKeepsParagraphs) {
-  PlainText p = ToPlainText("line one\nline   two\n\n\nnext *para*", BodyFormat::kPlainText);
-  EXPECT_EQ(p.text, "line one line two\n\nnext *para*");
-  EXPECT_EQ(p.images, 0);
 }
 
 TEST(WordCountTest, EnglishCountsWordsJoiningApostrophesAndHyphens) {
@@ -153,45 +110,6 @@ TEST(ExcerptTest, LongBodiesGiveTheExcerptOfTheirBeginning) {
   // the whole text is used.
   const std::string blank = std::string(4000, ' ') + "late start of the text";
   EXPECT_EQ(DeriveExcerpt(blank), "late start of the text");
-}
-
-TEST(SlugTest, FromTitles) {
-  EXPECT_EQ(SlugFromTitle("Hello, World!"), "hello-world");
-  EXPECT_EQ(SlugFromTitle("Crème brûlée in 5 steps"), "creme-brulee-in-5-steps");
-  EXPECT_EQ(SlugFromTitle("Straße über Łódź"), "strasse-uber-lodz");
-  EXPECT_EQ(SlugFromTitle("Москва сегодня"), "moskva-segodnya");
-  EXPECT_EQ(SlugFromTitle("Αθήνα"), "athina");
-  EXPECT_EQ(SlugFromTitle("东京 news"), "e4b89ce4baac-news");
-  EXPECT_EQ(SlugFromTitle("  --- "), "article");
-  EXPECT_EQ(SlugFromTitle("Don't panic"), "dont-panic");
-  const std::string long_slug = SlugFromTitle(Repeat("word", 100), 200);
-  EXPECT_LE(long_slug.size(), 200u);
-  EXPECT_TRUE(IsValidSlug(long_slug));
-  EXPECT_TRUE(IsValidSlug(SlugFromTitle("东京")));
-}
-
-TEST(SlugTest, Validation) {
-  EXPECT_TRUE(IsValidSlug("a-b-1"));
-  EXPECT_FALSE(IsValidSlug(""));
-  EXPECT_FALSE(IsValidSlug("A"));
-  EXPECT_FALSE(IsValidSlug("a--b"));
-  EXPECT_FALSE(IsValidSlug("-a"));
-  EXPECT_FALSE(IsValidSlug("a_b"));
-  EXPECT_FALSE(IsValidSlug(std::string(201, 'a')));
-}
-
-TEST(TagsTest, NormalizedDedupedOrderKept) {
-  EXPECT_THAT(NormalizeTags({"  China ", "Climate  Change", "china", "", "ÉLECTIONS"}),
-              ElementsAre("china", "climate-change", "élections"));
-  EXPECT_EQ(NormalizeLower("  World "), "world");
-}
-
-TEST(Utf8Test, Validity) {
-  EXPECT_TRUE(IsValidUtf8("héllo 东京 \xef\xbf\xbd"));
-  EXPECT_FALSE(IsValidUtf8("bad \xff byte"));
-  EXPECT_FALSE(IsValidUtf8("\xc3"));
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
-  EXPECT_EQ(CodepointCount("héllo"), 5u);
 }
 
 }  // namespace
