@@ -9,18 +9,28 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "article-service/body_html.h"
+#include "absl/strings/str_replace.h"
 #include "article-service/plain_text.h"
 #include "article-service/slug.h"
 #include "article-service/text_stats.h"
 #include "article-service/utf8.h"
+#include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
 #include "runtime/article_name.h"
 
 namespace newsgrid::article {
 namespace {
 
 
-// Editable fields in canonical order.
+using google::protobuf::FieldDescriptor;
+using google::protobuf::FieldMask;
+using google::protobuf::util::FieldMaskUtil;
+using google::protobuf::util::MessageDifferencer;
+using google::protobuf::util::TimeUtil;
+
+// Editable fields in canonical order; every other field of Article is
+// output only.
 const std::vector<std::string>& EditablePaths() {
   static const auto* paths = new std::vector<std::string>{
       "slug",    "title",   "subtitle", "body", "body_format", "custom_excerpt",
@@ -28,16 +38,29 @@ const std::vector<std::string>& EditablePaths() {
   return *paths;
 }
 
-bool IsOutputOnlyPath(absl::string_view p) {
-  static const char* kOutput[] = {"name",          "plain_text",   "excerpt",   "state",
-                                  "create_time",   "update_time",  "publish_time",
-                                  "delete_time",   "word_count",   "reading_time",
-                                  "reading_time_text", "etag",     "revision",
-                                  "previous_slugs", "body_html"};
-  for (const char* o : kOutput) {
-    if (p == o) return true;
-  }
-  return false;
+const FieldMask& EditableMask() {
+  static const FieldMask* mask = [] {
+    auto* m = new FieldMask;
+    for (const std::string& p : EditablePaths()) m->add_paths(p);
+    return m;
+  }();
+  return *mask;
+}
+
+const FieldDescriptor* EditableField(absl::string_view path) {
+  return Article::descriptor()->FindFieldByName(std::string(path));
+}
+
+// Copies the `paths` of `from` into `to`: scalars and lists replaced, a
+// message field replaced whole (cleared when `from` has none) unless only
+// some of its fields are named.
+void CopyPaths(const Article& from, const std::vector<std::string>& paths, Article* to) {
+  FieldMask mask;
+  for (const std::string& p : paths) mask.add_paths(p);
+  FieldMaskUtil::MergeOptions options;
+  options.set_replace_message_fields(true);
+  options.set_replace_repeated_fields(true);
+  FieldMaskUtil::MergeMessageTo(from, mask, options, to);
 }
 
 bool IsHttpUrl(absl::string_view url) {
@@ -80,47 +103,10 @@ Change Changed(Article after, std::string action, std::vector<std::string> field
   return c;
 }
 
+// Whether the editable top-level field `path` has the same value in both.
 bool SameValue(const Article& a, const Article& b, absl::string_view path) {
-  if (path == "slug") return a.slug() == b.slug();
-  if (path == "title") return a.title() == b.title();
-  if (path == "subtitle") return a.subtitle() == b.subtitle();
-  if (path == "body") return a.body() == b.body();
-  if (path == "body_format") return a.body_format() == b.body_format();
-  if (path == "custom_excerpt") return a.custom_excerpt() == b.custom_excerpt();
-  if (path == "authors") {
-    return std::equal(a.authors().begin(), a.authors().end(), b.authors().begin(),
-                      b.authors().end());
-  }
-  if (path == "section") return a.section() == b.section();
-  if (path == "tags") {
-    return std::equal(a.tags().begin(), a.tags().end(), b.tags().begin(), b.tags().end());
-  }
-  if (path == "feature_image") {
-    return google::protobuf::util::MessageDifferencer::Equals(a.feature_image(),
-                                                              b.feature_image());
-  }
-  return true;
-}
-
-void CopyPath(const Article& from, Article* to, absl::string_view path) {
-  if (path == "slug") to->set_slug(from.slug());
-  else if (path == "title") to->set_title(from.title());
-  else if (path == "subtitle") to->set_subtitle(from.subtitle());
-  else if (path == "body") to->set_body(from.body());
-  else if (path == "body_format") to->set_body_format(from.body_format());
-  else if (path == "custom_excerpt") to->set_custom_excerpt(from.custom_excerpt());
-  else if (path == "authors") *to->mutable_authors() = from.authors();
-  else if (path == "section") to->set_section(from.section());
-  else if (path == "tags") *to->mutable_tags() = from.tags();
-  else if (path == "feature_image") {
-    if (from.has_feature_image()) {
-      *to->mutable_feature_image() = from.feature_image();
-    } else {
-      to->clear_feature_image();
-    }
-  } else if (path == "feature_image.url") to->mutable_feature_image()->set_url(from.feature_image().url());
-  else if (path == "feature_image.alt") to->mutable_feature_image()->set_alt(from.feature_image().alt());
-  else if (path == "feature_image.caption") to->mutable_feature_image()->set_caption(from.feature_image().caption());
+  const std::vector<const FieldDescriptor*> field = {EditableField(path)};
+  return MessageDifferencer().CompareWithFields(a, b, field, field);
 }
 
 }  // namespace
@@ -135,21 +121,17 @@ absl::StatusOr<int64_t> ParseArticleName(absl::string_view name, absl::string_vi
 }
 
 google::protobuf::Timestamp ToProtoTime(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t micros = absl::ToUnixMicros(t);
-  int64_t seconds = micros / 1000000;
-  int64_t rem = micros % 1000000;
-  if (rem < 0) {
-    rem += 1000000;
-    --seconds;
-  }
-  ts.set_seconds(seconds);
-  ts.set_nanos(static_cast<int32_t>(rem * 1000));
-  return ts;
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
 }
 
 absl::Time FromProtoTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
+}
+
+bool IsValidProtoTime(const google::protobuf::Timestamp& t) {
+  return t.seconds() >= TimeUtil::kTimestampMinSeconds &&
+         t.seconds() <= TimeUtil::kTimestampMaxSeconds && t.nanos() >= 0 &&
+         t.nanos() <= 999999999;
 }
 
 bool IsLive(const Article& a, absl::Time now) {
@@ -179,6 +161,22 @@ absl::Status CheckEtag(const Article& current, absl::string_view etag) {
   if (etag.empty() || etag == current.etag()) return absl::OkStatus();
   return absl::AbortedError(
       "the article was changed since it was read (etag mismatch); read it again and retry");
+}
+
+void SetComputedFields(int64_t id, Article* a) {
+  a->set_name(ArticleName(id));
+  a->set_etag(ComputeEtag(id, a->revision()));
+  a->set_reading_time_text(ReadingTimeText(absl::Seconds(a->reading_time().seconds())));
+}
+
+std::string SnippetHtml(absl::string_view marked_text) {
+  // The four characters reader-web's snippet reader undoes (page_text.cc).
+  return absl::StrReplaceAll(marked_text, {{"&", "&amp;"},
+                                           {"<", "&lt;"},
+                                           {">", "&gt;"},
+                                           {"\"", "&quot;"},
+                                           {kSnippetMatchStart, "<mark>"},
+                                           {kSnippetMatchEnd, "</mark>"}});
 }
 
 void ValidateShortText(absl::string_view value, size_t max_chars, absl::string_view field,
@@ -277,7 +275,7 @@ absl::StatusOr<NewArticle> PrepareNewArticle(const Article& input, absl::Time no
   if (!violations.empty()) return violations.ToStatus();
   NewArticle n;
   Article& a = n.article;
-  for (const std::string& p : EditablePaths()) CopyPath(input, &a, p);
+  CopyPaths(input, EditablePaths(), &a);
   if (a.body_format() == news::article::v1::BODY_FORMAT_UNSPECIFIED) {
     a.set_body_format(news::article::v1::MARKDOWN);
   }
@@ -298,16 +296,13 @@ absl::StatusOr<std::vector<std::string>> ResolveUpdateMask(
   std::vector<std::string> paths;
   if (mask.paths_size() == 0) {
     // AIP-134: an absent mask means every populated field.
-    if (!patch.slug().empty()) paths.push_back("slug");
-    if (!patch.title().empty()) paths.push_back("title");
-    if (!patch.subtitle().empty()) paths.push_back("subtitle");
-    if (!patch.body().empty()) paths.push_back("body");
-    if (patch.body_format() != 0) paths.push_back("body_format");
-    if (!patch.custom_excerpt().empty()) paths.push_back("custom_excerpt");
-    if (patch.authors_size() > 0) paths.push_back("authors");
-    if (!patch.section().empty()) paths.push_back("section");
-    if (patch.tags_size() > 0) paths.push_back("tags");
-    if (patch.has_feature_image()) paths.push_back("feature_image");
+    const google::protobuf::Reflection* r = patch.GetReflection();
+    for (const std::string& p : EditablePaths()) {
+      const FieldDescriptor* f = EditableField(p);
+      if (f->is_repeated() ? r->FieldSize(patch, f) > 0 : r->HasField(patch, f)) {
+        paths.push_back(p);
+      }
+    }
     if (paths.empty()) {
       return InvalidFieldError("update_mask", "names no field and the article sets none");
     }
@@ -319,18 +314,15 @@ absl::StatusOr<std::vector<std::string>> ResolveUpdateMask(
     const std::string field = absl::StrCat("update_mask.paths[", i, "]");
     if (p == "*") {
       for (const std::string& e : EditablePaths()) paths.push_back(e);
-    } else if (std::find(EditablePaths().begin(), EditablePaths().end(), p) !=
-                   EditablePaths().end() ||
-               p == "feature_image.url" || p == "feature_image.alt" ||
-               p == "feature_image.caption") {
+    } else if (!FieldMaskUtil::IsValidPath<Article>(p)) {
+      violations.Add(field, absl::StrCat("unknown field \"", p, "\""));
+    } else if (FieldMaskUtil::IsPathInFieldMask(p, EditableMask())) {
       paths.push_back(p);
-    } else if (IsOutputOnlyPath(p)) {
+    } else {
       violations.Add(field, absl::StrCat("\"", p,
                                          "\" cannot be updated: state and time fields change "
                                          "only through Publish, Unpublish, Delete and "
                                          "Undelete; the rest are output only"));
-    } else {
-      violations.Add(field, absl::StrCat("unknown field \"", p, "\""));
     }
   }
   if (!violations.empty()) return violations.ToStatus();
@@ -345,7 +337,7 @@ absl::StatusOr<Change> ApplyUpdate(const Article& current, const Article& patch,
     return absl::FailedPreconditionError("the article is deleted; undelete it before editing");
   }
   Article next = current;
-  for (const std::string& p : paths) CopyPath(patch, &next, p);
+  CopyPaths(patch, paths, &next);
   if (next.body_format() == news::article::v1::BODY_FORMAT_UNSPECIFIED) {
     next.set_body_format(news::article::v1::MARKDOWN);
   }

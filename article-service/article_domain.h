@@ -1,13 +1,17 @@
 // The article's rules, free of storage and transport: input validation
-// (AIP-193 field violations), derived fields, update masks, etags and the
-// publication state machine. The proto message is the value type; every
-// function here is pure and takes the current time as an argument.
+// (AIP-193 field violations), derived fields, update masks (protobuf's
+// FieldMaskUtil), etags, what a reader is shown of a stored article (name,
+// etag, reading-time text, search snippets as HTML) and the publication state
+// machine. The proto message is the value type; every function here is pure
+// and takes the current time as an argument.
 //
 //   absl::StatusOr<NewArticle> n = PrepareNewArticle(req.article(), clock.Now());
 //   absl::StatusOr<std::vector<std::string>> paths =
 //       ResolveUpdateMask(req.article(), req.update_mask());
 //   absl::StatusOr<Change> c = ApplyUpdate(current, req.article(), *paths, now);
 //   absl::StatusOr<Change> p = ApplyPublish(current, std::nullopt, now);
+//   SetComputedFields(42, &stored);  // name, etag, reading_time_text
+//   std::string html = SnippetHtml(marked);  // "... <mark>vote</mark> ..."
 #ifndef NEWSGRID_ARTICLE_SERVICE_ARTICLE_DOMAIN_H_
 #define NEWSGRID_ARTICLE_SERVICE_ARTICLE_DOMAIN_H_
 
@@ -49,8 +53,12 @@ inline constexpr size_t kMaxActor = 200;
 std::string ArticleName(int64_t id);
 absl::StatusOr<int64_t> ParseArticleName(absl::string_view name, absl::string_view field);
 
+// Article times have microsecond precision (as PostgreSQL stores them).
 google::protobuf::Timestamp ToProtoTime(absl::Time t);
 absl::Time FromProtoTime(const google::protobuf::Timestamp& t);
+// Whether `t` is within Timestamp's range (0001-01-01 to 9999-12-31) with
+// nanos in 0..999,999,999.
+bool IsValidProtoTime(const google::protobuf::Timestamp& t);
 
 // Readers see an article when it is PUBLISHED (or SCHEDULED with its time
 // come) and not deleted.
@@ -62,6 +70,17 @@ void ApplyEffectiveState(Article* a, absl::Time now);
 std::string ComputeEtag(int64_t id, int64_t revision);
 // ABORTED when `etag` is non-empty and differs from the article's.
 absl::Status CheckEtag(const Article& current, absl::string_view etag);
+
+// The output fields not stored but computed from stored ones: name and etag
+// from the id and revision, reading_time_text from reading_time.
+void SetComputedFields(int64_t id, Article* a);
+
+// Search snippets arrive as plain text with each match between these two
+// private-use characters; SnippetHtml escapes the text and makes each match
+// <mark>...</mark>.
+inline constexpr char kSnippetMatchStart[] = "\uE000";
+inline constexpr char kSnippetMatchEnd[] = "\uE001";
+std::string SnippetHtml(absl::string_view marked_text);
 
 // Validates the editable fields of `a` (field paths under `prefix`, e.g.
 // "article.title"). The slug may be empty (it is derived).

@@ -8,9 +8,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "article-service/filter.h"
+#include "article-service/search_query.h"
 #include "article-service/utf8.h"
 #include "runtime/logging.h"
 #include "runtime/status.h"
+#include "runtime/status_macros.h"
 
 namespace newsgrid::article {
 namespace {
@@ -75,15 +77,14 @@ absl::Status CheckActor(const std::string& actor, absl::string_view field = "act
 absl::StatusOr<ArticleRef> ArticleService::ReaderGet(const CallContext& c, int64_t id) {
   const uint64_t epoch = cache_.BeginRead(id);
   if (ArticleRef hit = cache_.Get(id)) return hit;
-  absl::StatusOr<Article> a = store_.Get(c.deadline, id);
-  if (!a.ok()) return a.status();
+  ASSIGN_OR_RETURN(Article a, store_.Get(c.deadline, id));
   const absl::Time now = clock_.Now();
   // Readers are told nothing about drafts, scheduled or deleted articles.
-  if (!IsLive(*a, now)) {
+  if (!IsLive(a, now)) {
     return absl::NotFoundError(absl::StrCat("article ", ArticleName(id), " not found"));
   }
-  ApplyEffectiveState(&*a, now);
-  ArticleRef v = ArticleVersion::Make(*a);
+  ApplyEffectiveState(&a, now);
+  ArticleRef v = ArticleVersion::Make(a);
   cache_.Insert(v, epoch);
   return v;
 }
@@ -102,11 +103,10 @@ absl::StatusOr<std::vector<ArticleRef>> ArticleService::Hydrate(const CallContex
     missing.push_back(ids[i]);
   }
   if (!missing.empty()) {
-    absl::StatusOr<std::vector<Article>> found = store_.BatchGet(c.deadline, missing);
-    if (!found.ok()) return found.status();
+    ASSIGN_OR_RETURN(std::vector<Article> found, store_.BatchGet(c.deadline, missing));
     const absl::Time now = clock_.Now();
     absl::flat_hash_map<int64_t, Article*> by_id;
-    for (Article& a : *found) {
+    for (Article& a : found) {
       absl::StatusOr<int64_t> id = ParseArticleName(a.name(), "name");
       if (id.ok()) by_id[*id] = &a;
     }
@@ -141,7 +141,7 @@ absl::StatusOr<Article> ArticleService::Mutate(const CallContext& c, int64_t id,
   // the old version once the caller has been told about the new one. (On an
   // error nothing changed, or the outcome is unknown: dropping is safe.)
   cache_.Invalidate(id);
-  if (!a.ok()) return a.status();
+  RETURN_IF_ERROR(a.status());
   ApplyEffectiveState(&*a, clock_.Now());
   return a;
 }
@@ -150,12 +150,11 @@ absl::StatusOr<Article> ArticleService::StateChange(
     const CallContext& c, const std::string& name, const std::string& etag,
     const std::string& actor,
     const std::function<absl::StatusOr<Change>(const Article&, absl::Time)>& apply) {
-  absl::StatusOr<int64_t> id = ParseArticleName(name, "name");
-  if (!id.ok()) return id.status();
-  if (absl::Status s = CheckActor(actor); !s.ok()) return s;
+  ASSIGN_OR_RETURN(const int64_t id, ParseArticleName(name, "name"));
+  RETURN_IF_ERROR(CheckActor(actor));
   const absl::Time now = clock_.Now();
-  return Mutate(c, *id, actor, [&](const Article& current) -> absl::StatusOr<Change> {
-    if (absl::Status s = CheckEtag(current, etag); !s.ok()) return s;
+  return Mutate(c, id, actor, [&](const Article& current) -> absl::StatusOr<Change> {
+    RETURN_IF_ERROR(CheckEtag(current, etag));
     return apply(current, now);
   });
 }
@@ -168,10 +167,8 @@ absl::StatusOr<Article> ArticleService::CreateArticle(const pb::CreateArticleReq
   ValidateShortText(req.actor(), kMaxActor, "actor", v);
   if (!v.empty()) return v.ToStatus();
   const absl::Time now = clock_.Now();
-  absl::StatusOr<NewArticle> n = PrepareNewArticle(req.article(), now);
-  if (!n.ok()) return n.status();
-  absl::StatusOr<Article> a = store_.Create(c.deadline, *n, req.request_id(), req.actor());
-  if (!a.ok()) return a.status();
+  ASSIGN_OR_RETURN(const NewArticle n, PrepareNewArticle(req.article(), now));
+  ASSIGN_OR_RETURN(Article a, store_.Create(c.deadline, n, req.request_id(), req.actor()));
   if (++creates_ % 256 == 1) {
     absl::StatusOr<int> expired = store_.ExpireRequestIds(c.deadline, now - kRequestIdRetention);
     if (!expired.ok()) {
@@ -179,23 +176,20 @@ absl::StatusOr<Article> ArticleService::CreateArticle(const pb::CreateArticleReq
                   {{"error", std::string(expired.status().message())}});
     }
   }
-  ApplyEffectiveState(&*a, now);
+  ApplyEffectiveState(&a, now);
   return a;
 }
 
 absl::StatusOr<ArticleRef> ArticleService::GetArticle(const pb::GetArticleRequest& req,
                                                       const CallContext& c) {
-  absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
-  if (!id.ok()) return id.status();
-  absl::StatusOr<bool> editor = IsEditorView(req.view());
-  if (!editor.ok()) return editor.status();
-  if (*editor) {
-    absl::StatusOr<Article> a = store_.Get(c.deadline, *id);
-    if (!a.ok()) return a.status();
-    ApplyEffectiveState(&*a, clock_.Now());
-    return ArticleVersion::Make(*a);
+  ASSIGN_OR_RETURN(const int64_t id, ParseArticleName(req.name(), "name"));
+  ASSIGN_OR_RETURN(const bool editor, IsEditorView(req.view()));
+  if (editor) {
+    ASSIGN_OR_RETURN(Article a, store_.Get(c.deadline, id));
+    ApplyEffectiveState(&a, clock_.Now());
+    return ArticleVersion::Make(a);
   }
-  absl::StatusOr<ArticleRef> a = ReaderGet(c, *id);
+  absl::StatusOr<ArticleRef> a = ReaderGet(c, id);
   if (a.ok()) RecordView(*a, req.visitor_id(), c);
   return a;
 }
@@ -230,40 +224,36 @@ absl::StatusOr<ArticleRef> ArticleService::GetArticleBySlug(const pb::GetArticle
   if (req.slug().size() > 200 || !IsValidUtf8(req.slug())) {
     return absl::NotFoundError("no article has this slug");
   }
-  absl::StatusOr<bool> editor = IsEditorView(req.view());
-  if (!editor.ok()) return editor.status();
-  if (!*editor) {
+  ASSIGN_OR_RETURN(const bool editor, IsEditorView(req.view()));
+  if (!editor) {
     if (std::optional<int64_t> id = cache_.IdForSlug(req.slug())) {
       absl::StatusOr<ArticleRef> a = ReaderGet(c, *id);
       if (a.ok()) RecordView(*a, req.visitor_id(), c);
       return a;
     }
   }
-  absl::StatusOr<Article> a = store_.GetBySlug(c.deadline, req.slug());
-  if (!a.ok()) return a.status();
-  absl::StatusOr<int64_t> id = ParseArticleName(a->name(), "name");
+  ASSIGN_OR_RETURN(Article a, store_.GetBySlug(c.deadline, req.slug()));
+  absl::StatusOr<int64_t> id = ParseArticleName(a.name(), "name");
   if (id.ok()) cache_.RememberSlug(req.slug(), *id);  // slugs never change owner
   const absl::Time now = clock_.Now();
-  if (!*editor && !IsLive(*a, now)) return absl::NotFoundError("no article has this slug");
-  ApplyEffectiveState(&*a, now);
-  ArticleRef v = ArticleVersion::Make(*a);
-  if (!*editor) RecordView(v, req.visitor_id(), c);
+  if (!editor && !IsLive(a, now)) return absl::NotFoundError("no article has this slug");
+  ApplyEffectiveState(&a, now);
+  ArticleRef v = ArticleVersion::Make(a);
+  if (!editor) RecordView(v, req.visitor_id(), c);
   return v;
 }
 
 absl::StatusOr<Article> ArticleService::UpdateArticle(const pb::UpdateArticleRequest& req,
                                                       const CallContext& c) {
   if (!req.has_article()) return InvalidFieldError("article", "is required");
-  absl::StatusOr<int64_t> id = ParseArticleName(req.article().name(), "article.name");
-  if (!id.ok()) return id.status();
-  if (absl::Status s = CheckActor(req.actor()); !s.ok()) return s;
-  absl::StatusOr<std::vector<std::string>> paths =
-      ResolveUpdateMask(req.article(), req.update_mask());
-  if (!paths.ok()) return paths.status();
+  ASSIGN_OR_RETURN(const int64_t id, ParseArticleName(req.article().name(), "article.name"));
+  RETURN_IF_ERROR(CheckActor(req.actor()));
+  ASSIGN_OR_RETURN(const std::vector<std::string> paths,
+                   ResolveUpdateMask(req.article(), req.update_mask()));
   const absl::Time now = clock_.Now();
-  return Mutate(c, *id, req.actor(), [&](const Article& current) -> absl::StatusOr<Change> {
-    if (absl::Status s = CheckEtag(current, req.article().etag()); !s.ok()) return s;
-    return ApplyUpdate(current, req.article(), *paths, now);
+  return Mutate(c, id, req.actor(), [&](const Article& current) -> absl::StatusOr<Change> {
+    RETURN_IF_ERROR(CheckEtag(current, req.article().etag()));
+    return ApplyUpdate(current, req.article(), paths, now);
   });
 }
 
@@ -283,13 +273,10 @@ absl::StatusOr<Article> ArticleService::PublishArticle(const pb::PublishArticleR
                                                        const CallContext& c) {
   std::optional<absl::Time> at;
   if (req.has_publish_time()) {
-    const auto& t = req.publish_time();
-    // Timestamp's valid range: 0001-01-01 to 9999-12-31.
-    if (t.seconds() < -62135596800 || t.seconds() > 253402300799 || t.nanos() < 0 ||
-        t.nanos() > 999999999) {
+    if (!IsValidProtoTime(req.publish_time())) {
       return InvalidFieldError("publish_time", "is not a valid timestamp");
     }
-    at = FromProtoTime(t);
+    at = FromProtoTime(req.publish_time());
   }
   return StateChange(c, req.name(), req.etag(), req.actor(),
                      [at](const Article& current, absl::Time now) {
@@ -305,54 +292,41 @@ absl::StatusOr<Article> ArticleService::UnpublishArticle(const pb::UnpublishArti
 
 absl::StatusOr<ArticlePage> ArticleService::ListArticles(const pb::ListArticlesRequest& req,
                                                          const CallContext& c) {
-  absl::StatusOr<int> size = PageSize(req.page_size(), "page_size", kDefaultPageSize, kMaxPageSize);
-  if (!size.ok()) return size.status();
-  absl::StatusOr<bool> editor = IsEditorView(req.view());
-  if (!editor.ok()) return editor.status();
-  if (req.show_deleted() && !*editor) {
+  ASSIGN_OR_RETURN(const int size,
+                   PageSize(req.page_size(), "page_size", kDefaultPageSize, kMaxPageSize));
+  ASSIGN_OR_RETURN(const bool editor, IsEditorView(req.view()));
+  if (req.show_deleted() && !editor) {
     return InvalidFieldError("show_deleted", "requires the EDITOR view");
   }
-  absl::StatusOr<Order> order = ParseOrderBy(req.order_by());
-  if (!order.ok()) return order.status();
-  const absl::Time now = clock_.Now();
+  ASSIGN_OR_RETURN(const Order order, ParseOrderBy(req.order_by()));
   ListQuery q;
-  q.now_param = q.params.Add(FormatPgTime(now));
-  FilterFacts facts;
-  absl::StatusOr<std::string> where =
-      CompileFilter(req.filter(), q.params, q.now_param, "filter", &facts);
-  if (!where.ok()) return where.status();
-  q.where = *where;
-  q.required_tag_params = std::move(facts.required_tag_params);
-  q.order = order->key;
-  q.descending = order->descending;
-  q.reader = !*editor;
+  q.now = clock_.Now();
+  ASSIGN_OR_RETURN(q.filter, ParseFilter(req.filter()));
+  q.order = order.key;
+  q.descending = order.descending;
+  q.reader = !editor;
   q.show_deleted = req.show_deleted();
-  q.limit = *size;
+  q.limit = size;
   q.count_total = req.include_total_size();
-  const std::string fp = QueryFingerprint({"list", req.filter(), order->canonical,
+  const std::string fp = QueryFingerprint({"list", req.filter(), order.canonical,
                                            req.show_deleted() ? "deleted" : "",
-                                           *editor ? "editor" : "reader"});
+                                           editor ? "editor" : "reader"});
   if (!req.page_token().empty()) {
-    absl::StatusOr<PageCursor> cursor = tokens_.Decode(fp, req.page_token());
-    if (!cursor.ok()) return cursor.status();
-    q.after = *cursor;
+    ASSIGN_OR_RETURN(q.after, tokens_.Decode(fp, req.page_token()));
   }
-  absl::StatusOr<ListPage> page = store_.List(c.deadline, std::move(q));
-  if (!page.ok()) return page.status();
+  ASSIGN_OR_RETURN(const ListPage page, store_.List(c.deadline, std::move(q)));
   std::vector<int64_t> ids;
-  ids.reserve(page->rows.size());
-  for (const ListRow& r : page->rows) ids.push_back(r.id);
-  absl::StatusOr<std::vector<ArticleRef>> articles = Hydrate(c, !*editor, ids);
-  if (!articles.ok()) return articles.status();
+  ids.reserve(page.rows.size());
+  for (const ListRow& r : page.rows) ids.push_back(r.id);
   ArticlePage out;
-  out.articles = *std::move(articles);
+  ASSIGN_OR_RETURN(out.articles, Hydrate(c, !editor, ids));
   // The cursor is the page's last row, even when its article has just
   // become invisible and was left out.
-  if (page->more && !page->rows.empty()) {
+  if (page.more && !page.rows.empty()) {
     out.next_page_token =
-        tokens_.Encode(fp, {.key = page->rows.back().key, .id = page->rows.back().id});
+        tokens_.Encode(fp, {.key = page.rows.back().key, .id = page.rows.back().id});
   }
-  if (page->total) out.total_size = std::max(0, *page->total);
+  if (page.total) out.total_size = std::max(0, *page.total);
   return out;
 }
 
@@ -362,8 +336,7 @@ absl::StatusOr<pb::BatchGetArticlesResponse> ArticleService::BatchGetArticles(
   if (req.names_size() > kMaxBatch) {
     return InvalidFieldError("names", absl::StrCat("has more than ", kMaxBatch, " names"));
   }
-  absl::StatusOr<bool> editor = IsEditorView(req.view());
-  if (!editor.ok()) return editor.status();
+  ASSIGN_OR_RETURN(const bool editor, IsEditorView(req.view()));
   FieldViolations v;
   std::vector<int64_t> ids;
   for (int i = 0; i < req.names_size(); ++i) {
@@ -376,15 +349,14 @@ absl::StatusOr<pb::BatchGetArticlesResponse> ArticleService::BatchGetArticles(
     }
   }
   if (!v.empty()) return v.ToStatus();
-  absl::StatusOr<std::vector<Article>> found = store_.BatchGet(c.deadline, ids);
-  if (!found.ok()) return found.status();
+  ASSIGN_OR_RETURN(const std::vector<Article> found, store_.BatchGet(c.deadline, ids));
   const absl::Time now = clock_.Now();
   std::unordered_map<std::string, const Article*> by_name;
-  for (const Article& a : *found) by_name[a.name()] = &a;
+  for (const Article& a : found) by_name[a.name()] = &a;
   pb::BatchGetArticlesResponse resp;
   for (int i = 0; i < req.names_size(); ++i) {
     auto it = by_name.find(ArticleName(ids[i]));
-    if (it == by_name.end() || (!*editor && !IsLive(*it->second, now))) {
+    if (it == by_name.end() || (!editor && !IsLive(*it->second, now))) {
       resp.add_missing(req.names(i));
       continue;
     }
@@ -397,66 +369,53 @@ absl::StatusOr<pb::BatchGetArticlesResponse> ArticleService::BatchGetArticles(
 
 absl::StatusOr<SearchResultsPage> ArticleService::SearchArticles(
     const pb::SearchArticlesRequest& req, const CallContext& c) {
-  absl::StatusOr<std::string> tsquery = CompileSearchQuery(req.query());
-  if (!tsquery.ok()) return tsquery.status();
-  absl::StatusOr<int> size = PageSize(req.page_size(), "page_size", kDefaultPageSize, kMaxPageSize);
-  if (!size.ok()) return size.status();
-  absl::StatusOr<bool> editor = IsEditorView(req.view());
-  if (!editor.ok()) return editor.status();
-  const absl::Time now = clock_.Now();
   SearchQuery q;
-  q.tsquery = *tsquery;
-  q.now_param = q.params.Add(FormatPgTime(now));
-  absl::StatusOr<std::string> where = CompileFilter(req.filter(), q.params, q.now_param);
-  if (!where.ok()) return where.status();
-  q.where = *where;
-  q.reader = !*editor;
-  q.limit = *size;
+  ASSIGN_OR_RETURN(q.tsquery, CompileSearchQuery(req.query()));
+  ASSIGN_OR_RETURN(const int size,
+                   PageSize(req.page_size(), "page_size", kDefaultPageSize, kMaxPageSize));
+  ASSIGN_OR_RETURN(const bool editor, IsEditorView(req.view()));
+  q.now = clock_.Now();
+  ASSIGN_OR_RETURN(q.filter, ParseFilter(req.filter()));
+  q.reader = !editor;
+  q.limit = size;
   q.window = options_.search_rank_window;
   q.count_total = req.include_total_size();
   const std::string fp =
-      QueryFingerprint({"search", req.query(), req.filter(), *editor ? "editor" : "reader"});
+      QueryFingerprint({"search", req.query(), req.filter(), editor ? "editor" : "reader"});
   if (!req.page_token().empty()) {
-    absl::StatusOr<PageCursor> cursor = tokens_.Decode(fp, req.page_token());
-    if (!cursor.ok()) return cursor.status();
-    q.offset = cursor->offset;
+    ASSIGN_OR_RETURN(const PageCursor cursor, tokens_.Decode(fp, req.page_token()));
+    q.offset = cursor.offset;
   }
   const int64_t offset = q.offset;
-  absl::StatusOr<SearchPage> page = store_.Search(c.deadline, std::move(q));
-  if (!page.ok()) return page.status();
+  ASSIGN_OR_RETURN(const SearchPage page, store_.Search(c.deadline, std::move(q)));
   std::vector<int64_t> ids;
-  ids.reserve(page->hits.size());
-  for (const SearchHit& h : page->hits) ids.push_back(h.id);
-  absl::StatusOr<std::vector<ArticleRef>> articles = Hydrate(c, !*editor, ids);
-  if (!articles.ok()) return articles.status();
+  ids.reserve(page.hits.size());
+  for (const SearchHit& h : page.hits) ids.push_back(h.id);
+  ASSIGN_OR_RETURN(std::vector<ArticleRef> articles, Hydrate(c, !editor, ids));
   SearchResultsPage out;
   size_t next = 0;  // hits and articles are in the same order; some may be missing
-  for (SearchHit& h : page->hits) {
-    if (next < articles->size() && (*articles)[next]->id() == h.id) {
-      out.results.push_back({.article = std::move((*articles)[next++]),
+  for (const SearchHit& h : page.hits) {
+    if (next < articles.size() && articles[next]->id() == h.id) {
+      out.results.push_back({.article = std::move(articles[next++]),
                              .score = h.score,
-                             .snippet = std::move(h.snippet)});
+                             .snippet = SnippetHtml(h.snippet)});
     }
   }
-  if (page->more) out.next_page_token = tokens_.Encode(fp, {.offset = offset + *size});
-  if (page->total) out.total_size = std::max(0, *page->total);
+  if (page.more) out.next_page_token = tokens_.Encode(fp, {.offset = offset + size});
+  if (page.total) out.total_size = std::max(0, *page.total);
   return out;
 }
 
 absl::StatusOr<pb::ListRelatedArticlesResponse> ArticleService::ListRelatedArticles(
     const pb::ListRelatedArticlesRequest& req, const CallContext& c) {
-  absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
-  if (!id.ok()) return id.status();
-  absl::StatusOr<int> size = PageSize(req.page_size(), "page_size", 5, 20);
-  if (!size.ok()) return size.status();
+  ASSIGN_OR_RETURN(const int64_t id, ParseArticleName(req.name(), "name"));
+  ASSIGN_OR_RETURN(const int size, PageSize(req.page_size(), "page_size", 5, 20));
   // The source must be visible to readers: related lists are reader pages.
-  absl::StatusOr<ArticleRef> source = ReaderGet(c, *id);
-  if (!source.ok()) return source.status();
+  RETURN_IF_ERROR(ReaderGet(c, id).status());
   const absl::Time now = clock_.Now();
-  absl::StatusOr<std::vector<RelatedHit>> hits = store_.Related(c.deadline, *id, now, *size);
-  if (!hits.ok()) return hits.status();
+  ASSIGN_OR_RETURN(std::vector<RelatedHit> hits, store_.Related(c.deadline, id, now, size));
   pb::ListRelatedArticlesResponse resp;
-  for (RelatedHit& h : *hits) {
+  for (RelatedHit& h : hits) {
     pb::RelatedArticle* r = resp.add_related_articles();
     ApplyEffectiveState(&h.article, now);
     *r->mutable_article() = std::move(h.article);
@@ -467,24 +426,21 @@ absl::StatusOr<pb::ListRelatedArticlesResponse> ArticleService::ListRelatedArtic
 
 absl::StatusOr<pb::ListArticleRevisionsResponse> ArticleService::ListArticleRevisions(
     const pb::ListArticleRevisionsRequest& req, const CallContext& c) {
-  absl::StatusOr<int64_t> id = ParseArticleName(req.name(), "name");
-  if (!id.ok()) return id.status();
-  absl::StatusOr<int> size = PageSize(req.page_size(), "page_size", kDefaultPageSize, kMaxPageSize);
-  if (!size.ok()) return size.status();
-  const std::string fp = QueryFingerprint({"revisions", ArticleName(*id)});
+  ASSIGN_OR_RETURN(const int64_t id, ParseArticleName(req.name(), "name"));
+  ASSIGN_OR_RETURN(const int size,
+                   PageSize(req.page_size(), "page_size", kDefaultPageSize, kMaxPageSize));
+  const std::string fp = QueryFingerprint({"revisions", ArticleName(id)});
   int64_t before = 0;
   if (!req.page_token().empty()) {
-    absl::StatusOr<PageCursor> cursor = tokens_.Decode(fp, req.page_token());
-    if (!cursor.ok()) return cursor.status();
-    before = cursor->id;
+    ASSIGN_OR_RETURN(const PageCursor cursor, tokens_.Decode(fp, req.page_token()));
+    before = cursor.id;
   }
-  absl::StatusOr<std::vector<StoredRevision>> revs =
-      store_.ListRevisions(c.deadline, *id, before, *size + 1);
-  if (!revs.ok()) return revs.status();
+  ASSIGN_OR_RETURN(std::vector<StoredRevision> revs,
+                   store_.ListRevisions(c.deadline, id, before, size + 1));
   pb::ListArticleRevisionsResponse resp;
-  const bool more = static_cast<int>(revs->size()) > *size;
-  if (more) revs->pop_back();
-  for (StoredRevision& r : *revs) {
+  const bool more = static_cast<int>(revs.size()) > size;
+  if (more) revs.pop_back();
+  for (StoredRevision& r : revs) {
     pb::ArticleRevision* out = resp.add_revisions();
     out->set_revision(r.revision);
     out->set_actor(r.actor);
@@ -493,8 +449,8 @@ absl::StatusOr<pb::ListArticleRevisionsResponse> ArticleService::ListArticleRevi
     for (std::string& f : r.changed_fields) out->mutable_changed_fields()->add_paths(std::move(f));
     *out->mutable_snapshot() = std::move(r.snapshot);
   }
-  if (more && !revs->empty()) {
-    resp.set_next_page_token(tokens_.Encode(fp, {.id = revs->back().revision}));
+  if (more && !revs.empty()) {
+    resp.set_next_page_token(tokens_.Encode(fp, {.id = revs.back().revision}));
   }
   return resp;
 }

@@ -9,24 +9,24 @@
 #include "absl/strings/str_replace.h"
 #include "article-service/body_html.h"
 #include "article-service/pg_array.h"
-#include "article-service/text_stats.h"
+#include "article-service/filter_sql.h"
 #include "runtime/logging.h"
+#include "runtime/status_macros.h"
 
 namespace newsgrid::article {
 namespace {
 
-// Columns of `articles a` in the order RowToArticle reads them.
+// The columns of `articles a` RowToArticle reads, by these names.
 constexpr char kColumns[] =
     "a.id, a.slug, a.title, a.subtitle, a.body, a.body_format, a.plain_text, a.custom_excerpt, "
     "a.excerpt, a.authors, a.section, a.tags, a.image_url, a.image_alt, a.image_caption, "
-    "a.state, (EXTRACT(EPOCH FROM a.create_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM a.update_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM a.publish_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM a.delete_time) * 1000000)::bigint, "
+    "a.state, (EXTRACT(EPOCH FROM a.create_time) * 1000000)::bigint AS create_micros, "
+    "(EXTRACT(EPOCH FROM a.update_time) * 1000000)::bigint AS update_micros, "
+    "(EXTRACT(EPOCH FROM a.publish_time) * 1000000)::bigint AS publish_micros, "
+    "(EXTRACT(EPOCH FROM a.delete_time) * 1000000)::bigint AS delete_micros, "
     "a.word_count, a.reading_seconds, a.revision, "
     "ARRAY(SELECT s.slug FROM slugs s WHERE s.article_id = a.id AND NOT s.current "
-    "ORDER BY s.create_time, s.slug), a.body_html, a.body_html_version";
-constexpr int kColumnCount = 26;
+    "ORDER BY s.create_time, s.slug) AS previous_slugs, a.body_html, a.body_html_version";
 
 // Snippets come from the start of the text: ts_headline parses and stems
 // everything it is given (about 0.4 ms for a 5 KB article) for each row of
@@ -72,52 +72,96 @@ void SetTime(const pqxx::field& f, google::protobuf::Timestamp* ts) {
   *ts = ToProtoTime(absl::FromUnixMicros(f.as<int64_t>()));
 }
 
-Article RowToArticle(const pqxx::row& r, int offset = 0) {
+// The numbers of kColumns' columns in a result. A row's ["name"] looks the
+// name up (libpq's PQfnumber copies and folds it) for every field; here it
+// is looked up once per result.
+struct ArticleColumns {
+  explicit ArticleColumns(const pqxx::result& r)
+      : id(r.column_number("id")),
+        slug(r.column_number("slug")),
+        title(r.column_number("title")),
+        subtitle(r.column_number("subtitle")),
+        body(r.column_number("body")),
+        body_format(r.column_number("body_format")),
+        plain_text(r.column_number("plain_text")),
+        custom_excerpt(r.column_number("custom_excerpt")),
+        excerpt(r.column_number("excerpt")),
+        authors(r.column_number("authors")),
+        section(r.column_number("section")),
+        tags(r.column_number("tags")),
+        image_url(r.column_number("image_url")),
+        image_alt(r.column_number("image_alt")),
+        image_caption(r.column_number("image_caption")),
+        state(r.column_number("state")),
+        create_micros(r.column_number("create_micros")),
+        update_micros(r.column_number("update_micros")),
+        publish_micros(r.column_number("publish_micros")),
+        delete_micros(r.column_number("delete_micros")),
+        word_count(r.column_number("word_count")),
+        reading_seconds(r.column_number("reading_seconds")),
+        revision(r.column_number("revision")),
+        previous_slugs(r.column_number("previous_slugs")),
+        body_html(r.column_number("body_html")),
+        body_html_version(r.column_number("body_html_version")) {}
+
+  pqxx::row::size_type id, slug, title, subtitle, body, body_format, plain_text, custom_excerpt,
+      excerpt, authors, section, tags, image_url, image_alt, image_caption, state, create_micros,
+      update_micros, publish_micros, delete_micros, word_count, reading_seconds, revision,
+      previous_slugs, body_html, body_html_version;
+};
+
+Article RowToArticle(const pqxx::row& r, const ArticleColumns& c) {
   Article a;
-  auto f = [&](int i) { return r[offset + i]; };
-  const int64_t id = f(0).as<int64_t>();
-  a.set_name(ArticleName(id));
-  a.set_slug(f(1).c_str());
-  a.set_title(f(2).c_str());
-  a.set_subtitle(f(3).c_str());
-  a.set_body(f(4).c_str());
-  a.set_body_format(static_cast<news::article::v1::BodyFormat>(f(5).as<int>()));
-  a.set_plain_text(f(6).c_str());
-  a.set_custom_excerpt(f(7).c_str());
-  a.set_excerpt(f(8).c_str());
-  for (std::string& s : ParseTextArray(f(9))) a.add_authors(std::move(s));
-  a.set_section(f(10).c_str());
-  for (std::string& s : ParseTextArray(f(11))) a.add_tags(std::move(s));
-  const std::string url = f(12).c_str(), alt = f(13).c_str(), caption = f(14).c_str();
+  const int64_t id = r[c.id].as<int64_t>();
+  a.set_slug(r[c.slug].c_str());
+  a.set_title(r[c.title].c_str());
+  a.set_subtitle(r[c.subtitle].c_str());
+  a.set_body(r[c.body].c_str());
+  a.set_body_format(static_cast<news::article::v1::BodyFormat>(r[c.body_format].as<int>()));
+  a.set_plain_text(r[c.plain_text].c_str());
+  a.set_custom_excerpt(r[c.custom_excerpt].c_str());
+  a.set_excerpt(r[c.excerpt].c_str());
+  for (std::string& s : ParseTextArray(r[c.authors])) a.add_authors(std::move(s));
+  a.set_section(r[c.section].c_str());
+  for (std::string& s : ParseTextArray(r[c.tags])) a.add_tags(std::move(s));
+  const std::string url = r[c.image_url].c_str(), alt = r[c.image_alt].c_str(),
+                    caption = r[c.image_caption].c_str();
   if (!url.empty() || !alt.empty() || !caption.empty()) {
     a.mutable_feature_image()->set_url(url);
     a.mutable_feature_image()->set_alt(alt);
     a.mutable_feature_image()->set_caption(caption);
   }
-  a.set_state(static_cast<Article::State>(f(15).as<int>()));
-  SetTime(f(16), a.mutable_create_time());
-  SetTime(f(17), a.mutable_update_time());
-  if (!f(18).is_null()) SetTime(f(18), a.mutable_publish_time());
-  if (!f(19).is_null()) SetTime(f(19), a.mutable_delete_time());
-  a.set_word_count(f(20).as<int>());
-  const int64_t seconds = f(21).as<int64_t>();
-  a.mutable_reading_time()->set_seconds(seconds);
-  a.set_reading_time_text(ReadingTimeText(absl::Seconds(seconds)));
-  a.set_revision(f(22).as<int64_t>());
-  for (std::string& s : ParseTextArray(f(23))) a.add_previous_slugs(std::move(s));
-  a.set_etag(ComputeEtag(id, a.revision()));
+  a.set_state(static_cast<Article::State>(r[c.state].as<int>()));
+  SetTime(r[c.create_micros], a.mutable_create_time());
+  SetTime(r[c.update_micros], a.mutable_update_time());
+  if (!r[c.publish_micros].is_null()) SetTime(r[c.publish_micros], a.mutable_publish_time());
+  if (!r[c.delete_micros].is_null()) SetTime(r[c.delete_micros], a.mutable_delete_time());
+  a.set_word_count(r[c.word_count].as<int>());
+  a.mutable_reading_time()->set_seconds(r[c.reading_seconds].as<int64_t>());
+  a.set_revision(r[c.revision].as<int64_t>());
+  for (std::string& s : ParseTextArray(r[c.previous_slugs])) a.add_previous_slugs(std::move(s));
   // Rendered under older rules (or before the column existed): render now;
   // the backfill (RenderStaleBodies) stores it.
-  if (f(25).as<int>() == kBodyHtmlVersion) {
-    a.set_body_html(f(24).c_str());
+  if (r[c.body_html_version].as<int>() == kBodyHtmlVersion) {
+    a.set_body_html(r[c.body_html].c_str());
   } else {
     a.set_body_html(RenderBodyHtml(a.body(), a.body_format()));
   }
+  SetComputedFields(id, &a);
   return a;
 }
 
-std::string OptionalTime(const Article& a, bool has, const google::protobuf::Timestamp& t) {
-  (void)a;
+// The articles of a result of kColumns.
+std::vector<Article> RowsToArticles(const pqxx::result& r) {
+  std::vector<Article> out;
+  if (r.empty()) return out;
+  const ArticleColumns c(r);
+  out.reserve(r.size());
+  for (const pqxx::row& row : r) out.push_back(RowToArticle(row, c));
+  return out;
+}
+
+std::string OptionalTime(bool has, const google::protobuf::Timestamp& t) {
   return has ? FormatPgTime(FromProtoTime(t)) : "";
 }
 
@@ -144,8 +188,8 @@ std::vector<std::string> RowValues(const Article& a) {
           absl::StrCat(static_cast<int>(a.state())),
           FormatPgTime(FromProtoTime(a.create_time())),
           FormatPgTime(FromProtoTime(a.update_time())),
-          OptionalTime(a, a.has_publish_time(), a.publish_time()),
-          OptionalTime(a, a.has_delete_time(), a.delete_time()),
+          OptionalTime(a.has_publish_time(), a.publish_time()),
+          OptionalTime(a.has_delete_time(), a.delete_time()),
           absl::StrCat(a.word_count()),
           absl::StrCat(a.reading_time().seconds()),
           absl::StrCat(a.revision()),
@@ -194,7 +238,7 @@ std::string FreeSlug(pqxx::transaction_base& tx, const std::string& base, int64_
        tx.exec_params("SELECT slug FROM slugs WHERE (slug = $1 OR slug LIKE $1 || '-%') "
                       "AND article_id <> $2::bigint",
                       base, own_id)) {
-    taken.insert(r[0].c_str());
+    taken.insert(r["slug"].c_str());
   }
   if (taken.count(base) == 0) return base;
   for (int n = 2;; ++n) {
@@ -239,9 +283,11 @@ void InsertRevision(pqxx::transaction_base& tx, const Article& a, int64_t id,
 }
 
 absl::StatusOr<Article> LoadById(pqxx::transaction_base& tx, int64_t id) {
-  const pqxx::result r = tx.exec_prepared("article_get", id);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("article ", ArticleName(id), " not found"));
-  return RowToArticle(r[0]);
+  std::vector<Article> found = RowsToArticles(tx.exec_prepared("article_get", id));
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat("article ", ArticleName(id), " not found"));
+  }
+  return std::move(found[0]);
 }
 
 // The sort key of `order`. Readers only see live articles, which always have
@@ -256,10 +302,6 @@ std::string KeyExpr(OrderKey order, bool reader) {
     case OrderKey::kTitle: return "a.title";
   }
   return "a.id";
-}
-
-std::string EscapeHtml(absl::string_view s) {
-  return absl::StrReplaceAll(s, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
 }
 
 }  // namespace
@@ -309,7 +351,7 @@ absl::StatusOr<Article> ArticleStore::Create(absl::Time deadline, const NewArtic
       values.push_back(SnapshotBytes(a));
       int64_t id = 0;
       try {
-        id = tx.exec_prepared1("article_create", pqxx::prepare::make_dynamic_params(values))[0]
+        id = tx.exec_prepared1("article_create", pqxx::prepare::make_dynamic_params(values))["id"]
                  .as<int64_t>();
       } catch (const pqxx::unique_violation&) {
         // The request id (a retry: its first call has committed, the insert
@@ -317,16 +359,15 @@ absl::StatusOr<Article> ArticleStore::Create(absl::Time deadline, const NewArtic
         if (!request_id.empty()) {
           const pqxx::result prior = tx.exec_params(
               "SELECT article_id FROM create_requests WHERE request_id = $1", request_id);
-          if (!prior.empty() && !prior[0][0].is_null()) {
+          if (!prior.empty() && !prior[0]["article_id"].is_null()) {
             was_replayed = true;
-            result = LoadById(tx, prior[0][0].as<int64_t>());
+            result = LoadById(tx, prior[0]["article_id"].as<int64_t>());
             return result.status();
           }
         }
         return SlugTaken(a.slug());
       }
-      a.set_name(ArticleName(id));
-      a.set_etag(ComputeEtag(id, a.revision()));
+      SetComputedFields(id, &a);
       result = std::move(a);
       return absl::OkStatus();
     });
@@ -343,22 +384,22 @@ absl::StatusOr<Article> ArticleStore::Get(absl::Time deadline, int64_t id) {
     result = LoadById(tx, id);
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(s);
   return result;
 }
 
 absl::StatusOr<Article> ArticleStore::GetBySlug(absl::Time deadline, const std::string& slug) {
   absl::StatusOr<Article> result;
   absl::Status s = pool_.Query(deadline, [&](pqxx::transaction_base& tx) {
-    const pqxx::result r = tx.exec_prepared("article_get_by_slug", slug);
-    if (r.empty()) {
+    std::vector<Article> found = RowsToArticles(tx.exec_prepared("article_get_by_slug", slug));
+    if (found.empty()) {
       result = absl::NotFoundError(absl::StrCat("no article has the slug \"", slug, "\""));
     } else {
-      result = RowToArticle(r[0]);
+      result = std::move(found[0]);
     }
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(s);
   return result;
 }
 
@@ -367,12 +408,10 @@ absl::StatusOr<std::vector<Article>> ArticleStore::BatchGet(absl::Time deadline,
   std::vector<Article> out;
   absl::Status s = pool_.Query(deadline, [&](pqxx::transaction_base& tx) {
     const std::string list = absl::StrCat("{", absl::StrJoin(ids, ","), "}");
-    for (const pqxx::row& r : tx.exec_prepared("article_batch_get", list)) {
-      out.push_back(RowToArticle(r));
-    }
+    out = RowsToArticles(tx.exec_prepared("article_batch_get", list));
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(s);
   return out;
 }
 
@@ -380,32 +419,30 @@ absl::StatusOr<Article> ArticleStore::Mutate(absl::Time deadline, int64_t id,
                                              const std::string& actor, const MutateFn& fn) {
   absl::StatusOr<Article> result;
   absl::Status status = pool_.Transact(deadline, [&](pqxx::work& tx) -> absl::Status {
-    const pqxx::result r = tx.exec_prepared("article_get_for_update", id);
-    if (r.empty()) {
+    std::vector<Article> found = RowsToArticles(tx.exec_prepared("article_get_for_update", id));
+    if (found.empty()) {
       return absl::NotFoundError(absl::StrCat("article ", ArticleName(id), " not found"));
     }
-    const Article current = RowToArticle(r[0]);
-    absl::StatusOr<Change> change = fn(current);
-    if (!change.ok()) return change.status();
-    if (change->noop) {
+    const Article& current = found[0];
+    ASSIGN_OR_RETURN(Change change, fn(current));
+    if (change.noop) {
       result = current;
       return absl::OkStatus();
     }
-    Article next = std::move(change->article);
+    Article next = std::move(change.article);
     if (next.slug() != current.slug()) {
-      if (change->slug_derived) next.set_slug(FreeSlug(tx, next.slug(), id));
+      if (change.slug_derived) next.set_slug(FreeSlug(tx, next.slug(), id));
       if (!ClaimSlug(tx, id, next.slug())) return SlugTaken(next.slug());
     }
     std::vector<std::string> values = RowValues(next);
     values.push_back(absl::StrCat(id));
     tx.exec_prepared("article_update", pqxx::prepare::make_dynamic_params(values));
-    absl::StatusOr<Article> stored = LoadById(tx, id);
-    if (!stored.ok()) return stored.status();
-    InsertRevision(tx, *stored, id, actor, change->action, change->changed_fields);
-    result = *std::move(stored);
+    ASSIGN_OR_RETURN(Article stored, LoadById(tx, id));
+    InsertRevision(tx, stored, id, actor, change.action, change.changed_fields);
+    result = std::move(stored);
     return absl::OkStatus();
   });
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(status);
   return result;
 }
 
@@ -430,7 +467,7 @@ int CountUpTo(pqxx::transaction_base& tx, const std::string& from_where, SqlPara
   const std::string cap = params.Add(absl::StrCat(ArticleStore::kMaxCount + 1));
   const int n = tx.exec_params1(absl::StrCat("SELECT count(*) FROM (SELECT 1 FROM ", from_where,
                                              " LIMIT ", cap, "::int) c"),
-                                pqxx::prepare::make_dynamic_params(params.values()))[0]
+                                pqxx::prepare::make_dynamic_params(params.values()))["count"]
                     .as<int>();
   return n > ArticleStore::kMaxCount ? -1 : n;
 }
@@ -438,26 +475,30 @@ int CountUpTo(pqxx::transaction_base& tx, const std::string& from_where, SqlPara
 }  // namespace
 
 absl::StatusOr<ListPage> ArticleStore::List(absl::Time deadline, ListQuery q) {
+  SqlParams params;
+  const std::string now_param = params.Add(FormatPgTime(q.now));
+  const FilterSql filter = FilterToSql(q.filter, params, now_param);
   // Editors' conditions do not use the time; it still has to appear so
   // PostgreSQL can type every parameter.
-  const std::string typed_now = absl::StrCat("(", q.now_param, "::timestamptz IS NOT NULL)");
-  std::string visibility = q.reader          ? LiveCondition(q.now_param)
+  const std::string typed_now = absl::StrCat("(", now_param, "::timestamptz IS NOT NULL)");
+  std::string visibility = q.reader          ? LiveCondition(now_param)
                            : q.show_deleted ? typed_now
                                             : absl::StrCat(typed_now, " AND a.delete_time IS NULL");
-  const std::string where = absl::StrCat(q.where, " AND ", visibility);
+  const std::string where = absl::StrCat(filter.where, " AND ", visibility);
   // A reader's tag page newest first walks the tag's (live_from, id) index
   // backwards; every other page walks an index of `articles` in the order's
   // direction. Either way the page is one index range, from the cursor on,
   // and the query stops after limit + 1 rows.
   const bool by_tag = q.reader && q.order == OrderKey::kPublishTime &&
-                      !q.required_tag_params.empty();
+                      !filter.required_tag_params.empty();
   // On the tag walk the tag's test is implied, and so is liveness
   // (article_tags.live_from is the publish time of a live article, NULL
   // otherwise, kept by triggers): a filter of only the tag reads nothing but
   // the index. Other conditions join the articles.
   const std::string rest =
-      by_tag ? absl::StrReplaceAll(q.where, {{TagCondition(q.required_tag_params[0]), "TRUE"}})
-             : q.where;
+      by_tag ? absl::StrReplaceAll(filter.where,
+                                   {{TagCondition(filter.required_tag_params[0]), "TRUE"}})
+             : filter.where;
   const bool tag_only = by_tag && rest == "TRUE";
   const std::string page_where = by_tag ? rest : where;
   const std::string key = by_tag ? "t.live_from" : KeyExpr(q.order, q.reader);
@@ -466,12 +507,12 @@ absl::StatusOr<ListPage> ArticleStore::List(absl::Time deadline, ListQuery q) {
                            : tag_only ? "article_tags t"
                                       : "article_tags t JOIN articles a ON a.id = t.article_id";
   const std::string tag_range =
-      by_tag ? absl::StrCat("t.tag = ", q.required_tag_params[0], " AND t.live_from <= ",
-                            q.now_param, "::timestamptz AND ")
+      by_tag ? absl::StrCat("t.tag = ", filter.required_tag_params[0], " AND t.live_from <= ",
+                            now_param, "::timestamptz AND ")
              : "";
   const std::string cast = q.order == OrderKey::kTitle ? "::text" : "::timestamptz";
   const std::string dir = q.descending ? "DESC" : "ASC";
-  SqlParams page_params = q.params;
+  SqlParams page_params = params;
   std::string keyset = "TRUE";
   if (q.after.has_value()) {
     const std::string k = page_params.Add(q.after->key);
@@ -484,20 +525,25 @@ absl::StatusOr<ListPage> ArticleStore::List(absl::Time deadline, ListQuery q) {
   // than a custom plan, so every call would be planned again (measured at
   // 100,000 articles). Page sizes are 1..101: a few statements per shape.
   const std::string sql = absl::StrCat(
-      "SELECT ", id, ", ", KeyText(q.order, key), " FROM ", from, " WHERE ", tag_range, page_where,
+      "SELECT ", id, " AS id, ", KeyText(q.order, key), " AS sort_key FROM ", from, " WHERE ",
+      tag_range, page_where,
       " AND ", keyset, " ORDER BY ", key, " ", dir, ", ", id, " ", dir, " LIMIT ", q.limit + 1);
   ListPage page;
   absl::Status s = pool_.Query(deadline, [&](pqxx::transaction_base& tx) {
     // Prepared once per connection and filter shape: a page's query is
     // cheaper to run than to plan, and its plan (an index walk from the
     // cursor) is the same for every value.
-    for (const pqxx::row& r : pool_.ExecCached(tx, sql, page_params.values())) {
-      page.rows.push_back({.id = r[0].as<int64_t>(), .key = CursorKey(q.order, r[1])});
+    const pqxx::result rows = pool_.ExecCached(tx, sql, page_params.values());
+    if (!rows.empty()) {
+      const auto id_col = rows.column_number("id"), key_col = rows.column_number("sort_key");
+      for (const pqxx::row& r : rows) {
+        page.rows.push_back({.id = r[id_col].as<int64_t>(), .key = CursorKey(q.order, r[key_col])});
+      }
     }
-    if (q.count_total) page.total = CountUpTo(tx, absl::StrCat("articles a WHERE ", where), q.params);
+    if (q.count_total) page.total = CountUpTo(tx, absl::StrCat("articles a WHERE ", where), params);
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(s);
   if (static_cast<int>(page.rows.size()) > q.limit) {
     page.rows.pop_back();
     page.more = true;
@@ -506,17 +552,20 @@ absl::StatusOr<ListPage> ArticleStore::List(absl::Time deadline, ListQuery q) {
 }
 
 absl::StatusOr<SearchPage> ArticleStore::Search(absl::Time deadline, SearchQuery q) {
+  SqlParams filter_params;
+  const std::string now_param = filter_params.Add(FormatPgTime(q.now));
+  const FilterSql filter = FilterToSql(q.filter, filter_params, now_param);
   const std::string visibility =
-      q.reader ? LiveCondition(q.now_param)
-               : absl::StrCat("(", q.now_param, "::timestamptz IS NOT NULL) AND a.delete_time IS NULL");
-  SqlParams params = q.params;
+      q.reader ? LiveCondition(now_param)
+               : absl::StrCat("(", now_param, "::timestamptz IS NOT NULL) AND a.delete_time IS NULL");
+  SqlParams params = filter_params;
   const std::string tsq = params.Add(q.tsquery);
   // The tsquery inline (not from the CTE) in the condition, so the planner
   // estimates how many rows match and picks the plan: newest first through
   // the live-articles index checking each row when most rows match, the
   // GIN index and a sort when few do.
   const std::string where = absl::StrCat("a.search @@ to_tsquery('english', ", tsq, ") AND ",
-                                         q.where, " AND ", visibility);
+                                         filter.where, " AND ", visibility);
   const std::string recency = q.reader ? "a.publish_time" : "a.update_time";
   const std::string window = params.Add(absl::StrCat(q.window));
   const std::string offset = params.Add(absl::StrCat(q.offset));
@@ -533,25 +582,26 @@ absl::StatusOr<SearchPage> ArticleStore::Search(absl::Time deadline, SearchQuery
       window, "::int), "
       "page AS (SELECT id, rank, row_number() OVER (ORDER BY rank DESC, id DESC) AS n FROM cand "
       "ORDER BY rank DESC, id DESC OFFSET ", offset, "::bigint LIMIT ", limit, "::int + 1) "
-      "SELECT page.id, page.rank::float8, CASE WHEN page.n <= ", offset, "::bigint + ", limit,
+      "SELECT page.id, page.rank::float8 AS rank, CASE WHEN page.n <= ", offset, "::bigint + ",
+      limit,
       "::int THEN ts_headline('english', concat_ws(' \u2014 ', a.title, NULLIF(a.subtitle, ''), "
-      "left(a.plain_text, ", kSnippetSourceChars, ")), q.q, 'StartSel=\uE000, StopSel=\uE001, "
-      "MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=\" \u2026 \"') END "
+      "left(a.plain_text, ", kSnippetSourceChars, ")), q.q, 'StartSel=", kSnippetMatchStart,
+      ", StopSel=", kSnippetMatchEnd, ", "
+      "MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=\" \u2026 \"') END AS snippet "
       "FROM page JOIN articles a ON a.id = page.id, q ORDER BY page.rank DESC, page.id DESC");
   SearchPage page;
   absl::Status s = pool_.Query(deadline, [&](pqxx::transaction_base& tx) {
-    for (const pqxx::row& r : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params.values()))) {
+    const pqxx::result rows =
+        tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params.values()));
+    for (const pqxx::row& r : rows) {
       SearchHit hit;
-      hit.id = r[0].as<int64_t>();
-      hit.score = r[1].as<double>();
-      if (!r[2].is_null()) {
-        hit.snippet = absl::StrReplaceAll(EscapeHtml(r[2].c_str()),
-                                          {{"\uE000", "<mark>"}, {"\uE001", "</mark>"}});
-      }
+      hit.id = r["id"].as<int64_t>();
+      hit.score = r["rank"].as<double>();
+      if (!r["snippet"].is_null()) hit.snippet = r["snippet"].c_str();
       page.hits.push_back(std::move(hit));
     }
     if (q.count_total) {
-      SqlParams count_params = q.params;
+      SqlParams count_params = filter_params;
       const std::string ctsq = count_params.Add(q.tsquery);
       page.total = CountUpTo(tx,
                              absl::StrCat("articles a WHERE ",
@@ -560,7 +610,7 @@ absl::StatusOr<SearchPage> ArticleStore::Search(absl::Time deadline, SearchQuery
     }
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(s);
   if (static_cast<int>(page.hits.size()) > q.limit) {
     page.hits.pop_back();
     page.more = true;
@@ -591,16 +641,21 @@ absl::StatusOr<std::vector<RelatedHit>> ArticleStore::Related(absl::Time deadlin
       " AND (a.tags && src.tags OR (src.section <> '' AND a.section = src.section) "
       "OR a.search @@ srcq.q) "
       "ORDER BY score DESC, a.id DESC LIMIT $3::int) "
-      "SELECT ", kColumns, ", scored.score::float8 FROM scored JOIN articles a ON a.id = scored.id "
+      "SELECT ", kColumns, ", scored.score::float8 AS score "
+      "FROM scored JOIN articles a ON a.id = scored.id "
       "ORDER BY scored.score DESC, a.id DESC");
   std::vector<RelatedHit> out;
   absl::Status s = pool_.Query(deadline, [&](pqxx::transaction_base& tx) {
-    for (const pqxx::row& r : tx.exec_params(sql, id, FormatPgTime(now), limit)) {
-      out.push_back({RowToArticle(r), r[kColumnCount].as<double>()});
+    const pqxx::result rows = tx.exec_params(sql, id, FormatPgTime(now), limit);
+    if (rows.empty()) return absl::OkStatus();
+    const ArticleColumns columns(rows);
+    const auto score = rows.column_number("score");
+    for (const pqxx::row& r : rows) {
+      out.push_back({RowToArticle(r, columns), r[score].as<double>()});
     }
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(s);
   return out;
 }
 
@@ -613,30 +668,30 @@ absl::StatusOr<std::vector<StoredRevision>> ArticleStore::ListRevisions(absl::Ti
       return absl::NotFoundError(absl::StrCat("article ", ArticleName(id), " not found"));
     }
     for (const pqxx::row& r : tx.exec_params(
-             "SELECT revision, actor, (EXTRACT(EPOCH FROM create_time) * 1000000)::bigint, "
-             "action, changed_fields, encode(snapshot, 'base64') FROM revisions "
+             "SELECT revision, actor, (EXTRACT(EPOCH FROM create_time) * 1000000)::bigint "
+             "AS create_micros, action, changed_fields, encode(snapshot, 'base64') AS snapshot "
+             "FROM revisions "
              "WHERE article_id = $1 AND ($2::bigint = 0 OR revision < $2::bigint) "
              "ORDER BY revision DESC LIMIT $3::int",
              id, before, limit)) {
       StoredRevision rev;
-      rev.revision = r[0].as<int64_t>();
-      rev.actor = r[1].c_str();
-      rev.create_time = absl::FromUnixMicros(r[2].as<int64_t>());
-      rev.action = r[3].c_str();
-      rev.changed_fields = ParseTextArray(r[4]);
+      rev.revision = r["revision"].as<int64_t>();
+      rev.actor = r["actor"].c_str();
+      rev.create_time = absl::FromUnixMicros(r["create_micros"].as<int64_t>());
+      rev.action = r["action"].c_str();
+      rev.changed_fields = ParseTextArray(r["changed_fields"]);
       std::string bytes;
       // PostgreSQL's base64 output wraps lines; the decoder skips whitespace.
-      if (!absl::Base64Unescape(absl::StrReplaceAll(r[5].c_str(), {{"\n", ""}}), &bytes) ||
+      if (!absl::Base64Unescape(absl::StrReplaceAll(r["snapshot"].c_str(), {{"\n", ""}}), &bytes) ||
           !rev.snapshot.ParseFromString(bytes)) {
         return absl::InternalError("stored revision snapshot is unreadable");
       }
-      rev.snapshot.set_name(ArticleName(id));
-      rev.snapshot.set_etag(ComputeEtag(id, rev.revision));
+      SetComputedFields(id, &rev.snapshot);
       out.push_back(std::move(rev));
     }
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(s);
   return out;
 }
 
@@ -650,16 +705,16 @@ absl::StatusOr<int> ArticleStore::RenderStaleBodies(absl::Time deadline, int lim
              "ORDER BY id LIMIT $2::int FOR UPDATE SKIP LOCKED",
              kBodyHtmlVersion, limit)) {
       const std::string html = RenderBodyHtml(
-          absl::string_view(r[1].c_str(), r[1].size()),
-          static_cast<news::article::v1::BodyFormat>(r[2].as<int>()));
+          absl::string_view(r["body"].c_str(), r["body"].size()),
+          static_cast<news::article::v1::BodyFormat>(r["body_format"].as<int>()));
       tx.exec_params("UPDATE articles SET body_html = $2, body_html_version = $3::int "
                      "WHERE id = $1::bigint",
-                     r[0].as<int64_t>(), html, kBodyHtmlVersion);
+                     r["id"].as<int64_t>(), html, kBodyHtmlVersion);
       ++n;
     }
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(s);
   return n;
 }
 
@@ -672,7 +727,7 @@ absl::StatusOr<int> ArticleStore::ExpireRequestIds(absl::Time deadline, absl::Ti
             .affected_rows());
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(s);
   return n;
 }
 

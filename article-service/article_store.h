@@ -35,13 +35,10 @@ namespace newsgrid::article {
 enum class OrderKey { kPublishTime, kUpdateTime, kCreateTime, kTitle };
 
 struct ListQuery {
-  // A compiled filter and its parameters; `now_param` holds the current time.
-  std::string where = "TRUE";
-  SqlParams params;
-  std::string now_param;
-  // Placeholders of tags every match has (FilterFacts): a reader list newest
-  // first is then driven from the (tag, publish_time) index.
-  std::vector<std::string> required_tag_params;
+  // The parsed filter; its required tags (FilterExpr::required_tag) let a
+  // reader list newest first be driven from the (tag, publish_time) index.
+  FilterExpr filter;
+  absl::Time now;  // visibility and `state` conditions are evaluated at this time
   OrderKey order = OrderKey::kPublishTime;
   bool descending = true;
   bool reader = true;         // only live articles
@@ -68,9 +65,8 @@ struct ListPage {
 
 struct SearchQuery {
   std::string tsquery;  // CompileSearchQuery output
-  std::string where = "TRUE";
-  SqlParams params;     // filter parameters; includes `now_param`
-  std::string now_param;
+  FilterExpr filter;
+  absl::Time now;
   bool reader = true;
   int64_t offset = 0;
   int limit = 20;
@@ -83,7 +79,9 @@ struct SearchQuery {
 struct SearchHit {
   int64_t id = 0;
   double score = 0;
-  std::string snippet;  // HTML-escaped, matches in <mark>...</mark>
+  // Plain text; each match between kSnippetMatchStart and kSnippetMatchEnd
+  // (SnippetHtml in article_domain.h makes the page's HTML of it).
+  std::string snippet;
 };
 
 struct SearchPage {

@@ -1,14 +1,13 @@
 #include "article-service/filter.h"
 
-#include <memory>
+#include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "article-service/slug.h"
 #include "article-service/utf8.h"
 #include "runtime/status.h"
+#include "runtime/status_macros.h"
 
 namespace newsgrid::article {
 namespace {
@@ -25,20 +24,18 @@ constexpr int kMaxDepth = 32;
 
 class Parser {
  public:
-  Parser(absl::string_view input, SqlParams& params, absl::string_view now,
-         absl::string_view field, FilterFacts* facts)
-      : input_(input), params_(params), now_(now), field_(field), facts_(facts) {}
+  Parser(absl::string_view input, absl::string_view field) : input_(input), field_(field) {}
 
-  absl::StatusOr<std::string> Run() {
+  absl::StatusOr<FilterExpr> Run() {
     if (input_.size() > kMaxFilterLength) {
       return InvalidFieldError(field_, absl::StrCat("is longer than ", kMaxFilterLength,
                                                     " characters"));
     }
     if (!IsValidUtf8(input_)) return InvalidFieldError(field_, "is not valid UTF-8");
-    if (absl::Status s = Tokenize(); !s.ok()) return s;
-    if (tokens_.size() == 1) return std::string("TRUE");
-    absl::StatusOr<std::string> e = Expression(0);
-    if (!e.ok()) return e;
+    RETURN_IF_ERROR(Tokenize());
+    if (tokens_.size() == 1) return FilterExpr();
+    FilterExpr e;
+    RETURN_IF_ERROR(Expression(0, e));
     if (Peek().kind != Tok::kEnd) {
       return Error(Peek().pos, absl::StrCat("unexpected ", Describe(Peek()),
                                             "; join conditions with AND or OR"));
@@ -131,75 +128,85 @@ class Parser {
     return t.kind == Tok::kWord && t.text == kw;
   }
 
+  // The parse functions fill `out` in place: a node is built where it ends
+  // up in the tree, not moved up through each level.
+
+  // `out` (already parsed) becomes the first of `kind`'s children.
+  static void StartList(FilterExpr::Kind kind, FilterExpr& out) {
+    FilterExpr first = std::move(out);
+    out = FilterExpr();
+    out.kind = kind;
+    out.children.reserve(4);
+    out.children.push_back(std::move(first));
+  }
+
   // expression := factor { AND factor }
-  absl::StatusOr<std::string> Expression(int depth) {
+  absl::Status Expression(int depth, FilterExpr& out) {
     if (depth > kMaxDepth) return Error(Peek().pos, "filter is nested too deeply");
-    std::vector<std::string> parts;
-    for (;;) {
-      bare_tag_.clear();
-      absl::StatusOr<std::string> f = Factor(depth);
-      if (!f.ok()) return f;
-      // A factor that is just `tags:"x"` at the top level: every match has x.
-      if (depth == 0 && !bare_tag_.empty() && facts_ != nullptr) {
-        facts_->required_tag_params.push_back(bare_tag_);
-      }
-      parts.push_back(*std::move(f));
-      if (!IsKeyword(Peek(), "AND")) break;
+    bare_tag_ = false;
+    RETURN_IF_ERROR(Factor(depth, out));
+    // A factor that is just `tags:"x"` at the top level: every match has x.
+    if (depth == 0 && bare_tag_) out.required_tag = true;
+    if (!IsKeyword(Peek(), "AND")) return absl::OkStatus();
+    StartList(FilterExpr::Kind::kAnd, out);
+    while (IsKeyword(Peek(), "AND")) {
       Take();
+      bare_tag_ = false;
+      FilterExpr& f = out.children.emplace_back();
+      RETURN_IF_ERROR(Factor(depth, f));
+      if (depth == 0 && bare_tag_) f.required_tag = true;
     }
-    return parts.size() == 1 ? parts[0] : absl::StrCat("(", absl::StrJoin(parts, " AND "), ")");
+    return absl::OkStatus();
   }
 
   // factor := term { OR term }
-  absl::StatusOr<std::string> Factor(int depth) {
-    std::vector<std::string> parts;
-    for (;;) {
-      absl::StatusOr<std::string> t = Term(depth);
-      if (!t.ok()) return t;
-      parts.push_back(*std::move(t));
-      if (!IsKeyword(Peek(), "OR")) break;
+  absl::Status Factor(int depth, FilterExpr& out) {
+    RETURN_IF_ERROR(Term(depth, out));
+    if (!IsKeyword(Peek(), "OR")) return absl::OkStatus();
+    StartList(FilterExpr::Kind::kOr, out);
+    while (IsKeyword(Peek(), "OR")) {
       Take();
+      RETURN_IF_ERROR(Term(depth, out.children.emplace_back()));
     }
-    if (parts.size() > 1) bare_tag_.clear();  // one of alternatives: not required
-    return parts.size() == 1 ? parts[0] : absl::StrCat("(", absl::StrJoin(parts, " OR "), ")");
+    bare_tag_ = false;  // one of alternatives: not required
+    return absl::OkStatus();
   }
 
   // term := [NOT | -] term | ( expression ) | restriction
-  absl::StatusOr<std::string> Term(int depth) {
+  absl::Status Term(int depth, FilterExpr& out) {
     if (depth > kMaxDepth) return Error(Peek().pos, "filter is nested too deeply");
     if (IsKeyword(Peek(), "NOT") || Peek().kind == Tok::kMinus) {
       Take();
-      absl::StatusOr<std::string> t = Term(depth + 1);
-      if (!t.ok()) return t;
-      bare_tag_.clear();
-      return absl::StrCat("(NOT ", *t, ")");
+      out.kind = FilterExpr::Kind::kNot;
+      RETURN_IF_ERROR(Term(depth + 1, out.children.emplace_back()));
+      bare_tag_ = false;
+      return absl::OkStatus();
     }
     if (Peek().kind == Tok::kLParen) {
       const size_t open = Take().pos;
-      absl::StatusOr<std::string> e = Expression(depth + 1);
-      bare_tag_.clear();
-      if (!e.ok()) return e;
+      RETURN_IF_ERROR(Expression(depth + 1, out));
+      bare_tag_ = false;
       if (Peek().kind != Tok::kRParen) {
         return Error(Peek().pos, absl::StrCat("expected ')' to close the '(' at position ",
                                               open, ", found ", Describe(Peek())));
       }
       Take();
-      return e;
+      return absl::OkStatus();
     }
-    return Restriction();
+    return Restriction(out);
   }
 
-  absl::StatusOr<std::string> Restriction() {
-    const Token field = Take();
+  absl::Status Restriction(FilterExpr& e) {
+    const Token& field = Take();
     if (field.kind != Tok::kWord || IsKeyword(field, "AND") || IsKeyword(field, "OR")) {
       return Error(field.pos, absl::StrCat("expected a field name, found ", Describe(field)));
     }
-    const Token op = Take();
+    const Token& op = Take();
     if (op.kind != Tok::kOp) {
       return Error(op.pos, absl::StrCat("expected an operator after \"", field.text,
                                         "\", found ", Describe(op)));
     }
-    const Token value = Take();
+    const Token& value = Take();
     if (value.kind != Tok::kString && value.kind != Tok::kWord) {
       return Error(value.pos, absl::StrCat("expected a value after '", op.text, "', found ",
                                            Describe(value)));
@@ -211,190 +218,102 @@ class Parser {
       return Error(op.pos, absl::StrCat("operator '", o, "' is not supported for ", f,
                                         " (use = or !=)"));
     };
+    e.kind = FilterExpr::Kind::kCompare;
+    e.op = OpOf(o);
     if (f == "section" || f == "slug") {
-      if (absl::Status s = equality_only(); !s.ok()) return s;
-      const std::string v = f == "section" ? NormalizeLower(value.text) : value.text;
-      return absl::StrCat("(a.", f, o == "=" ? " = " : " <> ", params_.Add(v), ")");
+      RETURN_IF_ERROR(equality_only());
+      e.field = f == "section" ? FilterField::kSection : FilterField::kSlug;
+      e.text = f == "section" ? NormalizeLower(value.text) : value.text;
+      return absl::OkStatus();
     }
     if (f == "state") {
-      if (absl::Status s = equality_only(); !s.ok()) return s;
-      std::string cond;
+      RETURN_IF_ERROR(equality_only());
+      e.field = FilterField::kState;
       if (value.text == "PUBLISHED") {
-        cond = absl::StrCat("(a.state IN (2, 3) AND a.publish_time <= ", now_, "::timestamptz)");
+        e.state = news::article::v1::Article::PUBLISHED;
       } else if (value.text == "SCHEDULED") {
-        cond = absl::StrCat("(a.state = 2 AND a.publish_time > ", now_, "::timestamptz)");
+        e.state = news::article::v1::Article::SCHEDULED;
       } else if (value.text == "DRAFT") {
-        cond = "(a.state = 1)";
+        e.state = news::article::v1::Article::DRAFT;
       } else {
         return Error(value.pos, absl::StrCat("unknown state ", Describe(value),
                                              " (DRAFT, SCHEDULED or PUBLISHED)"));
       }
-      return o == "=" ? cond : absl::StrCat("(NOT ", cond, ")");
+      return absl::OkStatus();
     }
     if (f == "publish_time" || f == "create_time" || f == "update_time") {
       if (o == ":") {
         return Error(op.pos, absl::StrCat("operator ':' is not supported for ", f));
       }
-      absl::Time t;
       std::string err;
-      if (!absl::ParseTime(absl::RFC3339_full, value.text, &t, &err)) {
+      if (!absl::ParseTime(absl::RFC3339_full, value.text, &e.time, &err)) {
         return Error(value.pos, absl::StrCat("\"", value.text,
                                              "\" is not an RFC 3339 time such as "
                                              "\"2023-06-01T00:00:00Z\""));
       }
-      const std::string sql_op = o == "!=" ? "<>" : o;
-      // COALESCE: drafts have no publish_time; a comparison with it is false,
-      // so NOT(...) of it is true, as a reader would expect.
-      return absl::StrCat("COALESCE(a.", f, " ", sql_op, " ", params_.Add(FormatPgTime(t)),
-                          "::timestamptz, false)");
+      e.field = f == "publish_time" ? FilterField::kPublishTime
+                : f == "create_time" ? FilterField::kCreateTime
+                                     : FilterField::kUpdateTime;
+      return absl::OkStatus();
     }
     if (f == "tags" || f == "authors") {
       if (o != ":") {
         return Error(op.pos, absl::StrCat("use ':' to test ", f, ", e.g. ", f, ":\"value\""));
       }
-      const std::string v = f == "tags" ? NormalizeTag(value.text) : value.text;
-      const std::string p = params_.Add(v);
       if (f == "tags") {
-        bare_tag_ = p;
-        return TagCondition(p);
+        e.field = FilterField::kTags;
+        e.text = NormalizeTag(value.text);
+        bare_tag_ = true;
+      } else {
+        e.field = FilterField::kAuthors;
+        e.text = value.text;
       }
-      return absl::StrCat("(a.authors @> ARRAY[", p, "]::text[])");
+      return absl::OkStatus();
     }
     return Error(field.pos, absl::StrCat("unknown field \"", f,
                                          "\" (section, slug, state, publish_time, "
                                          "create_time, update_time, tags, authors)"));
   }
 
+  static FilterOp OpOf(absl::string_view o) {
+    if (o == "=") return FilterOp::kEq;
+    if (o == "!=") return FilterOp::kNe;
+    if (o == "<") return FilterOp::kLt;
+    if (o == "<=") return FilterOp::kLe;
+    if (o == ">") return FilterOp::kGt;
+    if (o == ">=") return FilterOp::kGe;
+    return FilterOp::kHas;
+  }
+
   absl::string_view input_;
-  SqlParams& params_;
-  std::string now_;
   std::string field_;
-  FilterFacts* facts_;
-  // Placeholder of the last `tags:` restriction while nothing (OR, NOT,
+  // The last restriction was a `tags:` test and nothing (OR, NOT,
   // parentheses) has wrapped it yet.
-  std::string bare_tag_;
+  bool bare_tag_ = false;
   std::vector<Token> tokens_;
   size_t next_ = 0;
 };
 
+void CollectRequiredTags(const FilterExpr& e, std::vector<std::string>& out) {
+  if (e.required_tag) out.push_back(e.text);
+  // Required tags sit at the top: the root or the root AND's children.
+  if (e.kind == FilterExpr::Kind::kAnd) {
+    for (const FilterExpr& c : e.children) {
+      if (c.required_tag) out.push_back(c.text);
+    }
+  }
+}
+
 }  // namespace
 
-std::string TagCondition(absl::string_view param) {
-  return absl::StrCat("(a.tags @> ARRAY[", param, "]::text[])");
+absl::StatusOr<FilterExpr> ParseFilter(absl::string_view filter, absl::string_view field) {
+  return Parser(filter, field).Run();
 }
 
-std::string SqlParams::Add(std::string value) {
-  values_.push_back(std::move(value));
-  return absl::StrCat("$", values_.size());
-}
-
-std::string FormatPgTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
-}
-
-absl::StatusOr<std::string> CompileFilter(absl::string_view filter, SqlParams& params,
-                                          absl::string_view now_param, absl::string_view field,
-                                          FilterFacts* facts) {
-  return Parser(filter, params, now_param, field, facts).Run();
-}
-
-namespace {
-
-bool IsLexemeByte(unsigned char c) { return absl::ascii_isalnum(c) || c >= 0x80; }
-
-// Splits text into lexemes quoted for tsquery: only letters, digits and
-// non-ASCII bytes, so no quote or operator character can get through.
-std::vector<std::string> Lexemes(absl::string_view text) {
+std::vector<std::string> RequiredTags(const FilterExpr& filter) {
   std::vector<std::string> out;
-  std::string cur;
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (IsLexemeByte(c)) {
-      cur += ch;
-    } else if (!cur.empty()) {
-      out.push_back(absl::StrCat("'", cur, "'"));
-      cur.clear();
-    }
-  }
-  if (!cur.empty()) out.push_back(absl::StrCat("'", cur, "'"));
+  CollectRequiredTags(filter, out);
   return out;
-}
-
-}  // namespace
-
-absl::StatusOr<std::string> CompileSearchQuery(absl::string_view query, absl::string_view field) {
-  const std::string f(field);
-  if (query.empty()) return InvalidFieldError(f, "is required");
-  if (!IsValidUtf8(query)) return InvalidFieldError(f, "is not valid UTF-8");
-  if (CodepointCount(query) > 500) return InvalidFieldError(f, "is longer than 500 characters");
-  struct Term {
-    std::string text;
-    bool negated = false;
-  };
-  // Clauses are ANDed; the terms of a clause are ORed.
-  std::vector<std::vector<Term>> clauses;
-  bool pending_or = false;
-  bool any_positive = false;
-  size_t i = 0;
-  while (i < query.size()) {
-    if (absl::ascii_isspace(static_cast<unsigned char>(query[i]))) {
-      ++i;
-      continue;
-    }
-    bool negated = false;
-    if (query[i] == '-') {
-      negated = true;
-      ++i;
-    }
-    std::string text;
-    if (i < query.size() && query[i] == '"') {
-      size_t end = query.find('"', i + 1);
-      if (end == absl::string_view::npos) end = query.size();
-      text = absl::StrJoin(Lexemes(query.substr(i + 1, end - i - 1)), " <-> ");
-      i = std::min(end + 1, query.size());
-    } else {
-      size_t end = i;
-      while (end < query.size() && !absl::ascii_isspace(static_cast<unsigned char>(query[end]))) {
-        ++end;
-      }
-      absl::string_view word = query.substr(i, end - i);
-      i = end;
-      if (word == "OR" && !negated) {
-        pending_or = !clauses.empty();
-        continue;
-      }
-      const bool prefix = absl::EndsWith(word, "*");
-      std::vector<std::string> parts = Lexemes(word);
-      if (prefix && !parts.empty()) parts.back() += ":*";
-      text = absl::StrJoin(parts, " <-> ");
-    }
-    if (text.empty()) {
-      pending_or = false;
-      continue;
-    }
-    Term t{absl::StrCat("(", text, ")"), negated};
-    if (pending_or && !clauses.empty()) {
-      clauses.back().push_back(std::move(t));
-    } else {
-      clauses.push_back({std::move(t)});
-    }
-    pending_or = false;
-  }
-  std::vector<std::string> anded;
-  for (const auto& clause : clauses) {
-    std::vector<std::string> ored;
-    bool positive = false;
-    for (const Term& t : clause) {
-      ored.push_back(t.negated ? absl::StrCat("!", t.text) : t.text);
-      positive = positive || !t.negated;
-    }
-    any_positive = any_positive || positive;
-    anded.push_back(ored.size() == 1 ? ored[0] : absl::StrCat("(", absl::StrJoin(ored, " | "), ")"));
-  }
-  if (!any_positive) {
-    return InvalidFieldError(f, "needs at least one word to search for");
-  }
-  return absl::StrJoin(anded, " & ");
 }
 
 }  // namespace newsgrid::article

@@ -1,6 +1,7 @@
 // The ListArticles / SearchArticles filter language: a subset of AIP-160,
-// parsed into a small syntax tree and compiled to a parameterized SQL
-// boolean expression over the `articles` table aliased `a`.
+// parsed into a small syntax tree (FilterExpr). The tree says what to
+// match, in the article's terms; the store translates it to SQL with bound
+// parameters (filter_sql.h).
 //
 // Supported: comparisons `section = "world"`, `slug != "x"`,
 // `state = PUBLISHED`, `publish_time > "2023-06-01T00:00:00Z"` (also
@@ -9,10 +10,10 @@
 // parentheses. As in AIP-160, OR binds tighter than AND. Anything else is
 // INVALID_ARGUMENT on field "filter" naming the position (1-based).
 //
-//   SqlParams params;
-//   std::string now = params.Add(FormatPgTime(now));
-//   absl::StatusOr<std::string> where = CompileFilter(req.filter(), params, now);
-//   // *where: "((a.section = $2) AND (a.tags @> ARRAY[$3]::text[]))"
+//   absl::StatusOr<FilterExpr> f = ParseFilter(req.filter());
+//   // section = World AND tags:China ->
+//   //   kAnd{ kCompare{kSection, kEq, "world"}, kCompare{kTags, kHas, "china"} }
+//   std::vector<std::string> tags = RequiredTags(*f);  // {"china"}
 #ifndef NEWSGRID_ARTICLE_SERVICE_FILTER_H_
 #define NEWSGRID_ARTICLE_SERVICE_FILTER_H_
 
@@ -22,58 +23,53 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "news/article/v1/article_service.pb.h"
 
 namespace newsgrid::article {
-
-// Positional SQL parameters, all passed as text (the SQL casts them).
-class SqlParams {
- public:
-  // Appends a value and returns its placeholder, "$n".
-  std::string Add(std::string value);
-  const std::vector<std::string>& values() const { return values_; }
-
- private:
-  std::vector<std::string> values_;
-};
-
-// A time as PostgreSQL timestamptz input, microsecond precision, UTC.
-std::string FormatPgTime(absl::Time t);
 
 inline constexpr size_t kMaxFilterLength = 2000;
 
-// What a compiled filter implies beyond its SQL, for choosing the plan.
-struct FilterFacts {
-  // Placeholders of the tags every match must have: top-level AND terms
-  // `tags:"x"` (not under OR, NOT or parentheses). A list can then be driven
-  // from the (tag, publish_time) index by the first one.
-  std::vector<std::string> required_tag_params;
+enum class FilterField {
+  kSection,
+  kSlug,
+  kState,
+  kPublishTime,
+  kCreateTime,
+  kUpdateTime,
+  kTags,
+  kAuthors,
 };
 
-// The SQL a `tags:` test compiles to, for the tag in placeholder `param`: a
-// list driven from the tag index drops it from the filter (already implied).
-std::string TagCondition(absl::string_view param);
+enum class FilterOp { kEq, kNe, kLt, kLe, kGt, kGe, kHas };
 
-// Compiles `filter` (empty: "TRUE"). `now_param` is the placeholder holding
-// the current time, used by `state` (a SCHEDULED article whose time has come
-// is PUBLISHED). Errors name `field`. `facts`, when given, is filled.
-absl::StatusOr<std::string> CompileFilter(absl::string_view filter, SqlParams& params,
-                                          absl::string_view now_param,
-                                          absl::string_view field = "filter",
-                                          FilterFacts* facts = nullptr);
+// One node of a parsed filter. An AND or OR has two or more children, a NOT
+// one; a single condition is not wrapped.
+struct FilterExpr {
+  enum class Kind { kMatchAll, kAnd, kOr, kNot, kCompare };
+  Kind kind = Kind::kMatchAll;
+  std::vector<FilterExpr> children;  // kAnd, kOr, kNot
 
-}  // namespace newsgrid::article
+  // kCompare: `field op value`. Values are normalized as stored: sections
+  // lower case, tags as NormalizeTag makes them.
+  FilterField field = FilterField::kSection;
+  FilterOp op = FilterOp::kEq;
+  std::string text;                  // section, slug, tags, authors
+  absl::Time time;                   // publish_time, create_time, update_time
+  news::article::v1::Article::State state =
+      news::article::v1::Article::STATE_UNSPECIFIED;  // state (DRAFT, SCHEDULED, PUBLISHED)
 
+  // A `tags:` test at the top level of the filter's AND chain (not under
+  // OR, NOT or parentheses): every match has the tag, so a list can be
+  // driven from the tag's index.
+  bool required_tag = false;
+};
 
-namespace newsgrid::article {
+// Parses `filter` (empty: kMatchAll). Errors name `field`.
+absl::StatusOr<FilterExpr> ParseFilter(absl::string_view filter,
+                                       absl::string_view field = "filter");
 
-// Compiles a SearchArticles query to PostgreSQL tsquery text (for
-// to_tsquery('english', ...)): words must all match, `word*` is a prefix,
-// "quoted phrases" match in order, `-word` excludes, `OR` between two terms
-// makes either match. Only letters and digits reach the tsquery; everything
-// else separates words. INVALID_ARGUMENT on `field` when no positive term is
-// left or the query is too long.
-absl::StatusOr<std::string> CompileSearchQuery(absl::string_view query,
-                                               absl::string_view field = "query");
+// The tags of the tree's required_tag nodes, in filter order.
+std::vector<std::string> RequiredTags(const FilterExpr& filter);
 
 }  // namespace newsgrid::article
 

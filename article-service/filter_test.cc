@@ -9,89 +9,85 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using Kind = FilterExpr::Kind;
 
-struct Compiled {
-  std::string sql;
-  std::vector<std::string> params;
-};
-
-Compiled Compile(absl::string_view filter) {
-  SqlParams params;
-  const std::string now = params.Add("NOW");
-  absl::StatusOr<std::string> sql = CompileFilter(filter, params, now);
-  EXPECT_TRUE(sql.ok()) << filter << ": " << sql.status();
-  return {sql.value_or(""), params.values()};
+FilterExpr Parse(absl::string_view filter) {
+  absl::StatusOr<FilterExpr> e = ParseFilter(filter);
+  EXPECT_TRUE(e.ok()) << filter << ": " << e.status();
+  return e.value_or(FilterExpr());
 }
 
 std::string ErrorOf(absl::string_view filter) {
-  SqlParams params;
-  absl::StatusOr<std::string> sql = CompileFilter(filter, params, "$1");
-  EXPECT_EQ(sql.status().code(), absl::StatusCode::kInvalidArgument) << filter;
-  std::vector<FieldViolation> v = GetFieldViolations(sql.status());
+  absl::StatusOr<FilterExpr> e = ParseFilter(filter);
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument) << filter;
+  std::vector<FieldViolation> v = GetFieldViolations(e.status());
   EXPECT_EQ(v.size(), 1u);
   return v.empty() ? "" : v[0].field + ": " + v[0].description;
 }
 
-// The tags every match must have: only bare top-level AND terms.
-std::vector<std::string> RequiredTags(absl::string_view filter) {
-  SqlParams params;
-  const std::string now = params.Add("NOW");
-  FilterFacts facts;
-  absl::StatusOr<std::string> sql = CompileFilter(filter, params, now, "filter", &facts);
-  EXPECT_TRUE(sql.ok()) << sql.status();
-  std::vector<std::string> out;
-  for (const std::string& p : facts.required_tag_params) {
-    out.push_back(params.values()[std::stoi(p.substr(1)) - 1]);
-  }
-  return out;
-}
+std::vector<std::string> Required(absl::string_view filter) { return RequiredTags(Parse(filter)); }
 
 TEST(FilterTest, RequiredTags) {
-  EXPECT_THAT(RequiredTags("tags:china"), ElementsAre("china"));
-  EXPECT_THAT(RequiredTags("section = world AND tags:\"Trade War\" AND tags:x"),
+  EXPECT_THAT(Required("tags:china"), ElementsAre("china"));
+  EXPECT_THAT(Required("section = world AND tags:\"Trade War\" AND tags:x"),
               ElementsAre("trade-war", "x"));
-  EXPECT_THAT(RequiredTags("tags:a OR tags:b"), ElementsAre());
-  EXPECT_THAT(RequiredTags("tags:a AND (tags:b OR tags:c)"), ElementsAre("a"));
-  EXPECT_THAT(RequiredTags("NOT tags:a"), ElementsAre());
-  EXPECT_THAT(RequiredTags("-tags:a AND tags:b"), ElementsAre("b"));
-  EXPECT_THAT(RequiredTags("(tags:a)"), ElementsAre());
-  EXPECT_THAT(RequiredTags("authors:a AND section = x"), ElementsAre());
-  EXPECT_THAT(RequiredTags(""), ElementsAre());
+  EXPECT_THAT(Required("tags:a OR tags:b"), ElementsAre());
+  EXPECT_THAT(Required("tags:a AND (tags:b OR tags:c)"), ElementsAre("a"));
+  EXPECT_THAT(Required("NOT tags:a"), ElementsAre());
+  EXPECT_THAT(Required("-tags:a AND tags:b"), ElementsAre("b"));
+  EXPECT_THAT(Required("(tags:a)"), ElementsAre());
+  EXPECT_THAT(Required("(tags:a AND tags:b)"), ElementsAre());
+  EXPECT_THAT(Required("authors:a AND section = x"), ElementsAre());
+  EXPECT_THAT(Required(""), ElementsAre());
 }
 
-TEST(FilterTest, EmptyIsTrue) {
-  EXPECT_EQ(Compile("").sql, "TRUE");
-  EXPECT_EQ(Compile("   ").sql, "TRUE");
+TEST(FilterTest, EmptyMatchesAll) {
+  EXPECT_EQ(Parse("").kind, Kind::kMatchAll);
+  EXPECT_EQ(Parse("   ").kind, Kind::kMatchAll);
 }
 
-TEST(FilterTest, IssueExample) {
-  Compiled c = Compile(
+TEST(FilterTest, IssueExampleTree) {
+  const FilterExpr e = Parse(
       "section = \"World\" AND tags:\"China\" AND authors:\"Ada Lovelace\" AND state = PUBLISHED "
       "AND publish_time > \"2023-06-01T00:00:00Z\"");
-  EXPECT_EQ(c.sql,
-            "((a.section = $2) AND (a.tags @> ARRAY[$3]::text[]) AND "
-            "(a.authors @> ARRAY[$4]::text[]) AND "
-            "(a.state IN (2, 3) AND a.publish_time <= $1::timestamptz) AND "
-            "COALESCE(a.publish_time > $5::timestamptz, false))");
-  EXPECT_THAT(c.params, ElementsAre("NOW", "world", "china", "Ada Lovelace",
-                                    "2023-06-01T00:00:00.000000Z"));
+  ASSERT_EQ(e.kind, Kind::kAnd);
+  ASSERT_EQ(e.children.size(), 5u);
+  EXPECT_EQ(e.children[0].field, FilterField::kSection);
+  EXPECT_EQ(e.children[0].op, FilterOp::kEq);
+  EXPECT_EQ(e.children[0].text, "world");  // normalized as stored
+  EXPECT_EQ(e.children[1].field, FilterField::kTags);
+  EXPECT_EQ(e.children[1].op, FilterOp::kHas);
+  EXPECT_EQ(e.children[1].text, "china");
+  EXPECT_EQ(e.children[2].field, FilterField::kAuthors);
+  EXPECT_EQ(e.children[2].text, "Ada Lovelace");
+  EXPECT_EQ(e.children[3].field, FilterField::kState);
+  EXPECT_EQ(e.children[3].state, news::article::v1::Article::PUBLISHED);
+  EXPECT_EQ(e.children[4].field, FilterField::kPublishTime);
+  EXPECT_EQ(e.children[4].op, FilterOp::kGt);
+  EXPECT_EQ(e.children[4].time, absl::FromUnixSeconds(1685577600));
 }
 
 TEST(FilterTest, OrBindsTighterThanAndAsInAip160) {
-  EXPECT_EQ(Compile("section = a AND section = b OR section = c").sql,
-            "((a.section = $2) AND ((a.section = $3) OR (a.section = $4)))");
-  EXPECT_EQ(Compile("(section = a AND section = b) OR section = c").sql,
-            "(((a.section = $2) AND (a.section = $3)) OR (a.section = $4))");
+  const FilterExpr e = Parse("section = a AND section = b OR section = c");
+  ASSERT_EQ(e.kind, Kind::kAnd);
+  ASSERT_EQ(e.children.size(), 2u);
+  EXPECT_EQ(e.children[0].kind, Kind::kCompare);
+  EXPECT_EQ(e.children[1].kind, Kind::kOr);
+  const FilterExpr p = Parse("(section = a AND section = b) OR section = c");
+  ASSERT_EQ(p.kind, Kind::kOr);
+  EXPECT_EQ(p.children[0].kind, Kind::kAnd);
+  EXPECT_EQ(Parse("(section = a)").kind, Kind::kCompare);
 }
 
-TEST(FilterTest, NegationAndStates) {
-  EXPECT_EQ(Compile("NOT state = DRAFT").sql, "(NOT (a.state = 1))");
-  EXPECT_EQ(Compile("-tags:x").sql, "(NOT (a.tags @> ARRAY[$2]::text[]))");
-  EXPECT_EQ(Compile("state != SCHEDULED").sql,
-            "(NOT (a.state = 2 AND a.publish_time > $1::timestamptz))");
-  EXPECT_EQ(Compile("update_time <= '2024-01-02T03:04:05.5+02:00'").params[1],
-            "2024-01-02T01:04:05.500000Z");
-  EXPECT_EQ(Compile("slug = \"say-\\\"hi\\\"\"").params[1], "say-\"hi\"");
+TEST(FilterTest, NegationTimesAndEscapes) {
+  const FilterExpr n = Parse("NOT state = DRAFT");
+  ASSERT_EQ(n.kind, Kind::kNot);
+  EXPECT_EQ(n.children[0].state, news::article::v1::Article::DRAFT);
+  EXPECT_EQ(Parse("-tags:x").kind, Kind::kNot);
+  EXPECT_EQ(Parse("state != SCHEDULED").op, FilterOp::kNe);
+  EXPECT_EQ(Parse("update_time <= '2024-01-02T03:04:05.5+02:00'").time,
+            absl::FromUnixMillis(1704157445500));
+  EXPECT_EQ(Parse("slug = \"say-\\\"hi\\\"\"").text, "say-\"hi\"");
 }
 
 TEST(FilterTest, ErrorsNameThePosition) {
@@ -111,31 +107,8 @@ TEST(FilterTest, ErrorsNameThePosition) {
   std::string deep;
   for (int i = 0; i < 100; ++i) deep += "(";
   EXPECT_THAT(ErrorOf(deep + "section = a"), HasSubstr("nested too deeply"));
-}
-
-TEST(FilterTest, ValuesNeverReachSqlText) {
-  Compiled c = Compile("section = \"x'); DROP TABLE articles; --\"");
-  EXPECT_EQ(c.sql, "(a.section = $2)");
-  EXPECT_EQ(c.params[1], "x'); drop table articles; --");
-}
-
-TEST(SearchQueryTest, WordsPrefixesPhrasesNegationAndOr) {
-  EXPECT_EQ(*CompileSearchQuery("climate change"), "('climate') & ('change')");
-  EXPECT_EQ(*CompileSearchQuery("elect*"), "('elect':*)");
-  EXPECT_EQ(*CompileSearchQuery("\"prime minister\" -brexit"),
-            "('prime' <-> 'minister') & !('brexit')");
-  EXPECT_EQ(*CompileSearchQuery("china OR japan trade"), "(('china') | ('japan')) & ('trade')");
-  EXPECT_EQ(*CompileSearchQuery("e-mail"), "('e' <-> 'mail')");
-  EXPECT_EQ(*CompileSearchQuery("it's' & | ! :* <-> (x)"), "('it' <-> 's') & ('x')");
-}
-
-TEST(SearchQueryTest, Errors) {
-  EXPECT_EQ(CompileSearchQuery("").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(CompileSearchQuery("-only").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(CompileSearchQuery("&&& !!").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(CompileSearchQuery(std::string(501, 'a')).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(GetFieldViolations(CompileSearchQuery("").status())[0].field, "query");
+  EXPECT_EQ(GetFieldViolations(ParseFilter("x", "search.filter").status())[0].field,
+            "search.filter");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/protobuf/util/time_util.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "runtime/logging.h"
@@ -143,8 +144,8 @@ void ViewForwarder::TakeEvents(size_t max, std::vector<ViewEvent>& out) {
     }
     if (!v.user_agent.empty()) e.set_user_agent(std::move(v.user_agent));
     e.set_visitor_id(std::move(v.visitor_id));
-    e.mutable_view_time()->set_seconds(v.time_micros / 1000000);
-    e.mutable_view_time()->set_nanos(static_cast<int32_t>(v.time_micros % 1000000) * 1000);
+    *e.mutable_view_time() =
+        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(v.time_micros);
   }
 }
 
