@@ -10,6 +10,7 @@
 #include "article-service/article_store.h"
 #include "article-service/invalidation_listener.h"
 #include "article-service/page_token.h"
+#include "article-service/slug.h"
 #include "article-service/view_forwarder.h"
 #include "article-service/view_sink.h"
 #include "runtime/auth.h"
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
   if (config.migrate == newsgrid::MigrateMode::kOnly) return runtime.Run();
 
   namespace art = newsgrid::article;
+  art::PrepareTransliteration();  // before serving, not on the first non-Latin title
   const newsgrid::Clock& clock = newsgrid::SystemClock::Get();
   art::ArticleStore store(runtime.db());
   art::ArticleCache cache(

@@ -128,6 +128,8 @@ bool IsAscii(absl::string_view s) {
 
 }  // namespace
 
+void PrepareTransliteration() { ThreadTransliterator(); }
+
 std::string SlugFromTitle(absl::string_view title, size_t max_len) {
   std::string transliterated;
   if (!IsAscii(title)) {
