@@ -1,6 +1,10 @@
 #include "article-service/body_html.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -341,20 +345,131 @@ bool IsDroppedElement(const GumboNode* element) {
   return el.tag_namespace != GUMBO_NAMESPACE_HTML || IsDropped(el.tag);
 }
 
-MarkdownTree::MarkdownTree(absl::string_view markdown)
-    : root_(cmark_parse_document(markdown.data(), markdown.size(),
-                                 CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8)) {}
+// A bump allocator for one cmark tree. Each block carries its size in front
+// so that realloc (cmark's growing buffers) can copy it, or grow the newest
+// block in place; free does nothing, the tree's memory goes at once.
+class MarkdownTree::Arena {
+ public:
+  Arena() = default;
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  // Standard blocks stay with the thread for its next tree (up to 1 MiB):
+  // fresh memory per tree cost more in page faults than malloc saved.
+  ~Arena() {
+    for (auto& [block, size] : blocks_) {
+      if (size == kBlock && SpareBlocks().size() < kSpareBlocks) {
+        SpareBlocks().push_back(std::move(block));
+      }
+    }
+  }
 
-MarkdownTree::~MarkdownTree() { cmark_node_free(root_); }
+  void* Calloc(size_t n, size_t size) {
+    if (size != 0 && n > SIZE_MAX / size) std::abort();  // as cmark's own allocator
+    void* p = Allocate(n * size);
+    std::memset(p, 0, n * size);
+    return p;
+  }
+  void* Realloc(void* p, size_t size) {
+    if (p == nullptr) return Allocate(size);
+    char* data = static_cast<char*>(p);
+    size_t& old = SizeOf(data);
+    if (size <= old) return p;
+    if (data == last_ && static_cast<size_t>(end_ - data) >= Rounded(size)) {
+      old = size;
+      next_ = data + Rounded(size);
+      return p;
+    }
+    void* q = Allocate(size);
+    std::memcpy(q, p, old);
+    return q;
+  }
+
+ private:
+  static constexpr size_t kHeader = 16;  // keeps the 16-byte alignment malloc gives
+  static constexpr size_t kBlock = size_t{64} << 10;
+  static constexpr size_t kSpareBlocks = 16;
+  static std::vector<std::unique_ptr<char[]>>& SpareBlocks() {
+    thread_local std::vector<std::unique_ptr<char[]>> spare;
+    return spare;
+  }
+  static size_t Rounded(size_t n) { return (n + 15) & ~size_t{15}; }
+  static size_t& SizeOf(char* data) { return *reinterpret_cast<size_t*>(data - kHeader); }
+
+  char* Allocate(size_t size) {
+    if (size > SIZE_MAX / 2) std::abort();
+    const size_t total = kHeader + Rounded(size);
+    if (static_cast<size_t>(end_ - next_) < total) {
+      const size_t n = std::max(kBlock, total);
+      std::unique_ptr<char[]> block;
+      if (n == kBlock && !SpareBlocks().empty()) {
+        block = std::move(SpareBlocks().back());
+        SpareBlocks().pop_back();
+      } else {
+        block.reset(new char[n]);  // not zeroed: Calloc zeroes what it hands out
+      }
+      next_ = block.get();
+      end_ = next_ + n;
+      blocks_.emplace_back(std::move(block), n);
+    }
+    char* data = next_ + kHeader;
+    SizeOf(data) = size;
+    next_ += total;
+    last_ = data;
+    return data;
+  }
+
+  std::vector<std::pair<std::unique_ptr<char[]>, size_t>> blocks_;
+  char* next_ = nullptr;
+  char* end_ = nullptr;
+  char* last_ = nullptr;  // the newest allocation
+};
+
+namespace {
+
+// cmark's allocator hooks take no context: the thread's live arena tree.
+thread_local MarkdownTree::Arena* current_arena = nullptr;
+
+void* ArenaCalloc(size_t n, size_t size) { return current_arena->Calloc(n, size); }
+void* ArenaRealloc(void* p, size_t size) { return current_arena->Realloc(p, size); }
+void ArenaFree(void*) {}
+cmark_mem kArenaMem = {ArenaCalloc, ArenaRealloc, ArenaFree};
+
+}  // namespace
+
+MarkdownTree::MarkdownTree(absl::string_view markdown) {
+  constexpr int kOptions = CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8;
+  if (current_arena != nullptr) {
+    root_ = cmark_parse_document(markdown.data(), markdown.size(), kOptions);
+    return;
+  }
+  arena_ = std::make_unique<Arena>();
+  current_arena = arena_.get();
+  cmark_parser* parser = cmark_parser_new_with_mem(kOptions, &kArenaMem);
+  cmark_parser_feed(parser, markdown.data(), markdown.size());
+  root_ = cmark_parser_finish(parser);
+  cmark_parser_free(parser);
+}
+
+MarkdownTree::~MarkdownTree() {
+  if (arena_ == nullptr) {
+    cmark_node_free(root_);
+    return;
+  }
+  current_arena = nullptr;  // the nodes go with the arena
+}
+
+std::string MarkdownTree::RenderHtml() const {
+  // Allocated the way the tree is: from the arena, or by malloc.
+  char* html = cmark_render_html(root_, CMARK_OPT_DEFAULT);
+  std::string out(html);
+  if (arena_ == nullptr) std::free(html);
+  return out;
+}
 
 std::string MarkdownToHtml(absl::string_view markdown) {
   // cmark's default is safe: raw HTML becomes "<!-- raw HTML omitted -->"
   // and dangerous link targets become empty.
-  const MarkdownTree tree(markdown);
-  char* html = cmark_render_html(tree.root(), CMARK_OPT_DEFAULT);
-  std::string out(html);
-  std::free(html);
-  return out;
+  return MarkdownTree(markdown).RenderHtml();
 }
 
 HtmlTree::HtmlTree(absl::string_view html) {

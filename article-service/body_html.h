@@ -51,6 +51,11 @@ std::string MarkdownToHtml(absl::string_view markdown);
 
 // CommonMark parsed by cmark (with its UTF-8 validation: invalid bytes
 // become U+FFFD), the tree MarkdownToHtml renders.
+//
+// cmark allocates per node and per text chunk; malloc and free were a sixth
+// of the plain-text pass. So the tree lives in an arena of its own, released
+// at once with it: use a tree on the thread that made it. (One arena tree
+// per thread at a time; a second tree made while one lives uses malloc.)
 class MarkdownTree {
  public:
   explicit MarkdownTree(absl::string_view markdown);
@@ -60,8 +65,13 @@ class MarkdownTree {
 
   // The CMARK_NODE_DOCUMENT node; walk it with cmark_iter.
   cmark_node* root() const { return root_; }
+  // The tree as HTML with cmark's safe defaults (MarkdownToHtml).
+  std::string RenderHtml() const;
+
+  class Arena;  // body_html.cc
 
  private:
+  std::unique_ptr<Arena> arena_;  // null: this tree is on malloc
   cmark_node* root_;
 };
 
