@@ -2,6 +2,7 @@
 
 #include "article-service/access_rules.h"
 #include "runtime/rpc.h"
+#include "runtime/status_macros.h"
 
 namespace newsgrid::article {
 namespace {
@@ -39,9 +40,7 @@ grpc::ServerUnaryReactor* ArticleGrpcService::Run(grpc::CallbackServerContext* c
   CallContext call{.deadline = RpcDeadline(*ctx, config_.default_rpc_deadline),
                    .visitor_id = VisitorFromMetadata(*ctx)};
   return RunUnary(ctx, workers_, [this, req, resp, method, call]() -> absl::Status {
-    auto result = (service_.*method)(*req, call);
-    if (!result.ok()) return result.status();
-    *resp = *std::move(result);
+    ASSIGN_OR_RETURN(*resp, (service_.*method)(*req, call));
     return absl::OkStatus();
   });
 }
@@ -67,9 +66,8 @@ grpc::ServerUnaryReactor* ArticleGrpcService::RunRaw(grpc::CallbackServerContext
     }
   }
   return RunUnary(ctx, workers_, [this, req, resp, method, encode, call]() -> absl::Status {
-    auto result = (service_.*method)(*req, call);
-    if (!result.ok()) return result.status();
-    *resp = encode(*result);
+    ASSIGN_OR_RETURN(auto result, (service_.*method)(*req, call));
+    *resp = encode(result);
     return absl::OkStatus();
   });
 }

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "runtime/migrations.h"
 #include "runtime/status.h"
+#include "runtime/status_macros.h"
 #include "tests/support/test_database.h"
 
 namespace newsgrid {
@@ -91,8 +92,8 @@ class ArticleServiceTest : public ::testing::Test {
 
   // Reads answer shared serialized versions; tests look at the message.
   static absl::StatusOr<Article> Parsed(const absl::StatusOr<ArticleRef>& v) {
-    if (!v.ok()) return v.status();
-    return (*v)->Parse();
+    ASSIGN_OR_RETURN(ArticleRef ref, v);
+    return ref->Parse();
   }
 
   absl::StatusOr<Article> ReaderGet(const std::string& name, const std::string& visitor = "") {
@@ -118,9 +119,8 @@ class ArticleServiceTest : public ::testing::Test {
 
   // The response as a client gets it (the wire form the handler writes).
   absl::StatusOr<pb::ListArticlesResponse> List(const pb::ListArticlesRequest& req) {
-    absl::StatusOr<ArticlePage> page = service_.ListArticles(req, Ctx());
-    if (!page.ok()) return page.status();
-    return ParseBuffer<pb::ListArticlesResponse>(ListResponse(*page));
+    ASSIGN_OR_RETURN(ArticlePage page, service_.ListArticles(req, Ctx()));
+    return ParseBuffer<pb::ListArticlesResponse>(ListResponse(page));
   }
 
   absl::StatusOr<pb::ListArticlesResponse> List(const std::string& filter,
@@ -140,9 +140,8 @@ class ArticleServiceTest : public ::testing::Test {
   }
 
   absl::StatusOr<pb::SearchArticlesResponse> Search(const pb::SearchArticlesRequest& req) {
-    absl::StatusOr<SearchResultsPage> page = service_.SearchArticles(req, Ctx());
-    if (!page.ok()) return page.status();
-    return ParseBuffer<pb::SearchArticlesResponse>(SearchResponse(*page));
+    ASSIGN_OR_RETURN(SearchResultsPage page, service_.SearchArticles(req, Ctx()));
+    return ParseBuffer<pb::SearchArticlesResponse>(SearchResponse(page));
   }
 
   template <typename M>

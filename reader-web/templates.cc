@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "reader-web/page_text.h"
 #include "runtime/html.h"
+#include "runtime/status_macros.h"
 
 namespace newsgrid::reader {
 
@@ -80,14 +81,12 @@ absl::StatusOr<Templates> Templates::Load(const std::string& templates_dir,
                                           const std::string& static_dir) {
   Templates t = Embedded();
   if (!templates_dir.empty()) {
-    absl::StatusOr<std::map<std::string, std::string>> files = ReadFolder(templates_dir, ".mustache");
-    if (!files.ok()) return files.status();
-    for (auto& [name, text] : *files) t.templates_[name] = std::move(text);
+    ASSIGN_OR_RETURN(auto files, ReadFolder(templates_dir, ".mustache"));
+    for (auto& [name, text] : files) t.templates_[name] = std::move(text);
   }
   if (!static_dir.empty()) {
-    absl::StatusOr<std::map<std::string, std::string>> files = ReadFolder(static_dir, "");
-    if (!files.ok()) return files.status();
-    for (auto& [name, content] : *files) t.static_[name] = MakeStatic(name, std::move(content));
+    ASSIGN_OR_RETURN(auto files, ReadFolder(static_dir, ""));
+    for (auto& [name, content] : files) t.static_[name] = MakeStatic(name, std::move(content));
   }
   return t;
 }

@@ -16,6 +16,7 @@
 #include "bench/loadgen/workload.h"
 #include "bench/loadgen/zipf.h"
 #include "news/article/v1/article_service.grpc.pb.h"
+#include "runtime/status_macros.h"
 
 namespace newsgrid::bench {
 namespace {
@@ -112,7 +113,7 @@ absl::StatusOr<std::vector<std::string>> Corpus(const WorkloadOptions& o,
     names[i] = created.name();
     return absl::OkStatus();
   });
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(s);
   if (!o.article_names_file.empty()) {
     std::ofstream out(o.article_names_file, std::ios::trunc);
     for (const std::string& n : names) out << n << "\n";
@@ -126,16 +127,12 @@ class ArticleWorkload : public Workload {
  public:
   explicit ArticleWorkload(const WorkloadOptions& o) : options_(o), zipf_(o.articles, o.zipf_s) {}
   absl::Status Connect() {
-    auto channels = MakeChannels(options_.article_addr, options_.channels);
-    if (!channels.ok()) return channels.status();
-    channels_ = *channels;
+    ASSIGN_OR_RETURN(channels_, MakeChannels(options_.article_addr, options_.channels));
     for (auto& ch : channels_) stubs_.push_back(ArticleService::NewStub(ch));
     return absl::OkStatus();
   }
   absl::Status Setup() override {
-    auto names = Corpus(options_, channels_);
-    if (!names.ok()) return names.status();
-    names_ = *std::move(names);
+    ASSIGN_OR_RETURN(names_, Corpus(options_, channels_));
     return absl::OkStatus();
   }
 
@@ -322,15 +319,14 @@ class StalenessWorkload : public ArticleWorkload {
     if (options_.article_replica_addr.empty()) {
       return absl::InvalidArgumentError("article_staleness needs --article_replica_addr");
     }
-    if (absl::Status s = ArticleWorkload::Connect(); !s.ok()) return s;
-    auto replica = MakeChannels(options_.article_replica_addr, 1);
-    if (!replica.ok()) return replica.status();
-    replica_ = ArticleService::NewStub((*replica)[0]);
+    RETURN_IF_ERROR(ArticleWorkload::Connect());
+    ASSIGN_OR_RETURN(auto replica, MakeChannels(options_.article_replica_addr, 1));
+    replica_ = ArticleService::NewStub(replica[0]);
     writer_ = ArticleService::NewStub(channels_[0]);
     return absl::OkStatus();
   }
   absl::Status Setup() override {
-    if (absl::Status s = ArticleWorkload::Setup(); !s.ok()) return s;
+    RETURN_IF_ERROR(ArticleWorkload::Setup());
     // Every article B will see updated is cached on B first.
     for (size_t i = 0; i < std::min<size_t>(kArticles, names_.size()); ++i) {
       av1::GetArticleRequest get;

@@ -4,6 +4,7 @@
 #include "bench/loadgen/workload.h"
 #include "echo.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "runtime/status_macros.h"
 
 namespace newsgrid::bench {
 namespace {
@@ -18,10 +19,9 @@ using grpc::health::v1::HealthCheckResponse;
 class EchoWorkload : public Workload {
  public:
   static absl::StatusOr<std::unique_ptr<Workload>> Make(const WorkloadOptions& o) {
-    auto channels = MakeChannels(o.echo_addr, o.channels);
-    if (!channels.ok()) return channels.status();
+    ASSIGN_OR_RETURN(auto channels, MakeChannels(o.echo_addr, o.channels));
     auto w = std::make_unique<EchoWorkload>();
-    for (auto& ch : *channels) w->stubs_.push_back(EchoService::NewStub(ch));
+    for (auto& ch : channels) w->stubs_.push_back(EchoService::NewStub(ch));
     w->payload_ = std::string(static_cast<size_t>(o.echo_payload), 'x');
     w->response_bytes_ = o.echo_response_bytes;
     return w;
@@ -46,10 +46,10 @@ class EchoWorkload : public Workload {
 class HealthWorkload : public Workload {
  public:
   static absl::StatusOr<std::unique_ptr<Workload>> Make(const WorkloadOptions& o) {
-    auto channels = MakeChannels(o.health_addr.empty() ? o.article_addr : o.health_addr, o.channels);
-    if (!channels.ok()) return channels.status();
+    ASSIGN_OR_RETURN(auto channels,
+                     MakeChannels(o.health_addr.empty() ? o.article_addr : o.health_addr, o.channels));
     auto w = std::make_unique<HealthWorkload>();
-    for (auto& ch : *channels) w->stubs_.push_back(Health::NewStub(ch));
+    for (auto& ch : channels) w->stubs_.push_back(Health::NewStub(ch));
     return w;
   }
   std::vector<std::string> Methods() const override { return {"Health/Check"}; }

@@ -14,6 +14,7 @@
 #include "bench/loadgen/zipf.h"
 #include "google/protobuf/util/time_util.h"
 #include "news/trending/v1/trending_service.grpc.pb.h"
+#include "runtime/status_macros.h"
 
 namespace newsgrid::bench {
 namespace {
@@ -74,9 +75,8 @@ class TrendingWorkload : public Workload {
  public:
   explicit TrendingWorkload(const WorkloadOptions& o) : options_(o) {}
   absl::Status Connect() {
-    auto channels = MakeChannels(options_.trending_addr, options_.channels);
-    if (!channels.ok()) return channels.status();
-    for (auto& ch : *channels) stubs_.push_back(TrendingService::NewStub(ch));
+    ASSIGN_OR_RETURN(auto channels, MakeChannels(options_.trending_addr, options_.channels));
+    for (auto& ch : channels) stubs_.push_back(TrendingService::NewStub(ch));
     return absl::OkStatus();
   }
   std::map<std::string, int64_t> Counters() const override {
