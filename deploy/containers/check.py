@@ -346,7 +346,19 @@ def durable_views(target, grpcurl, label, name, entry):
     c = target.container["trending-service"]
     target.podman("kill", "--signal", "KILL", c)
     target.podman("wait", c, timeout=60)
-    target.podman("start", c)
+    # In a kube-played pod the killed container may take the pod's infra
+    # container (which holds its namespaces) down with it while podman
+    # cleans up ("namespace path ... no such file" on start): start the pod
+    # again then, as the kubelet restarts a pod's container, and retry.
+    pod = target.podman("inspect", "--format", "{{.Pod}}", c).stdout.strip()
+
+    def started():
+        if target.podman("start", c, check=False).returncode == 0:
+            return True
+        if pod:
+            target.podman("pod", "start", pod, check=False)
+        return False
+    wait_for("trending-service started again", started, 60, interval=1)
     wait_healthy(target, grpcurl, "trending-service")
 
     def restored():
