@@ -6,7 +6,6 @@
 
 #include <vector>
 
-#include "absl/random/random.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -16,6 +15,7 @@
 #include "prometheus/histogram.h"
 #include "runtime/logging.h"
 #include "runtime/metrics.h"
+#include "runtime/peer_client.h"
 
 namespace newsgrid::article {
 namespace {
@@ -245,16 +245,11 @@ bool InvalidationListener::ServeOneConnection() {
 }
 
 void InvalidationListener::Run() {
-  absl::BitGen jitter;
-  absl::Duration backoff = options_.initial_backoff;
+  RetryBackoff backoff({.initial = options_.initial_backoff, .max = options_.max_backoff});
   while (!stop_.HasBeenNotified()) {
-    if (ServeOneConnection()) backoff = options_.initial_backoff;
+    if (ServeOneConnection()) backoff.Reset();
     if (stop_.HasBeenNotified()) break;
-    // Full jitter: a random wait up to the current backoff.
-    const absl::Duration wait = absl::Microseconds(
-        absl::Uniform<int64_t>(jitter, 1, absl::ToInt64Microseconds(backoff) + 1));
-    backoff = std::min(backoff * 2, options_.max_backoff);
-    stop_.WaitForNotificationWithTimeout(wait);
+    stop_.WaitForNotificationWithTimeout(backoff.Next());
   }
 }
 
