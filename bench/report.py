@@ -134,20 +134,21 @@ def redis_csv(name):
     return dict(zip(rows[0], rows[-1]))
 
 
-def redis_lua():
-    r = redis_csv("redis_lua.csv")
+def redis_script(name, facts):
+    """A Lua baseline: redis-benchmark's rate and latency (NAME.csv) and the
+    counts the run read from Redis after it (NAME.txt, "key value" lines;
+    `facts` are the keys, 0 when absent), or None."""
+    r = redis_csv(name + ".csv")
     if not r:
         return None
-    facts = dict(line.split() for line in read("redis_lua.txt").splitlines() if len(line.split()) == 2)
+    found = dict(line.split() for line in read(name + ".txt").splitlines() if len(line.split()) == 2)
     return {"rps": float(r["rps"]), "p99_ms": float(r.get("p99_latency_ms", 0)),
             "p50_ms": float(r.get("p50_latency_ms", 0)),
-            "counted": int(facts.get("counted", 0) or 0), "requests": int(facts.get("requests", 0) or 0),
-            "used_memory": int(facts.get("used_memory", 0) or 0)}
+            **{k: int(found.get(k, 0) or 0) for k in facts}}
 
 
-def lua_articles():
-    facts = dict(line.split() for line in read("redis_lua.txt").splitlines() if len(line.split()) == 2)
-    return f"{int(facts.get('articles', 0) or 0):,}"
+def redis_lua():
+    return redis_script("redis_lua", ("counted", "articles", "requests", "used_memory"))
 
 
 def redis():
@@ -586,13 +587,7 @@ ENGAGEMENT_PHASES = ["ping_ingest", "engaged_under_ingest"]
 
 
 def redis_ping():
-    r = redis_csv("redis_ping.csv")
-    if not r:
-        return None
-    facts = dict(line.split() for line in read("redis_ping.txt").splitlines() if len(line.split()) == 2)
-    return {"rps": float(r["rps"]), "p50_ms": float(r.get("p50_latency_ms", 0)),
-            "p99_ms": float(r.get("p99_latency_ms", 0)), "pings": int(facts.get("pings", 0) or 0),
-            "rejected": int(facts.get("rejected", 0) or 0), "used_memory": int(facts.get("used_memory", 0) or 0)}
+    return redis_script("redis_ping", ("pings", "rejected", "requests", "used_memory"))
 
 
 def ping_counts(l):
@@ -1147,7 +1142,7 @@ md += ["## Method", "",
        "- Redis Lua baseline: bench/redis_view.lua per event (`SET NX EX` 1800 s on visitor × article, and only for "
        "a first view `PFADD` on the article's minute key and `ZINCRBY` on the minute's ranking), `EVALSHA` "
        "pipelined 64 deep by redis-benchmark with 50 clients, uniform draws over the same articles and a million "
-       "visitors." + (f" It counted {lua['counted']:,} first views over {lua_articles()} articles; Redis held "
+       "visitors." + (f" It counted {lua['counted']:,} first views over {lua['articles']:,} articles; Redis held "
                       f"{lua['used_memory'] / 2**20:,.0f} MiB after it (the dedup keys, mostly)." if lua else ""),
        "- Soak: a fresh trending-service; RSS and `/metrics` gauges sampled by bench/sample_process.py; "
        "`bash bench/run.sh --long` runs it for 60 minutes with the default 30-minute dedup window.",
