@@ -605,7 +605,8 @@ def engagement_section():
     ping, view, lua_ping = load("ping_ingest"), load("view_ingest"), redis_ping()
     ping_reason = why_not(ping, "ping_ingest")
     counters = (ping or {}).get("counters") or {}
-    pool, waits = counters.get("page_views", 0), counters.get("pool_waits", 0)
+    pool = counters.get("page_views", int(machine.get("ping_pool", 0) or 0))
+    waits = counters.get("pool_waits", 0)
     view_ev = view["items_per_second"] if view and not why_not(view, "view_ingest") else 0
     base = [f"view ingest: {fmt_rate(view_ev)} events" if view_ev else "view ingest: not measured",
             f"Redis ZINCRBY pipelined: {fmt_rate(rds['rps'])}" if rds else "Redis ZINCRBY: not measured",
@@ -670,7 +671,7 @@ def engagement_section():
                 + (f"The pool ran short {waits:,} times ({counters.get('pool_wait_ms', 0):,} ms of waiting in all): "
                    "the rate above is bounded by it." if waits else "The pool never ran short."))
     md += [how, ""]
-    cpu = cpu_split("ping_ingest")
+    cpu = [] if ping_reason else cpu_split("ping_ingest")
     if cpu:
         src = "" if read("ping_ingest.cpu.txt").strip() else " (from /proc)"
         md += [f"CPU during ping ingest{src}: " + ", ".join(f"{n} {p}%" for p, n in cpu) + ".", ""]

@@ -98,11 +98,14 @@ SOAK_POLL_RATE=50       # GetTrending calls/s during the soak
 # service's 10 s rule plus a second for delivery), so ping_ingest's pool of
 # open page views must hold the rate times that interval (or times the
 # phase, when shorter); sized from the view maximum with headroom, since
-# the ping maximum is not known yet. A pool that still runs short makes
-# streams wait (counted): the report then says the rate is bounded by it.
+# the ping maximum is not known yet; at most PING_POOL_MAX page views
+# (enough for 727,000 pings/s), which the service holds for 30 minutes. A
+# pool that still runs short makes streams wait (counted): the report then
+# says the rate is bounded by it.
 PING_INTERVAL_S=11
 PING_POOL_HEADROOM=1.5
 PING_POOL_MIN=100000
+PING_POOL_MAX=8000000
 ENGAGED_INGEST_SHARE=0.25  # of each maximum (pings, views) beside the ENGAGED_TIME polls
 PG_CLIENTS=$CONCURRENCY
 
@@ -463,7 +466,7 @@ fi  # full_run
 # Engagement pings. ping_ingest: the maximum (closed loop; items are the
 # pings the service accepted), its pool sized from the view maximum.
 pool_for() {  # EVENTS_PER_S SECONDS_PINGED: page views for that many pings/s
-  /usr/bin/python3 -c "import math; print(max($PING_POOL_MIN, math.ceil($1 * min($PING_INTERVAL_S, $2) * $PING_POOL_HEADROOM)))"
+  /usr/bin/python3 -c "import math; print(min($PING_POOL_MAX, max($PING_POOL_MIN, math.ceil($1 * min($PING_INTERVAL_S, $2) * $PING_POOL_HEADROOM))))"
 }
 VIEW_MAX=$(jget "$RESULTS/view_ingest.json" "round(l.get('items_per_second',0))")
 PING_POOL=$(pool_for "$VIEW_MAX" $((WARMUP_S + DURATION_S + 1)))

@@ -73,8 +73,8 @@ ABSL_FLAG(std::string, label, "loadgen", "Name of this run in the results.");
 ABSL_FLAG(std::string, json_out, "", "Write results as JSON here.");
 ABSL_FLAG(std::string, markdown_out, "", "Write the Markdown summary here.");
 ABSL_FLAG(std::string, started_file, "",
-          "Created when every load is set up and the measured run starts, so that a script samples "
-          "CPU over the run and not over a long setup.");
+          "Created when every load is set up and the measured run starts (not when no load can be "
+          "measured), so that a script samples CPU over the run and not over a long setup.");
 ABSL_FLAG(std::string, progress, "auto", "Live progress line: auto (when stdout is a terminal), on, off.");
 
 namespace nb = newsgrid::bench;
@@ -236,7 +236,8 @@ int main(int argc, char** argv) {
     if (outcomes[i].state != nb::LoadOutcome::State::kMeasured) continue;
     drivers[i] = std::make_unique<nb::LoadDriver>(outcomes[i].spec, workloads[i].get());
   }
-  if (const std::string started = absl::GetFlag(FLAGS_started_file); !started.empty()) {
+  const bool any_measured = std::any_of(drivers.begin(), drivers.end(), [](const auto& d) { return d != nullptr; });
+  if (const std::string started = absl::GetFlag(FLAGS_started_file); !started.empty() && any_measured) {
     if (absl::Status s = nb::WriteFile(started, ""); !s.ok()) {
       std::cerr << "newsgrid-loadgen: " << s.message() << "\n";
       return 1;
