@@ -664,6 +664,12 @@ def engagement_section():
            "(the service takes one per 10 s). A stream whose page views are not due yet waits for them, so the "
            "pool, sized from the view maximum with headroom, can bound the rate but never causes a rejection. "
            "Pings/s counts the pings the service accepted.")
+    entries = int(machine.get("engagement_dedup_max_entries", 0) or 0)
+    if entries:
+        how += (f" The service holds at most `--dedup_max_entries` / 2 page views and keeps at least half of those, "
+                f"so these phases ran on the same service restarted with `--dedup_max_entries={entries}` to keep the "
+                "pool (view_ingest ran before, at the defaults); its default, 4,194,304, keeps a million page views: "
+                f"about {1_048_576 / float(interval):,.0f} pings/s at one ping per page view per {interval} s.")
     if counters:
         reg = {k: counters.get(f"page_views_{k}", 0) for k in ("accepted", "deduplicated", "rejected")}
         how += (f" Registration: {reg['accepted']:,} VIEWs counted, {reg['deduplicated']:,} deduplicated (a repeat "

@@ -470,6 +470,19 @@ pool_for() {  # EVENTS_PER_S SECONDS_PINGED: page views for that many pings/s
 }
 VIEW_MAX=$(jget "$RESULTS/view_ingest.json" "round(l.get('items_per_second',0))")
 PING_POOL=$(pool_for "$VIEW_MAX" $((WARMUP_S + DURATION_S + 1)))
+# The service holds at most --dedup_max_entries / 2 page views and keeps at
+# least half of those (two generations), so its default (4,194,304) keeps
+# a million: enough for about 95,000 pings/s at one ping per page view per
+# 11 s. The engagement phases run on the same database, the service
+# restarted with the capacity for the pool (the history stays; view_ingest
+# above ran at the defaults).
+ENGAGE_DEDUP_ENTRIES=$(( PING_POOL * 4 > 4194304 ? PING_POOL * 4 : 4194304 ))
+kill -TERM "$TRENDING_PID"; wait "$TRENDING_PID" 2>/dev/null || true
+start_service trending-service "$TRENDING_PORT" bench_trending --metrics_port="$TRENDING_METRICS_PORT" \
+  --dedup_max_entries="$ENGAGE_DEDUP_ENTRIES"
+TRENDING_PID=$LAST_PID
+wait_port "$TRENDING_PORT"; wait_port "$TRENDING_METRICS_PORT"
+wait_quiet
 lg_measured ping_ingest "$DURATION_S" --loads="ping_ingest:concurrency=$INGEST_CONCURRENCY" --page_views="$PING_POOL" \
   --ping_interval="${PING_INTERVAL_S}s" --setup_concurrency="$INGEST_CONCURRENCY"
 wait_quiet
@@ -574,6 +587,7 @@ fi  # full_run
   echo "ping_interval_s=$PING_INTERVAL_S"
   echo "ping_pool=$PING_POOL"
   echo "ping_under_pool=$PING_UNDER_POOL"
+  echo "engagement_dedup_max_entries=$ENGAGE_DEDUP_ENTRIES"
   echo "engaged_ingest_share=$ENGAGED_INGEST_SHARE"
   echo "redis_lua_requests=$REDIS_LUA_REQUESTS"
   echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
