@@ -676,6 +676,16 @@ def engagement_section():
                 f"view of the article by its visitor; its page view counts all the same), {reg['rejected']:,} rejected. "
                 + (f"The pool ran short {waits:,} times ({counters.get('pool_wait_ms', 0):,} ms of waiting in all): "
                    "the rate above is bounded by it." if waits else "The pool never ran short."))
+        # A page view's first ping and its later ones take different paths
+        # (no earlier ping to check against): say which the phases sent.
+        laps = [(phase, sent, c.get("page_views", 0)) for phase in ENGAGEMENT_PHASES
+                for l in [loads(phase).get("ping_ingest")] if l
+                for c, sent in [((l.get("counters") or {}), ping_counts(l)[0])] if c.get("page_views")]
+        if laps:
+            how += " Pings per page view: " + "; ".join(
+                f"{phase} {sent:,} pings over {pv:,} page views ({sent / pv:.1f} each"
+                + (", so every ping was its page view's first" if sent <= pv else "") + ")"
+                for phase, sent, pv in laps) + "."
     md += [how, ""]
     cpu = [] if ping_reason else cpu_split("ping_ingest")
     if cpu:

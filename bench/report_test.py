@@ -245,6 +245,8 @@ check(rv["verdict"] == "met" and "p99 12.00 ms" in rv["measured"], f"ping stream
 check("The pool never ran short." in eng_text and "2,900,000 VIEWs counted, 100,000 deduplicated" in eng_text,
       "pool and registration explained")
 check("CPU during ping ingest (from /proc): trending-service 60.0%" in eng_text, "CPU split of ping ingest")
+check("ping_ingest 1,800,000 pings over 3,000,000 page views (0.6 each, so every ping was its page view's first); "
+      "engaged_under_ingest 1,000,000 pings over 500,000 page views (2.0 each)" in eng_text, "pings per page view")
 check("| engaged_under_ingest | news.v1.Service/RecordViews (ping_ingest) |" in eng_text,
       "pings and views told apart in the figures")
 
