@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace newsgrid::trending {
@@ -125,7 +126,6 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
   std::vector<uint64_t>& article_hashes = w.article_hashes;
   std::vector<uint64_t>& page_view_keys = w.page_view_keys;
   const TimeRules ping_time{options_.time.max_clock_skew, options_.max_ping_age};
-  bool any_ping = false;
   std::vector<int64_t>& times_ns = w.times_ns;
   std::vector<absl::Time>& times = w.times;
   std::vector<absl::string_view>& articles = w.articles;
@@ -148,7 +148,6 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
       continue;
     }
     const bool ping = view.kind == EventKind::kEngagement;
-    any_ping |= ping;
     const TimeCheck t = CheckViewTime(view.view_time, now, ping ? ping_time : options_.time);
     if (t.reason != RejectReason::kNone) {
       v = {Outcome::kRejected, t.reason};
@@ -177,20 +176,6 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
       // Every ping of a page view counts: no visitor dedup for pings.
       if (views[i].kind == EventKind::kView) {
         visitor_keys[i] = MixHash(visitor_hashes[i], article_hashes[i]);
-      }
-    }
-  }
-  if (any_ping) {
-    // The page view must be known; then the interval rule (which records
-    // the ping's time when it passes).
-    for (size_t i = 0; i < n; ++i) {
-      if (verdicts[i].outcome != Outcome::kAccepted || views[i].kind != EventKind::kEngagement) {
-        continue;
-      }
-      if (!page_views_.Holds(page_view_keys[i], times[i])) {
-        verdicts[i] = {Outcome::kRejected, RejectReason::kUnknownPageView};
-      } else if (pings_.SeenWithin(page_view_keys[i], times[i], now)) {
-        verdicts[i] = {Outcome::kRejected, RejectReason::kTooFrequent};
       }
     }
   }
@@ -228,13 +213,31 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
   pings.clear();
   index.clear();
   ping_index.clear();
+  // Page views registered by VIEWs earlier in this batch (a ping may follow
+  // its view in the same batch).
+  absl::flat_hash_set<uint64_t> batch_page_views;
   for (size_t i = 0; i < n; ++i) {
+    if (verdicts[i].outcome == Outcome::kDeduplicated && page_view_keys[i] != 0 &&
+        views[i].kind == EventKind::kView) {
+      batch_page_views.insert(page_view_keys[i]);
+    }
     if (verdicts[i].outcome != Outcome::kAccepted) continue;
     if (source_keys[i] != 0 && !flags[i]) {
       verdicts[i] = {Outcome::kRejected, RejectReason::kRateLimited};
       continue;
     }
     if (views[i].kind == EventKind::kEngagement) {
+      // The page view must be known; then the interval rule (which records
+      // the ping's time when it passes).
+      if (!batch_page_views.contains(page_view_keys[i]) &&
+          !page_views_.Holds(page_view_keys[i], times[i])) {
+        verdicts[i] = {Outcome::kRejected, RejectReason::kUnknownPageView};
+        continue;
+      }
+      if (pings_.SeenWithin(page_view_keys[i], times[i], now)) {
+        verdicts[i] = {Outcome::kRejected, RejectReason::kTooFrequent};
+        continue;
+      }
       const absl::Duration engaged = std::min(views[i].engaged, options_.max_engaged_per_ping);
       // Without a visitor id the page view stands for its reader.
       const uint64_t reader = views[i].visitor_id.empty() ? page_view_keys[i] : visitor_hashes[i];
@@ -244,6 +247,7 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
       ping_index.push_back(static_cast<uint32_t>(i));
       continue;
     }
+    if (page_view_keys[i] != 0) batch_page_views.insert(page_view_keys[i]);
     to_count.push_back({articles[i], times[i], visitor_hashes[i], !views[i].visitor_id.empty(),
                         views[i].metadata, {visitor_keys[i], event_keys[i]}});
     index.push_back(static_cast<uint32_t>(i));
@@ -252,8 +256,7 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
   // Page views register with their VIEW, counted or deduplicated (a
   // reload is a new page view of a view counted before).
   std::vector<SeenMark> page_view_marks;
-  if (any_ping || std::any_of(page_view_keys.begin(), page_view_keys.end(),
-                              [](uint64_t k) { return k != 0; })) {
+  if (!batch_page_views.empty()) {
     for (size_t i = 0; i < n; ++i) {
       if (page_view_keys[i] == 0 || views[i].kind != EventKind::kView ||
           verdicts[i].outcome == Outcome::kRejected) {

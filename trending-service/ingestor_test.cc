@@ -281,6 +281,24 @@ TEST(CheckViewFieldsTest, NamesThePingFields) {
   EXPECT_EQ(p[1].field, "engaged_duration");
 }
 
+TEST_F(IngestorTest, APingMayFollowItsViewInTheSameBatch) {
+  const RawView batch[] = {
+      PingOf("articles/a", "pv1", absl::Seconds(4)),  // before its view: unknown
+      {.article_name = "articles/a", .visitor_id = "v1", .page_view_id = "pv1"},
+      PingOf("articles/a", "pv1", absl::Seconds(5)),
+      {.article_name = "articles/a", .visitor_id = "v1", .page_view_id = "pv2"},  // a reload
+      PingOf("articles/a", "pv2", absl::Seconds(6)),
+  };
+  Verdict v[5];
+  ingest_.RecordBatch(batch, v, &ticket_);
+  EXPECT_EQ(v[0].reason, RejectReason::kUnknownPageView);
+  EXPECT_EQ(v[1].outcome, Outcome::kAccepted);
+  EXPECT_EQ(v[2].outcome, Outcome::kAccepted);
+  EXPECT_EQ(v[3].outcome, Outcome::kDeduplicated);
+  EXPECT_EQ(v[4].outcome, Outcome::kAccepted);
+  EXPECT_EQ(Engaged(store_, "a"), 11);
+}
+
 TEST_F(IngestorTest, AReloadIsANewPageViewOfACountedView) {
   EXPECT_EQ(Record({.article_name = "articles/a", .visitor_id = "v1", .page_view_id = "pv1"}).outcome,
             Outcome::kAccepted);
