@@ -51,13 +51,14 @@ class ReaderWeb(ServiceProcess):
         return self
 
 
-def http_get(url, headers=None, method="GET"):
-    """(status, headers, body) without following redirects."""
+def http_get(url, headers=None, method="GET", data=None):
+    """(status, headers, body) without following redirects; `data` (bytes)
+    is the request's body."""
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
     opener = urllib.request.build_opener(NoRedirect)
-    req = urllib.request.Request(url, headers=headers or {}, method=method)
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     try:
         with opener.open(req, timeout=10) as r:
             return r.status, r.headers, r.read().decode("utf-8", "replace")
