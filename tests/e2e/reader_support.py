@@ -160,12 +160,18 @@ class Browser:
     def html_class(self):
         """The class attribute of the <html> element of the page loaded now;
         "" while a navigation replaces the page (the old element goes stale,
-        or the new document has no element yet)."""
-        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+        the new document has no element yet, or Chromium finds the element
+        in neither document)."""
+        from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
+                                                WebDriverException)
         try:
             return self.driver.find_element("tag name", "html").get_attribute("class") or ""
         except (NoSuchElementException, StaleElementReferenceException):
             return ""
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return ""
+            raise
 
     def quit(self):
         try:
