@@ -11,6 +11,8 @@ namespace {
 constexpr char kCountsTag = 'C';
 constexpr char kRaisesTag = 'R';
 constexpr char kVersion = 1;
+// Counts version 2 adds the engagement of each delta (see the header).
+constexpr char kCountsVersion = 2;
 
 void PutVarint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
@@ -51,16 +53,27 @@ class Reader {
     std::memcpy(&v, &bits, 8);
     return true;
   }
+  bool Fixed64(uint64_t& v) {
+    absl::string_view b;
+    if (!Bytes(8, b)) return false;
+    v = 0;
+    for (int i = 0; i < 8; ++i) v |= uint64_t{static_cast<unsigned char>(b[i])} << (8 * i);
+    return true;
+  }
   bool done() const { return in_.empty(); }
 
  private:
   absl::string_view in_;
 };
 
+void PutFixed64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
 void PutDouble(std::string& out, double v) {
   uint64_t bits = 0;
   std::memcpy(&bits, &v, 8);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(bits >> (8 * i)));
+  PutFixed64(out, bits);
 }
 
 // The article table of deltas[from, to) (those `take` keeps), and each
@@ -85,11 +98,14 @@ std::vector<uint32_t> ArticleTable(const std::vector<BucketDelta>& deltas, size_
   return of;
 }
 
-absl::Status ReadArticles(Reader& r, char tag, absl::string_view bytes,
-                          std::vector<absl::string_view>& articles) {
-  if (bytes.size() < 2 || bytes[0] != tag || bytes[1] != kVersion) {
+// Reads the header (tag and a version up to `max_version`) and the article
+// table; *version is the pack's.
+absl::Status ReadArticles(Reader& r, char tag, char max_version, absl::string_view bytes,
+                          std::vector<absl::string_view>& articles, char* version) {
+  if (bytes.size() < 2 || bytes[0] != tag || bytes[1] < kVersion || bytes[1] > max_version) {
     return absl::DataLossError("delta pack: unknown format");
   }
+  *version = bytes[1];
   absl::string_view header;
   r.Bytes(2, header);
   uint64_t n = 0;
@@ -119,8 +135,8 @@ bool ReadKey(Reader& r, const std::vector<absl::string_view>& articles, BucketDe
 }  // namespace
 
 std::string PackCounts(const std::vector<BucketDelta>& deltas, size_t from, size_t to) {
-  std::string out = {kCountsTag, kVersion};
-  out.reserve(16 + (to - from) * 24);
+  std::string out = {kCountsTag, kCountsVersion};
+  out.reserve(16 + (to - from) * 26);
   const std::vector<uint32_t> of =
       ArticleTable(deltas, from, to, [](const BucketDelta&) { return true; }, out);
   PutVarint(out, to - from);
@@ -132,6 +148,13 @@ std::string PackCounts(const std::vector<BucketDelta>& deltas, size_t from, size
     PutVarint(out, static_cast<uint64_t>(d.views));
     PutVarint(out, static_cast<uint64_t>(d.visitors));
     PutDouble(out, d.hot);
+    PutVarint(out, static_cast<uint64_t>(d.engaged));
+    PutVarint(out, d.readers.size());
+    const int64_t start_ms = int64_t{d.start_min} * 60'000;
+    for (const ReaderPing& p : d.readers) {
+      PutFixed64(out, p.reader);
+      PutVarint(out, ZigZag(p.time_ms - start_ms));
+    }
   }
   return out;
 }
@@ -160,7 +183,8 @@ std::string PackRaises(const std::vector<BucketDelta>& deltas, size_t from, size
 absl::Status UnpackCounts(absl::string_view bytes, std::vector<BucketDelta>& out) {
   Reader r(bytes);
   std::vector<absl::string_view> articles;
-  RETURN_IF_ERROR(ReadArticles(r, kCountsTag, bytes, articles));
+  char version = 0;
+  RETURN_IF_ERROR(ReadArticles(r, kCountsTag, kCountsVersion, bytes, articles, &version));
   uint64_t n = 0;
   if (!r.Varint(n) || n > bytes.size()) return absl::DataLossError("delta pack: bad count");
   out.reserve(out.size() + n);
@@ -173,6 +197,23 @@ absl::Status UnpackCounts(absl::string_view bytes, std::vector<BucketDelta>& out
     }
     d.views = static_cast<int64_t>(views);
     d.visitors = static_cast<int64_t>(visitors);
+    if (version >= 2) {
+      uint64_t engaged = 0, readers = 0;
+      if (!r.Varint(engaged) || !r.Varint(readers) || engaged > (uint64_t{1} << 40) ||
+          readers > bytes.size()) {
+        return absl::DataLossError("delta pack: bad engagement");
+      }
+      d.engaged = static_cast<int64_t>(engaged);
+      d.readers.resize(readers);
+      const int64_t start_ms = int64_t{d.start_min} * 60'000;
+      for (ReaderPing& p : d.readers) {
+        uint64_t offset = 0;
+        if (!r.Fixed64(p.reader) || !r.Varint(offset)) {
+          return absl::DataLossError("delta pack: bad reader");
+        }
+        p.time_ms = start_ms + UnZigZag(offset);
+      }
+    }
     out.push_back(std::move(d));
   }
   if (!r.done()) return absl::DataLossError("delta pack: trailing bytes");
@@ -183,7 +224,8 @@ absl::Status UnpackRaises(absl::string_view bytes, std::vector<BucketDelta>& out
   if (bytes.empty()) return absl::OkStatus();
   Reader r(bytes);
   std::vector<absl::string_view> articles;
-  RETURN_IF_ERROR(ReadArticles(r, kRaisesTag, bytes, articles));
+  char version = 0;
+  RETURN_IF_ERROR(ReadArticles(r, kRaisesTag, kVersion, bytes, articles, &version));
   uint64_t n = 0;
   if (!r.Varint(n) || n > bytes.size()) return absl::DataLossError("delta pack: bad count");
   for (uint64_t i = 0; i < n; ++i) {

@@ -8,10 +8,14 @@
 // sequential write of a few megabytes. The compactor merges the packs into
 // bucket_counts in bulk (pg_storage.h).
 //
-// Counts: 'C', version 1, then an article table (varint count; varint
+// Counts: 'C', version 2, then an article table (varint count; varint
 // length + bytes each) and the deltas (varint count; per delta varint
 // article index, zigzag varint start minute, varint width, varint views,
-// varint visitor views, the HOT mass as a little-endian IEEE double).
+// varint visitor views, the HOT mass as a little-endian IEEE double, then
+// the engagement: varint engaged seconds, varint reader count and per
+// reader its hash as 8 little-endian bytes and its ping time as a zigzag
+// varint of milliseconds from the bucket start). Version 1 (no engagement)
+// is still read: rows written before the upgrade.
 // Raises: 'R', version 1, an article table, then per delta with raises:
 // varint article index, zigzag varint start, varint width, varint length +
 // Hll::Serialize bytes. Decoding rejects anything malformed (DATA_LOSS).

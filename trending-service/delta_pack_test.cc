@@ -15,6 +15,12 @@ std::vector<BucketDelta> Sample() {
     x.views = i * 1000 + 1;
     x.visitors = i * 999;
     x.hot = 1.5 * i + 0.25;
+    if (i % 5 == 0) {
+      x.engaged = i * 17;
+      for (int k = 0; k < i % 7 + 1; ++k) {
+        x.readers.push_back({0xfedcba9876543210ULL + k, int64_t{x.start_min} * 60'000 + k * 1'500 - 700});
+      }
+    }
     if (i % 4 == 0) {
       for (int k = 0; k < 5 * i + 1; ++k) x.raises.Add(0x9e3779b97f4a7c15ULL * (k + 1) + i);
     }
@@ -38,6 +44,8 @@ TEST(DeltaPackTest, RoundTripsCountsAndRaisesOfARange) {
     EXPECT_EQ(counts[i].views, a.views);
     EXPECT_EQ(counts[i].visitors, a.visitors);
     EXPECT_EQ(counts[i].hot, a.hot);
+    EXPECT_EQ(counts[i].engaged, a.engaged);
+    EXPECT_EQ(counts[i].readers, a.readers);
     EXPECT_TRUE(counts[i].raises.empty());
   }
   size_t j = 0;
@@ -55,6 +63,23 @@ TEST(DeltaPackTest, RoundTripsCountsAndRaisesOfARange) {
   std::vector<BucketDelta> none(3);
   EXPECT_EQ(PackRaises(none, 0, 3), "");
   EXPECT_TRUE(UnpackRaises("", raises).ok());
+}
+
+TEST(DeltaPackTest, ReadsPacksOfVersionOneWithoutEngagement) {
+  // 'C', 1, one article "a", one delta: article 0, start 10 (zigzag 20),
+  // width 1, 3 views, 2 visitor views, HOT 1.5 as a little-endian double.
+  std::string v1 = {'C', 1, 1, 1, 'a', 1, 0, 20, 1, 3, 2};
+  v1 += std::string("\x00\x00\x00\x00\x00\x00\xf8\x3f", 8);
+  std::vector<BucketDelta> out;
+  ASSERT_TRUE(UnpackCounts(v1, out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].article, "a");
+  EXPECT_EQ(out[0].start_min, 10);
+  EXPECT_EQ(out[0].views, 3);
+  EXPECT_EQ(out[0].visitors, 2);
+  EXPECT_EQ(out[0].hot, 1.5);
+  EXPECT_EQ(out[0].engaged, 0);
+  EXPECT_TRUE(out[0].readers.empty());
 }
 
 TEST(DeltaPackTest, RejectsMalformedPacks) {

@@ -20,6 +20,8 @@ absl::string_view RejectReasonName(RejectReason r) {
     case RejectReason::kBot: return "BOT";
     case RejectReason::kRateLimited: return "RATE_LIMITED";
     case RejectReason::kStoreFull: return "STORE_FULL";
+    case RejectReason::kUnknownPageView: return "UNKNOWN_PAGE_VIEW";
+    case RejectReason::kTooFrequent: return "TOO_FREQUENT";
   }
   return "UNKNOWN";
 }
@@ -90,6 +92,18 @@ bool DedupFilter::SeenWithin(uint64_t key, absl::Time event_time, absl::Time now
   absl::MutexLock lock(&s.mu);
   s.MaybeRetire(absl::ToUnixNanos(now), window_ns, max_per_generation_);
   return s.Seen(key, absl::ToUnixNanos(event_time), window_ns);
+}
+
+bool DedupFilter::Holds(uint64_t key, absl::Time event_time) const {
+  const Shard& s = *shards_[ShardIndex(key)];
+  const int64_t t = absl::ToUnixNanos(event_time);
+  const int64_t window_ns = absl::ToInt64Nanoseconds(window_);
+  absl::MutexLock lock(&s.mu);
+  for (const auto* generation : {&s.current, &s.previous}) {
+    auto it = generation->find(key);
+    if (it != generation->end() && std::llabs(t - it->second) < window_ns) return true;
+  }
+  return false;
 }
 
 namespace {

@@ -38,8 +38,10 @@ enum class RejectReason {
   kBot = 5,
   kRateLimited = 6,
   kStoreFull = 7,
+  kUnknownPageView = 8,
+  kTooFrequent = 9,
 };
-inline constexpr int kRejectReasonCount = 8;
+inline constexpr int kRejectReasonCount = 10;
 absl::string_view RejectReasonName(RejectReason r);
 
 // Field limits of a ViewEvent (see the proto).
@@ -47,6 +49,7 @@ inline constexpr size_t kMaxVisitorIdLength = 200;
 inline constexpr size_t kMaxReferrerLength = 2048;
 inline constexpr size_t kMaxUserAgentLength = 1024;
 inline constexpr size_t kMaxEventIdLength = 100;
+inline constexpr size_t kMaxPageViewIdLength = 100;
 inline constexpr size_t kMaxSectionLength = 100;
 inline constexpr size_t kMaxMetadataValues = 50;
 inline constexpr size_t kMaxMetadataValueLength = 200;
@@ -115,6 +118,10 @@ class DedupFilter {
   // `event_time` (a repeat; nothing changes). Otherwise records it and
   // returns false.
   bool SeenWithin(uint64_t key, absl::Time event_time, absl::Time now);
+
+  // True when `key` is held with a time within `window` of `event_time`;
+  // records nothing (a membership test, e.g. "is this page view known?").
+  bool Holds(uint64_t key, absl::Time event_time) const;
 
   // SeenWithin for every i with keys[i] != 0 (the others are left alone):
   // seen[i] is its answer, in index order for repeats of a key inside the

@@ -14,6 +14,8 @@ constexpr uint64_t kArticleKey0 = 0x61727469636c652dULL;
 constexpr uint64_t kArticleKey1 = 0x64656475702d6b32ULL;
 constexpr uint64_t kSourceKey0 = 0x736f757263652d6bULL;
 constexpr uint64_t kSourceKey1 = 0x726174652d6c696dULL;
+constexpr uint64_t kPageViewKey0 = 0x706167652d766965ULL;
+constexpr uint64_t kPageViewKey1 = 0x772d696420686173ULL;
 
 void CheckLength(absl::string_view value, size_t max, std::string field,
                  std::vector<FieldProblem>& out) {
@@ -34,6 +36,20 @@ std::vector<FieldProblem> CheckViewFields(const RawView& view) {
   CheckLength(view.referrer, kMaxReferrerLength, "referrer", out);
   CheckLength(view.user_agent, kMaxUserAgentLength, "user_agent", out);
   CheckLength(view.event_id, kMaxEventIdLength, "event_id", out);
+  CheckLength(view.page_view_id, kMaxPageViewIdLength, "page_view_id", out);
+  if (!view.kind_known) out.push_back({"kind", "is not a known event kind"});
+  if (view.kind == EventKind::kEngagement) {
+    if (view.page_view_id.empty()) {
+      out.push_back({"page_view_id", "is required for an ENGAGEMENT event"});
+    }
+    if (view.engaged == -absl::InfiniteDuration()) {
+      out.push_back({"engaged_duration", "is required for an ENGAGEMENT event"});
+    } else if (view.engaged < absl::ZeroDuration()) {
+      out.push_back({"engaged_duration", "must not be negative"});
+    }
+  } else if (view.engaged != -absl::InfiniteDuration()) {
+    out.push_back({"engaged_duration", "is only for ENGAGEMENT events"});
+  }
   if (view.metadata != nullptr) {
     const ArticleMetadata& m = *view.metadata;
     CheckLength(m.section, kMaxSectionLength, "metadata.section", out);
@@ -60,6 +76,8 @@ Ingestor::Ingestor(ViewStore& store, const Clock& clock, const VisitorHasher& ha
       options_(std::move(options)),
       visitor_dedup_(options_.dedup_window, options_.dedup_max_entries),
       event_id_dedup_(options_.dedup_window, options_.dedup_max_entries / 4),
+      page_views_(options_.dedup_window, options_.max_page_views),
+      pings_(options_.min_ping_interval, options_.max_page_views),
       visitor_limit_(options_.max_views_per_visitor_per_minute, options_.rate_limit_max_keys),
       source_limit_(options_.max_views_per_source_per_minute, options_.rate_limit_max_keys) {}
 
@@ -79,19 +97,20 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
   // arrays are the thread's, reused from batch to batch.
   struct Scratch {
     std::vector<uint64_t> event_keys, visitor_keys, visitor_hashes, limit_keys, source_keys,
-        article_hashes;
+        article_hashes, page_view_keys;
     std::vector<int64_t> times_ns;
     std::vector<absl::Time> times;
     std::vector<absl::string_view> articles;
     std::vector<char> flags;
     std::vector<ViewToCount> to_count;
-    std::vector<uint32_t> index;
+    std::vector<PingToCount> pings;
+    std::vector<uint32_t> index, ping_index;
     std::vector<char> counted;
   };
   thread_local Scratch scratch;
   Scratch& w = scratch;
   for (auto* v : {&w.event_keys, &w.visitor_keys, &w.visitor_hashes, &w.limit_keys,
-                  &w.source_keys, &w.article_hashes}) {
+                  &w.source_keys, &w.article_hashes, &w.page_view_keys}) {
     v->assign(n, 0);
   }
   w.times_ns.assign(n, 0);
@@ -104,6 +123,9 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
   std::vector<uint64_t>& limit_keys = w.limit_keys;
   std::vector<uint64_t>& source_keys = w.source_keys;
   std::vector<uint64_t>& article_hashes = w.article_hashes;
+  std::vector<uint64_t>& page_view_keys = w.page_view_keys;
+  const TimeRules ping_time{options_.time.max_clock_skew, options_.max_ping_age};
+  bool any_ping = false;
   std::vector<int64_t>& times_ns = w.times_ns;
   std::vector<absl::Time>& times = w.times;
   std::vector<absl::string_view>& articles = w.articles;
@@ -125,7 +147,9 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
       v = {Outcome::kRejected, RejectReason::kBot};
       continue;
     }
-    const TimeCheck t = CheckViewTime(view.view_time, now, options_.time);
+    const bool ping = view.kind == EventKind::kEngagement;
+    any_ping |= ping;
+    const TimeCheck t = CheckViewTime(view.view_time, now, ping ? ping_time : options_.time);
     if (t.reason != RejectReason::kNone) {
       v = {Outcome::kRejected, t.reason};
       continue;
@@ -144,9 +168,30 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
       continue;
     }
     article_hashes[i] = SipHash24(kArticleKey0, kArticleKey1, articles[i]);
+    if (!views[i].page_view_id.empty()) {
+      page_view_keys[i] = MixHash(SipHash24(kPageViewKey0, kPageViewKey1, views[i].page_view_id),
+                                  article_hashes[i]);
+    }
     if (!views[i].visitor_id.empty()) {
       visitor_hashes[i] = hasher_.Hash(views[i].visitor_id, times[i]);
-      visitor_keys[i] = MixHash(visitor_hashes[i], article_hashes[i]);
+      // Every ping of a page view counts: no visitor dedup for pings.
+      if (views[i].kind == EventKind::kView) {
+        visitor_keys[i] = MixHash(visitor_hashes[i], article_hashes[i]);
+      }
+    }
+  }
+  if (any_ping) {
+    // The page view must be known; then the interval rule (which records
+    // the ping's time when it passes).
+    for (size_t i = 0; i < n; ++i) {
+      if (verdicts[i].outcome != Outcome::kAccepted || views[i].kind != EventKind::kEngagement) {
+        continue;
+      }
+      if (!page_views_.Holds(page_view_keys[i], times[i])) {
+        verdicts[i] = {Outcome::kRejected, RejectReason::kUnknownPageView};
+      } else if (pings_.SeenWithin(page_view_keys[i], times[i], now)) {
+        verdicts[i] = {Outcome::kRejected, RejectReason::kTooFrequent};
+      }
     }
   }
   visitor_dedup_.SeenWithinBatch(visitor_keys, times_ns, now, flags);
@@ -159,7 +204,7 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
       verdicts[i] = {Outcome::kDeduplicated, RejectReason::kNone};
       continue;
     }
-    if (visitor_keys[i] != 0 && visitor_limit_.enabled()) limit_keys[i] = visitor_hashes[i];
+    if (!views[i].visitor_id.empty() && visitor_limit_.enabled()) limit_keys[i] = visitor_hashes[i];
   }
   visitor_limit_.AllowBatch(limit_keys, now, flags);
   for (size_t i = 0; i < n; ++i) {
@@ -176,18 +221,50 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
   // Only counted views leave marks: they are what other replicas must not
   // count again.
   std::vector<ViewToCount>& to_count = w.to_count;
+  std::vector<PingToCount>& pings = w.pings;
   std::vector<uint32_t>& index = w.index;
+  std::vector<uint32_t>& ping_index = w.ping_index;
   to_count.clear();
+  pings.clear();
   index.clear();
+  ping_index.clear();
   for (size_t i = 0; i < n; ++i) {
     if (verdicts[i].outcome != Outcome::kAccepted) continue;
     if (source_keys[i] != 0 && !flags[i]) {
       verdicts[i] = {Outcome::kRejected, RejectReason::kRateLimited};
       continue;
     }
+    if (views[i].kind == EventKind::kEngagement) {
+      const absl::Duration engaged = std::min(views[i].engaged, options_.max_engaged_per_ping);
+      // Without a visitor id the page view stands for its reader.
+      const uint64_t reader = views[i].visitor_id.empty() ? page_view_keys[i] : visitor_hashes[i];
+      pings.push_back({articles[i], times[i], reader,
+                       absl::ToInt64Seconds(engaged + absl::Milliseconds(500)), views[i].metadata,
+                       {0, event_keys[i], page_view_keys[i]}});
+      ping_index.push_back(static_cast<uint32_t>(i));
+      continue;
+    }
     to_count.push_back({articles[i], times[i], visitor_hashes[i], !views[i].visitor_id.empty(),
                         views[i].metadata, {visitor_keys[i], event_keys[i]}});
     index.push_back(static_cast<uint32_t>(i));
+  }
+  if (!pings.empty()) CountPings(pings, ping_index, verdicts, ticket);
+  // Page views register with their VIEW, counted or deduplicated (a
+  // reload is a new page view of a view counted before).
+  std::vector<SeenMark> page_view_marks;
+  if (any_ping || std::any_of(page_view_keys.begin(), page_view_keys.end(),
+                              [](uint64_t k) { return k != 0; })) {
+    for (size_t i = 0; i < n; ++i) {
+      if (page_view_keys[i] == 0 || views[i].kind != EventKind::kView ||
+          verdicts[i].outcome == Outcome::kRejected) {
+        continue;
+      }
+      page_view_marks.push_back({page_view_keys[i], times_ns[i]});
+    }
+  }
+  if (!page_view_marks.empty()) {
+    page_views_.Remember(page_view_marks, now);
+    *ticket = std::max(*ticket, store_.AddPageViews(page_view_marks));
   }
   if (to_count.empty()) return;
   w.counted.assign(to_count.size(), 0);
@@ -204,6 +281,29 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
   visitor_dedup_.Forget(forget_visitors);
   event_id_dedup_.Forget(forget_events);
   if (forget_visitors.size() < to_count.size()) *ticket = std::max(*ticket, tk);
+}
+
+void Ingestor::CountPings(absl::Span<const PingToCount> pings, absl::Span<const uint32_t> index,
+                          Verdict* verdicts, uint64_t* ticket) {
+  std::vector<char> counted_flags(pings.size(), 0);
+  bool* counted = reinterpret_cast<bool*>(counted_flags.data());
+  const uint64_t tk = store_.AddPings(pings, counted);
+  std::vector<SeenMark> alive;
+  std::vector<uint64_t> forget_pings, forget_events;
+  for (size_t j = 0; j < pings.size(); ++j) {
+    if (counted[j]) {
+      alive.push_back({pings[j].keys.ping, absl::ToUnixNanos(pings[j].time)});
+      continue;
+    }
+    verdicts[index[j]] = {Outcome::kRejected, RejectReason::kStoreFull};
+    forget_pings.push_back(pings[j].keys.ping);
+    forget_events.push_back(pings[j].keys.event);
+  }
+  // A counted ping keeps its page view known.
+  page_views_.Remember(alive, clock_.Now());
+  pings_.Forget(forget_pings);
+  event_id_dedup_.Forget(forget_events);
+  if (!alive.empty()) *ticket = std::max(*ticket, tk);
 }
 
 bool Ingestor::BatchSeen(const std::string& batch_id) {
@@ -228,6 +328,9 @@ void Ingestor::RememberSeen(const SeenMarks& marks) {
   const absl::Time now = clock_.Now();
   visitor_dedup_.Remember(marks.visitors, now);
   event_id_dedup_.Remember(marks.events, now);
+  page_views_.Remember(marks.page_views, now);
+  page_views_.Remember(marks.pings, now);
+  pings_.Remember(marks.pings, now);
 }
 
 void Ingestor::Maintain() {

@@ -13,6 +13,15 @@
 // one client cannot inflate an article by rotating visitor ids or sending
 // none.
 //
+// Engagement pings (kind kEngagement) follow the same path with their own
+// rules (the proto's EventKind.ENGAGEMENT): the page view must be known (a
+// VIEW with that page_view_id of the same article, registered by any
+// replica, kept alive by its pings), at most one ping per page view per
+// `min_ping_interval`, a ping time at most `max_ping_age` old, engaged
+// seconds capped at `max_engaged_per_ping`. Visitor dedup does not apply;
+// event ids, bots and rate limits do. Page views and pings leave marks
+// flushed like the dedup marks, so every replica applies the same rules.
+//
 // Batch ids (RecordViews retries) are remembered for the dedup window, made
 // durable with the flush that holds the batch's events, and learnt from
 // other replicas through PostgreSQL. Visitor and event-id dedup work the
@@ -56,7 +65,18 @@ struct IngestOptions {
   int64_t max_views_per_source_per_minute = 0;
   // Keys each rate limiter tracks per minute (memory bound).
   size_t rate_limit_max_keys = size_t{1} << 20;
+  // Engagement pings: at most one per page view this often; engaged time
+  // per ping capped (the page's ping interval plus slack); pings older
+  // than max_ping_age are TOO_OLD.
+  absl::Duration min_ping_interval = absl::Seconds(10);
+  absl::Duration max_engaged_per_ping = absl::Seconds(20);
+  absl::Duration max_ping_age = absl::Minutes(5);
+  // Page views (and ping intervals) remembered, memory bound of each filter.
+  size_t max_page_views = size_t{1} << 21;
 };
+
+// What an event reports (mirrors news.trending.v1.EventKind).
+enum class EventKind { kView, kEngagement };
 
 // One event as received (views into the request; nothing is copied).
 struct RawView {
@@ -69,6 +89,11 @@ struct RawView {
   const ArticleMetadata* metadata = nullptr;
   // Who sent it (the caller's address); empty: no per-source limit.
   absl::string_view source;
+  EventKind kind = EventKind::kView;
+  bool kind_known = true;  // false: a kind this version does not know
+  absl::string_view page_view_id;
+  // Engagement only; unset: -InfiniteDuration.
+  absl::Duration engaged = -absl::InfiniteDuration();
 };
 
 // A field of a view that breaks the proto's limits: its path in the
@@ -123,14 +148,24 @@ class Ingestor final : public ViewSink {
   // Entries held by the visitor and the event-id dedup filters.
   size_t visitor_dedup_entries() const { return visitor_dedup_.size(); }
   size_t event_dedup_entries() const { return event_id_dedup_.size(); }
+  size_t page_view_entries() const { return page_views_.size(); }
 
  private:
+  // Counts the pings that passed the rules (index: their place in the
+  // batch) and refreshes their page views.
+  void CountPings(absl::Span<const PingToCount> pings, absl::Span<const uint32_t> index,
+                  Verdict* verdicts, uint64_t* ticket);
+
   ViewStore& store_;
   const Clock& clock_;
   const VisitorHasher& hasher_;
   const IngestOptions options_;
   DedupFilter visitor_dedup_;
   DedupFilter event_id_dedup_;
+  // Page views known (key -> latest view or ping time) and the last
+  // counted ping of each (the interval rule).
+  DedupFilter page_views_;
+  DedupFilter pings_;
   RateLimiter visitor_limit_;
   RateLimiter source_limit_;
   absl::Mutex batches_mu_;

@@ -203,6 +203,135 @@ TEST_F(IngestorTest, SourceRateLimitStopsRotatingVisitorsOnOneArticle) {
 
 // A batch is the same rules in the same order as one view at a time:
 // repeats inside the batch, event ids, rate limits, rejections.
+RawView PingOf(const char* article, const char* page_view, absl::Duration engaged,
+               const char* visitor = "v1") {
+  return {.article_name = article, .visitor_id = visitor, .kind = EventKind::kEngagement,
+          .page_view_id = page_view, .engaged = engaged};
+}
+
+int64_t Engaged(ViewStore& store, const char* article) {
+  return store.Series(article, absl::Hours(1), 60).engaged_seconds;
+}
+
+TEST_F(IngestorTest, PingsCountOnlyForAPageViewOfTheirArticle) {
+  EXPECT_EQ(Record(PingOf("articles/a", "pv1", absl::Seconds(15))).reason,
+            RejectReason::kUnknownPageView);
+  EXPECT_EQ(Record({.article_name = "articles/a", .visitor_id = "v1", .page_view_id = "pv1"}).outcome,
+            Outcome::kAccepted);
+  EXPECT_EQ(Record(PingOf("articles/b", "pv1", absl::Seconds(15))).reason,
+            RejectReason::kUnknownPageView);
+  EXPECT_EQ(Record(PingOf("articles/a", "pv2", absl::Seconds(15))).reason,
+            RejectReason::kUnknownPageView);
+  const Verdict v = Record(PingOf("articles/a", "pv1", absl::Seconds(15)));
+  EXPECT_EQ(v.outcome, Outcome::kAccepted);
+  EXPECT_EQ(Engaged(store_, "a"), 15);
+  EXPECT_EQ(Views("a"), 1);  // a ping is not a view
+  EXPECT_EQ(store_.Series("a", absl::Hours(1), 60).concurrent_readers, 1);
+  // Pings keep their page view alive past the dedup window.
+  for (int i = 0; i < 4; ++i) {
+    clock_.Advance(absl::Minutes(10));
+    EXPECT_EQ(Record(PingOf("articles/a", "pv1", absl::Seconds(15))).outcome, Outcome::kAccepted);
+  }
+  // Silent for longer than the dedup window: forgotten.
+  clock_.Advance(absl::Minutes(31));
+  EXPECT_EQ(Record(PingOf("articles/a", "pv1", absl::Seconds(15))).reason,
+            RejectReason::kUnknownPageView);
+}
+
+TEST_F(IngestorTest, PingIntervalCapAndTimeRules) {
+  Record({.article_name = "articles/a", .visitor_id = "v1", .page_view_id = "pv1"});
+  EXPECT_EQ(Record(PingOf("articles/a", "pv1", absl::Seconds(60))).outcome, Outcome::kAccepted);
+  EXPECT_EQ(Engaged(store_, "a"), 20);  // capped at --max_engaged_per_ping
+  clock_.Advance(absl::Seconds(9));
+  EXPECT_EQ(Record(PingOf("articles/a", "pv1", absl::Seconds(9))).reason,
+            RejectReason::kTooFrequent);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Record(PingOf("articles/a", "pv1", absl::Milliseconds(9600))).outcome,
+            Outcome::kAccepted);
+  EXPECT_EQ(Engaged(store_, "a"), 30);  // 9.6 s rounds to 10
+  RawView old = PingOf("articles/a", "pv1", absl::Seconds(5));
+  old.view_time = clock_.Now() - absl::Minutes(6);
+  EXPECT_EQ(Record(old).reason, RejectReason::kTooOld);
+  RawView future = PingOf("articles/a", "pv1", absl::Seconds(5));
+  future.view_time = clock_.Now() + absl::Minutes(1);
+  EXPECT_EQ(Record(future).reason, RejectReason::kFromFuture);
+  RawView bot = PingOf("articles/a", "pv1", absl::Seconds(5));
+  bot.user_agent = "Googlebot/2.1";
+  EXPECT_EQ(Record(bot).reason, RejectReason::kBot);
+  EXPECT_EQ(Record(PingOf("articles/a", "", absl::Seconds(5))).reason, RejectReason::kInvalidField);
+  EXPECT_EQ(Engaged(store_, "a"), 30);
+}
+
+TEST(CheckViewFieldsTest, NamesThePingFields) {
+  RawView ping{.article_name = "articles/a", .kind = EventKind::kEngagement};
+  std::vector<FieldProblem> p = CheckViewFields(ping);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].field, "page_view_id");
+  EXPECT_EQ(p[1].field, "engaged_duration");
+  ping.page_view_id = "pv";
+  ping.engaged = absl::Seconds(-1);
+  p = CheckViewFields(ping);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].description, "must not be negative");
+  RawView view{.article_name = "articles/a", .page_view_id = std::string(101, 'p'),
+               .engaged = absl::Seconds(3)};
+  p = CheckViewFields(view);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].field, "page_view_id");
+  EXPECT_EQ(p[1].field, "engaged_duration");
+}
+
+TEST_F(IngestorTest, AReloadIsANewPageViewOfACountedView) {
+  EXPECT_EQ(Record({.article_name = "articles/a", .visitor_id = "v1", .page_view_id = "pv1"}).outcome,
+            Outcome::kAccepted);
+  EXPECT_EQ(Record({.article_name = "articles/a", .visitor_id = "v1", .page_view_id = "pv2"}).outcome,
+            Outcome::kDeduplicated);
+  EXPECT_EQ(Record(PingOf("articles/a", "pv2", absl::Seconds(12))).outcome, Outcome::kAccepted);
+  EXPECT_EQ(Record(PingOf("articles/a", "pv1", absl::Seconds(3))).outcome, Outcome::kAccepted);
+  EXPECT_EQ(Engaged(store_, "a"), 15);
+  // One visitor in two tabs is one reader.
+  EXPECT_EQ(store_.Series("a", absl::Hours(1), 60).concurrent_readers, 1);
+}
+
+TEST_F(IngestorTest, RateLimitedVisitorsPingsDoNotCount) {
+  Ingestor limited(store_, clock_, hasher_, {.max_views_per_visitor_per_minute = 2});
+  uint64_t t = 0;
+  EXPECT_EQ(limited.Record({.article_name = "articles/a", .visitor_id = "v9", .page_view_id = "p"}, &t)
+                .outcome,
+            Outcome::kAccepted);
+  EXPECT_EQ(limited.Record({.article_name = "articles/b", .visitor_id = "v9"}, &t).outcome,
+            Outcome::kAccepted);
+  EXPECT_EQ(limited.Record(PingOf("articles/a", "p", absl::Seconds(15), "v9"), &t).reason,
+            RejectReason::kRateLimited);
+  EXPECT_EQ(Engaged(store_, "a"), 0);
+}
+
+TEST_F(IngestorTest, PageViewsAndPingsOfAnotherReplicaApplyHere) {
+  // Replica A registers the page view and counts a ping.
+  ViewStore store_a({}, clock_);
+  Ingestor a(store_a, clock_, hasher_, {});
+  uint64_t t = 0;
+  a.Record({.article_name = "articles/a", .visitor_id = "v1", .page_view_id = "pv1"}, &t);
+  PendingBatch first = store_a.TakePending();
+  ASSERT_EQ(first.seen.page_views.size(), 1u);
+  clock_.Advance(absl::Seconds(15));
+  EXPECT_EQ(a.Record(PingOf("articles/a", "pv1", absl::Seconds(15)), &t).outcome,
+            Outcome::kAccepted);
+  PendingBatch second = store_a.TakePending();
+  ASSERT_EQ(second.seen.pings.size(), 1u);
+  // This replica (B) knows nothing of the page view until it applies A's marks.
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_EQ(Record(PingOf("articles/a", "pv1", absl::Seconds(2))).reason,
+            RejectReason::kUnknownPageView);
+  ingest_.RememberSeen(first.seen);
+  ingest_.RememberSeen(second.seen);
+  // A's ping was 2 s ago: the interval holds here too.
+  EXPECT_EQ(Record(PingOf("articles/a", "pv1", absl::Seconds(2))).reason,
+            RejectReason::kTooFrequent);
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_EQ(Record(PingOf("articles/a", "pv1", absl::Seconds(12))).outcome, Outcome::kAccepted);
+}
+
 TEST(IngestorBatchTest, ABatchDecidesLikeOneViewAtATime) {
   FakeClock clock{absl::FromUnixSeconds(1'714'565'250)};
   VisitorHasher hasher{"secret"};

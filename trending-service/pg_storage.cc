@@ -77,9 +77,21 @@ uint64_t GetLe64(const char* in) {
   return v;
 }
 
-// Both columns of one seen_log row into `out`.
+// The mark columns of seen_log, in the order kSeenColumns names them.
+constexpr char kSeenColumns[] = "visitors, events, page_views, pings";
+std::vector<SeenMark>* SeenList(SeenMarks& marks, int column) {
+  std::vector<SeenMark>* lists[] = {&marks.visitors, &marks.events, &marks.page_views, &marks.pings};
+  return lists[column];
+}
+const std::vector<SeenMark>& SeenList(const SeenMarks& marks, int column) {
+  return *SeenList(const_cast<SeenMarks&>(marks), column);
+}
+constexpr int kSeenListCount = 4;
+
+// The mark columns of one seen_log row into `out`.
 absl::Status ReadSeenRow(const pqxx::row& row, SeenMarks& out) {
-  for (auto [column, list] : {std::pair{0, &out.visitors}, std::pair{1, &out.events}}) {
+  for (int column = 0; column < kSeenListCount; ++column) {
+    std::vector<SeenMark>* list = SeenList(out, column);
     const pqxx::binarystring bytes(row[column]);
     RETURN_IF_ERROR(DecodeSeenMarks(absl::string_view(bytes.get(), bytes.size()), *list));
   }
@@ -138,19 +150,22 @@ absl::Status PgStorage::Flush(const PendingBatch& batch, absl::Time deadline) {
           b, replica_id_);
     }
     const SeenMarks& seen = batch.seen;
-    for (size_t from = 0; from < std::max(seen.visitors.size(), seen.events.size());
-         from += kMarksPerRow) {
-      const size_t nv = from < seen.visitors.size()
-                            ? std::min(kMarksPerRow, seen.visitors.size() - from) : 0;
-      const size_t ne = from < seen.events.size()
-                            ? std::min(kMarksPerRow, seen.events.size() - from) : 0;
-      const std::string vis = EncodeSeenMarks(seen.visitors.data() + (nv ? from : 0), nv);
-      const std::string evs = EncodeSeenMarks(seen.events.data() + (ne ? from : 0), ne);
+    size_t longest = 0;
+    for (int c = 0; c < kSeenListCount; ++c) longest = std::max(longest, SeenList(seen, c).size());
+    for (size_t from = 0; from < longest; from += kMarksPerRow) {
+      std::string columns[kSeenListCount];
+      size_t marks = 0;
+      for (int c = 0; c < kSeenListCount; ++c) {
+        const std::vector<SeenMark>& list = SeenList(seen, c);
+        const size_t n = from < list.size() ? std::min(kMarksPerRow, list.size() - from) : 0;
+        columns[c] = EncodeSeenMarks(list.data() + (n ? from : 0), n);
+        marks += n;
+      }
+      auto bytes = [&](int c) { return pqxx::binarystring(columns[c].data(), columns[c].size()); };
       tx.exec_params(
-          "INSERT INTO trending.seen_log (replica, marks, visitors, events) "
-          "VALUES ($1, $2, $3, $4)",
-          replica_id_, static_cast<int64_t>(nv + ne), pqxx::binarystring(vis.data(), vis.size()),
-          pqxx::binarystring(evs.data(), evs.size()));
+          absl::StrCat("INSERT INTO trending.seen_log (replica, marks, ", kSeenColumns,
+                       ") VALUES ($1, $2, $3, $4, $5, $6)"),
+          replica_id_, static_cast<int64_t>(marks), bytes(0), bytes(1), bytes(2), bytes(3));
     }
     return absl::OkStatus();
   });
@@ -222,8 +237,8 @@ absl::StatusOr<PollResult> PgStorage::Poll(int64_t high_water, absl::Time deadli
       result.batch_ids.push_back(row[0].as<std::string>());
     }
     for (const auto& row : tx.exec_params(
-             "SELECT visitors, events FROM trending.seen_log "
-             "WHERE seq > $1 AND seq <= $2 AND replica <> $3 ORDER BY seq",
+             absl::StrCat("SELECT ", kSeenColumns, " FROM trending.seen_log "
+                          "WHERE seq > $1 AND seq <= $2 AND replica <> $3 ORDER BY seq"),
              high_water, result.high_water, replica_id_)) {
       RETURN_IF_ERROR(ReadSeenRow(row, result.seen));
     }
@@ -248,12 +263,14 @@ absl::StatusOr<RestoredState> PgStorage::Restore(absl::Time now, absl::Duration 
     const int32_t keep_from = RetentionStart(MinuteOf(now), retention);
     for (const auto& row : tx.exec_params(
              absl::StrCat("SELECT article, ", kMinuteOf,
-                          ", width_minutes, views, hot, visitors FROM trending.bucket_counts "
+                          ", width_minutes, views, hot, visitors, engaged_seconds "
+                          "FROM trending.bucket_counts "
                           "WHERE bucket_start >= to_timestamp($1::bigint * 60)"),
              keep_from)) {
       BucketDelta d{row[0].as<std::string>(), row[1].as<int32_t>(), row[2].as<int32_t>(),
                     row[3].as<int64_t>(), row[4].as<double>(), Hll()};
       d.visitors = row[5].as<int64_t>();
+      d.engaged = row[6].as<int64_t>();
       state.counts.push_back(std::move(d));
     }
     // The packs not yet in bucket_counts (all replicas': an id no one uses).
@@ -280,10 +297,11 @@ absl::StatusOr<RestoredState> PgStorage::Restore(absl::Time now, absl::Duration 
     // The newest rows up to `max_seen` marks, applied oldest first so the
     // filter keeps the newest if it has to retire some.
     for (const auto& row : tx.exec_params(
-             "SELECT visitors, events FROM (SELECT seq, visitors, events, "
-             "sum(marks) OVER (ORDER BY seq DESC) - marks AS newer FROM trending.seen_log "
-             "WHERE created_at > now() - $1::interval AND seq <= $2) r "
-             "WHERE newer < $3 ORDER BY seq",
+             absl::StrCat("SELECT ", kSeenColumns, " FROM (SELECT seq, ", kSeenColumns,
+                          ", sum(marks) OVER (ORDER BY seq DESC) - marks AS newer "
+                          "FROM trending.seen_log "
+                          "WHERE created_at > now() - $1::interval AND seq <= $2) r "
+                          "WHERE newer < $3 ORDER BY seq"),
              absl::StrCat(absl::ToInt64Milliseconds(dedup_window), " milliseconds"),
              state.high_water, static_cast<int64_t>(max_seen))) {
       RETURN_IF_ERROR(ReadSeenRow(row, state.seen));
@@ -307,12 +325,13 @@ struct CountSums {
   int64_t views = 0;
   int64_t visitors = 0;
   double hot = 0;
+  int64_t engaged = 0;
 };
 
 void UpsertCounts(pqxx::work& tx,
                   const absl::flat_hash_map<std::tuple<std::string, int32_t, int32_t>, CountSums>& sums) {
   if (sums.empty()) return;
-  ArrayLiteral articles, starts, widths, views, hots, visitors;
+  ArrayLiteral articles, starts, widths, views, hots, visitors, engaged;
   for (const auto& [key, c] : sums) {
     articles.AddText(std::get<0>(key));
     starts.AddInt(std::get<1>(key));
@@ -320,18 +339,20 @@ void UpsertCounts(pqxx::work& tx,
     views.AddInt(c.views);
     hots.AddDouble(c.hot);
     visitors.AddInt(c.visitors);
+    engaged.AddInt(c.engaged);
   }
   tx.exec_params(
       "INSERT INTO trending.bucket_counts AS c "
-      "(article, bucket_start, width_minutes, views, hot, visitors) "
-      "SELECT a, to_timestamp(s::bigint * 60), w, v, h, u "
-      "FROM unnest($1::text[], $2::int[], $3::smallint[], $4::bigint[], $5::float8[], $6::bigint[]) "
-      "AS t(a, s, w, v, h, u) "
+      "(article, bucket_start, width_minutes, views, hot, visitors, engaged_seconds) "
+      "SELECT a, to_timestamp(s::bigint * 60), w, v, h, u, g "
+      "FROM unnest($1::text[], $2::int[], $3::smallint[], $4::bigint[], $5::float8[], $6::bigint[], "
+      "$7::bigint[]) AS t(a, s, w, v, h, u, g) "
       "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
       "SET views = c.views + excluded.views, hot = c.hot + excluded.hot, "
-      "visitors = c.visitors + excluded.visitors",
+      "visitors = c.visitors + excluded.visitors, "
+      "engaged_seconds = c.engaged_seconds + excluded.engaged_seconds",
       articles.Finish(), starts.Finish(), widths.Finish(), views.Finish(), hots.Finish(),
-      visitors.Finish());
+      visitors.Finish(), engaged.Finish());
 }
 
 // Sketches written per statement (hex-encoded in the parameters).
@@ -380,6 +401,7 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
           c.views += d.views;
           c.visitors += d.visitors;
           c.hot += d.hot;
+          c.engaged += d.engaged;
         }
       }
       UpsertCounts(tx, sums);
@@ -486,15 +508,18 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
           "WITH m AS (DELETE FROM trending.bucket_counts WHERE width_minutes = 1 AND "
           "bucket_start < to_timestamp($1::bigint * 60) RETURNING *), "
           "h AS (SELECT article, to_timestamp(floor(extract(epoch from bucket_start) / 3600) * "
-          "3600) AS hour, views, hot, visitors, extract(epoch from bucket_start) AS e FROM m), "
+          "3600) AS hour, views, hot, visitors, engaged_seconds, "
+          "extract(epoch from bucket_start) AS e FROM m), "
           "ins AS (INSERT INTO trending.bucket_counts AS c "
-          "(article, bucket_start, width_minutes, views, hot, visitors) "
+          "(article, bucket_start, width_minutes, views, hot, visitors, engaged_seconds) "
           "SELECT article, hour, 60, sum(views), "
-          "sum(hot * power(2, (e - extract(epoch from hour)) / $2::float8)), sum(visitors) "
+          "sum(hot * power(2, (e - extract(epoch from hour)) / $2::float8)), sum(visitors), "
+          "sum(engaged_seconds) "
           "FROM h GROUP BY article, hour "
           "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
           "SET views = c.views + excluded.views, hot = c.hot + excluded.hot, "
-          "visitors = c.visitors + excluded.visitors RETURNING 1) "
+          "visitors = c.visitors + excluded.visitors, "
+          "engaged_seconds = c.engaged_seconds + excluded.engaged_seconds RETURNING 1) "
           "SELECT (SELECT count(*) FROM m)",
           horizon, absl::ToDoubleSeconds(o.hot_half_life));
       result.minute_rows_compacted = moved[0][0].as<int64_t>();

@@ -298,7 +298,10 @@ absl::Status Synchronizer::FlushOnce(absl::Time deadline) {
       std::move(head.deltas.begin(), head.deltas.end(), unflushed_.deltas.begin());
       return s;
     }
-    for (const BucketDelta& d : head.deltas) unflushed_.views -= d.views;
+    // Views and pings (one reader entry each) were counted as events.
+    for (const BucketDelta& d : head.deltas) {
+      unflushed_.views -= d.views + static_cast<int64_t>(d.readers.size());
+    }
     ++packs_unmerged_;
     unflushed_batch_views_ = unflushed_.views;
     unflushed_.deltas.erase(unflushed_.deltas.begin(), unflushed_.deltas.begin() + part);

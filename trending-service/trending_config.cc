@@ -58,6 +58,13 @@ ABSL_FLAG(int, ingest_threads, 2,
           "never queue behind ingest).");
 ABSL_FLAG(absl::Duration, lock_hold_log_threshold, absl::Milliseconds(10),
           "A lock or critical section held longer than this is logged at debug level.");
+ABSL_FLAG(absl::Duration, min_ping_interval, absl::Seconds(10),
+          "Engagement pings: at most one per page view this often (closer: TOO_FREQUENT).");
+ABSL_FLAG(absl::Duration, max_engaged_per_ping, absl::Seconds(20),
+          "Engagement pings: engaged time counted per ping at most (the pages' ping interval "
+          "plus slack).");
+ABSL_FLAG(absl::Duration, concurrent_window, absl::Seconds(60),
+          "A reader with a ping this recent counts as reading now (CONCURRENT_READERS).");
 ABSL_FLAG(std::string, replica_id, "",
           "This process's id in the delta log; empty: a random one per start.");
 
@@ -94,6 +101,10 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
   c.visitor_salt_secret = absl::GetFlag(FLAGS_visitor_salt_secret);
   c.ack_after_flush = absl::GetFlag(FLAGS_ack_after_flush);
   c.replica_id = absl::GetFlag(FLAGS_replica_id);
+  c.ingest.min_ping_interval = absl::GetFlag(FLAGS_min_ping_interval);
+  c.ingest.max_engaged_per_ping = absl::GetFlag(FLAGS_max_engaged_per_ping);
+  c.ingest.max_page_views = c.ingest.dedup_max_entries / 2;
+  c.store.concurrent_window = absl::GetFlag(FLAGS_concurrent_window);
 
   if (c.visitor_salt_secret.empty()) {
     // Works for a single process, but unique-visitor sketches then do not
@@ -137,6 +148,12 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
                       int64_t{0}, int64_t{1} << 40),
            CheckRange("max_views_per_source_per_minute", c.ingest.max_views_per_source_per_minute,
                       int64_t{0}, int64_t{1} << 40),
+           CheckDuration("min_ping_interval", c.ingest.min_ping_interval, absl::ZeroDuration(),
+                         absl::Minutes(10)),
+           CheckDuration("max_engaged_per_ping", c.ingest.max_engaged_per_ping, absl::Seconds(1),
+                         absl::Hours(1)),
+           CheckDuration("concurrent_window", c.store.concurrent_window, absl::Seconds(1),
+                         absl::Hours(1)),
        }) {
     RETURN_IF_ERROR(s);
   }

@@ -1,5 +1,8 @@
 #include "trending-service/trending_queries.h"
 
+#include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -47,6 +50,21 @@ void DurationToProto(absl::Duration d, google::protobuf::Duration* out) {
   *out = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
 }
 
+// The proto's metrics and the store's, in one table for both directions.
+constexpr std::pair<pb::Metric, RankMetric> kMetrics[] = {
+    {pb::VIEWS, RankMetric::kViews},
+    {pb::UNIQUE_VISITORS, RankMetric::kUniqueVisitors},
+    {pb::HOT, RankMetric::kHot},
+    {pb::ENGAGED_TIME, RankMetric::kEngagedTime},
+    {pb::AVERAGE_ENGAGED_TIME, RankMetric::kAverageEngagedTime},
+    {pb::CONCURRENT_READERS, RankMetric::kConcurrentReaders},
+};
+
+// Seconds (possibly fractional) as a Duration message.
+void SecondsToProto(double seconds, google::protobuf::Duration* out) {
+  DurationToProto(absl::Milliseconds(std::llround(seconds * 1000)), out);
+}
+
 int32_t GranularityFor(const pb::GetArticleStatsRequest& req, absl::Duration window,
                        FieldViolations& v) {
   const int32_t resolution = ResolutionFor(window);
@@ -76,6 +94,14 @@ RawView ViewFromProto(const pb::ViewEvent& e, ArticleMetadata& metadata) {
   v.referrer = e.referrer();
   v.user_agent = e.user_agent();
   v.event_id = e.event_id();
+  v.page_view_id = e.page_view_id();
+  switch (e.kind()) {
+    case pb::EVENT_KIND_UNSPECIFIED:
+    case pb::VIEW: v.kind = EventKind::kView; break;
+    case pb::ENGAGEMENT: v.kind = EventKind::kEngagement; break;
+    default: v.kind_known = false;
+  }
+  if (e.has_engaged_duration()) v.engaged = DurationFromProto(e.engaged_duration());
   if (e.has_metadata()) {
     metadata.section = e.metadata().section();
     metadata.tags.assign(e.metadata().tags().begin(), e.metadata().tags().end());
@@ -119,12 +145,16 @@ absl::StatusOr<TrendingQuery> QueryFromProto(const pb::GetTrendingRequest& req,
                                             absl::FormatDuration(retention), ")"));
     }
   }
-  switch (req.metric()) {
-    case pb::METRIC_UNSPECIFIED:
-    case pb::VIEWS: q.metric = RankMetric::kViews; break;
-    case pb::UNIQUE_VISITORS: q.metric = RankMetric::kUniqueVisitors; break;
-    case pb::HOT: q.metric = RankMetric::kHot; break;
-    default: v.Add(prefix + "metric", "is not a known metric");
+  if (req.metric() == pb::METRIC_UNSPECIFIED) {
+    q.metric = RankMetric::kViews;
+  } else {
+    const auto* m = std::find_if(std::begin(kMetrics), std::end(kMetrics),
+                                 [&](const auto& e) { return e.first == req.metric(); });
+    if (m == std::end(kMetrics)) {
+      v.Add(prefix + "metric", "is not a known metric");
+    } else {
+      q.metric = m->second;
+    }
   }
   if (req.limit() == 0) {
     q.limit = 10;
@@ -229,12 +259,15 @@ void ResultToProto(const TrendingResult& r, RankMetric metric, pb::GetTrendingRe
     p->set_rank(e.rank);
     p->set_previous_rank(e.previous_rank);
     p->set_rank_change(e.previous_rank == 0 ? 0 : e.previous_rank - e.rank);
+    SecondsToProto(static_cast<double>(e.engaged_seconds), p->mutable_engaged_time());
+    SecondsToProto(e.average_engaged_seconds, p->mutable_average_engaged_time());
+    p->set_concurrent_readers(e.concurrent_readers);
   }
   TimeToProto(r.compute_time, out->mutable_compute_time());
   DurationToProto(r.window, out->mutable_window());
-  out->set_metric(metric == RankMetric::kHot              ? pb::HOT
-                  : metric == RankMetric::kUniqueVisitors ? pb::UNIQUE_VISITORS
-                                                          : pb::VIEWS);
+  for (const auto& [proto, store] : kMetrics) {
+    if (store == metric) out->set_metric(proto);
+  }
   DurationToProto(r.resolution, out->mutable_resolution());
   out->set_partial(r.partial);
 }
@@ -247,10 +280,14 @@ void StatsToProto(const ArticleSeries& series, const std::string& article_name,
     TimeToProto(MinuteStart(p.start_min), point->mutable_start_time());
     point->set_views(p.views);
     point->set_unique_visitors(p.unique_visitors);
+    SecondsToProto(static_cast<double>(p.engaged_seconds), point->mutable_engaged_time());
   }
   out->set_total_views(series.total_views);
   out->set_unique_visitors(series.unique_visitors);
   out->set_hot_score(series.hot_score);
+  SecondsToProto(static_cast<double>(series.engaged_seconds), out->mutable_engaged_time());
+  SecondsToProto(series.average_engaged_seconds, out->mutable_average_engaged_time());
+  out->set_concurrent_readers(series.concurrent_readers);
   TimeToProto(series.compute_time, out->mutable_compute_time());
   DurationToProto(absl::Minutes(series.granularity_min), out->mutable_granularity());
 }

@@ -18,6 +18,11 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 // Sketch precisions by level (see SketchHorizons); level 3: no sketch.
 constexpr int kLevelPrecision[3] = {Hll::kPrecision, 11, 8};
 
+}  // namespace
+
+// The tiers, outside the anonymous namespace: the store's header names
+// them (TierSums) for the views' and the engagement's tiers alike.
+
 // A bucket of the cumulative tiers (10 minutes, 1 hour).
 struct CumBucket {
   int32_t start;
@@ -127,6 +132,8 @@ struct MinuteRing {
   }
 };
 
+namespace {
+
 struct Sketch {
   int32_t start;
   uint32_t changed_gen;  // checkpoint generation of the last change
@@ -189,6 +196,8 @@ void PendingBatch::Absorb(PendingBatch newer) {
       into.visitors += d.visitors;
       into.hot += d.hot;
       into.raises.Merge(d.raises);
+      into.engaged += d.engaged;
+      into.readers.insert(into.readers.end(), d.readers.begin(), d.readers.end());
     }
   }
   for (std::string& id : newer.batch_ids) batch_ids.push_back(std::move(id));
@@ -199,7 +208,9 @@ void PendingBatch::Absorb(PendingBatch newer) {
 }
 
 void SeenMarks::Append(SeenMarks newer) {
-  for (auto [into, from] : {std::pair{&visitors, &newer.visitors}, std::pair{&events, &newer.events}}) {
+  for (auto [into, from] : {std::pair{&visitors, &newer.visitors}, std::pair{&events, &newer.events},
+                            std::pair{&page_views, &newer.page_views},
+                            std::pair{&pings, &newer.pings}}) {
     if (into->empty()) {
       *into = std::move(*from);
     } else {
@@ -210,14 +221,38 @@ void SeenMarks::Append(SeenMarks newer) {
 
 size_t SeenMarks::KeepNewest(size_t max) {
   if (size() <= max) return 0;
-  const size_t excess = size() - max;
-  // From both lists in proportion to their size.
-  const size_t from_events = std::min(events.size(), excess * events.size() / size());
-  const size_t from_visitors = std::min(visitors.size(), excess - from_events);
-  visitors.erase(visitors.begin(), visitors.begin() + static_cast<ptrdiff_t>(from_visitors));
-  events.erase(events.begin(), events.begin() + static_cast<ptrdiff_t>(from_events));
-  return from_visitors + from_events;
+  const size_t total = size();
+  const size_t excess = total - max;
+  // From every list in proportion to its size; the remainder from the
+  // visitors' (the largest by far).
+  size_t dropped = 0;
+  for (std::vector<SeenMark>* list : {&events, &page_views, &pings, &visitors}) {
+    const size_t share = list == &visitors ? excess - dropped : excess * list->size() / total;
+    const size_t n = std::min(list->size(), share);
+    list->erase(list->begin(), list->begin() + static_cast<ptrdiff_t>(n));
+    dropped += n;
+  }
+  return dropped;
 }
+
+// Engagement of an article with pings: engaged seconds in tiers shaped like
+// the views' (MinuteRing and CumTier with `views` holding seconds and
+// `visitors` the pings), and each reader's last ping.
+struct ViewStore::Engagement {
+  std::unique_ptr<MinuteRing> minutes;
+  CumTier tens;
+  CumTier hours;
+  absl::flat_hash_map<uint64_t, int64_t> readers;  // reader -> last ping, Unix ms
+
+  bool Empty() const {
+    return minutes == nullptr && tens.buckets.empty() && hours.buckets.empty() && readers.empty();
+  }
+  size_t Bytes() const {
+    return sizeof(Engagement) + (minutes ? sizeof(MinuteRing) : 0) +
+           (tens.buckets.capacity() + hours.buckets.capacity()) * sizeof(CumBucket) +
+           readers.capacity() * (sizeof(uint64_t) + sizeof(int64_t) + 1);
+  }
+};
 
 struct ViewStore::Article {
   std::string id;
@@ -231,6 +266,8 @@ struct ViewStore::Article {
   // Only set when a source describes the article (most articles of a store
   // without a source never get one): a pointer keeps the idle cost at 8 bytes.
   std::unique_ptr<ArticleInfo> source_info;
+  // Only for articles with pings.
+  std::unique_ptr<Engagement> engagement;
   // The pending entry this article last wrote (valid in buffer `pending_epoch`).
   uint64_t pending_epoch = 0;
   uint32_t pending_index = 0;
@@ -241,7 +278,7 @@ struct ViewStore::Article {
   bool MetadataKnown() const { return source_info != nullptr || !event_metadata.empty(); }
   bool Empty() const {
     return minutes == nullptr && tens.buckets.empty() && hours.buckets.empty() &&
-           ten_sketches.empty() && hour_sketches.empty();
+           ten_sketches.empty() && hour_sketches.empty() && engagement == nullptr;
   }
   bool Matches(const TrendingQuery& q, absl::Time now) const {
     return !Hidden(now) && MetadataMatches(q, metadata());
@@ -253,7 +290,8 @@ struct ViewStore::Article {
   size_t BytesBesideRegisters() const {
     return sizeof(Article) + 2 * id.capacity() + (minutes ? sizeof(MinuteRing) : 0) +
            (tens.buckets.capacity() + hours.buckets.capacity()) * sizeof(CumBucket) +
-           (ten_sketches.capacity() + hour_sketches.capacity()) * sizeof(Sketch);
+           (ten_sketches.capacity() + hour_sketches.capacity()) * sizeof(Sketch) +
+           (engagement ? engagement->Bytes() : 0);
   }
 };
 
@@ -264,6 +302,7 @@ struct PendingEntry {
   int32_t width;
   uint32_t views = 0;
   uint32_t visitors = 0;
+  uint32_t engaged = 0;  // seconds
   double hot = 0;  // linear, relative to the bucket start
 };
 
@@ -273,6 +312,8 @@ struct PendingBuffer {
   // allowed: one vector for the whole buffer rather than one per entry (an
   // allocation per article per flush showed up in the ingest profile).
   std::vector<std::pair<uint32_t, uint32_t>> raises;
+  // Readers of counted pings, as (entry, ping).
+  std::vector<std::pair<uint32_t, ReaderPing>> readers;
   absl::flat_hash_map<std::tuple<const void*, int32_t, int32_t>, uint32_t> index;
   SeenMarks seen;  // marks of the views in `entries`
   uint64_t seen_dropped = 0;
@@ -426,30 +467,11 @@ void ViewStore::CountView(Shard& shard, Article& a, const ViewToCount& v, int32_
     Hll::Split(v.visitor_hash, index, rho);
     raised = RaiseSketches(a, minute, now_min, index, rho, &all_full);
   }
-  // Pending delta keyed by the bucket PostgreSQL keeps the view in.
-  int32_t start = minute;
-  int32_t width = 1;
-  if (minute < horizon) {
-    start = FloorTo(minute, kMinutesPerHour);
-    width = kMinutesPerHour;
-  }
   PendingBuffer& pb = shard.pending;
-  PendingEntry* p = nullptr;
-  if (a.pending_epoch == shard.epoch) {
-    PendingEntry& last = pb.entries[a.pending_index];
-    if (last.start == start && last.width == width) p = &last;
-  }
-  if (p == nullptr) {
-    auto [it, inserted] = pb.index.try_emplace(std::make_tuple(static_cast<const void*>(&a), start, width),
-                                               static_cast<uint32_t>(pb.entries.size()));
-    if (inserted) pb.entries.push_back(PendingEntry{a.id, start, width});
-    a.pending_epoch = shard.epoch;
-    a.pending_index = it->second;
-    p = &pb.entries[it->second];
-  }
+  PendingEntry* p = &PendingFor(shard, a, minute, now_min);
   p->views += 1;
   if (v.has_visitor) p->visitors += 1;
-  p->hot += std::exp2(absl::ToDoubleSeconds(v.time - MinuteStart(start)) / half_life_seconds_);
+  p->hot += std::exp2(absl::ToDoubleSeconds(v.time - MinuteStart(p->start)) / half_life_seconds_);
   // A folded or missing local sketch may not show that the full-precision
   // register rose: send it anyway (applying a raise twice changes nothing).
   if (v.has_visitor && (raised || !all_full)) {
@@ -471,24 +493,83 @@ void ViewStore::CountView(Shard& shard, Article& a, const ViewToCount& v, int32_
   }
 }
 
-uint64_t ViewStore::AddBatch(absl::Span<const ViewToCount> views, bool* counted) {
-  if (views.empty()) return 0;
+PendingEntry& ViewStore::PendingFor(Shard& shard, Article& a, int32_t minute, int32_t now_min) {
+  // Keyed by the bucket PostgreSQL keeps the minute in.
+  int32_t start = minute;
+  int32_t width = 1;
+  if (minute < CompactionHorizon(now_min)) {
+    start = FloorTo(minute, kMinutesPerHour);
+    width = kMinutesPerHour;
+  }
+  PendingBuffer& pb = shard.pending;
+  if (a.pending_epoch == shard.epoch) {
+    PendingEntry& last = pb.entries[a.pending_index];
+    if (last.start == start && last.width == width) return last;
+  }
+  auto [it, inserted] = pb.index.try_emplace(std::make_tuple(static_cast<const void*>(&a), start, width),
+                                             static_cast<uint32_t>(pb.entries.size()));
+  if (inserted) pb.entries.push_back(PendingEntry{a.id, start, width});
+  a.pending_epoch = shard.epoch;
+  a.pending_index = it->second;
+  return pb.entries[it->second];
+}
+
+void ViewStore::CountPing(Shard& shard, Article& a, const PingToCount& p, int32_t now_min) {
+  const int32_t minute = MinuteOf(p.time);
+  if (p.metadata != nullptr && !p.metadata->empty() && !a.source_info &&
+      !(a.event_metadata == *p.metadata)) {
+    a.event_metadata = *p.metadata;
+  }
+  if (a.engagement == nullptr) a.engagement = std::make_unique<Engagement>();
+  Engagement& e = *a.engagement;
+  const auto seconds = static_cast<uint32_t>(std::max<int64_t>(0, p.engaged_seconds));
+  if (minute >= FineStart(now_min)) {
+    if (e.minutes == nullptr) e.minutes = std::make_unique<MinuteRing>(minute);
+    e.minutes->Add(minute, seconds, 1, 0);
+  }
+  if (minute >= CompactionHorizon(now_min)) e.tens.Add(FloorTo(minute, kMediumMinutes), seconds, 1, kNegInf);
+  e.hours.Add(FloorTo(minute, kMinutesPerHour), seconds, 1, kNegInf);
+  const int64_t ms = absl::ToUnixMillis(p.time);
+  int64_t& last = e.readers[p.reader];
+  last = std::max(last, ms);
+  PendingBuffer& pb = shard.pending;
+  PendingEntry& entry = PendingFor(shard, a, minute, now_min);
+  entry.engaged += seconds;
+  pb.readers.emplace_back(a.pending_index, ReaderPing{p.reader, ms});
+  // Pings are events awaiting a flush like views (the unflushed bound).
+  ++pb.views;
+  pending_views_.fetch_add(1, std::memory_order_relaxed);
+  const int64_t ping_ns = absl::ToUnixNanos(p.time);
+  for (auto [key, list] : {std::pair{p.keys.ping, &pb.seen.pings},
+                           std::pair{p.keys.event, &pb.seen.events}}) {
+    if (key == 0) continue;
+    if (pb.seen.size() < max_seen_per_shard_) {
+      list->push_back({key, ping_ns});
+    } else {
+      ++pb.seen_dropped;
+    }
+  }
+}
+
+template <typename Item, typename Count>
+uint64_t ViewStore::CountByShard(absl::Span<const Item> items, bool* counted, Count count) {
+  if (items.empty()) return 0;
   const int32_t now_min = MinuteOf(clock_.Now());
   static HoldStats& hold_stats = HoldStats::Get("store_ingest");
-  // Views grouped by shard (a stable order inside a shard), in the
-  // thread's arrays reused from batch to batch.
+  // Items grouped by shard (a stable order inside a shard), in the thread's
+  // arrays reused from batch to batch.
   thread_local std::vector<uint32_t> order, first, next;
   thread_local std::vector<uint16_t> shard_of;
-  order.resize(views.size());
-  shard_of.resize(views.size());
+  order.resize(items.size());
+  shard_of.resize(items.size());
   first.assign(shards_.size() + 1, 0);
-  for (size_t i = 0; i < views.size(); ++i) {
-    shard_of[i] = static_cast<uint16_t>(ShardIndex(views[i].article));
+  for (size_t i = 0; i < items.size(); ++i) {
+    shard_of[i] = static_cast<uint16_t>(ShardIndex(items[i].article));
     ++first[shard_of[i] + 1];
   }
   for (size_t s = 0; s < shards_.size(); ++s) first[s + 1] += first[s];
   next.assign(first.begin(), first.end() - 1);
-  for (size_t i = 0; i < views.size(); ++i) order[next[shard_of[i]]++] = static_cast<uint32_t>(i);
+  for (size_t i = 0; i < items.size(); ++i) order[next[shard_of[i]]++] = static_cast<uint32_t>(i);
   uint64_t ticket = 0;
   for (size_t s = 0; s < shards_.size(); ++s) {
     if (first[s] == first[s + 1]) continue;
@@ -496,19 +577,32 @@ uint64_t ViewStore::AddBatch(absl::Span<const ViewToCount> views, bool* counted)
     absl::MutexLock lock(&shard.mu);
     ScopedHold hold(hold_stats);
     for (uint32_t k = first[s]; k < first[s + 1]; ++k) {
-      const ViewToCount& v = views[order[k]];
-      Article* a = GetOrCreate(shard, v.article, /*within_limit=*/true);
+      const uint32_t i = order[k];
+      Article* a = GetOrCreate(shard, items[i].article, /*within_limit=*/true);
+      if (counted != nullptr) counted[i] = a != nullptr;
       if (a == nullptr) {
-        if (counted != nullptr) counted[order[k]] = false;
         rejected_full_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      CountView(shard, *a, v, now_min);
-      if (counted != nullptr) counted[order[k]] = true;
+      (this->*count)(shard, *a, items[i], now_min);
     }
     ticket = std::max(ticket, shard.flush_seq);
   }
   return ticket;
+}
+
+uint64_t ViewStore::AddBatch(absl::Span<const ViewToCount> views, bool* counted) {
+  return CountByShard(views, counted, &ViewStore::CountView);
+}
+
+uint64_t ViewStore::AddPings(absl::Span<const PingToCount> pings, bool* counted) {
+  return CountByShard(pings, counted, &ViewStore::CountPing);
+}
+
+uint64_t ViewStore::AddPageViews(absl::Span<const SeenMark> marks) {
+  absl::MutexLock lock(&batch_ids_mu_);
+  page_views_.insert(page_views_.end(), marks.begin(), marks.end());
+  return batch_ids_seq_;
 }
 
 uint64_t ViewStore::Add(absl::string_view article, absl::Time view_time, uint64_t visitor_hash,
@@ -532,6 +626,7 @@ PendingBatch ViewStore::TakePending() {
   {
     absl::MutexLock lock(&batch_ids_mu_);
     batch.batch_ids.swap(batch_ids_);
+    batch.seen.page_views.swap(page_views_);
     batch.flush_seq = batch_ids_seq_++;
   }
   static HoldStats& take = HoldStats::Get("store_flush_take");
@@ -562,8 +657,9 @@ PendingBatch ViewStore::TakePending() {
     const size_t first = batch.deltas.size();
     for (PendingEntry& e : b.entries) {
       batch.deltas.push_back({std::move(e.article), e.start, e.width, e.views, e.hot, Hll(),
-                              e.visitors});
+                              e.visitors, e.engaged, {}});
     }
+    for (const auto& [entry, ping] : b.readers) batch.deltas[first + entry].readers.push_back(ping);
     // Raises grouped by entry (stable: a register's later rank comes later).
     std::stable_sort(b.raises.begin(), b.raises.end(),
                      [](const auto& x, const auto& y) { return x.first < y.first; });
@@ -585,6 +681,29 @@ PendingBatch ViewStore::TakePending() {
 }
 
 void ViewStore::ApplyOne(Article& a, const BucketDelta& d, int32_t now_min) {
+  if (d.engaged > 0 || !d.readers.empty()) {
+    if (a.engagement == nullptr) a.engagement = std::make_unique<Engagement>();
+    Engagement& e = *a.engagement;
+    const auto seconds = static_cast<uint32_t>(d.engaged);
+    const auto pings = static_cast<uint32_t>(d.readers.size());
+    if (d.width_min == 1) {
+      if (d.start_min >= FineStart(now_min) && d.start_min <= now_min) {
+        if (e.minutes == nullptr) e.minutes = std::make_unique<MinuteRing>(d.start_min);
+        e.minutes->Add(d.start_min, seconds, pings, 0);
+      }
+      if (d.start_min >= CompactionHorizon(now_min)) {
+        e.tens.Add(FloorTo(d.start_min, kMediumMinutes), seconds, pings, kNegInf);
+      }
+    }
+    e.hours.Add(FloorTo(d.start_min, kMinutesPerHour), seconds, pings, kNegInf);
+    // Only pings recent enough to count a reader now.
+    const int64_t since_ms = absl::ToUnixMillis(clock_.Now() - options_.concurrent_window);
+    for (const ReaderPing& r : d.readers) {
+      if (r.time_ms < since_ms) continue;
+      int64_t& last = e.readers[r.reader];
+      last = std::max(last, r.time_ms);
+    }
+  }
   if (d.views > 0) {
     const double hot_log = d.hot > 0 ? std::log2(d.hot) + HotLogOf(MinuteStart(d.start_min))
                                      : kNegInf;
@@ -686,6 +805,16 @@ void ViewStore::MaintainArticle(Article& a, int32_t now_min, int64_t& sketch_del
   a.tens.ExpireBefore(CompactionHorizon(now_min));
   const int32_t keep_from = RetentionStart(now_min, options_.retention);
   a.hours.ExpireBefore(keep_from);
+  if (a.engagement != nullptr) {
+    Engagement& e = *a.engagement;
+    if (e.minutes != nullptr && e.minutes->head < FineStart(now_min)) e.minutes.reset();
+    e.tens.ExpireBefore(CompactionHorizon(now_min));
+    e.hours.ExpireBefore(keep_from);
+    const int64_t since_ms = absl::ToUnixMillis(clock_.Now() - options_.concurrent_window);
+    absl::erase_if(e.readers, [&](const auto& r) { return r.second < since_ms; });
+    if (e.readers.empty() && e.readers.capacity() > 0) e.readers = {};
+    if (e.Empty()) a.engagement.reset();
+  }
   const int32_t ten_start = TenMinuteSketchStart(now_min);
   // Lists are sorted by start: only their front can be old enough to fold
   // or drop, so a list is walked up to its first sketch younger than that.
@@ -783,6 +912,10 @@ void ViewStore::Maintain() {
           st.minute_rings += a->minutes != nullptr;
           st.buckets += a->tens.buckets.size() + a->hours.buckets.size();
           st.sketches += a->ten_sketches.size() + a->hour_sketches.size();
+          if (a->engagement != nullptr) {
+            ++st.engaged_articles;
+            st.readers += a->engagement->readers.size();
+          }
           st.bytes += a->BytesBesideRegisters();
         }
         more = slot < shard.slots.size();
@@ -895,12 +1028,33 @@ struct ViewStore::Sums {
 // the hour tier.
 ViewStore::Sums ViewStore::SumsOf(const Article& a, int32_t s, int32_t e, int32_t r,
                                   const Window& win, bool with_hot) const {
+  return TierSums(a.minutes.get(), a.tens, a.hours, s, e, r, win, with_hot);
+}
+
+int64_t ViewStore::EngagedIn(const Article& a, int32_t s, int32_t e, int32_t r,
+                             const Window& win) const {
+  if (a.engagement == nullptr) return 0;
+  const Engagement& g = *a.engagement;
+  return TierSums(g.minutes.get(), g.tens, g.hours, s, e, r, win, false).views;
+}
+
+int64_t ViewStore::ReadersNow(const Article& a, absl::Time now) const {
+  if (a.engagement == nullptr) return 0;
+  const int64_t since_ms = absl::ToUnixMillis(now - options_.concurrent_window);
+  int64_t n = 0;
+  for (const auto& [reader, last_ms] : a.engagement->readers) n += last_ms >= since_ms;
+  return n;
+}
+
+ViewStore::Sums ViewStore::TierSums(const MinuteRing* minutes, const CumTier& tens,
+                                    const CumTier& hours, int32_t s, int32_t e, int32_t r,
+                                    const Window& win, bool with_hot) const {
   Sums out;
   if (r == kFineMinutes) {
-    if (a.minutes == nullptr) return out;
+    if (minutes == nullptr) return out;
     double linear = 0;  // relative to the start of the current minute
-    a.minutes->ForEach(s, e, [&](int32_t m, size_t i) {
-      const MinuteBucket& b = a.minutes->minute[i];
+    minutes->ForEach(s, e, [&](int32_t m, size_t i) {
+      const MinuteBucket& b = minutes->minute[i];
       out.views += b.views;
       if (with_hot && b.hot > 0) {
         linear += b.hot * std::exp2((m - win.now_min) * 60.0 / half_life_seconds_);
@@ -909,11 +1063,11 @@ ViewStore::Sums ViewStore::SumsOf(const Article& a, int32_t s, int32_t e, int32_
     if (linear > 0) out.hot_log = std::log2(linear) + HotLogOf(MinuteStart(win.now_min));
   } else if (r == kMediumMinutes) {
     const int32_t split = std::max(s, std::min(e, win.medium_start));
-    out.views = a.tens.ViewsIn(split, e) + a.hours.ViewsIn(s, split);
-    if (with_hot) out.hot_log = LogAdd2(a.tens.HotLogIn(split, e), a.hours.HotLogIn(s, split));
+    out.views = tens.ViewsIn(split, e) + hours.ViewsIn(s, split);
+    if (with_hot) out.hot_log = LogAdd2(tens.HotLogIn(split, e), hours.HotLogIn(s, split));
   } else {
-    out.views = a.hours.ViewsIn(s, e);
-    if (with_hot) out.hot_log = a.hours.HotLogIn(s, e);
+    out.views = hours.ViewsIn(s, e);
+    if (with_hot) out.hot_log = hours.HotLogIn(s, e);
   }
   return out;
 }
@@ -936,6 +1090,17 @@ TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
   TopK current(k), previous(k), unknown(k);
   const bool hot = q.metric == RankMetric::kHot;
   const bool unique = q.metric == RankMetric::kUniqueVisitors;
+  const bool engaged = q.metric == RankMetric::kEngagedTime;
+  const bool average = q.metric == RankMetric::kAverageEngagedTime;
+  const bool readers = q.metric == RankMetric::kConcurrentReaders;
+  const bool by_engagement = engaged || average || readers;
+  // AVERAGE_ENGAGED_TIME = engaged / uniques with uniques >= the floor: at
+  // most engaged / floor, the bound its candidates are pruned by.
+  const auto floor = static_cast<double>(std::max<int64_t>(1, options_.min_visitors_for_average));
+  if (readers) {
+    result.window = options_.concurrent_window;
+    result.resolution = options_.concurrent_window;
+  }
   // Unique visitors never exceed views: candidates by views, then sketches
   // merged for as few of them as possible (below, one article at a time).
   struct Slot {
@@ -952,12 +1117,34 @@ TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
       const size_t end = std::min(shard.slots.size(), slot + kSliceArticles);
       for (; slot < end; ++slot) {
         const Article* a = shard.slots[slot].get();
-        if (a == nullptr || a->hours.buckets.empty()) continue;
-        // Nothing since the previous window started: neither ranking has it.
-        if (a->hours.buckets.back().start + kMinutesPerHour <= win.p.start_min) continue;
+        if (a == nullptr) continue;
+        if (by_engagement) {
+          if (a->engagement == nullptr) continue;
+        } else {
+          if (a->hours.buckets.empty()) continue;
+          // Nothing since the previous window started: neither ranking has it.
+          if (a->hours.buckets.back().start + kMinutesPerHour <= win.p.start_min) continue;
+        }
         if (!q.exclude.empty() && q.exclude.contains(a->id)) continue;
         const bool unresolved = q.filtered() && !a->MetadataKnown() && !a->Hidden(now);
         if (!unresolved && !a->Matches(q, now)) continue;
+        if (by_engagement) {
+          // Concurrent readers have no previous window.
+          const double cur = readers ? static_cast<double>(ReadersNow(*a, now))
+                                     : static_cast<double>(EngagedIn(*a, win.w.start_min, win.w.end_min, r, win));
+          const double prev = readers ? 0 : static_cast<double>(EngagedIn(*a, win.p.start_min, win.p.end_min, r, win));
+          if (unresolved) {
+            if (cur > 0) unknown.Push(average ? cur / floor : cur, a->id);
+          } else if (average) {
+            const Slot at{static_cast<uint32_t>(si), static_cast<uint32_t>(slot)};
+            if (cur > 0) by_views.push_back({cur / floor, a->id, at});
+            if (prev > 0) prev_by_views.push_back({prev / floor, a->id, at});
+          } else {
+            if (cur > 0) current.Push(cur, a->id);
+            if (prev > 0) previous.Push(prev, a->id);
+          }
+          continue;
+        }
         const Sums cur = SumsOf(*a, win.w.start_min, win.w.end_min, r, win, hot);
         const Sums prev = SumsOf(*a, win.p.start_min, win.p.end_min, r, win, hot);
         if (unresolved) {
@@ -983,21 +1170,29 @@ TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
       if (slot >= shard.slots.size()) break;
     }
   }
-  if (unique) {
-    auto rank_by_uniques = [&](std::vector<BoundedCandidate<Slot>>& list, TopK& top,
-                               const WindowSpec& spec) {
+  if (unique || average) {
+    // The candidates' exact scores, one article (one read lock) at a time.
+    auto rank_exactly = [&](std::vector<BoundedCandidate<Slot>>& list, TopK& top,
+                            const WindowSpec& spec) {
       PushWhileCanRank(list, top, [&](const BoundedCandidate<Slot>& c) -> std::optional<double> {
         const Shard& shard = *shards_[c.ref.shard];
         absl::ReaderMutexLock lock(&shard.mu);
         const Article* a =
             c.ref.slot < shard.slots.size() ? shard.slots[c.ref.slot].get() : nullptr;
         if (a == nullptr || a->id != c.article) return std::nullopt;  // gone meanwhile
-        return static_cast<double>(UniqueCount(*a, spec.start_min, spec.end_min, r, win.now_min,
-                                               static_cast<int64_t>(c.bound)));
+        if (unique) {
+          return static_cast<double>(UniqueCount(*a, spec.start_min, spec.end_min, r, win.now_min,
+                                                 static_cast<int64_t>(c.bound)));
+        }
+        const int64_t views = SumsOf(*a, spec.start_min, spec.end_min, r, win, false).views;
+        const int64_t uniques = UniqueCount(*a, spec.start_min, spec.end_min, r, win.now_min, views);
+        if (uniques < options_.min_visitors_for_average || uniques <= 0) return std::nullopt;
+        return static_cast<double>(EngagedIn(*a, spec.start_min, spec.end_min, r, win)) /
+               static_cast<double>(uniques);
       });
     };
-    rank_by_uniques(by_views, current, win.w);
-    rank_by_uniques(prev_by_views, previous, win.p);
+    rank_exactly(by_views, current, win.w);
+    rank_exactly(prev_by_views, previous, win.p);
   }
   const std::vector<RankCandidate> cur = std::move(current).Sorted();
   const std::vector<RankCandidate> prev = std::move(previous).Sorted();
@@ -1011,9 +1206,20 @@ TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
     e.views = sums.views;
     e.unique_visitors = UniqueCount(*a, win.w.start_min, win.w.end_min, r, win.now_min, e.views);
     const double hot_score = HotScoreAt(sums.hot_log, now);
-    e.score = q.metric == RankMetric::kHot              ? hot_score
-              : q.metric == RankMetric::kUniqueVisitors ? static_cast<double>(e.unique_visitors)
-                                                        : static_cast<double>(e.views);
+    e.engaged_seconds = EngagedIn(*a, win.w.start_min, win.w.end_min, r, win);
+    if (e.unique_visitors > 0) {
+      e.average_engaged_seconds =
+          static_cast<double>(e.engaged_seconds) / static_cast<double>(e.unique_visitors);
+    }
+    e.concurrent_readers = ReadersNow(*a, now);
+    switch (q.metric) {
+      case RankMetric::kViews: e.score = static_cast<double>(e.views); break;
+      case RankMetric::kUniqueVisitors: e.score = static_cast<double>(e.unique_visitors); break;
+      case RankMetric::kHot: e.score = hot_score; break;
+      case RankMetric::kEngagedTime: e.score = static_cast<double>(e.engaged_seconds); break;
+      case RankMetric::kAverageEngagedTime: e.score = e.average_engaged_seconds; break;
+      case RankMetric::kConcurrentReaders: e.score = static_cast<double>(e.concurrent_readers); break;
+    }
     if (a->source_info) e.summary = a->source_info->summary;
   };
   for (size_t i = 0; i < cur.size(); ++i) {
@@ -1057,10 +1263,11 @@ ArticleSeries ViewStore::Series(absl::string_view article, absl::Duration window
   absl::ReaderMutexLock lock(&shard.mu);
   const Article* a = Find(shard, article);
   for (int32_t p = w.start_min; p < w.end_min; p += granularity_min) {
-    SeriesPoint point{p, 0, 0};
+    SeriesPoint point{p, 0, 0, 0};
     if (a != nullptr) {
       point.views = SumsOf(*a, p, p + granularity_min, r, win, false).views;
       point.unique_visitors = UniqueCount(*a, p, p + granularity_min, r, win.now_min, point.views);
+      point.engaged_seconds = EngagedIn(*a, p, p + granularity_min, r, win);
     }
     s.points.push_back(point);
   }
@@ -1069,6 +1276,12 @@ ArticleSeries ViewStore::Series(absl::string_view article, absl::Duration window
     s.total_views = sums.views;
     s.unique_visitors = UniqueCount(*a, w.start_min, w.end_min, r, win.now_min, s.total_views);
     s.hot_score = HotScoreAt(sums.hot_log, now);
+    s.engaged_seconds = EngagedIn(*a, w.start_min, w.end_min, r, win);
+    if (s.unique_visitors > 0) {
+      s.average_engaged_seconds =
+          static_cast<double>(s.engaged_seconds) / static_cast<double>(s.unique_visitors);
+    }
+    s.concurrent_readers = ReadersNow(*a, now);
   }
   return s;
 }

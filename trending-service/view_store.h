@@ -45,6 +45,13 @@
 // article beyond that is not counted (AddBatch reports it) until expiry
 // frees room. Articles leave the store once all their buckets expired.
 //
+// Engagement. Counted pings (AddPings) add their engaged seconds to tiers
+// of their own beside the views' (a minute ring for 2 h, 10-minute and hour
+// buckets), allocated only for articles that get pings, and keep each
+// reader's last ping for `concurrent_window`: the concurrent readers are
+// the readers with a ping in that window. Pending deltas carry the engaged
+// seconds and the readers' pings, so replicas and restarts see both.
+//
 // Durability hooks. Every local change is also recorded as a pending delta
 // per (article, minute) (per hour beyond the 25 h horizon): views, visitor
 // views, HOT mass and the sketch registers it raised, in a per-shard buffer
@@ -98,27 +105,52 @@ struct StoreOptions {
   // Minute-resolution windows up to this long count unique visitors as
   // their visitor views (the dedup window); zero: always from sketches.
   absl::Duration exact_uniques_within = absl::ZeroDuration();
+  // A reader with a ping this recent is reading now (CONCURRENT_READERS).
+  absl::Duration concurrent_window = absl::Seconds(60);
+  // AVERAGE_ENGAGED_TIME ranks articles with at least this many unique
+  // visitors in the window.
+  int64_t min_visitors_for_average = 5;
 };
 
 // The dedup keys of a counted view; 0: none (no visitor, no event id).
 struct DedupKeys {
   uint64_t visitor = 0;  // MixHash(salted visitor hash, article hash)
   uint64_t event = 0;    // hash of the event id
+  uint64_t ping = 0;     // a counted ping: its page view's key
 };
 
-// Dedup marks of counted views, by filter.
+// Dedup marks of counted views, by filter, and the page-view marks of
+// engagement pings: `page_views` registers page views (their VIEW, even
+// when deduplicated), `pings` the counted pings (the ping interval; they
+// also keep their page view known).
 struct SeenMarks {
   std::vector<SeenMark> visitors;
   std::vector<SeenMark> events;
-  size_t size() const { return visitors.size() + events.size(); }
-  bool empty() const { return visitors.empty() && events.empty(); }
+  std::vector<SeenMark> page_views;
+  std::vector<SeenMark> pings;
+  size_t size() const { return visitors.size() + events.size() + page_views.size() + pings.size(); }
+  bool empty() const { return size() == 0; }
   void Append(SeenMarks newer);
   // Drops marks beyond `max` in all, from the front: the oldest flushes'
   // (Append puts newer ones behind). Returns how many.
   size_t KeepNewest(size_t max);
 };
 
-enum class RankMetric { kViews, kUniqueVisitors, kHot };
+enum class RankMetric {
+  kViews,
+  kUniqueVisitors,
+  kHot,
+  kEngagedTime,
+  kAverageEngagedTime,
+  kConcurrentReaders,
+};
+
+// A reader's ping, as carried to other replicas (concurrent readers).
+struct ReaderPing {
+  uint64_t reader = 0;  // salted visitor hash (or the page view's key)
+  int64_t time_ms = 0;  // Unix milliseconds
+  bool operator==(const ReaderPing&) const = default;
+};
 
 // One bucket's change, as flushed to and read from PostgreSQL.
 struct BucketDelta {
@@ -134,6 +166,10 @@ struct BucketDelta {
   Hll raises;
   // Views that carried a visitor id (exact unique visitors of short windows).
   int64_t visitors = 0;
+  // Engaged seconds of the counted pings.
+  int64_t engaged = 0;
+  // The counted pings' readers (concurrent readers elsewhere).
+  std::vector<ReaderPing> readers;
 };
 
 struct PendingBatch {
@@ -170,6 +206,9 @@ struct RankedEntry {
   double score = 0;
   int rank = 0;
   int previous_rank = 0;  // 0: not in the previous window's top `limit`
+  int64_t engaged_seconds = 0;
+  double average_engaged_seconds = 0;  // per unique visitor
+  int64_t concurrent_readers = 0;
   std::optional<ArticleSummary> summary;
 };
 
@@ -190,6 +229,7 @@ struct SeriesPoint {
   int32_t start_min = 0;
   int64_t views = 0;
   int64_t unique_visitors = 0;
+  int64_t engaged_seconds = 0;
 };
 
 struct ArticleSeries {
@@ -197,6 +237,9 @@ struct ArticleSeries {
   int64_t total_views = 0;
   int64_t unique_visitors = 0;
   double hot_score = 0;
+  int64_t engaged_seconds = 0;
+  double average_engaged_seconds = 0;
+  int64_t concurrent_readers = 0;
   absl::Time compute_time;
   int32_t granularity_min = 1;
 };
@@ -216,6 +259,8 @@ struct StoreStats {
   size_t buckets = 0;  // 10-minute and hour buckets
   size_t sketches = 0;
   size_t sketch_bytes = 0;
+  size_t engaged_articles = 0;  // articles with engagement tiers
+  size_t readers = 0;           // reader entries kept for concurrent readers
   size_t bytes = 0;  // estimated heap bytes of the articles, all included
   size_t pending_deltas = 0;
   size_t pending_marks = 0;
@@ -241,6 +286,20 @@ struct ViewToCount {
   DedupKeys keys;
 };
 
+struct MinuteRing;  // view_store.cc: the tiers of counts
+struct CumTier;
+
+// One engagement ping to count (already validated, inside its page view's
+// rules).
+struct PingToCount {
+  absl::string_view article;  // {article} id
+  absl::Time time;
+  uint64_t reader = 0;  // salted visitor hash, or the page view's key
+  int64_t engaged_seconds = 0;
+  const ArticleMetadata* metadata = nullptr;  // may be null
+  DedupKeys keys;  // event and ping
+};
+
 class ViewStore {
  public:
   // Articles per lock hold of scans and maintenance.
@@ -260,6 +319,15 @@ class ViewStore {
   // One view; returns its ticket, 0 when it was not counted.
   uint64_t Add(absl::string_view article, absl::Time view_time, uint64_t visitor_hash,
                bool has_visitor, const ArticleMetadata* metadata, DedupKeys keys = {});
+
+  // Counts engagement pings like AddBatch counts views (a lock hold per
+  // shard): engaged seconds, the reader's last ping, and the pending delta
+  // with the ping's marks. counted[i] as in AddBatch.
+  uint64_t AddPings(absl::Span<const PingToCount> pings, bool* counted);
+
+  // Page views registered (page_views marks) for the next flush, so other
+  // replicas accept their pings. Returns the flush ticket.
+  uint64_t AddPageViews(absl::Span<const SeenMark> marks);
 
   // Records a RecordViews batch id for persistence; returns its ticket.
   uint64_t AddBatchId(std::string batch_id);
@@ -309,6 +377,7 @@ class ViewStore {
 
  private:
   struct Article;
+  struct Engagement;
   struct Shard;
   struct Window;
   struct Sums;
@@ -320,6 +389,16 @@ class ViewStore {
   // within_limit: nullptr instead of a new article beyond max_articles.
   Article* GetOrCreate(Shard& shard, absl::string_view article, bool within_limit);
   void CountView(Shard& shard, Article& a, const ViewToCount& v, int32_t now_min);
+  void CountPing(Shard& shard, Article& a, const PingToCount& p, int32_t now_min);
+  // The pending entry of `a` for the bucket PostgreSQL keeps `minute` in.
+  struct PendingEntry& PendingFor(Shard& shard, Article& a, int32_t minute, int32_t now_min);
+  // Counts items (views or pings) with `count`, grouped by shard, taking
+  // each shard's lock once; counted[i] as in AddBatch. Returns the highest
+  // flush ticket of those shards.
+  template <typename Item, typename Count>
+  uint64_t CountByShard(absl::Span<const Item> items, bool* counted, Count count);
+  int64_t EngagedIn(const Article& a, int32_t s, int32_t e, int32_t r, const Window& win) const;
+  int64_t ReadersNow(const Article& a, absl::Time now) const;
   void ApplyOne(Article& a, const BucketDelta& d, int32_t now_min);
   int SketchLevel(int32_t period_start, int32_t now_min) const;
   bool RaiseSketches(Article& a, int32_t minute, int32_t now_min, uint32_t index, uint8_t rho,
@@ -328,6 +407,9 @@ class ViewStore {
   void AdjustSketchHorizons();
   Sums SumsOf(const Article& a, int32_t s, int32_t e, int32_t resolution, const Window& win,
               bool with_hot) const;
+  // SumsOf over any tiers of the views' shape (the engagement's too).
+  Sums TierSums(const MinuteRing* minutes, const CumTier& tens, const CumTier& hours, int32_t s, int32_t e, int32_t resolution,
+                const Window& win, bool with_hot) const;
   int64_t UniqueCount(const Article& a, int32_t s, int32_t e, int32_t resolution,
                       int32_t now_min, int64_t views) const;
 
@@ -352,6 +434,7 @@ class ViewStore {
   StoreStats stats_ ABSL_GUARDED_BY(stats_mu_);
   mutable absl::Mutex batch_ids_mu_;
   std::vector<std::string> batch_ids_ ABSL_GUARDED_BY(batch_ids_mu_);
+  std::vector<SeenMark> page_views_ ABSL_GUARDED_BY(batch_ids_mu_);
   uint64_t batch_ids_seq_ ABSL_GUARDED_BY(batch_ids_mu_) = 1;
 };
 

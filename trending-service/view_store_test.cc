@@ -415,6 +415,152 @@ TEST_F(ViewStoreTest, CheckpointsTakeTheSketchesChangedSinceTheLastOne) {
   EXPECT_NEAR(next[0].sketch.Estimate(), 2.0, 0.01);
 }
 
+class EngagementTest : public ViewStoreTest {
+ protected:
+  // A counted ping of `reader` with `seconds` engaged.
+  void Ping(const std::string& article, absl::Time t, int reader, int64_t seconds) {
+    const PingToCount p{article, t, Visitor(reader), seconds, nullptr, {}};
+    bool counted = false;
+    store_.AddPings(absl::MakeConstSpan(&p, 1), &counted);
+    ASSERT_TRUE(counted);
+  }
+};
+
+TEST_F(EngagementTest, EngagedTimeSumsOverWindowsTiersAndSeries) {
+  Ping("a", At("2024-05-01T12:06:10Z"), 1, 15);
+  Ping("a", At("2024-05-01T12:07:10Z"), 1, 15);
+  Ping("a", At("2024-05-01T10:05:00Z"), 2, 12);  // older than the minute ring
+  Ping("b", At("2024-05-01T12:07:00Z"), 3, 20);
+  TrendingResult r = Top(absl::Minutes(5), RankMetric::kEngagedTime);
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(r.entries[0].article, "a");
+  EXPECT_EQ(r.entries[0].engaged_seconds, 30);
+  EXPECT_EQ(r.entries[0].score, 30);
+  EXPECT_EQ(r.entries[1].article, "b");
+  EXPECT_EQ(r.entries[1].engaged_seconds, 20);
+  // A 6-hour window (10-minute resolution) holds the 10:05 ping too.
+  EXPECT_EQ(Top(absl::Hours(6), RankMetric::kEngagedTime).entries[0].engaged_seconds, 42);
+  // Views rankings report the engaged time of their entries too.
+  View("b", At("2024-05-01T12:07:00Z"), 3);
+  TrendingResult by_views = Top(absl::Minutes(5));
+  ASSERT_EQ(by_views.entries.size(), 1u);
+  EXPECT_EQ(by_views.entries[0].engaged_seconds, 20);
+  EXPECT_EQ(by_views.entries[0].concurrent_readers, 1);
+  ArticleSeries s = store_.Series("a", absl::Hours(3), 60);
+  ASSERT_EQ(s.points.size(), 3u);
+  EXPECT_EQ(s.points[0].engaged_seconds, 12);
+  EXPECT_EQ(s.points[1].engaged_seconds, 0);
+  EXPECT_EQ(s.points[2].engaged_seconds, 30);
+  EXPECT_EQ(s.engaged_seconds, 42);
+}
+
+TEST_F(EngagementTest, ConcurrentReadersLeaveWithinTheWindow) {
+  Ping("a", At("2024-05-01T12:07:00Z"), 1, 15);
+  Ping("a", At("2024-05-01T12:07:10Z"), 1, 10);  // the same reader again
+  Ping("a", At("2024-05-01T12:07:20Z"), 2, 10);
+  Ping("a", At("2024-05-01T12:07:25Z"), 3, 5);
+  Ping("b", At("2024-05-01T12:07:29Z"), 4, 5);
+  TrendingResult r = Top(absl::Hours(1), RankMetric::kConcurrentReaders);
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(r.entries[0].article, "a");
+  EXPECT_EQ(r.entries[0].concurrent_readers, 3);
+  EXPECT_EQ(r.entries[0].score, 3);
+  EXPECT_EQ(r.entries[0].previous_rank, 0);
+  EXPECT_EQ(r.entries[1].concurrent_readers, 1);
+  EXPECT_EQ(r.window, absl::Seconds(60));
+  EXPECT_EQ(r.resolution, absl::Seconds(60));
+  // 12:08:05: reader 1's last ping (12:07:10) is 55 s old, still reading.
+  clock_.Set(At("2024-05-01T12:08:05Z"));
+  EXPECT_EQ(Top(absl::Hours(1), RankMetric::kConcurrentReaders).entries[0].concurrent_readers, 3);
+  // 12:08:15: reader 1 stopped pinging 65 s ago and has left.
+  clock_.Set(At("2024-05-01T12:08:15Z"));
+  EXPECT_EQ(Top(absl::Hours(1), RankMetric::kConcurrentReaders).entries[0].concurrent_readers, 2);
+  clock_.Set(At("2024-05-01T12:08:30Z"));
+  EXPECT_TRUE(Top(absl::Hours(1), RankMetric::kConcurrentReaders).entries.empty());
+  // Maintenance forgets them; the engaged time stays.
+  store_.Maintain();
+  EXPECT_EQ(store_.Stats().readers, 0u);
+  EXPECT_EQ(store_.Stats().engaged_articles, 2u);
+  EXPECT_EQ(Top(absl::Hours(1), RankMetric::kEngagedTime).entries[0].engaged_seconds, 40);
+}
+
+TEST_F(EngagementTest, AverageEngagedTimeRanksArticlesWithEnoughVisitors) {
+  auto visit = [&](const std::string& article, int visitors, int64_t seconds_each) {
+    for (int v = 0; v < visitors; ++v) {
+      const int reader = static_cast<int>(article[0]) * 100 + v;
+      View(article, At("2024-05-01T12:05:00Z"), reader);
+      Ping(article, At("2024-05-01T12:06:00Z"), reader, seconds_each);
+    }
+  };
+  visit("a", 5, 20);   // 20 s each
+  visit("b", 2, 300);  // long, but below the floor of 5 visitors
+  visit("c", 10, 10);  // 10 s each
+  TrendingResult r = Top(absl::Minutes(10), RankMetric::kAverageEngagedTime);
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(r.entries[0].article, "a");
+  EXPECT_DOUBLE_EQ(r.entries[0].score, 20.0);
+  EXPECT_DOUBLE_EQ(r.entries[0].average_engaged_seconds, 20.0);
+  EXPECT_EQ(r.entries[0].unique_visitors, 5);
+  EXPECT_EQ(r.entries[1].article, "c");
+  EXPECT_DOUBLE_EQ(r.entries[1].score, 10.0);
+  // By total engaged time b leads.
+  EXPECT_EQ(Top(absl::Minutes(10), RankMetric::kEngagedTime).entries[0].article, "b");
+  ArticleSeries s = store_.Series("b", absl::Minutes(10), 1);
+  EXPECT_DOUBLE_EQ(s.average_engaged_seconds, 300.0);
+}
+
+TEST_F(EngagementTest, PingsReplicateThroughPendingDeltas) {
+  Ping("a", At("2024-05-01T12:07:00Z"), 1, 15);
+  Ping("a", At("2024-05-01T12:07:20Z"), 2, 7);
+  const PingToCount keyed{"b", At("2024-05-01T12:07:25Z"), Visitor(3), 9, nullptr,
+                          {.event = 77, .ping = 88}};
+  store_.AddPings(absl::MakeConstSpan(&keyed, 1), nullptr);
+  const SeenMark page_view{99, absl::ToUnixNanos(At("2024-05-01T12:06:00Z"))};
+  store_.AddPageViews(absl::MakeConstSpan(&page_view, 1));
+  EXPECT_EQ(store_.pending_views(), 3);
+  PendingBatch batch = store_.TakePending();
+  EXPECT_EQ(batch.views, 3);
+  ASSERT_EQ(batch.seen.pings.size(), 1u);
+  EXPECT_EQ(batch.seen.pings[0].key, 88u);
+  ASSERT_EQ(batch.seen.events.size(), 1u);
+  ASSERT_EQ(batch.seen.page_views.size(), 1u);
+  EXPECT_EQ(batch.seen.page_views[0], page_view);
+  int64_t engaged = 0;
+  size_t readers = 0;
+  for (const BucketDelta& d : batch.deltas) {
+    EXPECT_EQ(d.views, 0);
+    engaged += d.engaged;
+    readers += d.readers.size();
+  }
+  EXPECT_EQ(engaged, 31);
+  EXPECT_EQ(readers, 3u);
+  // Another replica applying the deltas sees the same engaged time and
+  // readers.
+  ViewStore other({.retention = absl::Hours(168), .shards = 2}, clock_);
+  other.ApplyDeltas(batch.deltas);
+  TrendingResult r = other.Trending({.window = absl::Minutes(5), .metric = RankMetric::kEngagedTime});
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(r.entries[0].article, "a");
+  EXPECT_EQ(r.entries[0].engaged_seconds, 22);
+  EXPECT_EQ(r.entries[0].concurrent_readers, 2);
+  EXPECT_EQ(r.entries[1].engaged_seconds, 9);
+  // Readers too old to be reading now are not taken in.
+  clock_.Set(At("2024-05-01T12:08:21Z"));
+  ViewStore late({.retention = absl::Hours(168), .shards = 2}, clock_);
+  late.ApplyDeltas(batch.deltas);
+  EXPECT_EQ(late.Series("a", absl::Minutes(5), 1).concurrent_readers, 0);
+  EXPECT_EQ(late.Series("b", absl::Minutes(5), 1).concurrent_readers, 1);
+}
+
+TEST_F(EngagementTest, EngagementExpiresWithTheRetention) {
+  Ping("a", At("2024-05-01T12:07:00Z"), 1, 15);
+  store_.TakePending();  // an article with a pending entry stays until flushed
+  clock_.Set(At("2024-05-08T13:10:00Z"));
+  store_.Maintain();
+  EXPECT_EQ(store_.Stats().articles, 0u);
+  EXPECT_TRUE(Top(absl::Hours(168), RankMetric::kEngagedTime).entries.empty());
+}
+
 TEST(LogArithmeticTest, AddAndSubtract) {
   EXPECT_NEAR(LogAdd2(3, 3), 4, 1e-12);
   EXPECT_NEAR(LogSub2(4, 3), 3, 1e-12);
