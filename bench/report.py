@@ -2,12 +2,18 @@
 """Writes docs/BENCHMARKS.md and docs/bench/*.png from one bench/run.sh run.
 
     report.py RESULTS_DIR OUT_DIR
+    report.py RESULTS_DIR OUT_DIR --only engagement
 
 RESULTS_DIR holds the run's raw files: newsgrid-loadgen JSON (one per
 phase), pgbench output and per-transaction logs, redis-benchmark CSV, the
 trending-service RSS, the soak's samples (soak.csv), CPU splits from /proc,
 Google Benchmark JSON, machine facts and perf profiles. Every target row is a measured figure with its ratio to the
 baseline measured in the same run, or "not measured: <reason>".
+
+The engagement section (ping ingest, rankings by engaged time) sits between
+<!-- engagement:begin --> and <!-- engagement:end -->: the full report
+writes it, and `--only engagement` (bench/run.sh --only engagement)
+rewrites only it in OUT_DIR/BENCHMARKS.md, leaving the rest as it was.
 """
 
 import csv
@@ -21,6 +27,10 @@ import subprocess
 import sys
 
 RESULTS, OUT = sys.argv[1], sys.argv[2]
+ONLY = sys.argv[4] if len(sys.argv) == 5 and sys.argv[3] == "--only" else None
+if len(sys.argv) not in (3, 5) or (len(sys.argv) == 5 and ONLY != "engagement"):
+    sys.exit("usage: report.py RESULTS_DIR OUT_DIR [--only engagement]")
+ENGAGEMENT_BEGIN, ENGAGEMENT_END = "<!-- engagement:begin -->", "<!-- engagement:end -->"
 CHART_DIR = os.path.join(OUT, "bench")
 
 # Micro-benchmarks the issue asks for:
@@ -124,20 +134,21 @@ def redis_csv(name):
     return dict(zip(rows[0], rows[-1]))
 
 
-def redis_lua():
-    r = redis_csv("redis_lua.csv")
+def redis_script(name, facts):
+    """A Lua baseline: redis-benchmark's rate and latency (NAME.csv) and the
+    counts the run read from Redis after it (NAME.txt, "key value" lines;
+    `facts` are the keys, 0 when absent), or None."""
+    r = redis_csv(name + ".csv")
     if not r:
         return None
-    facts = dict(line.split() for line in read("redis_lua.txt").splitlines() if len(line.split()) == 2)
+    found = dict(line.split() for line in read(name + ".txt").splitlines() if len(line.split()) == 2)
     return {"rps": float(r["rps"]), "p99_ms": float(r.get("p99_latency_ms", 0)),
             "p50_ms": float(r.get("p50_latency_ms", 0)),
-            "counted": int(facts.get("counted", 0) or 0), "requests": int(facts.get("requests", 0) or 0),
-            "used_memory": int(facts.get("used_memory", 0) or 0)}
+            **{k: int(found.get(k, 0) or 0) for k in facts}}
 
 
-def lua_articles():
-    facts = dict(line.split() for line in read("redis_lua.txt").splitlines() if len(line.split()) == 2)
-    return f"{int(facts.get('articles', 0) or 0):,}"
+def redis_lua():
+    return redis_script("redis_lua", ("counted", "articles", "requests", "used_memory"))
 
 
 def redis():
@@ -195,6 +206,17 @@ def worst_second(l, limit_us):
     return worst["p99_us"], worst["t"], sum(t["p99_us"] > limit_us for t in secs), len(secs)
 
 
+def top_symbols(text, limit=12):
+    """Symbol lines of a perf report ("14.72%  [.] symbol"), without perf's
+    padding and call-graph lines."""
+    out = []
+    for line in text.splitlines():
+        m = re.match(r"\s*(\d+\.\d+%)\s+(\[.\])\s+(.*?)[\s-]*$", line)
+        if m:
+            out.append(f"{m.group(1):>7}  {m.group(2)} {m.group(3)[:150]}")
+    return out[:limit]
+
+
 def error_codes(l):
     """{method: {code: calls}} of the failed calls of a load."""
     return {m["method"].split("/")[-1]: {k: v for k, v in m["codes"].items() if k != "OK"}
@@ -211,19 +233,28 @@ quick = machine.get("mode") == "quick"
 targets = []  # (target, measured, baseline, ratio, goal, verdict, profile phase)
 
 
-def target(name, measured, baseline, rat, goal, met, phase=None):
+def target(name, measured, baseline, rat, goal, met, phase=None, into=None):
     verdict = "n/a" if met is None else ("met" if met else "**not met**")
-    targets.append((name, measured, baseline, rat, goal, verdict, phase if met is False else None))
+    (targets if into is None else into).append(
+        (name, measured, baseline, rat, goal, verdict, phase if met is False else None))
 
 
-def not_measured(name, baseline, goal, reason):
-    targets.append((name, f"not measured: {reason}", baseline, "–", goal, "not measured", None))
+def not_measured(name, baseline, goal, reason, into=None):
+    (targets if into is None else into).append(
+        (name, f"not measured: {reason}", baseline, "–", goal, "not measured", None))
 
 
-def context(name, measured, baseline, rat, goal, within, phase=None):
+def context(name, measured, baseline, rat, goal, within, phase=None, into=None):
     """A row measured against a goal for comparison across runs, not judged."""
-    targets.append((name, measured, baseline, rat, goal,
-                    f"context ({'within' if within else 'outside'} the goal)", None))
+    (targets if into is None else into).append(
+        (name, measured, baseline, rat, goal, f"context ({'within' if within else 'outside'} the goal)", None))
+
+
+def target_table(rows):
+    return ["| Target | Measured | Baseline (same run) | Ratio | Goal | Verdict |",
+            "|---|---|---|---:|---|---|",
+            *(f"| {name} | {measured} | {baseline} | {rat} | {goal} | {verdict} |"
+              for name, measured, baseline, rat, goal, verdict, _ in rows)]
 
 
 # 1. View ingest vs Redis ZINCRBY.
@@ -263,41 +294,52 @@ echo_text = (f"echo at the same rate: p99 {fmt_ms(echo_p99)}, p99.9 {fmt_ms(echo
              if echo_p99 else "echo: not measured")
 
 
-def under_ingest_rows(phase, ingest_label, is_context):
+def under_ingest_rows(phase, ingest_label, is_context, ingest=("view_ingest", "events"), beside=(),
+                      ranking="GetTrending", baseline_extra="", reason=None, into=None):
+    """Rows of a phase polling rankings beside open-loop ingest: p99 and
+    p99.9, the worst second, the ingest call's p99. `ingest`: the load whose
+    calls are judged and what its items are; `beside`: other ingest loads
+    of the phase, named in the figures."""
     under = loads(phase)
-    poll, ing = under.get("trending_poll"), under.get("view_ingest")
-    reason = why_not(poll, phase) or (
-        "view ingest is not running alongside: " + why_not(ing, "view_ingest")
-        if why_not(ing, "view_ingest") else None) or (
+    ing_name, unit = ingest
+    poll, ing = under.get("trending_poll"), under.get(ing_name)
+    what = ing_name.replace("_", " ")
+    reason = reason or why_not(poll, phase) or (
+        f"{what} is not running alongside: " + why_not(ing, ing_name)
+        if why_not(ing, ing_name) else None) or (
         None if ing and ing["mode"] == "open" else "no maximum ingest rate to halve")
     arts = f"{int(machine.get('ingest_articles', 0)):,}"
     tag = f"{'Context: ' if is_context else ''}{ingest_label}"
-    names = [f"{tag}: GetTrending top 10 / 24 h, {arts} articles, p99 ≤ 2 ms and p99.9 ≤ 10 ms",
+    names = [f"{tag}: {ranking} top 10 / 24 h, {arts} articles, p99 ≤ 2 ms and p99.9 ≤ 10 ms",
              f"{tag}: no second with GetTrending p99 above 5 ms",
-             f"{tag}: RecordViews call ({machine.get('events_per_call', '?')} events) p99 ≤ 20 ms"]
+             f"{tag}: RecordViews call ({machine.get('events_per_call', '?')} {unit}) p99 ≤ 20 ms"]
     goals = ["≤ 2 ms, ≤ 10 ms", "0 seconds", "≤ 20 ms"]
     if reason:
         for n, g in zip(names, goals):
-            not_measured(n, echo_text if "GetTrending" in n else "–", g, reason)
+            not_measured(n, echo_text + baseline_extra if "GetTrending" in n else "–", g, reason, into)
         return
     emit = globals()["context"] if is_context else target
-    kept = "" if ing["kept_up"] else ", the generator lagged"
+    lagged = [l for l in (ing, *(under.get(b) for b, _ in beside)) if l and not l["kept_up"]]
+    kept = ", the generator lagged" if lagged else ""
+    rates = " and ".join(f"{l['items_per_second']:,.0f} {u}/s" for l, u in
+                         ((ing, unit), *((under.get(b), u) for b, u in beside)) if l and l["status"] == "measured")
     p99, p999 = poll["latency_us"]["p99"], poll["latency_us"]["p999"]
     emit(names[0], f"p99 {fmt_ms(p99)}, p99.9 {fmt_ms(p999)} at {poll['ops_per_second']:.0f}/s "
-         f"(ingest {ing['items_per_second']:,.0f} events/s{kept})", echo_text,
-         f"{ratio(p99, echo_p99)} / {ratio(p999, echo_p999)}", goals[0], p99 <= 2000 and p999 <= 10000, phase)
+         f"(ingest {rates}{kept})", echo_text + baseline_extra,
+         f"{ratio(p99, echo_p99)} / {ratio(p999, echo_p999)}", goals[0], p99 <= 2000 and p999 <= 10000, phase,
+         into=into)
     w = worst_second(poll, 5000)
     if w:
         worst, at, above, n = w
         emit(names[1], f"worst second {fmt_ms(worst)} (at {at:.0f} s); {above} of {n} seconds above 5 ms",
-             f"whole-window p99 {fmt_ms(p99)}", ratio(worst, 5000), goals[1], above == 0, phase)
+             f"whole-window p99 {fmt_ms(p99)}", ratio(worst, 5000), goals[1], above == 0, phase, into=into)
     else:
-        not_measured(names[1], "–", goals[1], "no per-second timeline")
+        not_measured(names[1], "–", goals[1], "no per-second timeline", into)
     rv = method(ing, "RecordViews")
     rv_p99 = rv["latency_us"]["p99"] if rv else 0
     errs = ", ".join(f"{k} {v}" for k, v in (rv or {}).get("codes", {}).items() if k != "OK") or "no errors"
     emit(names[2], f"p99 {fmt_ms(rv_p99)}, p99.9 {fmt_ms(rv['latency_us']['p999'])} ({errs})" if rv else "–",
-         "–", "–", goals[2], bool(rv) and rv_p99 <= 20000, phase)
+         "–", "–", goals[2], bool(rv) and rv_p99 <= 20000, phase, into=into)
 
 
 UNDER_S = int(machine.get("under_ingest_s", 0) or 0)
@@ -469,28 +511,46 @@ PHASES = ["echo_closed", "echo_open", "echo_article", "health_closed", "article_
 PHASES += [f"article_{k}_{int(machine.get('archive', 0) or 0) // 1000}k" for k in ("list", "search")]
 PHASES += ["view_ingest", "trending_history", "trending_fill", "trending_under_ingest",
            "trending_under_ingest_fixed", "soak"]
-rows, chart_rows = [], []
-for phase in PHASES:
-    for wl, l in loads(phase).items():
-        mode = f"open {l['rate']:.0f}/s" if l["mode"] == "open" else f"closed {l['concurrency']}"
-        if l["status"] != "measured":
-            rows.append(f"| {phase} | {wl} | {mode} | not measured: {l['reason']} | | | | | | | |")
-            continue
-        for m in l["methods"]:
-            if not m["calls"]:
+FIGURES_HEAD = ["| Phase | Method | Load | Calls/s | Items/s | p50 | p90 | p99 | p99.9 | max | Errors |",
+                "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+
+
+def figure_rows(phases):
+    """Rows of the figures table for every load of `phases`, and their chart points."""
+    rows, chart_rows = [], []
+    for phase in phases:
+        methods = [m["method"] for l in loads(phase).values() for m in l.get("methods", [])]
+        for wl, l in loads(phase).items():
+            mode = f"open {l['rate']:.0f}/s" if l["mode"] == "open" else f"closed {l['concurrency']}"
+            if l["status"] != "measured":
+                rows.append(f"| {phase} | {wl} | {mode} | not measured: {l['reason']} | | | | | | | |")
                 continue
-            secs = l["measured_seconds"] or 1
-            lat = m["latency_us"]
-            errs = ", ".join(f"{k} {v}" for k, v in m["codes"].items() if k != "OK") or "0"
-            items = f"{m['items'] / secs:,.0f}" if m["items"] != m["ok"] else ""
-            kept = "" if l["kept_up"] else " (generator lagged)"
-            rows.append(f"| {phase} | {m['method']} | {mode}{kept} | {m['calls'] / secs:,.0f} | {items} | "
-                        f"{fmt_ms(lat['p50'])} | {fmt_ms(lat['p90'])} | {fmt_ms(lat['p99'])} | "
-                        f"{fmt_ms(lat['p999'])} | {fmt_ms(lat['max'])} | {errs} |")
-            if m["items"] != m["ok"]:  # ingest: events are what compares with Redis
-                chart_rows.append((f"{phase}/{m['method'].split('/')[-1]} events", m["items"] / secs, lat))
-            else:
-                chart_rows.append((f"{phase}/{m['method'].split('/')[-1]}", m["calls"] / secs, lat))
+            for m in l["methods"]:
+                if not m["calls"]:
+                    continue
+                secs = l["measured_seconds"] or 1
+                lat = m["latency_us"]
+                errs = ", ".join(f"{k} {v}" for k, v in m["codes"].items() if k != "OK") or "0"
+                items = f"{m['items'] / secs:,.0f}" if m["items"] != m["ok"] else ""
+                kept = "" if l["kept_up"] else " (generator lagged)"
+                # Two loads calling one method (pings and views) are told apart by workload.
+                label = f"{m['method']} ({wl})" if methods.count(m["method"]) > 1 else m["method"]
+                rows.append(f"| {phase} | {label} | {mode}{kept} | {m['calls'] / secs:,.0f} | {items} | "
+                            f"{fmt_ms(lat['p50'])} | {fmt_ms(lat['p90'])} | {fmt_ms(lat['p99'])} | "
+                            f"{fmt_ms(lat['p999'])} | {fmt_ms(lat['max'])} | {errs} |")
+                if m["items"] != m["ok"]:  # ingest: events are what compares with Redis
+                    chart_rows.append((f"{phase}/{m['method'].split('/')[-1]} events", m["items"] / secs, lat))
+                else:
+                    chart_rows.append((f"{phase}/{m['method'].split('/')[-1]}", m["calls"] / secs, lat))
+    return rows, chart_rows
+
+
+def counter_lines(phases):
+    return [f"- {phase} / {wl}: {k} = {v:,}" for phase in phases for wl, l in loads(phase).items()
+            for k, v in (l.get("counters") or {}).items()]
+
+
+rows, chart_rows = figure_rows(PHASES)
 if pg_select:
     lat = pg_select["latency_us"]
     rows.append(f"| pgbench | select-only (-S -M prepared) | closed {machine.get('concurrency')} | {pg_select['tps']:,.0f} | | "
@@ -520,6 +580,159 @@ if lua:
     rows.append(f"| redis-benchmark | EVALSHA (SET NX EX + PFADD + ZINCRBY), 64 pipelined, 50 clients | closed 50 | "
                 f"{lua['rps']:,.0f} | | {lua['p50_ms']:.2f} ms | | {lua['p99_ms']:.2f} ms | | | |")
     chart_rows.append(("redis/Lua view", lua["rps"], {"p50": lua["p50_ms"] * 1000, "p99": lua["p99_ms"] * 1000}))
+
+
+# --- Engagement: pings beside views, rankings by engaged time ------------------------
+ENGAGEMENT_PHASES = ["ping_ingest", "engaged_under_ingest"]
+
+
+def redis_ping():
+    return redis_script("redis_ping", ("pings", "rejected", "requests", "used_memory"))
+
+
+def ping_counts(l):
+    """(pings sent by OK streams, rejected, {reason: n}) of a ping load, warm-up included."""
+    c = (l or {}).get("counters") or {}
+    sent = sum(c.get(f"events_{k}", 0) for k in ("accepted", "deduplicated", "rejected"))
+    reasons = {k[len("events_rejected_"):]: v for k, v in c.items() if k.startswith("events_rejected_") and v}
+    return sent, c.get("events_rejected", 0), reasons
+
+
+def engagement_section():
+    """The engagement section, between its markers: its own targets (the
+    views' bars), how pings are sent, where the CPU went, its figures."""
+    rows = []
+    ping, view, lua_ping = load("ping_ingest"), load("view_ingest"), redis_ping()
+    ping_reason = why_not(ping, "ping_ingest")
+    counters = (ping or {}).get("counters") or {}
+    pool = counters.get("page_views", int(machine.get("ping_pool", 0) or 0))
+    waits = counters.get("pool_waits", 0)
+    view_ev = view["items_per_second"] if view and not why_not(view, "view_ingest") else 0
+    base = [f"view ingest: {fmt_rate(view_ev)} events" if view_ev else "view ingest: not measured",
+            f"Redis ZINCRBY pipelined: {fmt_rate(rds['rps'])}" if rds else "Redis ZINCRBY: not measured",
+            (f"Redis Lua per ping (bench/redis_ping.lua, context): {fmt_rate(lua_ping['rps'])}"
+             if lua_ping else "Redis Lua per ping: not measured")]
+    name = "Ping ingest (RecordViews, ENGAGEMENT pings accepted) ≥ 5× Redis ZINCRBY (the views' bar)"
+    if ping_reason or not rds:
+        not_measured(name, "; ".join(base), "≥ 5× ZINCRBY", ping_reason or "the Redis baseline did not run", rows)
+    else:
+        pr = ping["items_per_second"]
+        bound = (f" (a lower bound: {waits:,} streams waited for page views of the {pool:,}-page-view pool "
+                 "to be due)" if waits else "")
+        target(name, f"{fmt_rate(pr)} pings{bound}", "; ".join(base),
+               "; ".join([f"{ratio(pr, view_ev)} views"] * bool(view_ev) + [f"{ratio(pr, rds['rps'])} ZINCRBY"] +
+                         [f"{ratio(pr, lua_ping['rps'])} Lua ping"] * bool(lua_ping)),
+               "≥ 5× ZINCRBY", pr >= 5 * rds["rps"], "ping_ingest", into=rows)
+
+    name = "Pings rejected, every ping naming a registered page view that is due (ping_ingest, engaged_under_ingest) ≤ 0.1%"
+    counted = [(phase, *ping_counts(loads(phase).get("ping_ingest"))) for phase in ENGAGEMENT_PHASES]
+    counted = [c for c in counted if c[1]]
+    if ping_reason or not counted:
+        not_measured(name, "–", "≤ 0.1%", ping_reason or "no ping was answered", rows)
+    else:
+        sent, rejected = sum(c[1] for c in counted), sum(c[2] for c in counted)
+        target(name, "; ".join(f"{phase}: {rej:,} of {n:,}" + (" (" + ", ".join(f"{k} {v:,}" for k, v in why.items()) + ")"
+                                                              if why else "") for phase, n, rej, why in counted),
+               "–", f"{rejected / sent * 100:.3f}%", "≤ 0.1%", rejected <= 0.001 * sent, "ping_ingest", into=rows)
+
+    views_under = load("trending_under_ingest", "trending_poll")
+    views_bar = "; views' bar (issue 13): p99 ≤ 2 ms" + (
+        f"; by VIEWS in this run, ingest at half its max: p99 {fmt_ms(views_under['latency_us']['p99'])}, "
+        f"p99.9 {fmt_ms(views_under['latency_us']['p999'])}" if views_under and not why_not(views_under, "") else "")
+    share = float(machine.get("engaged_ingest_share", 0.25) or 0.25)
+    under_ingest_rows("engaged_under_ingest", f"Pings and views at {share * 100:.0f}% of their max each, {UNDER_S} s",
+                      False, ingest=("ping_ingest", "pings"), beside=(("view_ingest", "view events"),),
+                      ranking="GetTrending by ENGAGED_TIME", baseline_extra=views_bar,
+                      reason=None if loads("engaged_under_ingest") else (
+                          ping_reason and f"no ping maximum: {ping_reason}"), into=rows)
+
+    run = f"bash bench/run.sh{' --quick' if quick else ''}{' --only engagement' if ONLY else ''}"
+    md = [ENGAGEMENT_BEGIN, "## Engagement", "",
+          f"Engagement pings (ENGAGEMENT events on RecordViews) and rankings by engaged time, from `{run}` at "
+          f"commit `{machine.get('commit', '?')}` ({machine.get('date', '?')}). Every figure of this section and "
+          "every baseline it is compared with (view ingest, Redis, echo) comes from that one run.", ""]
+    if quick:
+        md += ["> **Quick mode**: short runs and small sizes, for development only.", ""]
+    md += [*target_table(rows), ""]
+    interval = machine.get("ping_interval_s", "11")
+    how = (f"How pings are sent: a pool of open page views (`--page_views`, {pool:,} in ping_ingest) is registered "
+           "first by a VIEW carrying each one's `page_view_id` (Zipf(1.0) over the "
+           f"{int(machine.get('ingest_articles', 0)):,} articles, a million visitors), outside the measured window; "
+           "each RecordViews stream then carries "
+           f"{machine.get('events_per_call', '?')} pings, each naming the next page view of the pool in turn with "
+           f"0–24 s of engaged time, and a page view is pinged again only {interval} s after its previous ping "
+           "(the service takes one per 10 s). A stream whose page views are not due yet waits for them, so the "
+           "pool, sized from the view maximum with headroom, can bound the rate but never causes a rejection. "
+           "Pings/s counts the pings the service accepted.")
+    entries = int(machine.get("engagement_dedup_max_entries", 0) or 0)
+    if entries:
+        how += (f" The service holds at most `--dedup_max_entries` / 2 page views and keeps at least half of those, "
+                f"so these phases ran on the same service restarted with `--dedup_max_entries={entries}` to keep the "
+                "pool (view_ingest ran before, at the defaults); its default, 4,194,304, keeps a million page views: "
+                f"about {1_048_576 / float(interval):,.0f} pings/s at one ping per page view per {interval} s.")
+    if counters:
+        reg = {k: counters.get(f"page_views_{k}", 0) for k in ("accepted", "deduplicated", "rejected")}
+        how += (f" Registration: {reg['accepted']:,} VIEWs counted, {reg['deduplicated']:,} deduplicated (a repeat "
+                f"view of the article by its visitor; its page view counts all the same), {reg['rejected']:,} rejected. "
+                + (f"The pool ran short {waits:,} times ({counters.get('pool_wait_ms', 0):,} ms of waiting in all): "
+                   "the rate above is bounded by it." if waits else "The pool never ran short."))
+        # A page view's first ping and its later ones take different paths
+        # (no earlier ping to check against): say which the phases sent.
+        laps = [(phase, sent, c.get("page_views", 0)) for phase in ENGAGEMENT_PHASES
+                for l in [loads(phase).get("ping_ingest")] if l
+                for c, sent in [((l.get("counters") or {}), ping_counts(l)[0])] if c.get("page_views")]
+        if laps:
+            how += " Pings per page view: " + "; ".join(
+                f"{phase} {sent:,} pings over {pv:,} page views ({sent / pv:.1f} each"
+                + (", so every ping was its page view's first" if sent <= pv else "") + ")"
+                for phase, sent, pv in laps) + "."
+    md += [how, ""]
+    cpu = [] if ping_reason else cpu_split("ping_ingest")
+    if cpu:
+        src = "" if read("ping_ingest.cpu.txt").strip() else " (from /proc)"
+        md += [f"CPU during ping ingest{src}: " + ", ".join(f"{n} {p}%" for p, n in cpu) + ".", ""]
+    service = top_symbols(read("ping_ingest.profile.txt"))
+    if service:
+        md += ["The service's top symbols during ping ingest:", "", "```", *service, "```", ""]
+    if lua_ping:
+        md += [f"Redis ping baseline: bench/redis_ping.lua per ping, `EVALSHA` pipelined 64 deep by redis-benchmark "
+               f"with 50 clients, over {lua_ping['pings']:,} page views registered first (one per ping, so none is "
+               f"too frequent; `bench:ping_cursor` picks them): {lua_ping['rejected']:,} rejected, p99 "
+               f"{lua_ping['p99_ms']:.2f} ms per pipelined call; Redis held {lua_ping['used_memory'] / 2**20:,.0f} MiB "
+               "after it.", ""]
+    figures, _ = figure_rows(["view_ingest", *ENGAGEMENT_PHASES])
+    md += [*FIGURES_HEAD, *figures, "",
+           "Items/s of ping loads are the pings the service accepted; of view loads, the events sent.", ""]
+    counts = counter_lines(ENGAGEMENT_PHASES)
+    if counts:
+        md += ["Outcomes reported by the trending service (warm-up and pool registration included):", "", *counts, ""]
+    return md + [ENGAGEMENT_END, ""]
+
+
+def splice_section(path, section):
+    """Replaces the engagement section of an existing report, or adds it
+    before the figures (or the page section, or at the end)."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        text = "# Benchmarks\n\n"
+    block = "\n".join(section)
+    if ENGAGEMENT_BEGIN in text and ENGAGEMENT_END in text:
+        end = text.index(ENGAGEMENT_END) + len(ENGAGEMENT_END)
+        text = text[:text.index(ENGAGEMENT_BEGIN)] + block.rstrip("\n") + text[end:]
+    else:
+        at = next((text.index(m) for m in ("## All figures", "<!-- page:begin -->") if m in text), len(text))
+        text = text[:at] + block + "\n" + text[at:]
+    with open(path, "w") as f:
+        f.write(text)
+
+
+if ONLY == "engagement":
+    os.makedirs(OUT, exist_ok=True)
+    splice_section(os.path.join(OUT, "BENCHMARKS.md"), engagement_section())
+    print(f"report: the engagement section of {os.path.join(OUT, 'BENCHMARKS.md')}")
+    sys.exit(0)
 
 
 # --- Charts ------------------------------------------------------------------------
@@ -685,11 +898,8 @@ md += [
     "",
     "## Targets",
     "",
-    "| Target | Measured | Baseline (same run) | Ratio | Goal | Verdict |",
-    "|---|---|---|---:|---|---|",
+    *target_table(targets),
 ]
-for name, measured, baseline, rat, goal, verdict, _ in targets:
-    md.append(f"| {name} | {measured} | {baseline} | {rat} | {goal} | {verdict} |")
 if any(t[5] == "not measured" for t in targets):
     md += ["", "\"Not measured\" rows: the service answered UNIMPLEMENTED (or the phase could not run) when this "
            "report was made; their baselines are measured all the same. Running `bash bench/run.sh` again once "
@@ -736,17 +946,6 @@ WORK["trending_under_ingest_fixed"] = WORK["trending_under_ingest"]
 for sfx, _ in SIZES[1:]:
     WORK[f"article_list{sfx}"] = WORK["article_list"]
     WORK[f"article_search{sfx}"] = WORK["article_search"]
-
-
-def top_symbols(text, limit=12):
-    """Symbol lines of a perf report ("14.72%  [.] symbol"), without perf's
-    padding and call-graph lines."""
-    out = []
-    for line in text.splitlines():
-        m = re.match(r"\s*(\d+\.\d+%)\s+(\[.\])\s+(.*?)[\s-]*$", line)
-        if m:
-            out.append(f"{m.group(1):>7}  {m.group(2)} {m.group(3)[:150]}")
-    return out[:limit]
 
 
 missed = [t for t in targets if t[6]]
@@ -911,22 +1110,18 @@ if soak_samples and not soak_reason:
            "Articles | Buckets | GetTrending p99 ms | RecordViews p99 ms |",
            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *per_min, ""]
 
+md += engagement_section()
 md += [
     "## All figures",
     "",
     "Latency of the service workloads counts from each call's intended start (open loop) or actual start "
     "(closed loop) to its completion; items/s are events for RecordViews.",
     "",
-    "| Phase | Method | Load | Calls/s | Items/s | p50 | p90 | p99 | p99.9 | max | Errors |",
-    "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    *FIGURES_HEAD,
     *rows,
     "",
 ]
-counters = []
-for phase in PHASES:
-    for wl, l in loads(phase).items():
-        for k, v in (l.get("counters") or {}).items():
-            counters.append(f"- {phase} / {wl}: {k} = {v:,}")
+counters = counter_lines(PHASES)
 if counters:
     md += ["Ingest outcomes reported by the trending service:", "", *counters, ""]
 if rds:
@@ -964,7 +1159,7 @@ md += ["## Method", "",
        "- Redis Lua baseline: bench/redis_view.lua per event (`SET NX EX` 1800 s on visitor × article, and only for "
        "a first view `PFADD` on the article's minute key and `ZINCRBY` on the minute's ranking), `EVALSHA` "
        "pipelined 64 deep by redis-benchmark with 50 clients, uniform draws over the same articles and a million "
-       "visitors." + (f" It counted {lua['counted']:,} first views over {lua_articles()} articles; Redis held "
+       "visitors." + (f" It counted {lua['counted']:,} first views over {lua['articles']:,} articles; Redis held "
                       f"{lua['used_memory'] / 2**20:,.0f} MiB after it (the dedup keys, mostly)." if lua else ""),
        "- Soak: a fresh trending-service; RSS and `/metrics` gauges sampled by bench/sample_process.py; "
        "`bash bench/run.sh --long` runs it for 60 minutes with the default 30-minute dedup window.",

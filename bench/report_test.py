@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """bench/report.py on made-up results: the trending rows judge what they
 claim (per-second p99, soak RSS flatness after the warm-up, errors,
-PostgreSQL's CPU share from /proc, both Redis ratios) and the report keeps
-its sections. Runs without services; figures are invented, not measured.
+PostgreSQL's CPU share from /proc, both Redis ratios), the engagement
+section judges pings beside views (ratios, rejections, a pool that bounded
+the rate, rankings by engaged time against the views' bar, "not measured"
+when the service does not count pings), `--only engagement` rewrites that
+section alone, and the report keeps its sections. Runs without services;
+figures are invented, not measured.
 
     report_test.py
 """
@@ -21,7 +25,7 @@ def latency(p99, p999=None):
             "max": (p999 or p99 * 2) * 1.5, "mean": p99 / 3}
 
 
-def load(workload, method, p99, rate=0, items_per_call=1, timeline_p99=(), codes=None, seconds=10.0):
+def load(workload, method, p99, rate=0, items_per_call=1, timeline_p99=(), codes=None, seconds=10.0, counters=None):
     codes = codes or {}
     calls = 1000
     ok = calls - sum(codes.values())
@@ -34,7 +38,7 @@ def load(workload, method, p99, rate=0, items_per_call=1, timeline_p99=(), codes
         "methods": [{"method": f"news.v1.Service/{method}", "calls": calls, "ok": ok, "errors": calls - ok,
                      "items": ok * items_per_call, "codes": {"OK": ok, **codes}, "last_error": "",
                      "latency_us": latency(p99)}],
-        "counters": {},
+        "counters": counters or {},
         "timeline": [{"t": i + 1.0, "seconds": 1.0, "calls_per_second": 100, "items_per_second": 100,
                       "calls": 100, "errors": 0, "items": 100, "p50_us": p / 2, "p99_us": p}
                      for i, p in enumerate(timeline_p99)],
@@ -46,6 +50,43 @@ def write(results, name, *loads):
         json.dump({"label": name, "loads": list(loads)}, f)
 
 
+def not_measured_load(workload, reason):
+    return {"workload": workload, "status": "not_measured", "reason": reason, "mode": "closed", "rate": 0,
+            "concurrency": 8, "measured_seconds": 0, "ops": 0, "ops_per_second": 0, "ok_per_second": 0,
+            "items_per_second": 0, "errors": 0, "kept_up": True, "latency_us": latency(0), "methods": [],
+            "counters": {}, "timeline": []}
+
+
+PING_COUNTERS = {"page_views": 3000000, "page_views_accepted": 2900000, "page_views_deduplicated": 100000,
+                 "page_views_rejected": 0, "events_accepted": 1800000, "events_deduplicated": 0,
+                 "events_rejected": 0}
+
+
+def make_engagement(results, pool_waits=0, pings=True):
+    """ping_ingest 150,000 pings/s accepted (view ingest 200,000, ZINCRBY 100,000, Lua ping 30,000);
+    ENGAGED_TIME polls p99 1.8 ms beside pings and views at a quarter of their max."""
+    def put(name, text):
+        with open(os.path.join(results, name), "w") as f:
+            f.write(text)
+    put("redis_ping.csv", '"test","rps","avg_latency_ms","p50_latency_ms","p99_latency_ms"\n'
+        '"EVALSHA","30000.00","5","5","11"\n')
+    put("redis_ping.txt", "pings 100000\nrejected 0\nrequests 100000\nused_memory 104857600\n")
+    if not pings:
+        write(results, "ping_ingest", not_measured_load(
+            "ping_ingest", "setup: TrendingService/RecordViews does not apply the ping rules on this build"))
+        return
+    put("ping_ingest.proc_cpu.txt", "60.0\ttrending-service\n10.0\tpostgres\n25.0\tother processes\n5.0\tidle\n")
+    write(results, "ping_ingest", load("ping_ingest", "RecordViews", 40000, items_per_call=1500,
+                                       counters=dict(PING_COUNTERS, pool_waits=pool_waits,
+                                                     pool_wait_ms=pool_waits * 300)))
+    write(results, "engaged_under_ingest",
+          load("trending_poll", "GetTrending", 1800, rate=200, timeline_p99=[900] * 10),
+          load("ping_ingest", "RecordViews", 12000, rate=25, items_per_call=2000,
+               counters={"page_views": 500000, "events_accepted": 999000, "events_deduplicated": 0,
+                         "events_rejected": 1000, "events_rejected_TOO_FREQUENT": 1000}),
+          load("view_ingest", "RecordViews", 14000, rate=25, items_per_call=2000))
+
+
 def make_results(results, rss_kib):
     def put(name, text):
         with open(os.path.join(results, name), "w") as f:
@@ -53,7 +94,8 @@ def make_results(results, rss_kib):
     put("machine.txt", "\n".join([
         "mode=quick", "articles=300", "archive=0", "ingest_articles=10000", "concurrency=32", "warmup_s=1",
         "events_per_call=2000", "under_ingest_s=10", "fixed_ingest_events=300000", "soak_s=60",
-        "soak_dedup_s=10", "soak_sample_s=5", "soak_ingest_share=0.8", "soak_poll_rate=50"]) + "\n")
+        "soak_dedup_s=10", "soak_sample_s=5", "soak_ingest_share=0.8", "soak_poll_rate=50",
+        "engaged_ingest_share=0.25", "ping_interval_s=11", "commit=abc1234", "date=2026-12-02 12:00 UTC"]) + "\n")
     put("redis_zincrby.csv", '"test","rps","avg_latency_ms","p50_latency_ms","p99_latency_ms"\n'
         '"ZINCRBY","100000.00","1","1","2"\n')
     put("redis_lua.csv", '"test","rps","avg_latency_ms","p50_latency_ms","p99_latency_ms"\n'
@@ -81,9 +123,10 @@ def make_results(results, rss_kib):
             w.writerow([i * 5.0, rss, rss, 1000 + i, 5000])
 
 
-def run(rss_kib):
+def run(rss_kib, **engagement):
     with tempfile.TemporaryDirectory() as results, tempfile.TemporaryDirectory() as out:
         make_results(results, rss_kib)
+        make_engagement(results, **engagement)
         subprocess.run([sys.executable, REPORT, results, out], check=True, stdout=subprocess.DEVNULL)
         with open(os.path.join(out, "bench", "targets.json")) as f:
             rows = {t["target"]: t for t in json.load(f)["targets"]}
@@ -91,6 +134,35 @@ def run(rss_kib):
             md = f.read()
         charts = sorted(os.listdir(os.path.join(out, "bench")))
     return rows, md, charts
+
+
+BEGIN, END = "<!-- engagement:begin -->", "<!-- engagement:end -->"
+
+
+def section(md):
+    """The engagement section's text and its table rows by target name."""
+    assert md.count(BEGIN) == 1 and md.count(END) == 1, "one engagement section"
+    text = md[md.index(BEGIN):md.index(END)]
+    keys = ["target", "measured", "baseline", "ratio", "goal", "verdict"]
+    cells = [line.strip("|").split(" | ") for line in text.splitlines() if line.startswith("| ")]
+    return text, {c[0].strip(): dict(zip(keys, (x.strip() for x in c))) for c in cells
+                  if len(c) == 6 and c[0].strip() != "Target"}
+
+
+def only_engagement(existing, **engagement):
+    """Runs --only engagement over an existing BENCHMARKS.md (None: none), returns the new text."""
+    with tempfile.TemporaryDirectory() as results, tempfile.TemporaryDirectory() as out:
+        make_results(results, [20000] * 12)
+        make_engagement(results, **engagement)
+        if existing is not None:
+            with open(os.path.join(out, "BENCHMARKS.md"), "w") as f:
+                f.write(existing)
+        subprocess.run([sys.executable, REPORT, results, out, "--only", "engagement"], check=True,
+                       stdout=subprocess.DEVNULL)
+        with open(os.path.join(out, "BENCHMARKS.md")) as f:
+            md = f.read()
+        written = sorted(os.listdir(out))
+    return md, written
 
 
 def row(rows, *words):
@@ -147,6 +219,64 @@ check(grow["verdict"] == "**not met**", f"growing RSS: {grow}")
 rows, _, _ = run([20000, 30000, 40000])
 short = row(rows, "Soak", "RSS flat")
 check(short["verdict"] == "not measured" and "too short" in short["measured"], f"short soak: {short}")
+
+# Engagement, in the full report: pings beside views and both Redis baselines.
+eng_text, eng = section(md)
+check(md.index(END) < md.index("## All figures"), "the section comes before the figures")
+check(not any("Ping" in name for name in rows), "engagement rows stay out of the main targets")
+ping = row(eng, "Ping ingest")
+check(ping["measured"] == "150,000/s pings" and ping["ratio"] == "0.75× views; 1.50× ZINCRBY; 5.00× Lua ping",
+      f"ping ingest and its ratios: {ping}")
+check("view ingest: 200,000/s events" in ping["baseline"] and "Redis ZINCRBY pipelined: 100,000/s" in ping["baseline"]
+      and "bench/redis_ping.lua" in ping["baseline"], f"ping baselines: {ping}")
+check(ping["verdict"] == "**not met**", f"ping ingest judged by the views' bar: {ping}")
+rej = row(eng, "Pings rejected")
+check(rej["verdict"] == "met" and rej["ratio"] == "0.036%"
+      and "engaged_under_ingest: 1,000 of 1,000,000 (TOO_FREQUENT 1,000)" in rej["measured"]
+      and "ping_ingest: 0 of 1,800,000" in rej["measured"], f"rejections: {rej}")
+eng_p99 = row(eng, "ENGAGED_TIME", "p99.9 ≤ 10 ms")
+check(eng_p99["verdict"] == "met" and eng_p99["measured"].startswith("p99 1.80 ms, p99.9 3.60 ms at 100/s")
+      and "200,000 pings/s and 200,000 view events/s" in eng_p99["measured"], f"ENGAGED_TIME p99: {eng_p99}")
+check("views' bar (issue 13): p99 ≤ 2 ms; by VIEWS in this run, ingest at half its max: p99 1.50 ms" in eng_p99["baseline"],
+      f"views' bar beside it: {eng_p99}")
+check(row(eng, "Pings and views at 25%", "no second")["verdict"] == "met", "ENGAGED_TIME seconds")
+rv = row(eng, "Pings and views at 25%", "RecordViews call (2000 pings)")
+check(rv["verdict"] == "met" and "p99 12.00 ms" in rv["measured"], f"ping stream p99: {rv}")
+check("The pool never ran short." in eng_text and "2,900,000 VIEWs counted, 100,000 deduplicated" in eng_text,
+      "pool and registration explained")
+check("CPU during ping ingest (from /proc): trending-service 60.0%" in eng_text, "CPU split of ping ingest")
+check("ping_ingest 1,800,000 pings over 3,000,000 page views (0.6 each, so every ping was its page view's first); "
+      "engaged_under_ingest 1,000,000 pings over 500,000 page views (2.0 each)" in eng_text, "pings per page view")
+check("| engaged_under_ingest | news.v1.Service/RecordViews (ping_ingest) |" in eng_text,
+      "pings and views told apart in the figures")
+
+# A pool that ran short: the rate is a lower bound, and said so.
+_, md, _ = run([20000] * 12, pool_waits=40)
+_, eng = section(md)
+check("a lower bound: 40 streams waited" in row(eng, "Ping ingest")["measured"], "pool-bounded rate")
+
+# A service that does not count pings: every engagement row says why, no figure.
+_, md, _ = run([20000] * 12, pings=False)
+_, eng = section(md)
+check(all(r["verdict"] == "not measured" for r in eng.values()) and len(eng) == 5, f"not measured: {eng}")
+check("does not apply the ping rules" in row(eng, "Ping ingest")["measured"], "ping reason shown")
+check("no ping maximum: setup:" in row(eng, "ENGAGED_TIME", "p99.9")["measured"], "phase reason shown")
+check("Lua ping" not in row(eng, "Ping ingest")["ratio"], "no ratio without a figure")
+
+# --only engagement: the section is replaced, everything else stays as it was.
+old = "# Benchmarks\n\nintro\n\n" + BEGIN + "\n## Engagement\n\nold figures\n" + END + "\n\n## All figures\n\nkept\n"
+new, written = only_engagement(old)
+check("old figures" not in new and "intro" in new and new.endswith("## All figures\n\nkept\n"),
+      f"only the section changed: {new[:200]!r}")
+check(row(section(new)[1], "Ping ingest")["measured"] == "150,000/s pings", "the new figures in place")
+check(written == ["BENCHMARKS.md"], f"--only writes nothing else: {written}")
+# A report from before the section: it goes in before the figures.
+new, _ = only_engagement("# Benchmarks\n\nintro\n\n## All figures\n\nkept\n")
+check(new.index("intro") < new.index(BEGIN) < new.index(END) < new.index("## All figures"),
+      "section inserted before the figures")
+# Run twice: still one section.
+again, _ = only_engagement(new)
+section(again)
 
 for f in failures:
     print("FAIL:", f)

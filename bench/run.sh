@@ -4,6 +4,7 @@
 #   bash bench/run.sh            # full run; writes docs/BENCHMARKS.md and docs/bench/*.png
 #   bash bench/run.sh --quick    # short run for development (same steps, small sizes)
 #   bash bench/run.sh --long     # full run with the 60-minute soak (about 75 minutes)
+#   bash bench/run.sh --only engagement   # the engagement phases alone (about 5 minutes)
 #   bash bench/run.sh --no-profile --out /tmp/report   # other options
 #
 # Installs missing Debian packages (as root), builds RelWithDebInfo, starts a
@@ -27,6 +28,17 @@
 # lasts 4 minutes with --dedup_window=60s (warm-up: one dedup window); with
 # --long, 60 minutes with the default 30-minute window (30 minutes judged
 # after the warm-up); with --quick, 30 s with a 10 s window.
+#
+# Engagement phases (issue 18): ping_ingest (maximum ENGAGEMENT ping
+# ingest, closed loop, pings the service accepted; a pool of open page
+# views registered first, each pinged at most once per 11 s) beside
+# view_ingest and Redis (ZINCRBY, and bench/redis_ping.lua per ping), and
+# engaged_under_ingest (GetTrending by ENGAGED_TIME at 200/s while pings and
+# views each run at a quarter of their maximum). `--only engagement` runs
+# just these with their baselines (echo at 200/s, Redis, view_ingest, the
+# articles and history they rank) and rewrites only the engagement section
+# of docs/BENCHMARKS.md (between <!-- engagement:begin --> and
+# <!-- engagement:end -->); the full run writes it too.
 set -euo pipefail
 source "$(dirname "$0")/../deploy/local/common.sh"
 
@@ -34,20 +46,27 @@ MODE=full
 OUT_DIR=$NEWSGRID_ROOT/docs
 PROFILE=auto
 LONG=0
+ONLY=
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) MODE=quick ;;
     --long) LONG=1 ;;
+    --only) ONLY=${2:-}; shift ;;
     --out) OUT_DIR=$2; shift ;;
     --no-profile) PROFILE=off ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
-    *) echo "unknown option $1 (--quick, --long, --out DIR, --no-profile)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (--quick, --long, --only engagement, --out DIR, --no-profile)" >&2; exit 2 ;;
   esac
   shift
 done
 if [ "$LONG" = 1 ] && [ "$MODE" = quick ]; then
   echo "--long and --quick exclude each other" >&2; exit 2
 fi
+case $ONLY in
+  ''|engagement) ;;
+  *) echo "--only takes: engagement" >&2; exit 2 ;;
+esac
+full_run() { [ -z "$ONLY" ]; }
 
 if [ "$MODE" = quick ]; then
   DURATION=3s; WARMUP=1s; ARTICLES=300; INGEST_ARTICLES=10000; HISTORY_EVENTS=8
@@ -75,6 +94,19 @@ POLL_RATE=200           # GetTrending calls/s while ingest runs
 FIXED_INGEST_EVENTS=300000
 SOAK_INGEST_SHARE=0.8   # of the maximum ingest
 SOAK_POLL_RATE=50       # GetTrending calls/s during the soak
+# Engagement pings: a page view takes one ping per PING_INTERVAL_S (the
+# service's 10 s rule plus a second for delivery), so ping_ingest's pool of
+# open page views must hold the rate times that interval (or times the
+# phase, when shorter); sized from the view maximum with headroom, since
+# the ping maximum is not known yet; at most PING_POOL_MAX page views
+# (enough for 727,000 pings/s), which the service holds for 30 minutes. A
+# pool that still runs short makes streams wait (counted): the report then
+# says the rate is bounded by it.
+PING_INTERVAL_S=11
+PING_POOL_HEADROOM=1.5
+PING_POOL_MIN=100000
+PING_POOL_MAX=8000000
+ENGAGED_INGEST_SHARE=0.25  # of each maximum (pings, views) beside the ENGAGED_TIME polls
 PG_CLIENTS=$CONCURRENCY
 
 NEWSGRID_PACKAGES+=(redis-server redis-tools gnuplot-nox)
@@ -124,6 +156,25 @@ lg() {
   fi
   [ "$rc" -eq 3 ] && sed 's/^/    /' "$RESULTS/$name.stderr" >&2
   return 0
+}
+
+# lg_measured NAME SECONDS LOADGEN_ARGS...: lg with the phase's CPU split
+# and profile (SECONDS long) opened when its loads start, after their setup
+# (a ping pool's registration takes seconds, and is not the phase).
+lg_measured() {
+  local name=$1 secs=$2; shift 2
+  local started=$RESULTS/$name.started
+  rm -f "$started"
+  lg "$name" --started_file="$started" "$@" &
+  local lg_pid=$!
+  while [ ! -e "$started" ] && kill -0 "$lg_pid" 2>/dev/null; do sleep 0.1; done
+  if [ -e "$started" ]; then
+    profile_start "$name" "$TRENDING_PID" "$secs"
+    cpu_start "$name" "$secs"
+  fi
+  wait "$lg_pid"
+  cpu_stop
+  profile_stop "$name"
 }
 
 # jq-free JSON field of the first load: jget FILE EXPR (python expression on `l`).
@@ -212,19 +263,21 @@ TRENDING_PID=$LAST_PID
 wait_port "$ECHO_PORT"; wait_port "$ARTICLE_PORT"; wait_port "$TRENDING_PORT"
 
 # --- Baselines -----------------------------------------------------------------
-lg echo_closed --loads="echo:concurrency=$CONCURRENCY"
+full_run && lg echo_closed --loads="echo:concurrency=$CONCURRENCY"
 lg echo_open --loads="echo:rate=$POLL_RATE"
-lg health_closed --loads="health:concurrency=$CONCURRENCY"
+full_run && lg health_closed --loads="health:concurrency=$CONCURRENCY"
 
-log "baseline: pgbench select-only and insert ($PG_CLIENTS clients, scale $PGBENCH_SCALE)"
 PGB=$PG_BIN/pgbench
-PGB_DSN="$PG_DSN dbname=bench_pgbench"
-"$PGB" -i -q -s "$PGBENCH_SCALE" "$PGB_DSN" >"$RESULTS/pgbench_init.log" 2>&1
-psql "$PGB_DSN" -v ON_ERROR_STOP=1 -qAt -f "$NEWSGRID_ROOT/bench/pgbench/insert_setup.sql" >/dev/null
-(cd "$RESULTS" && "$PGB" -S -M prepared -n -c "$PG_CLIENTS" -j 2 -T "$DURATION_S" -l --log-prefix=pgbench_select \
-   "$PGB_DSN" >"$RESULTS/pgbench_select.txt" 2>&1)
-(cd "$RESULTS" && "$PGB" -M prepared -n -c "$PG_CLIENTS" -j 2 -T "$DURATION_S" -l --log-prefix=pgbench_insert \
-   -f "$NEWSGRID_ROOT/bench/pgbench/insert.sql" "$PGB_DSN" >"$RESULTS/pgbench_insert.txt" 2>&1)
+if full_run; then
+  log "baseline: pgbench select-only and insert ($PG_CLIENTS clients, scale $PGBENCH_SCALE)"
+  PGB_DSN="$PG_DSN dbname=bench_pgbench"
+  "$PGB" -i -q -s "$PGBENCH_SCALE" "$PGB_DSN" >"$RESULTS/pgbench_init.log" 2>&1
+  psql "$PGB_DSN" -v ON_ERROR_STOP=1 -qAt -f "$NEWSGRID_ROOT/bench/pgbench/insert_setup.sql" >/dev/null
+  (cd "$RESULTS" && "$PGB" -S -M prepared -n -c "$PG_CLIENTS" -j 2 -T "$DURATION_S" -l --log-prefix=pgbench_select \
+     "$PGB_DSN" >"$RESULTS/pgbench_select.txt" 2>&1)
+  (cd "$RESULTS" && "$PGB" -M prepared -n -c "$PG_CLIENTS" -j 2 -T "$DURATION_S" -l --log-prefix=pgbench_insert \
+     -f "$NEWSGRID_ROOT/bench/pgbench/insert.sql" "$PGB_DSN" >"$RESULTS/pgbench_insert.txt" 2>&1)
+fi
 
 log "baseline: redis-benchmark ZINCRBY, pipelined, $INGEST_ARTICLES distinct articles"
 REDIS_PORT=$(free_port)
@@ -254,6 +307,27 @@ redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c 50 -P 64 -n "$REDIS_LUA_REQUEST
   echo "requests $REDIS_LUA_REQUESTS"
   echo "used_memory $(redis-cli -p "$REDIS_PORT" INFO memory | tr -d '\r' | sed -n 's/^used_memory://p')"
 } >"$RESULTS/redis_lua.txt"
+# The same for engagement pings: per ping one EVALSHA of bench/redis_ping.lua
+# (the page view's check, SET NX EX 10 for the ping interval, EXPIRE to keep
+# the page view alive, INCRBY of the engaged seconds on the article's minute
+# key, ZINCRBY on the minute's engaged-time ranking, ZADD of the reader for
+# readers now), over as many page views, registered first, as pings.
+log "baseline: redis-benchmark EVALSHA per engagement ping, pipelined"
+redis-cli -p "$REDIS_PORT" FLUSHALL >/dev/null
+# One page view per request, plus what the last pipelines send beyond -n.
+REDIS_PAGE_VIEWS=$((REDIS_LUA_REQUESTS + 50 * 64))
+redis-cli -p "$REDIS_PORT" EVAL "for i = 0, tonumber(ARGV[1]) - 1 do redis.call('SET', 'pv:' .. i, tostring(i % tonumber(ARGV[2])), 'EX', 1800) end return 1" \
+  0 "$REDIS_PAGE_VIEWS" "$INGEST_ARTICLES" >/dev/null
+REDIS_PING_SHA=$(redis-cli -p "$REDIS_PORT" SCRIPT LOAD "$(cat "$NEWSGRID_ROOT/bench/redis_ping.lua")")
+redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c 50 -P 64 -n "$REDIS_LUA_REQUESTS" -r 1000000 --csv \
+  EVALSHA "$REDIS_PING_SHA" 0 __rand_int__ __rand_int__ "$INGEST_ARTICLES" "$REDIS_PAGE_VIEWS" "$REDIS_MINUTE" \
+  >"$RESULTS/redis_ping.csv" 2>"$RESULTS/redis_ping.err" || log "redis ping Lua baseline failed"
+{
+  echo "pings $(redis-cli -p "$REDIS_PORT" GET bench:ping_cursor)"
+  echo "rejected $(redis-cli -p "$REDIS_PORT" GET bench:ping_rejected | sed 's/^$/0/')"
+  echo "requests $REDIS_LUA_REQUESTS"
+  echo "used_memory $(redis-cli -p "$REDIS_PORT" INFO memory | tr -d '\r' | sed -n 's/^used_memory://p')"
+} >"$RESULTS/redis_ping.txt"
 redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
 wait "$REDIS_PID" 2>/dev/null || true
 REDIS_PID=
@@ -261,6 +335,7 @@ REDIS_PID=
 # --- Article service ------------------------------------------------------------
 # Setup (create and publish the corpus) once, outside every measurement.
 lg article_setup --loads="article_read:count=1:warmup=0s" --setup_concurrency=16
+if full_run; then
 profile_start article_read "$ARTICLE_PID" "$DURATION_S"
 lg article_read --loads="article_read:concurrency=$CONCURRENCY"
 profile_stop article_read
@@ -353,32 +428,29 @@ psql "$ARTICLE_DSN" -qAt -c "SELECT count(*) FROM article.articles WHERE delete_
   >"$RESULTS/archive_live.txt"
 echo "$(( $(date +%s) - ARCHIVE_START ))" >"$RESULTS/archive_load_seconds.txt"
 pages "_$((ARCHIVE / 1000))k"
+fi  # full_run
 
 # --- Trending service -------------------------------------------------------------
-profile_start view_ingest "$TRENDING_PID" "$DURATION_S"
-cpu_start view_ingest "$DURATION_S"
-lg view_ingest --loads="view_ingest:concurrency=$INGEST_CONCURRENCY"
-cpu_stop
-profile_stop view_ingest
+lg_measured view_ingest "$DURATION_S" --loads="view_ingest:concurrency=$INGEST_CONCURRENCY"
 # Every article gets a week of history (one view in the last 24 h), so the
 # 24 h ranking below spans all of them.
 lg trending_history --loads="trending_fill:concurrency=$INGEST_CONCURRENCY" --events_per_article="$HISTORY_EVENTS" --history_days=7
 # The history's backlog (unflushed views, packs not yet merged) is written
 # before rankings are measured: the phases below measure a steady service,
 # not the tail of a backfill.
-/usr/bin/python3 "$NEWSGRID_ROOT/bench/wait_quiet.py" "http://127.0.0.1:$TRENDING_METRICS_PORT/metrics" 180 \
-  || log "trending-service still busy with the history's backlog; measuring anyway"
+wait_quiet() {
+  /usr/bin/python3 "$NEWSGRID_ROOT/bench/wait_quiet.py" "http://127.0.0.1:$TRENDING_METRICS_PORT/metrics" 180 \
+    || log "trending-service still busy with the backlog; measuring anyway"
+}
+wait_quiet
 # Rankings polled while ingest runs open-loop at half the maximum just
 # measured (a long window, charted per second), then at a fixed rate.
 HALF=$(jget "$RESULTS/view_ingest.json" "round(l.get('ok_per_second',0) / 2, 3)")
-under_ingest() {  # NAME INGEST_LOAD
-  profile_start "$1" "$TRENDING_PID" "$PHASE_S"
-  cpu_start "$1" "$PHASE_S"
-  lg "$1" --loads="trending_poll:rate=$POLL_RATE,$2" --duration="${PHASE_S}s"
-  cpu_stop
-  profile_stop "$1"
+under_ingest() {  # NAME INGEST_LOADS [LOADGEN_ARGS...]
+  lg_measured "$1" "$PHASE_S" --loads="trending_poll:rate=$POLL_RATE,$2" --duration="${PHASE_S}s" "${@:3}"
 }
 PHASE_S=$UNDER_INGEST_S
+if full_run; then
 if /usr/bin/python3 -c "import sys; sys.exit(0 if $HALF > 0 else 1)"; then
   under_ingest trending_under_ingest "view_ingest:rate=$HALF"
 else
@@ -388,6 +460,50 @@ fi
 PHASE_S=$FIXED_INGEST_S
 under_ingest trending_under_ingest_fixed \
   "view_ingest:rate=$(/usr/bin/python3 -c "print($FIXED_INGEST_EVENTS / ($BATCH_SIZE * $BATCHES_PER_STREAM))")"
+wait_quiet
+fi  # full_run
+
+# Engagement pings. ping_ingest: the maximum (closed loop; items are the
+# pings the service accepted), its pool sized from the view maximum.
+pool_for() {  # EVENTS_PER_S SECONDS_PINGED: page views for that many pings/s
+  /usr/bin/python3 -c "import math; print(min($PING_POOL_MAX, max($PING_POOL_MIN, math.ceil($1 * min($PING_INTERVAL_S, $2) * $PING_POOL_HEADROOM))))"
+}
+VIEW_MAX=$(jget "$RESULTS/view_ingest.json" "round(l.get('items_per_second',0))")
+PING_POOL=$(pool_for "$VIEW_MAX" $((WARMUP_S + DURATION_S + 1)))
+# The service holds at most --dedup_max_entries / 2 page views and keeps at
+# least half of those (two generations), so its default (4,194,304) keeps
+# a million: enough for about 95,000 pings/s at one ping per page view per
+# 11 s. The engagement phases run on the same database, the service
+# restarted with the capacity for the pool (the history stays; view_ingest
+# above ran at the defaults).
+ENGAGE_DEDUP_ENTRIES=$(( PING_POOL * 4 > 4194304 ? PING_POOL * 4 : 4194304 ))
+kill -TERM "$TRENDING_PID"; wait "$TRENDING_PID" 2>/dev/null || true
+start_service trending-service "$TRENDING_PORT" bench_trending --metrics_port="$TRENDING_METRICS_PORT" \
+  --dedup_max_entries="$ENGAGE_DEDUP_ENTRIES"
+TRENDING_PID=$LAST_PID
+wait_port "$TRENDING_PORT"; wait_port "$TRENDING_METRICS_PORT"
+wait_quiet
+lg_measured ping_ingest "$DURATION_S" --loads="ping_ingest:concurrency=$INGEST_CONCURRENCY" --page_views="$PING_POOL" \
+  --ping_interval="${PING_INTERVAL_S}s" --setup_concurrency="$INGEST_CONCURRENCY"
+wait_quiet
+# engaged_under_ingest: rankings by engaged time polled while pings and
+# views each run open-loop at ENGAGED_INGEST_SHARE of their own maximum
+# (together half the ingest capacity, like the views' phase at half its
+# maximum).
+PING_RATE=$(jget "$RESULTS/ping_ingest.json" "round(l.get('ok_per_second',0) * $ENGAGED_INGEST_SHARE, 3) if l.get('status') == 'measured' else 0")
+VIEW_RATE=$(jget "$RESULTS/view_ingest.json" "round(l.get('ok_per_second',0) * $ENGAGED_INGEST_SHARE, 3)")
+PING_UNDER_POOL=$(pool_for "$(jget "$RESULTS/ping_ingest.json" "round(l.get('items_per_second',0) * $ENGAGED_INGEST_SHARE)")" \
+  $((WARMUP_S + UNDER_INGEST_S + 1)))
+PHASE_S=$UNDER_INGEST_S
+# Without a ping maximum (pings not counted by this build) the phase does
+# not run; the report gives ping_ingest's reason.
+if /usr/bin/python3 -c "import sys; sys.exit(0 if $PING_RATE > 0 and $VIEW_RATE > 0 else 1)"; then
+  under_ingest engaged_under_ingest "ping_ingest:rate=$PING_RATE,view_ingest:rate=$VIEW_RATE" \
+    --trending_metric=ENGAGED_TIME --page_views="$PING_UNDER_POOL" --ping_interval="${PING_INTERVAL_S}s" \
+    --setup_concurrency="$INGEST_CONCURRENCY"
+fi
+
+if full_run; then
 
 # Memory: a fresh trending-service filled with every article's history.
 kill -TERM "$TRENDING_PID"; wait "$TRENDING_PID" 2>/dev/null || true
@@ -434,6 +550,7 @@ fi
 log "micro-benchmarks"
 "$BUILD_DIR/bench/newsgrid-micro" --benchmark_min_time="$MICRO_MIN_TIME" \
   --benchmark_format=json --benchmark_out="$RESULTS/micro.json" --benchmark_out_format=json >/dev/null
+fi  # full_run
 
 # --- Machine and report ------------------------------------------------------------
 {
@@ -466,9 +583,22 @@ log "micro-benchmarks"
   echo "soak_ingest_share=$SOAK_INGEST_SHARE"
   echo "soak_poll_rate=$SOAK_POLL_RATE"
   echo "long=$LONG"
+  echo "only=$ONLY"
+  echo "ping_interval_s=$PING_INTERVAL_S"
+  echo "ping_pool=$PING_POOL"
+  echo "ping_under_pool=$PING_UNDER_POOL"
+  echo "engagement_dedup_max_entries=$ENGAGE_DEDUP_ENTRIES"
+  echo "engaged_ingest_share=$ENGAGED_INGEST_SHARE"
+  echo "redis_lua_requests=$REDIS_LUA_REQUESTS"
+  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "commit=$(git -C "$NEWSGRID_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$RESULTS/machine.txt"
-/usr/bin/python3 "$NEWSGRID_ROOT/bench/report.py" "$RESULTS" "$OUT_DIR"
-# The reader page beside nginx (its own servers; a section of the same report).
-NEWSGRID_SKIP_BUILD=1 bash "$NEWSGRID_ROOT/bench/page.sh" --out "$OUT_DIR" $([ "$MODE" = quick ] && echo --quick)
-log "wrote $OUT_DIR/BENCHMARKS.md in $(( $(date +%s) - START_TIME ))s"
+if full_run; then
+  /usr/bin/python3 "$NEWSGRID_ROOT/bench/report.py" "$RESULTS" "$OUT_DIR"
+  # The reader page beside nginx (its own servers; a section of the same report).
+  NEWSGRID_SKIP_BUILD=1 bash "$NEWSGRID_ROOT/bench/page.sh" --out "$OUT_DIR" $([ "$MODE" = quick ] && echo --quick)
+  log "wrote $OUT_DIR/BENCHMARKS.md in $(( $(date +%s) - START_TIME ))s"
+else
+  /usr/bin/python3 "$NEWSGRID_ROOT/bench/report.py" "$RESULTS" "$OUT_DIR" --only "$ONLY"
+  log "wrote the $ONLY section of $OUT_DIR/BENCHMARKS.md in $(( $(date +%s) - START_TIME ))s"
+fi

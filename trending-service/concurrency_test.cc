@@ -377,5 +377,97 @@ TEST(TrendingConcurrencyTest, ReadersSeeConsistentCountsWhileIngestRunsFlatOut) 
   EXPECT_GE(sync_rounds.load(), 5);
 }
 
+// Pings beside views: ingest threads register page views and ping them
+// (each ping a whole second apart in event time, so the interval rule
+// passes) while readers rank by ENGAGED_TIME, AVERAGE_ENGAGED_TIME and
+// CONCURRENT_READERS and read series, and the sync thread takes the pending
+// deltas into a second replica. Engaged time never goes backwards, and once
+// quiescent both replicas hold exactly the seconds of the counted pings.
+TEST(TrendingConcurrencyTest, EngagementStaysConsistentUnderConcurrentPings) {
+  const absl::Time start = At("2024-05-01T12:07:00Z");
+  FakeClock clock(start + absl::Seconds(50));
+  const StoreOptions store_options{.shards = 8, .exact_uniques_within = absl::Minutes(30)};
+  ViewStore store(store_options, clock);
+  ViewStore replica(store_options, clock);
+  VisitorHasher hasher("concurrency-secret");
+  Ingestor ingestor(store, clock, hasher, {.min_ping_interval = absl::Seconds(1)});
+  constexpr int kPageViews = 200;   // per thread
+  constexpr int kPingsEach = kTsan ? 10 : 40;
+  std::vector<std::vector<int64_t>> engaged(kIngestThreads, std::vector<int64_t>(kArticles, 0));
+  std::atomic<int> writers_left{kIngestThreads};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kIngestThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Rng rng{0x51ed270b7a1f3c2dULL * (t + 1)};
+      std::vector<std::string> names, visitors, page_views;
+      for (int p = 0; p < kPageViews; ++p) {
+        names.push_back(absl::StrCat("articles/", ArticleId(rng.Below(kArticles))));
+        visitors.push_back(absl::StrCat("r", t, "-", p % 50));
+        page_views.push_back(absl::StrCat("pv", t, "-", p));
+      }
+      std::vector<RawView> batch;
+      std::vector<Verdict> verdicts(kPageViews);
+      uint64_t ticket = 0;
+      for (int p = 0; p < kPageViews; ++p) {
+        batch.push_back({.article_name = names[p], .view_time = start, .visitor_id = visitors[p],
+                         .page_view_id = page_views[p]});
+      }
+      ingestor.RecordBatch(batch, verdicts.data(), &ticket);
+      for (int k = 0; k < kPingsEach; ++k) {
+        batch.clear();
+        for (int p = 0; p < kPageViews; ++p) {
+          batch.push_back({.article_name = names[p], .view_time = start + absl::Seconds(k + 1),
+                           .visitor_id = visitors[p], .kind = EventKind::kEngagement,
+                           .page_view_id = page_views[p],
+                           .engaged = absl::Seconds(1 + rng.Below(20))});
+        }
+        ingestor.RecordBatch(batch, verdicts.data(), &ticket);
+        for (int p = 0; p < kPageViews; ++p) {
+          ASSERT_EQ(verdicts[p].outcome, Outcome::kAccepted) << RejectReasonName(verdicts[p].reason);
+          engaged[t][std::stoi(names[p].substr(std::string("articles/a").size()))] +=
+              absl::ToInt64Seconds(batch[p].engaged);
+        }
+      }
+      writers_left.fetch_sub(1);
+    });
+  }
+  MonotonicViews seen;  // engaged seconds per article, only growing
+  std::thread reader([&] {
+    while (writers_left.load() > 0) {
+      for (RankMetric m : {RankMetric::kEngagedTime, RankMetric::kAverageEngagedTime,
+                           RankMetric::kConcurrentReaders}) {
+        const TrendingResult r = store.Trending({.window = absl::Minutes(5), .metric = m});
+        for (const RankedEntry& e : r.entries) {
+          seen.Observe("top", e.article, e.engaged_seconds);
+          EXPECT_LE(e.concurrent_readers, kIngestThreads * 50) << e.article;
+        }
+      }
+      const ArticleSeries s = store.Series(ArticleId(0), absl::Minutes(5), 1);
+      int64_t sum = 0;
+      for (const SeriesPoint& p : s.points) sum += p.engaged_seconds;
+      EXPECT_EQ(sum, s.engaged_seconds);
+    }
+  });
+  std::thread sync([&] {
+    while (writers_left.load() > 0) {
+      replica.ApplyDeltas(store.TakePending().deltas);
+      store.Maintain();
+      ingestor.Maintain();
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  });
+  for (std::thread& t : threads) t.join();
+  reader.join();
+  sync.join();
+  replica.ApplyDeltas(store.TakePending().deltas);
+  EXPECT_EQ(store.pending_views(), 0);
+  for (int a = 0; a < kArticles; ++a) {
+    int64_t want = 0;
+    for (const auto& per_thread : engaged) want += per_thread[a];
+    EXPECT_EQ(store.Series(ArticleId(a), absl::Minutes(5), 1).engaged_seconds, want) << a;
+    EXPECT_EQ(replica.Series(ArticleId(a), absl::Minutes(5), 1).engaged_seconds, want) << a;
+  }
+}
+
 }  // namespace
 }  // namespace newsgrid::trending

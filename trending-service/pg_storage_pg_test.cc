@@ -249,6 +249,53 @@ TEST_F(PgStorageTest, CompactionMergesOldMinutesAndExpires) {
   EXPECT_EQ(empty.store.Stats().articles, 0u);
 }
 
+TEST_F(PgStorageTest, EngagementIsSharedRestoredAndCompacted) {
+  Replica a(*pool_, clock_, "a");
+  const absl::Time now = clock_.Now();
+  ASSERT_EQ(a.PageView("e", now - absl::Minutes(1), "v1", "pv1").outcome, Outcome::kAccepted);
+  ASSERT_EQ(a.Ping("e", now - absl::Seconds(30), "v1", "pv1", absl::Seconds(15)).outcome,
+            Outcome::kAccepted);
+  ASSERT_EQ(a.PageView("e", now - absl::Seconds(20), "v2", "pv2").outcome, Outcome::kAccepted);
+  ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  // Another replica: the engaged time, the reader, and both page views (it
+  // takes their pings, and applies the interval of the one already pinged).
+  Replica b(*pool_, clock_, "b");
+  ASSERT_TRUE(b.sync.PollOnce(Deadline()).ok());
+  ArticleSeries s = b.store.Series("e", absl::Hours(1), 60);
+  EXPECT_EQ(s.engaged_seconds, 15);
+  EXPECT_EQ(s.concurrent_readers, 1);
+  EXPECT_EQ(b.Ping("e", now - absl::Seconds(25), "v1", "pv1", absl::Seconds(5)).reason,
+            RejectReason::kTooFrequent);
+  EXPECT_EQ(b.Ping("e", now, "v2", "pv2", absl::Seconds(12)).outcome, Outcome::kAccepted);
+  EXPECT_EQ(b.Ping("e", now, "v3", "pv3", absl::Seconds(12)).reason,
+            RejectReason::kUnknownPageView);
+  ASSERT_TRUE(b.sync.FlushOnce(Deadline()).ok());
+  // A restart: the engaged time from the packs, then (after compaction)
+  // from bucket_counts, then from the hour rows the minutes moved into.
+  Replica restored(*pool_, clock_, "c");
+  ASSERT_TRUE(restored.sync.Restore(Deadline()).ok());
+  EXPECT_EQ(restored.store.Series("e", absl::Hours(1), 60).engaged_seconds, 27);
+  EXPECT_EQ(restored.store.Series("e", absl::Hours(1), 60).concurrent_readers, 2);
+  clock_.Advance(absl::Seconds(15));
+  EXPECT_EQ(restored.Ping("e", clock_.Now(), "v1", "pv1", absl::Seconds(3)).outcome,
+            Outcome::kAccepted);
+  absl::StatusOr<CompactResult> c = a.storage.Compact(
+      {.now = clock_.Now(), .delta_log_retention = absl::ZeroDuration()}, Deadline());
+  ASSERT_TRUE(c.ok()) << c.status();
+  Replica merged(*pool_, clock_, "d");
+  ASSERT_TRUE(merged.sync.Restore(Deadline()).ok());
+  EXPECT_EQ(merged.store.Series("e", absl::Hours(1), 60).engaged_seconds, 27);
+  c = a.storage.Compact({.now = now + absl::Hours(26)}, Deadline());
+  ASSERT_TRUE(c.ok());
+  EXPECT_GT(c->minute_rows_compacted, 0);
+  clock_.Set(now + absl::Hours(26));
+  Replica later(*pool_, clock_, "e");
+  ASSERT_TRUE(later.sync.Restore(Deadline()).ok());
+  ArticleSeries day = later.store.Series("e", absl::Hours(48), 60);
+  EXPECT_EQ(day.engaged_seconds, 27);
+  EXPECT_EQ(day.concurrent_readers, 0);
+}
+
 TEST_F(PgStorageTest, AReplicaThatMissedTrimmedDeltasTurnsUnhealthy) {
   Replica a(*pool_, clock_, "a");
   Replica b(*pool_, clock_, "b");

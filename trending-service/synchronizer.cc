@@ -25,6 +25,9 @@ struct StoreGauges {
   prometheus::Gauge& pending_marks;
   prometheus::Gauge& visitor_dedup;
   prometheus::Gauge& event_dedup;
+  prometheus::Gauge& page_views;
+  prometheus::Gauge& engaged_articles;
+  prometheus::Gauge& readers;
   prometheus::Gauge& unflushed_views;
   prometheus::Gauge& backlog_deltas;
   prometheus::Gauge& backlog_marks;
@@ -61,6 +64,11 @@ struct StoreGauges {
           gauge("trending_store_pending_marks", "Dedup marks waiting for the next flush."),
           dedup.Add({{"filter", "visitor"}}),
           dedup.Add({{"filter", "event_id"}}),
+          dedup.Add({{"filter", "page_view"}}),
+          gauge("trending_store_engaged_articles", "Articles with engagement pings held in memory."),
+          gauge("trending_store_readers",
+                "Readers held for the concurrent-readers count (pings within --concurrent_window, "
+                "as of the last maintenance)."),
           gauge("trending_unflushed_views",
                 "Views accepted but not yet in PostgreSQL (ingest pushes back at --max_unflushed_views)."),
           gauge("trending_flush_backlog_deltas", "Bucket deltas taken by a flush but not yet in PostgreSQL."),
@@ -138,6 +146,9 @@ void Synchronizer::ExportGauges() {
   g.pending_marks.Set(static_cast<double>(st.pending_marks));
   g.visitor_dedup.Set(static_cast<double>(ingestor_.visitor_dedup_entries()));
   g.event_dedup.Set(static_cast<double>(ingestor_.event_dedup_entries()));
+  g.page_views.Set(static_cast<double>(ingestor_.page_view_entries()));
+  g.engaged_articles.Set(static_cast<double>(st.engaged_articles));
+  g.readers.Set(static_cast<double>(st.readers));
   g.unflushed_views.Set(static_cast<double>(unflushed_views()));
   g.last_flush.Set(static_cast<double>(last_flush_ns_.load()) * 1e-9);
   g.horizon_full.Set(h.full_min * 60.0);

@@ -226,5 +226,72 @@ TEST(StatsToProtoTest, PointsAtMinuteStarts) {
   EXPECT_EQ(out.compute_time().seconds(), 1000);
 }
 
+TEST(ViewFromProtoTest, ConvertsAPing) {
+  pb::ViewEvent e;
+  e.set_article("articles/a1");
+  e.set_kind(pb::ENGAGEMENT);
+  e.set_page_view_id("pv-1");
+  e.mutable_engaged_duration()->set_seconds(14);
+  e.mutable_engaged_duration()->set_nanos(500'000'000);
+  ArticleMetadata m;
+  RawView v = ViewFromProto(e, m);
+  EXPECT_EQ(v.kind, EventKind::kEngagement);
+  EXPECT_EQ(v.page_view_id, "pv-1");
+  EXPECT_EQ(v.engaged, absl::Milliseconds(14'500));
+  EXPECT_TRUE(CheckViewEvent(v).ok());
+  // A view without engaged_duration, and a kind this version does not know.
+  e.set_kind(pb::VIEW);
+  e.clear_engaged_duration();
+  v = ViewFromProto(e, m);
+  EXPECT_EQ(v.kind, EventKind::kView);
+  EXPECT_EQ(v.engaged, -absl::InfiniteDuration());
+  e.set_kind(static_cast<pb::EventKind>(7));
+  EXPECT_EQ(Fields(CheckViewEvent(ViewFromProto(e, m))), std::vector<std::string>{"event.kind"});
+}
+
+TEST(QueryFromProtoTest, EveryMetricBothWays) {
+  for (pb::Metric m : {pb::VIEWS, pb::UNIQUE_VISITORS, pb::HOT, pb::ENGAGED_TIME,
+                       pb::AVERAGE_ENGAGED_TIME, pb::CONCURRENT_READERS}) {
+    pb::GetTrendingRequest req;
+    req.set_metric(m);
+    absl::StatusOr<TrendingQuery> q = QueryFromProto(req, kRetention);
+    ASSERT_TRUE(q.ok()) << q.status();
+    pb::GetTrendingResponse out;
+    ResultToProto(TrendingResult(), q->metric, &out);
+    EXPECT_EQ(out.metric(), m);
+  }
+  pb::GetTrendingRequest bad;
+  bad.set_metric(static_cast<pb::Metric>(42));
+  EXPECT_EQ(Fields(QueryFromProto(bad, kRetention).status()), std::vector<std::string>{"metric"});
+}
+
+TEST(ResultToProtoTest, EngagementAsDurations) {
+  TrendingResult r;
+  RankedEntry e;
+  e.article = "a1";
+  e.engaged_seconds = 75;
+  e.average_engaged_seconds = 12.5;
+  e.concurrent_readers = 4;
+  r.entries.push_back(e);
+  pb::GetTrendingResponse out;
+  ResultToProto(r, RankMetric::kEngagedTime, &out);
+  ASSERT_EQ(out.entries_size(), 1);
+  EXPECT_EQ(out.entries(0).engaged_time().seconds(), 75);
+  EXPECT_EQ(out.entries(0).average_engaged_time().seconds(), 12);
+  EXPECT_EQ(out.entries(0).average_engaged_time().nanos(), 500'000'000);
+  EXPECT_EQ(out.entries(0).concurrent_readers(), 4);
+  ArticleSeries s;
+  s.points = {{.start_min = 10, .views = 3, .unique_visitors = 2, .engaged_seconds = 40}};
+  s.engaged_seconds = 40;
+  s.average_engaged_seconds = 20;
+  s.concurrent_readers = 1;
+  pb::ArticleStats stats;
+  StatsToProto(s, "articles/a1", &stats);
+  EXPECT_EQ(stats.points(0).engaged_time().seconds(), 40);
+  EXPECT_EQ(stats.engaged_time().seconds(), 40);
+  EXPECT_EQ(stats.average_engaged_time().seconds(), 20);
+  EXPECT_EQ(stats.concurrent_readers(), 1);
+}
+
 }  // namespace
 }  // namespace newsgrid::trending

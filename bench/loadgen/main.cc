@@ -4,6 +4,8 @@
 //       --duration=10s --warmup=2s --json_out=echo.json
 //   newsgrid-loadgen --loads=view_ingest:rate=40,trending_poll:rate=200
 //       --trending_addr=127.0.0.1:50052 --article_addr=127.0.0.1:50051
+//   newsgrid-loadgen --loads=ping_ingest:concurrency=8 --page_views=2000000
+//       --trending_addr=127.0.0.1:50052
 //
 // Loads given together run at the same time (e.g. rankings polled while
 // ingest runs), each with its own statistics. A load is "name" (closed loop
@@ -54,16 +56,25 @@ ABSL_FLAG(int, ingest_articles, 100000, "Distinct articles in view events.");
 ABSL_FLAG(int, batch_size, 500, "Events per RecordViews message.");
 ABSL_FLAG(int, batches_per_stream, 4, "Messages per RecordViews stream (one operation).");
 ABSL_FLAG(int64_t, visitors, 1000000, "Distinct visitor ids in view events and reads.");
+ABSL_FLAG(int64_t, page_views, 1000000,
+          "ping_ingest: open page views in the pool, registered by VIEWs before pinging; it bounds the "
+          "ping rate at page_views / ping_interval.");
+ABSL_FLAG(absl::Duration, ping_interval, absl::Seconds(11),
+          "ping_ingest: least time between two pings of a page view (the service takes one per 10 s).");
 ABSL_FLAG(int, history_days, 7, "trending_fill: days of history per article.");
 ABSL_FLAG(int, events_per_article, 8, "trending_fill: views per article.");
 ABSL_FLAG(absl::Duration, trending_window, absl::Hours(24), "GetTrending window.");
 ABSL_FLAG(int, trending_limit, 10, "GetTrending limit.");
+ABSL_FLAG(std::string, trending_metric, "VIEWS", "GetTrending metric (VIEWS, ENGAGED_TIME, ...).");
 ABSL_FLAG(int, echo_payload, 128, "Echo request payload bytes (echoed back unless --echo_response_bytes).");
 ABSL_FLAG(int, echo_response_bytes, 0, "When > 0, the echo answers this many bytes.");
 ABSL_FLAG(std::string, write_mix, "create:3,update:5,publish:2", "editor_writes proportions.");
 ABSL_FLAG(std::string, label, "loadgen", "Name of this run in the results.");
 ABSL_FLAG(std::string, json_out, "", "Write results as JSON here.");
 ABSL_FLAG(std::string, markdown_out, "", "Write the Markdown summary here.");
+ABSL_FLAG(std::string, started_file, "",
+          "Created when every load is set up and the measured run starts (not when no load can be "
+          "measured), so that a script samples CPU over the run and not over a long setup.");
 ABSL_FLAG(std::string, progress, "auto", "Live progress line: auto (when stdout is a terminal), on, off.");
 
 namespace nb = newsgrid::bench;
@@ -87,10 +98,13 @@ nb::WorkloadOptions OptionsFromFlags() {
   o.batch_size = absl::GetFlag(FLAGS_batch_size);
   o.batches_per_stream = absl::GetFlag(FLAGS_batches_per_stream);
   o.visitors = absl::GetFlag(FLAGS_visitors);
+  o.page_views = absl::GetFlag(FLAGS_page_views);
+  o.ping_interval = absl::GetFlag(FLAGS_ping_interval);
   o.history_days = absl::GetFlag(FLAGS_history_days);
   o.events_per_article = absl::GetFlag(FLAGS_events_per_article);
   o.trending_window = absl::GetFlag(FLAGS_trending_window);
   o.trending_limit = absl::GetFlag(FLAGS_trending_limit);
+  o.trending_metric = absl::GetFlag(FLAGS_trending_metric);
   o.echo_payload = absl::GetFlag(FLAGS_echo_payload);
   o.echo_response_bytes = absl::GetFlag(FLAGS_echo_response_bytes);
   o.write_mix = absl::GetFlag(FLAGS_write_mix);
@@ -100,11 +114,12 @@ nb::WorkloadOptions OptionsFromFlags() {
 absl::Status ValidateOptions(const nb::WorkloadOptions& o) {
   if (o.channels < 1 || o.articles < 1 || o.ingest_articles < 1 || o.batch_size < 1 ||
       o.batch_size > 1000 || o.batches_per_stream < 1 || o.visitors < 1 || o.history_days < 1 ||
-      o.events_per_article < 1 || o.trending_limit < 1 || o.echo_payload < 0 || o.echo_response_bytes < 0 || o.zipf_s < 0) {
+      o.events_per_article < 1 || o.trending_limit < 1 || o.echo_payload < 0 || o.echo_response_bytes < 0 || o.zipf_s < 0 ||
+      o.page_views < 1 || o.ping_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "channels, articles, ingest_articles, batches_per_stream, visitors, history_days, "
-        "events_per_article and trending_limit must be >= 1; batch_size 1..1000; echo_payload "
-        "and zipf_s >= 0");
+        "channels, articles, ingest_articles, batches_per_stream, visitors, page_views, history_days, "
+        "events_per_article and trending_limit must be >= 1; batch_size 1..1000; echo_payload, "
+        "ping_interval and zipf_s >= 0");
   }
   return absl::OkStatus();
 }
@@ -190,13 +205,14 @@ int main(int argc, char** argv) {
       std::string method;
       const grpc::Status probe = Probe(*workloads[i], specs[i].deadline, &method);
       if (probe.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-        status = absl::UnimplementedError(
-            probe.error_message().empty() ? method : absl::StrCat(method, ": ", probe.error_message()));
+        status = nb::ToAbsl(probe, method);
       }
     }
+    // UNIMPLEMENTED: the target lacks the feature (the message says how it
+    // showed), so the load is reported, not failed.
     if (status.code() == absl::StatusCode::kUnimplemented) {
       o.state = nb::LoadOutcome::State::kNotMeasured;
-      o.reason = absl::StrCat(status.message(), " answers UNIMPLEMENTED on this build");
+      o.reason = std::string(status.message());
     } else if (!status.ok()) {
       o.state = nb::LoadOutcome::State::kFailed;
       o.reason = std::string(status.message());
@@ -219,6 +235,13 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < specs.size(); ++i) {
     if (outcomes[i].state != nb::LoadOutcome::State::kMeasured) continue;
     drivers[i] = std::make_unique<nb::LoadDriver>(outcomes[i].spec, workloads[i].get());
+  }
+  const bool any_measured = std::any_of(drivers.begin(), drivers.end(), [](const auto& d) { return d != nullptr; });
+  if (const std::string started = absl::GetFlag(FLAGS_started_file); !started.empty() && any_measured) {
+    if (absl::Status s = nb::WriteFile(started, ""); !s.ok()) {
+      std::cerr << "newsgrid-loadgen: " << s.message() << "\n";
+      return 1;
+    }
   }
   for (auto& d : drivers) {
     if (d) d->Start();

@@ -6,7 +6,13 @@
 #   2. article-service on a fresh database of the test PostgreSQL
 #      (NEWSGRID_TEST_DSN): health checks all OK, and article reads either
 #      measured without errors or reported "not measured" because the
-#      service answers UNIMPLEMENTED (never silently counted as a result).
+#      service answers UNIMPLEMENTED (never silently counted as a result);
+#   3. trending-service on a fresh database: engagement pings from a pool
+#      too small for the run, so streams wait for their page views to be
+#      due (pool_waits) and no ping is rejected, the items are the pings
+#      accepted, and rankings by ENGAGED_TIME answer without errors; or, on
+#      a build that does not apply the ping rules yet, both reported "not
+#      measured" with that reason.
 # Usage: smoke_test.sh BUILD_DIR
 set -euo pipefail
 BUILD=${1:?build dir}
@@ -89,3 +95,51 @@ else:
     print("article smoke ok: health measured; article_read not measured:", read["reason"])
 PYEOF
 psql "$NEWSGRID_TEST_DSN" -qAt -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+
+# 3. Engagement pings on trending-service. 20 streams of 1,000 pings use
+# the whole pool at once; the next wait the 11 s until their page views are
+# due again, so the run lasts about 12 s.
+TDB=nglgt_$(date +%s%N | tail -c 10)
+psql "$NEWSGRID_TEST_DSN" -qAt -c "CREATE DATABASE $TDB" >/dev/null
+TPORT=$(free_port)
+"$BUILD/trending-service/trending-service" --host=127.0.0.1 --port="$TPORT" --metrics_port=0 \
+  --pg_dsn="$NEWSGRID_TEST_DSN dbname=$TDB" >"$TMP/trending.log" 2>&1 &
+PIDS+=($!)
+set +e
+"$LOADGEN" --loads=ping_ingest:concurrency=2:duration=1s:warmup=0s --trending_addr="127.0.0.1:$TPORT" \
+  --page_views=20000 --batch_size=500 --batches_per_stream=2 --ingest_articles=500 --channels=2 \
+  --label=smoke-pings --progress=off --json_out="$TMP/pings.json" >"$TMP/pings.stdout" 2>"$TMP/pings.stderr"
+rc=$?
+"$LOADGEN" --loads=trending_poll:rate=50:duration=1s:warmup=0s --trending_metric=ENGAGED_TIME \
+  --trending_addr="127.0.0.1:$TPORT" --channels=1 --label=smoke-engaged --progress=off \
+  --json_out="$TMP/engaged.json" >"$TMP/engaged.stdout" 2>"$TMP/engaged.stderr"
+rc_poll=$?
+set -e
+if { [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; } || [ "$rc_poll" -ne 0 ]; then
+  echo "loadgen exited $rc (pings), $rc_poll (ENGAGED_TIME polls)"
+  cat "$TMP/pings.stderr" "$TMP/engaged.stderr" "$TMP/trending.log"; exit 1
+fi
+$PY - "$TMP/pings.json" "$TMP/engaged.json" "$rc" <<'PYEOF'
+import json, sys
+pings = json.load(open(sys.argv[1]))["loads"][0]
+poll = json.load(open(sys.argv[2]))["loads"][0]
+rc = int(sys.argv[3])
+assert poll["status"] == "measured" and poll["ops"] > 0, poll
+if pings["status"] == "measured":
+    assert rc == 0
+    c = pings["counters"]
+    assert pings["errors"] == 0 and pings["ops"] > 0, pings
+    assert c["page_views"] == 20000 and c["page_views_rejected"] == 0, c
+    assert c["events_rejected"] == 0, c                   # the pool kept every ping due
+    assert c["pool_waits"] >= 1 and c["pool_wait_ms"] > 0, c  # ... by waiting for it
+    m = pings["methods"][0]
+    assert 0 < m["items"] <= c["events_accepted"], (m, c)  # items are accepted pings
+    assert poll["errors"] == 0, poll
+    print("ping smoke ok:", c["events_accepted"], "pings accepted,", c["pool_waits"], "pool waits,",
+          "ENGAGED_TIME polls", round(poll["ops_per_second"]), "calls/s")
+else:
+    assert rc == 3, rc
+    assert pings["status"] == "not_measured" and "ping rules" in pings["reason"], pings
+    print("ping smoke ok: not measured:", pings["reason"])
+PYEOF
+psql "$NEWSGRID_TEST_DSN" -qAt -c "DROP DATABASE IF EXISTS $TDB WITH (FORCE)" >/dev/null 2>&1 || true

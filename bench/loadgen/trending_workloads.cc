@@ -1,18 +1,22 @@
 // Trending-service workloads: view ingest over RecordViews streams (the
-// high-volume path), a history fill for the memory target, and ranking
-// reads (GetTrending), which a run polls while ingest is going on.
+// high-volume path), engagement pings over the same streams, a history fill
+// for the memory target, and ranking reads (GetTrending, by any metric),
+// which a run polls while ingest is going on.
 //
 // Article names: the first names come from --article_names_file when it
 // exists (real articles, so the hot ones are hydrated in rankings); the rest
 // up to --ingest_articles are synthetic "articles/bench-<i>".
 #include <fstream>
+#include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bench/loadgen/workload.h"
 #include "bench/loadgen/zipf.h"
 #include "google/protobuf/util/time_util.h"
+#include "grpcpp/alarm.h"
 #include "news/trending/v1/trending_service.grpc.pb.h"
 #include "runtime/status_macros.h"
 
@@ -85,21 +89,30 @@ class TrendingWorkload : public Workload {
   }
 
  protected:
-  // Sends `batches` on one stream; `done` gets the events as items.
-  void SendStream(const CallSlot& slot, std::vector<tv1::RecordViewsRequest> batches, DoneFn done) {
+  // What an ingest operation reports as its items.
+  enum class Items { kEvents, kAccepted };
+
+  // Sends `batches` on one stream; `done` gets the events sent (or those
+  // the service accepted) as items. Outcomes add up in the counters, with
+  // rejections by reason ("rejected_TOO_FREQUENT").
+  void SendStream(const CallSlot& slot, std::vector<tv1::RecordViewsRequest> batches, DoneFn done,
+                  Items items = Items::kEvents) {
     new IngestStream(stubs_[slot.channel].get(), slot, std::move(batches),
-                     [this, done = std::move(done)](const grpc::Status& status,
-                                                    const tv1::RecordViewsResponse& r, int64_t events) {
-                       if (status.ok()) {
-                         absl::MutexLock lock(&mu_);
-                         counters_["events_accepted"] += r.accepted();
-                         counters_["events_deduplicated"] += r.deduplicated();
-                         counters_["events_rejected"] += r.rejected();
-                       }
-                       done(0, status, status.ok() ? events : 0);
+                     [this, done = std::move(done), items](const grpc::Status& status,
+                                                           const tv1::RecordViewsResponse& r, int64_t events) {
+                       if (status.ok()) CountOutcomes(r);
+                       const int64_t n = items == Items::kEvents ? events : r.accepted();
+                       done(0, status, status.ok() ? n : 0);
                      });
   }
-  void AddEvent(tv1::RecordViewsRequest& batch, const std::string& article, absl::Time view_time) {
+  void CountOutcomes(const tv1::RecordViewsResponse& r, const std::string& prefix = "events") {
+    absl::MutexLock lock(&mu_);
+    counters_[prefix + "_accepted"] += r.accepted();
+    counters_[prefix + "_deduplicated"] += r.deduplicated();
+    counters_[prefix + "_rejected"] += r.rejected();
+    for (const auto& [reason, n] : r.rejected_by_reason()) counters_[absl::StrCat(prefix, "_rejected_", reason)] += n;
+  }
+  tv1::ViewEvent* AddEvent(tv1::RecordViewsRequest& batch, const std::string& article, absl::Time view_time) {
     auto& rng = ThreadRng();
     tv1::ViewEvent* e = batch.add_events();
     e->set_article(article);
@@ -109,6 +122,7 @@ class TrendingWorkload : public Workload {
       *e->mutable_view_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
           absl::ToUnixNanos(view_time));
     }
+    return e;
   }
 
   const WorkloadOptions options_;
@@ -135,6 +149,167 @@ class IngestWorkload : public TrendingWorkload {
  private:
   const std::vector<std::string> names_;
   const ZipfDistribution zipf_;
+};
+
+// Engagement pings of open pages. A pool of --page_views page views (a
+// Zipf-popular article and a visitor each) is registered in Setup by a VIEW
+// carrying its page_view_id; an operation is then one RecordViews stream of
+// ENGAGEMENT pings, each naming the next page view of the pool in turn with
+// 0-24 s of engaged time (over 20 s counts as 20). The service takes one
+// ping per page view per 10 s, so a page view is pinged again only
+// --ping_interval (11 s: the rule plus a second for delivery) after its
+// previous ping: when the pool runs short, a stream waits until its page
+// views are due (counted in pool_waits) instead of sending pings the rules
+// reject. The rate is then bounded by page_views / ping_interval, which
+// the counters show; a rejected ping is a finding, never part of the load.
+// Items are the pings the service accepted.
+class PingIngestWorkload : public TrendingWorkload {
+ public:
+  explicit PingIngestWorkload(const WorkloadOptions& o)
+      : TrendingWorkload(o), names_(ArticleNames(o)), zipf_(names_.size(), o.zipf_s),
+        pool_(o.page_views), due_ns_(new std::atomic<int64_t>[o.page_views]),
+        per_stream_(static_cast<int64_t>(o.batch_size) * o.batches_per_stream),
+        run_(absl::StrCat(absl::Hex(std::random_device{}() & 0xffffffu))) {}
+  std::vector<std::string> Methods() const override { return {"TrendingService/RecordViews"}; }
+
+  absl::Status Setup() override {
+    if (pool_.size() < static_cast<size_t>(4 * per_stream_)) {
+      // A stream must never meet its own page views again.
+      return absl::InvalidArgumentError(absl::StrCat("--page_views must be at least ", 4 * per_stream_,
+                                                     " (4 streams of pings)"));
+    }
+    RETURN_IF_ERROR(CheckPingsAreCounted());
+    std::mt19937_64 rng(std::random_device{}());
+    for (size_t i = 0; i < pool_.size(); ++i) {
+      pool_[i] = {static_cast<uint32_t>(zipf_(rng)), rng() % static_cast<uint64_t>(options_.visitors)};
+      due_ns_[i].store(0, std::memory_order_relaxed);
+    }
+    const int64_t streams = (static_cast<int64_t>(pool_.size()) + per_stream_ - 1) / per_stream_;
+    RETURN_IF_ERROR(ParallelFor(streams, options_.setup_concurrency, [&](int64_t s) -> absl::Status {
+      std::vector<tv1::RecordViewsRequest> batches(1);
+      for (int64_t i = s * per_stream_; i < std::min<int64_t>((s + 1) * per_stream_, pool_.size()); ++i) {
+        if (batches.back().events_size() >= options_.batch_size) batches.emplace_back();
+        tv1::ViewEvent* e = AddEvent(batches.back(), names_[pool_[i].article], absl::InfinitePast());
+        e->set_visitor_id(absl::StrCat("v", pool_[i].visitor));
+        e->set_page_view_id(PageViewId(i));
+      }
+      ASSIGN_OR_RETURN(tv1::RecordViewsResponse r, SendBlocking(s, batches));
+      CountOutcomes(r, "page_views");
+      if (r.rejected() > 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "registering page views: ", r.rejected(), " VIEWs rejected (",
+            absl::StrJoin(r.rejected_by_reason(), ", ", absl::PairFormatter(" ")), ")"));
+      }
+      return absl::OkStatus();
+    }));
+    absl::MutexLock lock(&mu_);
+    counters_["page_views"] = static_cast<int64_t>(pool_.size());
+    return absl::OkStatus();
+  }
+
+  void Issue(const CallSlot& slot, DoneFn done) override {
+    // The stream's page views are claimed now, at the time the stream will
+    // send them: the next lap plans from it even while this one waits.
+    const int64_t first = cursor_.fetch_add(per_stream_);
+    const int64_t interval_ns = absl::ToInt64Nanoseconds(options_.ping_interval);
+    const int64_t now_ns = absl::GetCurrentTimeNanos();
+    int64_t send_ns = now_ns;
+    for (int64_t c = first; c < first + per_stream_; ++c) {
+      send_ns = std::max(send_ns, due_ns_[c % pool_.size()].load(std::memory_order_relaxed));
+    }
+    for (int64_t c = first; c < first + per_stream_; ++c) {
+      due_ns_[c % pool_.size()].store(send_ns + interval_ns, std::memory_order_relaxed);
+    }
+    if (send_ns <= now_ns) {
+      Send(slot, first, std::move(done));
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      counters_["pool_waits"] += 1;
+      counters_["pool_wait_ms"] += (send_ns - now_ns) / 1'000'000;
+    }
+    auto* alarm = new grpc::Alarm;
+    alarm->Set(absl::ToChronoTime(absl::FromUnixNanos(send_ns)),
+               [this, alarm, slot, first, done = std::move(done)](bool) mutable {
+                 delete alarm;
+                 Send(slot, first, std::move(done));
+               });
+  }
+
+ private:
+  struct PageView {
+    uint32_t article;  // index into names_
+    uint64_t visitor;
+  };
+
+  std::string PageViewId(int64_t i) const { return absl::StrCat("pv-", run_, "-", i); }
+
+  void Send(const CallSlot& slot, int64_t first, DoneFn done) {
+    std::vector<tv1::RecordViewsRequest> batches(options_.batches_per_stream);
+    auto& rng = ThreadRng();
+    int64_t c = first;
+    for (auto& b : batches) {
+      for (int i = 0; i < options_.batch_size; ++i, ++c) {
+        const size_t pv = c % pool_.size();
+        tv1::ViewEvent* e = b.add_events();
+        e->set_article(names_[pool_[pv].article]);
+        e->set_visitor_id(absl::StrCat("v", pool_[pv].visitor));
+        e->set_kind(tv1::ENGAGEMENT);
+        e->set_page_view_id(PageViewId(pv));
+        const int64_t engaged_ms = rng() % 24'001;
+        e->mutable_engaged_duration()->set_seconds(engaged_ms / 1000);
+        e->mutable_engaged_duration()->set_nanos(static_cast<int32_t>(engaged_ms % 1000) * 1'000'000);
+      }
+    }
+    SendStream(slot, std::move(batches), std::move(done), Items::kAccepted);
+  }
+
+  // One stream, waited for (Setup only).
+  absl::StatusOr<tv1::RecordViewsResponse> SendBlocking(int64_t channel,
+                                                        const std::vector<tv1::RecordViewsRequest>& batches) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+    tv1::RecordViewsResponse r;
+    auto writer = stubs_[channel % stubs_.size()]->RecordViews(&ctx, &r);
+    for (const auto& b : batches) {
+      if (!writer->Write(b)) break;  // Finish says why
+    }
+    writer->WritesDone();
+    RETURN_IF_ERROR(ToAbsl(writer->Finish(), "RecordViews"));
+    return r;
+  }
+
+  // A service that predates pings counts them as views: a ping of a page
+  // view never registered tells the two apart (UNKNOWN_PAGE_VIEW).
+  absl::Status CheckPingsAreCounted() {
+    std::vector<tv1::RecordViewsRequest> probe(1);
+    tv1::ViewEvent* e = probe[0].add_events();
+    e->set_article(names_[0]);
+    e->set_visitor_id("v0");
+    e->set_kind(tv1::ENGAGEMENT);
+    e->set_page_view_id(PageViewId(-1));
+    e->mutable_engaged_duration()->set_seconds(5);
+    ASSIGN_OR_RETURN(tv1::RecordViewsResponse r, SendBlocking(0, probe));
+    if (r.rejected_by_reason().contains("UNKNOWN_PAGE_VIEW")) return absl::OkStatus();
+    if (r.accepted() > 0 || r.deduplicated() > 0) {
+      return absl::UnimplementedError(
+          "TrendingService/RecordViews does not apply the ping rules on this build (a ping of a page view "
+          "never registered was counted instead of rejected as UNKNOWN_PAGE_VIEW)");
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a ping of a page view never registered was rejected as ",
+        absl::StrJoin(r.rejected_by_reason(), ", ", absl::PairFormatter(" ")), ", not UNKNOWN_PAGE_VIEW"));
+  }
+
+  const std::vector<std::string> names_;
+  const ZipfDistribution zipf_;
+  std::vector<PageView> pool_;
+  // Per page view: the earliest time (Unix ns) of its next ping.
+  std::unique_ptr<std::atomic<int64_t>[]> due_ns_;
+  const int64_t per_stream_;
+  const std::string run_;  // keeps page view ids apart across runs on one service
+  std::atomic<int64_t> cursor_{0};
 };
 
 // History: every article gets --events_per_article views spread over the
@@ -173,21 +348,31 @@ class FillWorkload : public TrendingWorkload {
   std::atomic<int64_t> next_{0};
 };
 
-// A home page asking for the top stories.
+// A home page asking for the top stories (by --trending_metric).
 class PollWorkload : public TrendingWorkload {
  public:
   using TrendingWorkload::TrendingWorkload;
+  absl::Status Connect() {
+    if (!tv1::Metric_Parse(options_.trending_metric, &metric_) || metric_ == tv1::METRIC_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat("--trending_metric: no metric '", options_.trending_metric,
+                                                     "' (VIEWS, UNIQUE_VISITORS, HOT, ENGAGED_TIME, ...)"));
+    }
+    return TrendingWorkload::Connect();
+  }
   std::vector<std::string> Methods() const override { return {"TrendingService/GetTrending"}; }
   void Issue(const CallSlot& slot, DoneFn done) override {
     tv1::GetTrendingRequest req;
     req.mutable_window()->set_seconds(absl::ToInt64Seconds(options_.trending_window));
     req.set_limit(options_.trending_limit);
-    req.set_metric(tv1::VIEWS);
+    req.set_metric(metric_);
     StartUnary<tv1::GetTrendingRequest, tv1::GetTrendingResponse>(slot, 0, std::move(req), std::move(done),
         [&](auto* c, auto* rq, auto* rs, auto cb) {
           stubs_[slot.channel]->async()->GetTrending(c, rq, rs, std::move(cb));
         });
   }
+
+ private:
+  tv1::Metric metric_ = tv1::VIEWS;
 };
 
 }  // namespace
@@ -196,6 +381,7 @@ void RegisterTrendingWorkloads(std::map<std::string, WorkloadFactory>& registry)
   registry["view_ingest"] = MakeConnected<IngestWorkload>;
   registry["trending_fill"] = MakeConnected<FillWorkload>;
   registry["trending_poll"] = MakeConnected<PollWorkload>;
+  registry["ping_ingest"] = MakeConnected<PingIngestWorkload>;
 }
 
 }  // namespace newsgrid::bench

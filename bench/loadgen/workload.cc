@@ -77,8 +77,11 @@ absl::Status ParallelFor(int64_t n, int threads, const std::function<absl::Statu
 absl::Status ToAbsl(const grpc::Status& status, const std::string& what) {
   const absl::Status s = FromGrpcStatus(status);
   if (s.ok()) return s;
-  if (s.message().empty()) return absl::Status(s.code(), what);
-  return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
+  // The report shows an UNIMPLEMENTED answer as the reason a load was not
+  // measured: say it in words.
+  const std::string suffix = s.code() == absl::StatusCode::kUnimplemented ? " answers UNIMPLEMENTED on this build" : "";
+  if (s.message().empty()) return absl::Status(s.code(), absl::StrCat(what, suffix));
+  return absl::Status(s.code(), absl::StrCat(what, ": ", s.message(), suffix));
 }
 
 }  // namespace newsgrid::bench

@@ -69,10 +69,13 @@ struct WorkloadOptions {
   int batch_size = 500;                // events per RecordViews message
   int batches_per_stream = 4;          // messages per RecordViews stream
   int64_t visitors = 1000000;          // distinct visitor ids
+  int64_t page_views = 1000000;        // ping_ingest: open page views in the pool
+  absl::Duration ping_interval = absl::Seconds(11);  // ping_ingest: least time between a page view's pings
   int history_days = 7;                // trending_fill spreads views over this
   int events_per_article = 8;          // trending_fill views per article
   absl::Duration trending_window = absl::Hours(24);
   int trending_limit = 10;
+  std::string trending_metric = "VIEWS";  // trending_poll: a news.trending.v1.Metric name
   int echo_payload = 128;              // request bytes (and answer, unless below)
   int echo_response_bytes = 0;         // > 0: answer bytes
   std::string write_mix = "create:3,update:5,publish:2";
@@ -148,7 +151,9 @@ absl::StatusOr<std::unique_ptr<Workload>> MakeConnected(const WorkloadOptions& o
 // stops the others.
 absl::Status ParallelFor(int64_t n, int threads, const std::function<absl::Status(int64_t)>& fn);
 
-// grpc::Status -> absl::Status with the same code, for Setup.
+// grpc::Status -> absl::Status with the same code, for Setup ("what: message";
+// an UNIMPLEMENTED answer says so in words, as the reason the load is not
+// measured).
 absl::Status ToAbsl(const grpc::Status& status, const std::string& what);
 
 }  // namespace newsgrid::bench

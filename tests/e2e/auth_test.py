@@ -192,6 +192,14 @@ class AuthTest(_AuthPair, unittest.TestCase):
         resp = rpc(iter([batch]), timeout=10, metadata=bearer(self.tokens["views"]))
         self.assertEqual(resp.accepted, 1)
         self.assertEqual(self.trend("RecordView", ev, self.tokens["views"])["outcome"], "ACCEPTED")
+        # Engagement pings are ingest too: views:write, like views.
+        page_view = {"event": {"article": "articles/direct-2", "visitorId": "d2", "pageViewId": "pv-d2"}}
+        ping = {"event": {"article": "articles/direct-2", "visitorId": "d2", "pageViewId": "pv-d2",
+                          "kind": "ENGAGEMENT", "engagedDuration": "9s"}}
+        self.assertEqual(self.trend("RecordView", page_view, self.tokens["views"])["outcome"],
+                         "ACCEPTED")
+        self.assert_code(U, self.trend, "RecordView", ping, None, contains="views:write")
+        self.assertEqual(self.trend("RecordView", ping, self.tokens["views"])["outcome"], "ACCEPTED")
         # Queries: no token needed.
         self.trend("GetTrending", {"window": "3600s"})
         stats = self.trend("GetArticleStats", {"article": "articles/direct-1", "window": "3600s"})

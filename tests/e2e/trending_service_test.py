@@ -9,8 +9,8 @@ import unittest
 import grpc
 
 from harness import SANITIZER_EXTRA_S, create_database, field_violations, wait_until
-from trending_support import (TRENDING, call_json, get_trending, record_batches, record_view,
-                              record_views, start_trending, views, watch_trending)
+from trending_support import (TRENDING, call_json, collect_pushes, get_trending, record_batches,
+                              record_view, record_views, start_trending, views, watch_trending)
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"
 
@@ -183,18 +183,7 @@ class TrendingServiceTest(unittest.TestCase):
         meta = {"section": "t5"}
         record_view(self.svc, {"article": "articles/t5-a", "metadata": meta})
         stream = watch_trending(self.svc, q)
-        got = []
-        done = threading.Event()
-
-        def read():
-            try:
-                for msg in stream:
-                    got.append([e.article for e in msg.entries])
-            except grpc.RpcError:
-                pass
-            done.set()
-
-        threading.Thread(target=read, daemon=True).start()
+        got, done = collect_pushes(stream)
         wait_until(lambda: len(got) >= 1, timeout=5, what="the initial ranking")
         self.assertEqual(got[0], ["articles/t5-a"])
         # More views that do not change the top 2 (order or members): no push.

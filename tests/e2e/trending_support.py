@@ -8,7 +8,10 @@
 """
 
 import json
+import threading
 import unittest
+
+import grpc
 
 from google.protobuf import json_format
 
@@ -86,6 +89,24 @@ def watch_trending(svc, request, timeout=60):
                                      request_serializer=pb.WatchTrendingRequest.SerializeToString,
                                      response_deserializer=pb.GetTrendingResponse.FromString)
     return rpc(json_format.Parse(json.dumps(request), pb.WatchTrendingRequest()), timeout=timeout)
+
+
+def collect_pushes(stream):
+    """Reads a WatchTrending stream on a thread: returns (pushes, done), where
+    pushes grows with each message's article names and done is set when the
+    stream ends (cancelled, failed or finished)."""
+    pushes, done = [], threading.Event()
+
+    def read():
+        try:
+            for msg in stream:
+                pushes.append([e.article for e in msg.entries])
+        except grpc.RpcError:
+            pass
+        done.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    return pushes, done
 
 
 def views(resp):

@@ -47,6 +47,22 @@ struct TrendingReplica {
                 ticket != nullptr ? ticket : &unused)
         .outcome;
   }
+  // A view with a page view id, then pings of that page view.
+  trending::Verdict PageView(const std::string& article, absl::Time t, const std::string& visitor,
+                             const std::string& page_view) {
+    uint64_t unused = 0;
+    return ingest.Record({.article_name = "articles/" + article, .view_time = t,
+                          .visitor_id = visitor, .page_view_id = page_view},
+                         &unused);
+  }
+  trending::Verdict Ping(const std::string& article, absl::Time t, const std::string& visitor,
+                         const std::string& page_view, absl::Duration engaged) {
+    uint64_t unused = 0;
+    return ingest.Record({.article_name = "articles/" + article, .view_time = t,
+                          .visitor_id = visitor, .kind = trending::EventKind::kEngagement,
+                          .page_view_id = page_view, .engaged = engaged},
+                         &unused);
+  }
   trending::VisitorHasher hasher{"shared-secret"};
   trending::ViewStore store;
   trending::Ingestor ingest;
