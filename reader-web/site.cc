@@ -645,6 +645,16 @@ RenderedPage Site::SearchPage(const std::string& query, const std::string& page_
   return Html(200, templates_.Render("listing", c));
 }
 
+namespace {
+
+// 404 or 400 with what was wrong, as text.
+void RejectBeacon(const absl::Status& status, httplib::Response& res) {
+  res.status = BeaconHttpStatus(status);
+  res.set_content(absl::StrCat(status.message(), "\n"), "text/plain; charset=utf-8");
+}
+
+}  // namespace
+
 article::PageEvent Site::PageEventOf(const httplib::Request& req, httplib::Response& res,
                                      PageBeacon beacon) {
   std::optional<std::string> visitor = CookieValue(req.get_header_value("Cookie"), kVisitorCookie);
@@ -665,7 +675,7 @@ void Site::Beacon(const httplib::Request& req, httplib::Response& res, const std
   res.set_header("Cache-Control", "no-store");
   absl::StatusOr<PageBeacon> beacon = ParseViewBeacon(id, req.get_param_value("pv"));
   if (!beacon.ok()) {
-    res.status = BeaconHttpStatus(beacon.status());
+    RejectBeacon(beacon.status(), res);
     return;
   }
   article::PageEvent event = PageEventOf(req, res, *std::move(beacon));
@@ -678,7 +688,7 @@ void Site::Engaged(const httplib::Request& req, httplib::Response& res, const st
   absl::StatusOr<PageBeacon> ping =
       ParseEngagementPing(id, req.get_param_value("pv"), req.get_param_value("s"));
   if (!ping.ok()) {
-    res.status = BeaconHttpStatus(ping.status());
+    RejectBeacon(ping.status(), res);
     return;
   }
   const absl::Duration engaged = ping->engaged;

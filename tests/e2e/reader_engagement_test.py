@@ -17,8 +17,8 @@ real keydown events.
    engaged switch works without JavaScript (CSS) and with it (the live
    stream follows the switch).
 5. The beacon and ping endpoints: pings forwarded as sent (form body or
-   query), bad input answered 400 and not forwarded; a browser without
-   JavaScript counts the view from <noscript>.
+   query), bad input answered 400 naming the parameter and not forwarded;
+   a browser without JavaScript counts the view from <noscript>.
 """
 
 import time
@@ -256,7 +256,9 @@ class ReaderEngagementTest(unittest.TestCase):
                     b"pv=http-view-1&s=3601", b"pv=http-view-1&s=", b"pv=http-view-1",
                     b"pv=&s=5", b"s=5", b"pv=" + b"a" * 101 + b"&s=5", b"pv=a%20b&s=5",
                     b"pv=%3Cb%3E&s=5"):
-            self.assertEqual(http_get(url, form, method="POST", data=bad)[0], 400, bad)
+            status, _, body = http_get(url, form, method="POST", data=bad)
+            self.assertEqual(status, 400, bad)
+            self.assertRegex(body, r"^(pv|s): ", bad)  # names the parameter
         self.assertEqual(http_get(self.trio.url("/engaged/abc"), form, method="POST",
                                   data=b"pv=http-view-1&s=5")[0], 404)
         status, headers, _ = http_get(url, reader)
