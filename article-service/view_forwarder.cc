@@ -1,5 +1,7 @@
 #include "article-service/view_forwarder.h"
 
+#include <algorithm>
+
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -81,12 +83,20 @@ void ViewForwarder::RecordReaderView(ArticleViewEvent event) {
                   .time_micros = absl::ToUnixMicros(event.time)});
 }
 
-void ViewForwarder::RecordPageView(std::string article_name, std::string visitor_id,
-                                   std::string user_agent, absl::Time time) {
-  Push(QueuedView{.article_name = std::move(article_name),
-                  .visitor_id = std::move(visitor_id),
-                  .user_agent = std::move(user_agent),
-                  .time_micros = absl::ToUnixMicros(time)});
+ViewForwarder::QueuedView ViewForwarder::FromPage(PageEvent event) {
+  return QueuedView{.article_name = std::move(event.article_name),
+                    .page_view_id = std::move(event.page_view_id),
+                    .visitor_id = std::move(event.visitor_id),
+                    .user_agent = std::move(event.user_agent),
+                    .time_micros = absl::ToUnixMicros(event.time)};
+}
+
+void ViewForwarder::RecordPageView(PageEvent event) { Push(FromPage(std::move(event))); }
+
+void ViewForwarder::RecordEngagement(PageEvent event, absl::Duration engaged) {
+  QueuedView ping = FromPage(std::move(event));
+  ping.engaged_micros = std::max<int64_t>(0, absl::ToInt64Microseconds(engaged));
+  Push(std::move(ping));
 }
 
 void ViewForwarder::Push(QueuedView view) {
@@ -143,6 +153,12 @@ void ViewForwarder::TakeEvents(size_t max, std::vector<ViewEvent>& out) {
       e.set_article(std::move(v.article_name));
     }
     if (!v.user_agent.empty()) e.set_user_agent(std::move(v.user_agent));
+    if (!v.page_view_id.empty()) e.set_page_view_id(std::move(v.page_view_id));
+    if (v.engaged_micros >= 0) {
+      e.set_kind(news::trending::v1::ENGAGEMENT);
+      *e.mutable_engaged_duration() =
+          google::protobuf::util::TimeUtil::MicrosecondsToDuration(v.engaged_micros);
+    }
     e.set_visitor_id(std::move(v.visitor_id));
     *e.mutable_view_time() =
         google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(v.time_micros);

@@ -15,10 +15,16 @@
 // is dropped (the new one if every held event awaits a retry), counted in
 // /metrics and logged at most once per 10 s. Every event carries a unique
 // event_id and every batch a batch_id, so a batch resent after a failed
-// stream is not counted twice by the trending service.
+// stream is not counted twice by the trending service. Page events
+// (reader-web's beacon: a page view and its engagement pings) take the
+// same queue, bound and delivery.
 //
 //   ViewForwarder forwarder(options, MakePeerChannel(address, {}));
 //   forwarder.RecordReaderView({.article = version, .visitor_id = "v1", .time = now});
+//   PageEvent page{.article_name = "articles/7", .page_view_id = "5f0c…", .visitor_id = "v1",
+//                  .user_agent = ua, .time = now};
+//   forwarder.RecordPageView(page);
+//   forwarder.RecordEngagement(page, absl::Seconds(15));  // a ping, later
 //   forwarder.Shutdown(absl::Now() + drain);  // flush what is buffered
 #ifndef NEWSGRID_ARTICLE_SERVICE_VIEW_FORWARDER_H_
 #define NEWSGRID_ARTICLE_SERVICE_VIEW_FORWARDER_H_
@@ -54,6 +60,18 @@ struct ViewForwarderOptions {
   PeerToken* token = nullptr;
 };
 
+// An event of an article page known by name only (reader-web's beacon).
+struct PageEvent {
+  std::string article_name;  // "articles/7"
+  // The page view's id, chosen by the page; empty: a view without pings
+  // (a browser without JavaScript).
+  std::string page_view_id;
+  std::string visitor_id;
+  // The reader's User-Agent, for the trending service's bot rule.
+  std::string user_agent;
+  absl::Time time;
+};
+
 class ViewForwarder final : public ViewSink {
  public:
   ViewForwarder(ViewForwarderOptions options, std::shared_ptr<grpc::Channel> channel);
@@ -66,11 +84,14 @@ class ViewForwarder final : public ViewSink {
   // trending filters).
   void RecordReaderView(ArticleViewEvent event) override;
 
-  // A view of an article known by name only (reader-web's page beacon),
-  // with the reader's user agent for the trending service's bot rule. The
-  // same queue, bound and delivery as RecordReaderView.
-  void RecordPageView(std::string article_name, std::string visitor_id, std::string user_agent,
-                      absl::Time time);
+  // A page view (a VIEW event naming its page view, so that its pings
+  // count). The same queue, bound and delivery as RecordReaderView.
+  void RecordPageView(PageEvent event);
+
+  // An engagement ping of the page view `event.page_view_id`: `engaged` is
+  // the time the reader was active on the page since its previous ping.
+  // Sent as an ENGAGEMENT event; the same queue, bound and delivery.
+  void RecordEngagement(PageEvent event, absl::Duration engaged);
 
   // Sends what is buffered, trying until `deadline`, then stops the sender.
   // Returns how many events could not be delivered.
@@ -99,12 +120,16 @@ class ViewForwarder final : public ViewSink {
   absl::Time stop_deadline() const;
 
   struct QueuedView {
-    ArticleRef article;        // null for a page view:
+    ArticleRef article;        // null for a page event:
     std::string article_name;  // then the article's name
+    std::string page_view_id;
     std::string visitor_id;
     std::string user_agent;
     int64_t time_micros = 0;
+    // An engagement ping when >= 0: its engaged time; -1 for a view.
+    int64_t engaged_micros = -1;
   };
+  static QueuedView FromPage(PageEvent event);
   void Push(QueuedView view);
 
   const ViewForwarderOptions options_;

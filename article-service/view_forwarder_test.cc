@@ -133,6 +133,59 @@ TEST(ViewForwarderTest, DeliversEveryViewInBoundedBatchesWithUniqueIds) {
   EXPECT_TRUE(f.peer_reachable());
 }
 
+// A page view and its pings: the view names its page view; each ping is an
+// ENGAGEMENT event of the same page view with its engaged time, in order,
+// with event ids of their own.
+TEST(ViewForwarderTest, PageViewsAndEngagementPingsNameTheirPageView) {
+  TestServer server;
+  ViewForwarder f(FastOptions(), MakePeerChannel(absl::StrCat("127.0.0.1:", server.port), {}));
+  const PageEvent page{.article_name = "articles/7",
+                       .page_view_id = "pv-1",
+                       .visitor_id = "visitor",
+                       .user_agent = "Mozilla/5.0",
+                       .time = absl::FromUnixSeconds(1700000000)};
+  f.RecordPageView(page);
+  PageEvent ping = page;
+  ping.time = absl::FromUnixSeconds(1700000015);
+  f.RecordEngagement(ping, absl::Seconds(14));
+  ping.time = absl::FromUnixSeconds(1700000030);
+  f.RecordEngagement(ping, absl::Milliseconds(2500));
+  // A view without a page view id (no script on the page) stays a plain view.
+  f.RecordPageView({.article_name = "articles/8", .visitor_id = "other", .time = page.time});
+  ASSERT_TRUE(WaitFor([&] { return f.delivered() == 4; })) << f.delivered();
+  const auto events = server.service.events();
+  ASSERT_EQ(events.size(), 4u);
+  const ViewEvent& view = events[0];
+  EXPECT_EQ(view.kind(), news::trending::v1::EVENT_KIND_UNSPECIFIED);  // VIEW
+  EXPECT_EQ(view.article(), "articles/7");
+  EXPECT_EQ(view.page_view_id(), "pv-1");
+  EXPECT_EQ(view.visitor_id(), "visitor");
+  EXPECT_EQ(view.user_agent(), "Mozilla/5.0");
+  EXPECT_FALSE(view.has_engaged_duration());
+  EXPECT_EQ(view.view_time().seconds(), 1700000000);
+  for (int i : {1, 2}) {
+    const ViewEvent& p = events[i];
+    EXPECT_EQ(p.kind(), news::trending::v1::ENGAGEMENT) << i;
+    EXPECT_EQ(p.article(), "articles/7");
+    EXPECT_EQ(p.page_view_id(), "pv-1");
+    EXPECT_EQ(p.visitor_id(), "visitor");
+    EXPECT_EQ(p.user_agent(), "Mozilla/5.0");
+    ASSERT_TRUE(p.has_engaged_duration());
+  }
+  EXPECT_EQ(events[1].engaged_duration().seconds(), 14);
+  EXPECT_EQ(events[1].engaged_duration().nanos(), 0);
+  EXPECT_EQ(events[1].view_time().seconds(), 1700000015);
+  EXPECT_EQ(events[2].engaged_duration().seconds(), 2);
+  EXPECT_EQ(events[2].engaged_duration().nanos(), 500000000);
+  EXPECT_EQ(events[2].view_time().seconds(), 1700000030);
+  EXPECT_EQ(events[3].article(), "articles/8");
+  EXPECT_EQ(events[3].page_view_id(), "");
+  EXPECT_EQ(events[3].kind(), news::trending::v1::EVENT_KIND_UNSPECIFIED);
+  std::set<std::string> ids;
+  for (const auto& e : events) ids.insert(e.event_id());
+  EXPECT_EQ(ids.size(), 4u);
+}
+
 TEST(ViewForwarderTest, BuffersWhileThePeerIsDownAndDeliversWhenItReturns) {
   const int port = FreePort();
   ViewForwarder f(FastOptions(), MakePeerChannel(absl::StrCat("127.0.0.1:", port), {}));
@@ -160,7 +213,15 @@ TEST(ViewForwarderTest, FullBufferDropsTheOldest) {
   ViewForwarder f(options, MakePeerChannel(absl::StrCat("127.0.0.1:", port), {}));
   f.RecordReaderView(View(0));
   ASSERT_TRUE(WaitFor([&] { return !f.peer_reachable(); }));
-  for (int i = 1; i < 25; ++i) f.RecordReaderView(View(i));
+  // Engagement pings (the odd ones) share the bound with views.
+  for (int i = 1; i < 25; ++i) {
+    if (i % 2 == 0) {
+      f.RecordReaderView(View(i));
+    } else {
+      f.RecordEngagement({.article_name = absl::StrCat("articles/", i), .page_view_id = "pv"},
+                         absl::Seconds(i));
+    }
+  }
   EXPECT_EQ(f.depth(), 10u);
   EXPECT_EQ(f.dropped(), 15u);
   TestServer server(port);
@@ -170,7 +231,12 @@ TEST(ViewForwarderTest, FullBufferDropsTheOldest) {
   // The view awaiting its retry is never dropped; of the queued ones the
   // newest nine were kept, delivered in order after it.
   std::vector<std::string> delivered;
-  for (const auto& e : events) delivered.push_back(e.article());
+  for (const auto& e : events) {
+    delivered.push_back(e.article());
+    const int i = std::stoi(e.article().substr(9));
+    EXPECT_EQ(e.kind() == news::trending::v1::ENGAGEMENT, i % 2 == 1) << i;
+    if (i % 2 == 1) EXPECT_EQ(e.engaged_duration().seconds(), i);
+  }
   std::vector<std::string> want = {"articles/0"};
   for (int i = 16; i < 25; ++i) want.push_back(absl::StrCat("articles/", i));
   EXPECT_EQ(delivered, want);

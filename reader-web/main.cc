@@ -46,6 +46,9 @@ ABSL_FLAG(absl::Duration, cdn_max_age, absl::Seconds(10),
 ABSL_FLAG(int, live_max_streams, 32, "Live trending streams open at once; more get 503.");
 ABSL_FLAG(absl::Duration, live_max_duration, absl::Minutes(5),
           "How long one live stream stays open (the browser then reconnects).");
+ABSL_FLAG(absl::Duration, engagement_ping_interval, absl::Seconds(15),
+          "How often an article page reports its reader's engaged time while the reader is "
+          "active; at least the trending service's --min_ping_interval (10s by default).");
 ABSL_FLAG(std::string, templates_dir, "",
           "Folder of *.mustache templates overriding the built-in ones (development).");
 ABSL_FLAG(std::string, static_dir, "",
@@ -95,6 +98,7 @@ absl::StatusOr<ReaderSettings> ReaderSettingsFromFlags(const newsgrid::ServerCon
   site.cdn_max_age = absl::GetFlag(FLAGS_cdn_max_age);
   site.live_max_streams = absl::GetFlag(FLAGS_live_max_streams);
   site.live_max_duration = absl::GetFlag(FLAGS_live_max_duration);
+  site.engagement_ping_interval = absl::GetFlag(FLAGS_engagement_ping_interval);
   const int threads = absl::GetFlag(FLAGS_http_threads);
   const int cache_entries = absl::GetFlag(FLAGS_page_cache_entries);
   using newsgrid::CheckDuration;
@@ -112,6 +116,8 @@ absl::StatusOr<ReaderSettings> ReaderSettingsFromFlags(const newsgrid::ServerCon
       CheckDuration("cdn_max_age", site.cdn_max_age, absl::ZeroDuration(), absl::Hours(24)));
   RETURN_IF_ERROR(CheckDuration("live_max_duration", site.live_max_duration, absl::Seconds(1),
                                 absl::Hours(24)));
+  RETURN_IF_ERROR(CheckDuration("engagement_ping_interval", site.engagement_ping_interval,
+                                absl::Seconds(1), absl::Minutes(10)));
   site.page_cache_entries = static_cast<size_t>(cache_entries);
 
   ASSIGN_OR_RETURN(
@@ -147,21 +153,29 @@ int main(int argc, char** argv) {
   // trending service; reads are public).
   newsgrid::PeerToken token(absl::GetFlag(FLAGS_peer_token_file));
   auto article_stub = news::article::v1::ArticleService::NewStub(settings.article_channel);
-  rd::TrendingFeed feed(news::trending::v1::TrendingService::NewStub(settings.trending_channel),
-                        {.window = absl::Hours(1), .limit = 5}, &token);
+  // The trending box: last hour, top 5, by views and by engaged time.
+  rd::TrendingFeed most_read(
+      news::trending::v1::TrendingService::NewStub(settings.trending_channel),
+      {.metric = news::trending::v1::VIEWS, .window = absl::Hours(1), .limit = 5}, &token);
+  rd::TrendingFeed most_engaged(
+      news::trending::v1::TrendingService::NewStub(settings.trending_channel),
+      {.metric = news::trending::v1::ENGAGED_TIME, .window = absl::Hours(1), .limit = 5}, &token);
   newsgrid::article::ViewForwarder views({.token = &token}, settings.trending_channel);
-  rd::Site pages(settings.site, settings.templates, *article_stub, feed, &views, &token);
+  rd::Site pages(settings.site, settings.templates, *article_stub,
+                 {.most_read = most_read, .most_engaged = most_engaged}, &views, &token);
 
   newsgrid::HttpServer server("reader-web", config, {.threads = threads});
   server.SetHandler(
       [&pages](const httplib::Request& req, httplib::Response& res) { pages.Handle(req, res); });
   server.OnShutdownStarted([&] {
     pages.Shutdown();  // live streams end; browsers reconnect elsewhere
-    feed.Stop();
+    most_read.Stop();
+    most_engaged.Stop();
   });
-  feed.Start();
+  most_read.Start();
+  most_engaged.Start();
   const int code = server.Run();
-  // Views of the last requests still go out (the flush is bounded).
+  // Views and pings of the last requests still go out (the flush is bounded).
   const size_t lost = views.Shutdown(absl::Now() + config.drain_deadline);
   if (lost > 0) NG_LOG_WARN("views not delivered at shutdown", {{"views", lost}});
   return code;

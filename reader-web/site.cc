@@ -100,7 +100,7 @@ bool EtagMatches(const std::string& header, const std::string& etag) {
 }
 
 Site::Site(SiteOptions options, const Templates& templates,
-           apb::ArticleService::StubInterface& articles, TrendingFeed& trending,
+           apb::ArticleService::StubInterface& articles, TrendingFeeds trending,
            article::ViewForwarder* views, PeerToken* token)
     : options_(std::move(options)),
       templates_(templates),
@@ -148,6 +148,17 @@ void Site::Handle(const httplib::Request& req, httplib::Response& res) {
       return;
     }
     Prefs(req, res);
+    return;
+  }
+  if (absl::StartsWith(path, "/engaged/")) {
+    SetRoute("engaged");
+    if (req.method != "POST") {
+      res.status = 405;
+      res.set_header("Allow", "POST");
+      res.set_header("Cache-Control", "no-store");
+      return;
+    }
+    Engaged(req, res, path.substr(9));
     return;
   }
   if (!read_only) {
@@ -324,32 +335,16 @@ void Site::ServePage(const httplib::Request& req, httplib::Response& res, const 
 
 namespace {
 
-// What every page shows: language, reading preferences, navigation, the
-// trending box.
-mstch::map BaseContext(const SiteOptions& o, const ReadingPrefs& prefs,
-                       const std::string& page_title, const std::string& current_section,
-                       const TrendingSnapshot* trending) {
-  mstch::array nav;
-  for (const std::string& s : o.nav_sections) {
-    nav.push_back(mstch::map{{"url", absl::StrCat("/sections/", UrlEncode(s))},
-                             {"label", s},
-                             {"current", s == current_section}});
-  }
+mstch::array TrendingItems(const TrendingFeed& feed) {
   mstch::array items;
-  if (trending != nullptr) {
-    for (const TrendingItem& t : trending->items) {
-      items.push_back(mstch::map{{"title", t.title}, {"url", t.url}});
-    }
+  std::shared_ptr<const TrendingSnapshot> snapshot = feed.Latest();
+  if (snapshot == nullptr) return items;
+  for (const TrendingItem& t : snapshot->items) {
+    mstch::map item{{"title", t.title}, {"url", t.url}};
+    if (!t.reading_now.empty()) item["reading_now"] = t.reading_now;
+    items.push_back(std::move(item));
   }
-  return mstch::map{{"lang", o.lang},
-                    {"site_name", o.site_name},
-                    {"page_title", page_title},
-                    {"font_percent", prefs.font_percent},
-                    {"read_mode", false},
-                    {"nav", nav},
-                    {"trending", items},
-                    {"live", true},
-                    {"query", std::string()}};
+  return items;
 }
 
 RenderedPage Html(int status, std::string body) {
@@ -364,11 +359,30 @@ RenderedPage Html(int status, std::string body) {
 
 }  // namespace
 
+mstch::map Site::PageContext(const ReadingPrefs& prefs, const std::string& page_title,
+                             const std::string& current_section) const {
+  mstch::array nav;
+  for (const std::string& s : options_.nav_sections) {
+    nav.push_back(mstch::map{{"url", absl::StrCat("/sections/", UrlEncode(s))},
+                             {"label", s},
+                             {"current", s == current_section}});
+  }
+  return mstch::map{{"lang", options_.lang},
+                    {"site_name", options_.site_name},
+                    {"page_title", page_title},
+                    {"font_percent", prefs.font_percent},
+                    {"read_mode", false},
+                    {"nav", nav},
+                    {"trending", TrendingItems(trending_.most_read)},
+                    {"trending_engaged", TrendingItems(trending_.most_engaged)},
+                    {"live", true},
+                    {"engage", false},
+                    {"query", std::string()}};
+}
+
 RenderedPage Site::ErrorPage(int status, const std::string& heading, const std::string& message,
                              const ReadingPrefs& prefs) {
-  auto latest = trending_.Latest();
-  mstch::map ctx = BaseContext(options_, prefs, absl::StrCat(heading, " · ", options_.site_name),
-                               "", latest.get());
+  mstch::map ctx = PageContext(prefs, absl::StrCat(heading, " · ", options_.site_name), "");
   ctx["heading"] = heading;
   ctx["message"] = message;
   ctx["noindex"] = true;
@@ -439,9 +453,8 @@ RenderedPage Site::ArticlePage(const std::string& slug, const std::string& origi
 
   const std::string path = absl::StrCat("/articles/", a.slug());
   const std::string canonical = absl::StrCat(origin, path);
-  auto latest = trending_.Latest();
-  mstch::map c = BaseContext(options_, prefs, absl::StrCat(a.title(), " · ", options_.site_name),
-                             a.section(), latest.get());
+  mstch::map c =
+      PageContext(prefs, absl::StrCat(a.title(), " · ", options_.site_name), a.section());
   c["read_mode"] = prefs.read_mode;
   c["live"] = !prefs.read_mode;
   c["description"] = a.excerpt();
@@ -501,6 +514,10 @@ RenderedPage Site::ArticlePage(const std::string& slug, const std::string& origi
   absl::string_view id = a.name();
   absl::ConsumePrefix(&id, "articles/");
   c["beacon"] = absl::StrCat("/views/", id);
+  c["engaged_url"] = absl::StrCat("/engaged/", id);
+  c["ping_interval_ms"] =
+      static_cast<int>(absl::ToInt64Milliseconds(options_.engagement_ping_interval));
+  c["engage"] = true;
   return Html(200, templates_.Render("article", c));
 }
 
@@ -517,8 +534,7 @@ RenderedPage Site::FrontPage(const std::string& origin, const ReadingPrefs& pref
                      "The front page cannot be shown right now. Please try again in a moment.",
                      prefs);
   }
-  auto latest = trending_.Latest();
-  mstch::map c = BaseContext(options_, prefs, options_.site_name, "", latest.get());
+  mstch::map c = PageContext(prefs, options_.site_name, "");
   c["heading"] = std::string("Latest");
   c["canonical"] = absl::StrCat(origin, "/");
   c["description"] = absl::StrCat("The latest articles of ", options_.site_name, ".");
@@ -555,10 +571,9 @@ RenderedPage Site::ListingPage(const std::string& kind, const std::string& value
     return ErrorPage(404, "Page not found",
                      absl::StrCat("Nothing is published under \"", value, "\"."), prefs);
   }
-  auto latest = trending_.Latest();
   const std::string heading = section ? value : absl::StrCat("#", value);
-  mstch::map c = BaseContext(options_, prefs, absl::StrCat(heading, " · ", options_.site_name),
-                             section ? value : "", latest.get());
+  mstch::map c = PageContext(prefs, absl::StrCat(heading, " · ", options_.site_name),
+                             section ? value : "");
   const std::string path = absl::StrCat("/", kind, "/", UrlEncode(value));
   c["heading"] = heading;
   c["canonical"] = absl::StrCat(origin, path);
@@ -575,9 +590,7 @@ RenderedPage Site::ListingPage(const std::string& kind, const std::string& value
 
 RenderedPage Site::SearchPage(const std::string& query, const std::string& page_token,
                               const std::string& origin, const ReadingPrefs& prefs) {
-  auto latest = trending_.Latest();
-  mstch::map c = BaseContext(options_, prefs, absl::StrCat("Search · ", options_.site_name), "",
-                             latest.get());
+  mstch::map c = PageContext(prefs, absl::StrCat("Search · ", options_.site_name), "");
   c["heading"] = std::string("Search");
   c["search_form"] = true;
   c["query"] = query;
@@ -632,24 +645,56 @@ RenderedPage Site::SearchPage(const std::string& query, const std::string& page_
   return Html(200, templates_.Render("listing", c));
 }
 
-void Site::Beacon(const httplib::Request& req, httplib::Response& res, const std::string& id) {
-  res.set_header("Cache-Control", "no-store");
-  int64_t n = 0;
-  if (id.empty() || id.size() > 18 || !absl::SimpleAtoi(id, &n) || n <= 0) {
-    res.status = 404;
-    return;
-  }
+namespace {
+
+// 404 or 400 with what was wrong, as text.
+void RejectBeacon(const absl::Status& status, httplib::Response& res) {
+  res.status = BeaconHttpStatus(status);
+  res.set_content(absl::StrCat(status.message(), "\n"), "text/plain; charset=utf-8");
+}
+
+}  // namespace
+
+article::PageEvent Site::PageEventOf(const httplib::Request& req, httplib::Response& res,
+                                     PageBeacon beacon) {
   std::optional<std::string> visitor = CookieValue(req.get_header_value("Cookie"), kVisitorCookie);
   if (!visitor || !IsValidVisitorId(*visitor)) {
     visitor = NewVisitorId();
     res.set_header("Set-Cookie", VisitorCookieHeader(*visitor));
   }
-  if (views_ != nullptr) {
-    std::string agent = req.get_header_value("User-Agent");
-    if (agent.size() > 1024) agent.resize(1024);
-    views_->RecordPageView(absl::StrCat("articles/", n), *visitor, std::move(agent), absl::Now());
+  std::string agent = req.get_header_value("User-Agent");
+  if (agent.size() > 1024) agent.resize(1024);
+  return article::PageEvent{.article_name = std::move(beacon.article_name),
+                            .page_view_id = std::move(beacon.page_view_id),
+                            .visitor_id = *std::move(visitor),
+                            .user_agent = std::move(agent),
+                            .time = absl::Now()};
+}
+
+void Site::Beacon(const httplib::Request& req, httplib::Response& res, const std::string& id) {
+  res.set_header("Cache-Control", "no-store");
+  absl::StatusOr<PageBeacon> beacon = ParseViewBeacon(id, req.get_param_value("pv"));
+  if (!beacon.ok()) {
+    RejectBeacon(beacon.status(), res);
+    return;
   }
+  article::PageEvent event = PageEventOf(req, res, *std::move(beacon));
+  if (views_ != nullptr) views_->RecordPageView(std::move(event));
   res.set_content(std::string(reinterpret_cast<const char*>(kPixel), sizeof(kPixel)), "image/gif");
+}
+
+void Site::Engaged(const httplib::Request& req, httplib::Response& res, const std::string& id) {
+  res.set_header("Cache-Control", "no-store");
+  absl::StatusOr<PageBeacon> ping =
+      ParseEngagementPing(id, req.get_param_value("pv"), req.get_param_value("s"));
+  if (!ping.ok()) {
+    RejectBeacon(ping.status(), res);
+    return;
+  }
+  const absl::Duration engaged = ping->engaged;
+  article::PageEvent event = PageEventOf(req, res, *std::move(ping));
+  if (views_ != nullptr) views_->RecordEngagement(std::move(event), engaged);
+  res.status = 204;
 }
 
 void Site::Prefs(const httplib::Request& req, httplib::Response& res) {
@@ -668,8 +713,15 @@ void Site::Prefs(const httplib::Request& req, httplib::Response& res) {
   res.set_header("Cache-Control", "no-store");
 }
 
-void Site::Live(const httplib::Request&, httplib::Response& res) {
+void Site::Live(const httplib::Request& req, httplib::Response& res) {
   res.set_header("Cache-Control", "no-store");
+  const std::string metric = req.get_param_value("metric");
+  if (metric != "" && metric != "read" && metric != "engaged") {
+    res.status = 400;
+    res.set_content("metric: read or engaged\n", "text/plain; charset=utf-8");
+    return;
+  }
+  const TrendingFeed* feed = metric == "engaged" ? &trending_.most_engaged : &trending_.most_read;
   if (live_streams_.fetch_add(1) >= options_.live_max_streams || shutting_down_) {
     live_streams_.fetch_sub(1);
     res.status = 503;
@@ -686,16 +738,16 @@ void Site::Live(const httplib::Request&, httplib::Response& res) {
   state->end = absl::Now() + options_.live_max_duration;
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, state](size_t, httplib::DataSink& sink) {
+      [this, state, feed](size_t, httplib::DataSink& sink) {
         std::string out;
         std::shared_ptr<const TrendingSnapshot> snapshot;
         if (!state->started) {
           state->started = true;
           out = "retry: 3000\n\n";
-          snapshot = trending_.Latest();
+          snapshot = feed->Latest();
         } else {
           const absl::Time wake = std::min(absl::Now() + options_.live_keepalive, state->end);
-          snapshot = trending_.WaitForNewer(state->version, wake);
+          snapshot = feed->WaitForNewer(state->version, wake);
         }
         if (shutting_down_ || absl::Now() >= state->end || !sink.is_writable()) {
           sink.done();  // the browser reconnects after `retry`

@@ -1,16 +1,19 @@
 // The reader pages: routes, the page cache, conditional requests, and the
 // view beacon. A client of both services like any other: article reads
 // (READER view, so drafts and deleted articles are never shown) and lists
-// from the article service, the trending ranking from TrendingFeed, views
-// to the trending service through the ViewForwarder's RecordViews stream.
+// from the article service, the trending rankings from TrendingFeeds,
+// views and engagement pings to the trending service through the
+// ViewForwarder's RecordViews stream.
 //
 //   GET  /                    latest articles and the trending box
 //   GET  /articles/{slug}     the article page (301 from a former slug)
 //   GET  /sections/{section}  GET /tags/{tag}  lists, ?page= from next_page_token
 //   GET  /search?q=           SearchArticles with highlighted snippets, ?page=
 //   POST /prefs               Read mode / font size cookie, 303 back
-//   GET  /views/{id}          the page-view beacon (1x1 GIF, visitor cookie)
-//   GET  /live/trending       Server-Sent Events: the trending box, live
+//   GET  /views/{id}?pv=      the page-view beacon (1x1 GIF, visitor cookie)
+//   POST /engaged/{id}        an engagement ping: pv=, s= engaged seconds (204)
+//   GET  /live/trending?metric=read|engaged
+//                             Server-Sent Events: the trending box, live
 //   GET  /static/{file}       CSS, script, images
 //
 // Pages are rendered once per URL and reading preferences and kept for
@@ -22,9 +25,14 @@
 // no cache stores: every page view reaching a browser counts, once the
 // visitor's browser loads the beacon. Its request carries the visitor
 // cookie (set by the beacon's response when absent) and the User-Agent,
-// which the trending service uses to leave bots uncounted.
+// which the trending service uses to leave bots uncounted. The page's
+// script (static/engage.js) makes the page view's id (a cached page cannot
+// carry one), loads the beacon with it and, while the page is visible and
+// its reader active, sends an engagement ping every
+// --engagement_ping_interval; a browser without JavaScript loads the
+// beacon from <noscript>, counting the view without pings.
 //
-//   Site site(options, templates, article_stub, feed, &forwarder);
+//   Site site(options, templates, article_stub, {most_read, most_engaged}, &forwarder, &token);
 //   server.SetHandler([&](const auto& req, auto& res) { site.Handle(req, res); });
 #ifndef NEWSGRID_READER_WEB_SITE_H_
 #define NEWSGRID_READER_WEB_SITE_H_
@@ -42,6 +50,7 @@
 #include "article-service/view_forwarder.h"
 #include "httplib.h"
 #include "news/article/v1/article_service.grpc.pb.h"
+#include "reader-web/page_beacon.h"
 #include "reader-web/reader_cookies.h"
 #include "reader-web/templates.h"
 #include "reader-web/trending_feed.h"
@@ -74,6 +83,16 @@ struct SiteOptions {
   // and a reader who left is noticed (the write fails) within two of them,
   // freeing the thread and the stream slot.
   absl::Duration live_keepalive = absl::Seconds(2);
+  // How often an article page sends an engagement ping while its reader is
+  // active (served to the page's script). At least the trending service's
+  // --min_ping_interval (10 s by default), or pings are turned away.
+  absl::Duration engagement_ping_interval = absl::Seconds(15);
+};
+
+// The rankings of the trending box, one per tab of its switch.
+struct TrendingFeeds {
+  TrendingFeed& most_read;     // VIEWS
+  TrendingFeed& most_engaged;  // ENGAGED_TIME
 };
 
 // One rendered response, as cached.
@@ -89,7 +108,7 @@ struct RenderedPage {
 class Site {
  public:
   Site(SiteOptions options, const Templates& templates,
-       news::article::v1::ArticleService::StubInterface& articles, TrendingFeed& trending,
+       news::article::v1::ArticleService::StubInterface& articles, TrendingFeeds trending,
        article::ViewForwarder* views, PeerToken* token);
 
   void Handle(const httplib::Request& req, httplib::Response& res);
@@ -123,8 +142,17 @@ class Site {
                           const std::string& origin, const ReadingPrefs& prefs);
   RenderedPage ErrorPage(int status, const std::string& heading, const std::string& message,
                          const ReadingPrefs& prefs);
+  // What every page shows: language, reading preferences, navigation, the
+  // trending box.
+  mstch::map PageContext(const ReadingPrefs& prefs, const std::string& page_title,
+                         const std::string& current_section) const;
 
   void Beacon(const httplib::Request& req, httplib::Response& res, const std::string& id);
+  void Engaged(const httplib::Request& req, httplib::Response& res, const std::string& id);
+  // The page event of a checked beacon request: its visitor (from the
+  // cookie, set on `res` when missing) and User-Agent.
+  article::PageEvent PageEventOf(const httplib::Request& req, httplib::Response& res,
+                                 PageBeacon beacon);
   void Prefs(const httplib::Request& req, httplib::Response& res);
   void Live(const httplib::Request& req, httplib::Response& res);
   void Static(const httplib::Request& req, httplib::Response& res, const std::string& path);
@@ -137,7 +165,7 @@ class Site {
   const SiteOptions options_;
   const Templates& templates_;
   news::article::v1::ArticleService::StubInterface& articles_;
-  TrendingFeed& trending_;
+  const TrendingFeeds trending_;
   article::ViewForwarder* const views_;
   PeerToken* const token_;
   std::atomic<bool> shutting_down_{false};

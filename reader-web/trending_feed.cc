@@ -17,7 +17,10 @@ TrendingFeed::TrendingFeed(std::unique_ptr<tpb::TrendingService::StubInterface> 
 
 TrendingFeed::~TrendingFeed() { Stop(); }
 
-void TrendingFeed::Start() { thread_ = std::thread([this] { Run(); }); }
+void TrendingFeed::Start() {
+  thread_ = std::thread([this] { Run(); });
+  refresher_ = std::thread([this] { Refresh(); });
+}
 
 void TrendingFeed::Stop() {
   {
@@ -26,6 +29,7 @@ void TrendingFeed::Stop() {
     if (active_ != nullptr) active_->TryCancel();
   }
   if (thread_.joinable()) thread_.join();
+  if (refresher_.joinable()) refresher_.join();
 }
 
 bool TrendingFeed::stopped() const {
@@ -57,12 +61,19 @@ std::shared_ptr<const TrendingSnapshot> TrendingFeed::MakeSnapshot(
   for (const tpb::TrendingEntry& e : ranking.entries()) {
     if (!e.hydrated() || e.summary().title().empty() || e.summary().slug().empty()) continue;
     TrendingItem item{e.article(), e.summary().title(),
-                      absl::StrCat("/articles/", e.summary().slug())};
+                      absl::StrCat("/articles/", e.summary().slug()),
+                      e.concurrent_readers() > 0
+                          ? absl::StrCat(e.concurrent_readers(), " reading now")
+                          : std::string()};
     if (snapshot->json.size() > 1) snapshot->json += ',';
     snapshot->json += "{\"title\":";
     AppendJsonString(snapshot->json, item.title);
     snapshot->json += ",\"url\":";
     AppendJsonString(snapshot->json, item.url);
+    if (!item.reading_now.empty()) {
+      snapshot->json += ",\"reading\":";
+      AppendJsonString(snapshot->json, item.reading_now);
+    }
     snapshot->json += '}';
     snapshot->items.push_back(std::move(item));
   }
@@ -70,17 +81,52 @@ std::shared_ptr<const TrendingSnapshot> TrendingFeed::MakeSnapshot(
   return snapshot;
 }
 
+tpb::GetTrendingRequest TrendingFeed::Query() const {
+  tpb::GetTrendingRequest query;
+  query.set_metric(options_.metric);
+  query.mutable_window()->set_seconds(absl::ToInt64Seconds(options_.window));
+  query.set_limit(options_.limit);
+  return query;
+}
+
+void TrendingFeed::Publish(const tpb::GetTrendingResponse& ranking) {
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&mu_);
+  auto snapshot = MakeSnapshot(ranking, version_ + 1, now);
+  if (latest_ != nullptr && latest_->json == snapshot->json) return;
+  ++version_;
+  latest_ = std::move(snapshot);
+}
+
+bool TrendingFeed::WaitForStop(absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+  return mu_.AwaitWithTimeout(absl::Condition(&stop), timeout);
+}
+
+void TrendingFeed::Refresh() {
+  const tpb::GetTrendingRequest query = Query();
+  while (!WaitForStop(options_.refresh)) {
+    grpc::ClientContext ctx;
+    // Short: Stop() waits for the call.
+    ctx.set_deadline(
+        absl::ToChronoTime(absl::Now() + std::min(options_.refresh, absl::Seconds(2))));
+    if (token_ != nullptr) token_->Attach(ctx);
+    tpb::GetTrendingResponse ranking;
+    // A failure is the stream's to report; the next round tries again.
+    if (stub_->GetTrending(&ctx, query, &ranking).ok()) Publish(ranking);
+  }
+}
+
 void TrendingFeed::Run() {
   tpb::WatchTrendingRequest request;
-  request.mutable_query()->mutable_window()->set_seconds(absl::ToInt64Seconds(options_.window));
-  request.mutable_query()->set_limit(options_.limit);
+  *request.mutable_query() = Query();
   request.mutable_min_interval()->set_seconds(absl::ToInt64Seconds(options_.min_interval));
   request.mutable_min_interval()->set_nanos(static_cast<int32_t>(
       absl::ToInt64Nanoseconds(options_.min_interval - absl::Seconds(absl::ToInt64Seconds(
                                                            options_.min_interval)))));
   std::mt19937_64 rng(std::random_device{}());
   absl::Duration backoff = options_.initial_backoff;
-  uint64_t version = 0;
   for (;;) {
     grpc::ClientContext ctx;
     if (token_ != nullptr) token_->Attach(ctx);
@@ -96,9 +142,7 @@ void TrendingFeed::Run() {
     while (reader->Read(&ranking)) {
       if (!connected_.exchange(true)) NG_LOG_INFO("trending feed connected");
       got_any = true;
-      auto snapshot = MakeSnapshot(ranking, ++version, absl::Now());
-      absl::MutexLock lock(&mu_);
-      latest_ = std::move(snapshot);
+      Publish(ranking);
     }
     const grpc::Status status = reader->Finish();
     {
@@ -115,11 +159,7 @@ void TrendingFeed::Run() {
     if (got_any) backoff = options_.initial_backoff;
     const absl::Duration jittered =
         backoff * std::uniform_real_distribution<double>(0.5, 1.0)(rng);
-    {
-      absl::MutexLock lock(&mu_);
-      auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
-      if (mu_.AwaitWithTimeout(absl::Condition(&stop), jittered)) return;
-    }
+    if (WaitForStop(jittered)) return;
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
 }

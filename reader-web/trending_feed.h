@@ -1,9 +1,13 @@
-// The "Top content / Trending" ranking of the reader pages, kept current by
-// one WatchTrending stream per process: the trending service pushes the
-// top articles whenever they change, every page render reads the latest
-// ranking from memory, and every live box (/live/trending) waits here for
-// the next one. When the trending service is down, the last ranking stays
-// (pages show it, stale) and the stream is reopened with backoff.
+// A ranking of the "Top content / Trending" box (one per metric: most read,
+// most engaged), kept current by one WatchTrending stream per process: the
+// trending service pushes the top articles whenever they change, every page
+// render reads the latest ranking from memory, and every live box
+// (/live/trending) waits here for the next one. WatchTrending pushes
+// changes of the order only, so the readers-now counts of the entries are
+// also fetched with GetTrending every `refresh` (a new snapshot only when
+// something shown changed). When the trending service is down, the last
+// ranking stays (pages show it, stale) and the stream is reopened with
+// backoff.
 //
 //   TrendingFeed feed(stub, {.window = absl::Hours(1), .limit = 5}, &token);
 //   feed.Start();
@@ -31,22 +35,28 @@ struct TrendingItem {
   std::string article;  // "articles/7"
   std::string title;
   std::string url;      // "/articles/{slug}"
+  // "3 reading now" (TrendingEntry.concurrent_readers); empty when none.
+  std::string reading_now;
 };
 
 struct TrendingSnapshot {
   uint64_t version = 0;  // increases with every ranking received
   std::vector<TrendingItem> items;
   absl::Time received;
-  // The items as JSON for the live box: [{"title": ..., "url": ...}].
+  // The items as JSON for the live box: [{"title": ..., "url": ...,
+  // "reading": "3 reading now"}] ("reading" only when someone is).
   std::string json;
 };
 
 class TrendingFeed {
  public:
   struct Options {
+    news::trending::v1::Metric metric = news::trending::v1::VIEWS;
     absl::Duration window = absl::Hours(1);
     int limit = 5;
     absl::Duration min_interval = absl::Seconds(1);
+    // How often the ranking is fetched for its counts (see above).
+    absl::Duration refresh = absl::Seconds(5);
     absl::Duration initial_backoff = absl::Milliseconds(200);
     absl::Duration max_backoff = absl::Seconds(5);
   };
@@ -73,16 +83,27 @@ class TrendingFeed {
 
  private:
   void Run();
+  // Fetches the ranking every `refresh` until Stop().
+  void Refresh();
+  // Makes `ranking` the latest snapshot when it shows something else than
+  // the latest one (a reconnected stream's first ranking, a refresh with
+  // the same counts wake no live box).
+  void Publish(const news::trending::v1::GetTrendingResponse& ranking);
+  news::trending::v1::GetTrendingRequest Query() const;
+  // Waits up to `timeout` for Stop(); true when stopping.
+  bool WaitForStop(absl::Duration timeout) const;
 
   std::unique_ptr<news::trending::v1::TrendingService::StubInterface> stub_;
   const Options options_;
   PeerToken* const token_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const TrendingSnapshot> latest_ ABSL_GUARDED_BY(mu_);
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* active_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::atomic<bool> connected_{false};
   std::thread thread_;
+  std::thread refresher_;
 };
 
 }  // namespace newsgrid::reader

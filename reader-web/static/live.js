@@ -1,11 +1,12 @@
-// Live "Top content / Trending" box: the server pushes the ranking over
-// Server-Sent Events (/live/trending) whenever it changes. Without
-// JavaScript the box rendered with the page stays as it is.
+// Live "Top content / Trending" box: the server pushes the ranking shown
+// (Most read or Most engaged, the box's switch) over Server-Sent Events
+// (/live/trending?metric=) whenever it changes. Without JavaScript the box
+// rendered with the page stays as it is, its switch still works (CSS).
 (function () {
   "use strict";
   var source = null;
 
-  function render(box, list, event) {
+  function render(box, list, metric, event) {
     var entries;
     try { entries = JSON.parse(event.data); } catch (e) { return; }
     var items = [];
@@ -15,30 +16,50 @@
       a.href = entry.url;
       a.textContent = entry.title;  // text, never markup
       li.appendChild(a);
+      if (entry.reading) {
+        var reading = document.createElement("span");
+        reading.className = "reading-now";
+        reading.textContent = entry.reading;
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(reading);
+      }
       items.push(li);
     });
     list.replaceChildren.apply(list, items);
-    box.hidden = items.length === 0;
+    // The box shows once anything was read.
+    if (metric === "read") box.hidden = items.length === 0;
     box.setAttribute("data-updated", String(Date.now()));
   }
 
   function open() {
     var box = document.querySelector("aside.trending");
-    var list = document.getElementById("trending-list");
-    if (!box || !list || !window.EventSource || source) return;
-    source = new EventSource(box.getAttribute("data-live"));
-    source.addEventListener("trending", function (event) { render(box, list, event); });
+    if (!box || !window.EventSource || source) return;
+    var checked = box.querySelector("input[name='trending-metric']:checked");
+    var metric = checked ? checked.value : "read";
+    var list = box.querySelector("ol[data-metric='" + metric + "']");
+    if (!list) return;
+    source = new EventSource(box.getAttribute("data-live") + "?metric=" + metric);
+    source.addEventListener("trending", function (event) { render(box, list, metric, event); });
   }
 
-  // A page left for another (or kept in the back/forward cache) gives its
-  // stream back: browsers allow few connections per site, and the server
-  // a bounded number of streams.
-  window.addEventListener("pagehide", function () {
+  function close() {
     if (source) {
       source.close();
       source = null;
     }
+  }
+
+  // The switch: one stream, for the ranking shown.
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.name === "trending-metric") {
+      close();
+      open();
+    }
   });
+  // A page left for another (or kept in the back/forward cache) gives its
+  // stream back: browsers allow few connections per site, and the server
+  // a bounded number of streams.
+  window.addEventListener("pagehide", close);
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) open();
   });

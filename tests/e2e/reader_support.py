@@ -51,13 +51,14 @@ class ReaderWeb(ServiceProcess):
         return self
 
 
-def http_get(url, headers=None, method="GET"):
-    """(status, headers, body) without following redirects."""
+def http_get(url, headers=None, method="GET", data=None):
+    """(status, headers, body) without following redirects; `data` (bytes)
+    is the request's body."""
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
     opener = urllib.request.build_opener(NoRedirect)
-    req = urllib.request.Request(url, headers=headers or {}, method=method)
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     try:
         with opener.open(req, timeout=10) as r:
             return r.status, r.headers, r.read().decode("utf-8", "replace")
@@ -159,12 +160,18 @@ class Browser:
     def html_class(self):
         """The class attribute of the <html> element of the page loaded now;
         "" while a navigation replaces the page (the old element goes stale,
-        or the new document has no element yet)."""
-        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+        the new document has no element yet, or Chromium finds the element
+        in neither document)."""
+        from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
+                                                WebDriverException)
         try:
             return self.driver.find_element("tag name", "html").get_attribute("class") or ""
         except (NoSuchElementException, StaleElementReferenceException):
             return ""
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return ""
+            raise
 
     def quit(self):
         try:

@@ -29,7 +29,7 @@ from selenium.common.exceptions import NoAlertPresentException, StaleElementRefe
 from selenium.webdriver.common.by import By
 
 import harness
-from reader_support import READER_UA, Browser, ReaderTrio, http_get, json_ld
+from reader_support import READER_UA, TRENDING, Browser, ReaderTrio, http_get, json_ld
 from harness import wait_until
 
 BODY = """The new tram line links the harbour with the university.
@@ -404,6 +404,14 @@ class ReaderScreenshotsTest(unittest.TestCase):
                                               trio.url("/static/demo/"))
             for name, weight in zip(names, demo_data.WEIGHTS):
                 trio.record_views(name, weight, prefix=f"demo-{name}")
+            # Readers on the first two pages now: a page view and its ping each.
+            for name, readers in zip(names, (3, 1)):
+                for r in range(readers):
+                    view = {"article": name, "visitor_id": f"reader-{name}-{r}", "user_agent": READER_UA,
+                            "page_view_id": f"pv-{r}"}
+                    trio.call("RecordView", {"event": view}, service=TRENDING)
+                    trio.call("RecordView", {"event": dict(view, kind="ENGAGEMENT", engaged_duration="12s")},
+                              service=TRENDING)
             browser = Browser(width=1280, height=900)
             browsers.append(browser)
             d = browser.driver
@@ -411,6 +419,8 @@ class ReaderScreenshotsTest(unittest.TestCase):
             browser.get(trio.url(f"/articles/{first['slug']}"))
             wait_until(lambda: len(d.find_elements(By.CSS_SELECTOR, "#trending-list a")) == 5,
                        timeout=20, what="trending box filled")
+            wait_until(lambda: [s.text for s in d.find_elements(By.CSS_SELECTOR, "#trending-list .reading-now")]
+                       == ["3 reading now", "1 reading now"], timeout=20, what="readers now in the box")
             wait_until(lambda: d.execute_script(
                 "return document.querySelector('figure img').naturalWidth") > 0, what="image")
             browser.full_page_screenshot(os.path.join(out, "article.png"))
