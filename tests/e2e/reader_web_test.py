@@ -428,7 +428,13 @@ class ReaderScreenshotsTest(unittest.TestCase):
             wait_until(lambda: "read-mode" in browser.html_class(), what="read mode")
             browser.full_page_screenshot(os.path.join(out, "read-mode.png"))
             d.find_element(By.ID, "read-mode-toggle").click()
+            wait_until(lambda: "read-mode" not in browser.html_class(), what="read mode off")
             browser.get(trio.url("/"))
+            # The toggle's POST and its redirect back must not land after the
+            # front page was asked for: the front page is a listing.
+            wait_until(lambda: d.find_elements(By.CSS_SELECTOR, "h1.page-title")
+                       and len(d.find_elements(By.CSS_SELECTOR, "#trending-list a")) == 5,
+                       timeout=20, what="the front page")
             browser.full_page_screenshot(os.path.join(out, "front.png"))
             phone = Browser(width=390, height=844, mobile=True)
             browsers.append(phone)
@@ -443,6 +449,8 @@ class ReaderScreenshotsTest(unittest.TestCase):
             self.assertLessEqual(phone.driver.execute_script("return document.documentElement.scrollWidth"), 390)
             for name in ("article", "read-mode", "front", "article-phone"):
                 self.assertGreater(os.path.getsize(os.path.join(out, f"{name}.png")), 10000)
+            with open(os.path.join(out, "front.png"), "rb") as f, open(os.path.join(out, "article.png"), "rb") as g:
+                self.assertNotEqual(f.read(), g.read(), "the front page's screenshot is the article's")
         finally:
             for b in browsers:
                 b.quit()
