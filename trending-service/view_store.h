@@ -286,8 +286,7 @@ struct ViewToCount {
   DedupKeys keys;
 };
 
-struct MinuteRing;  // view_store.cc: the tiers of counts
-struct CumTier;
+struct CumTier;  // view_store.cc: a tier of cumulative counts
 
 // One engagement ping to count (already validated, inside its page view's
 // rules).
@@ -408,8 +407,9 @@ class ViewStore {
   Sums SumsOf(const Article& a, int32_t s, int32_t e, int32_t resolution, const Window& win,
               bool with_hot) const;
   // SumsOf over any tiers of the views' shape (the engagement's too).
-  Sums TierSums(const MinuteRing* minutes, const CumTier& tens, const CumTier& hours, int32_t s, int32_t e, int32_t resolution,
-                const Window& win, bool with_hot) const;
+  template <typename MinutesRing>
+  Sums TierSums(const MinutesRing* minutes, const CumTier& tens, const CumTier& hours, int32_t s,
+                int32_t e, int32_t resolution, const Window& win, bool with_hot) const;
   int64_t UniqueCount(const Article& a, int32_t s, int32_t e, int32_t resolution,
                       int32_t now_min, int64_t views) const;
 

@@ -551,6 +551,21 @@ TEST_F(EngagementTest, PingsReplicateThroughPendingDeltas) {
   EXPECT_EQ(late.Series("b", absl::Minutes(5), 1).concurrent_readers, 1);
 }
 
+TEST_F(EngagementTest, AnArticleBeingReadCostsUnderAKibibyteMore) {
+  for (int i = 0; i < 1000; ++i) View(absl::StrCat("m", i), At("2024-05-01T12:07:00Z"), i);
+  store_.Maintain();
+  const size_t views_only = store_.Stats().bytes;
+  for (int i = 0; i < 1000; ++i) Ping(absl::StrCat("m", i), At("2024-05-01T12:07:10Z"), i, 12);
+  store_.Maintain();
+  const StoreStats st = store_.Stats();
+  EXPECT_EQ(st.engaged_articles, 1000u);
+  EXPECT_EQ(st.readers, 1000u);
+  // The engagement of an article read now: its ring of engaged seconds
+  // (480 bytes), a 10-minute and an hour bucket and its reader.
+  EXPECT_LT((st.bytes - views_only) / 1000, 1024u);
+  EXPECT_GT((st.bytes - views_only) / 1000, 480u);
+}
+
 TEST_F(EngagementTest, EngagementExpiresWithTheRetention) {
   Ping("a", At("2024-05-01T12:07:00Z"), 1, 15);
   store_.TakePending();  // an article with a pending entry stays until flushed
