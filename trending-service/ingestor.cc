@@ -213,13 +213,19 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
   pings.clear();
   index.clear();
   ping_index.clear();
-  // Page views registered by VIEWs earlier in this batch (a ping may follow
-  // its view in the same batch).
+  // Page views register with their VIEW, counted or deduplicated (a reload
+  // is a new page view of a view counted before); a ping may follow its
+  // view in the same batch.
+  std::vector<SeenMark> page_view_marks;
   absl::flat_hash_set<uint64_t> batch_page_views;
+  auto register_page_view = [&](size_t i) {
+    if (page_view_keys[i] == 0) return;
+    page_view_marks.push_back({page_view_keys[i], times_ns[i]});
+    batch_page_views.insert(page_view_keys[i]);
+  };
   for (size_t i = 0; i < n; ++i) {
-    if (verdicts[i].outcome == Outcome::kDeduplicated && page_view_keys[i] != 0 &&
-        views[i].kind == EventKind::kView) {
-      batch_page_views.insert(page_view_keys[i]);
+    if (verdicts[i].outcome == Outcome::kDeduplicated && views[i].kind == EventKind::kView) {
+      register_page_view(i);
     }
     if (verdicts[i].outcome != Outcome::kAccepted) continue;
     if (source_keys[i] != 0 && !flags[i]) {
@@ -247,24 +253,12 @@ void Ingestor::RecordBatch(absl::Span<const RawView> views, Verdict* verdicts,
       ping_index.push_back(static_cast<uint32_t>(i));
       continue;
     }
-    if (page_view_keys[i] != 0) batch_page_views.insert(page_view_keys[i]);
+    register_page_view(i);
     to_count.push_back({articles[i], times[i], visitor_hashes[i], !views[i].visitor_id.empty(),
                         views[i].metadata, {visitor_keys[i], event_keys[i]}});
     index.push_back(static_cast<uint32_t>(i));
   }
   if (!pings.empty()) CountPings(pings, ping_index, verdicts, ticket);
-  // Page views register with their VIEW, counted or deduplicated (a
-  // reload is a new page view of a view counted before).
-  std::vector<SeenMark> page_view_marks;
-  if (!batch_page_views.empty()) {
-    for (size_t i = 0; i < n; ++i) {
-      if (page_view_keys[i] == 0 || views[i].kind != EventKind::kView ||
-          verdicts[i].outcome == Outcome::kRejected) {
-        continue;
-      }
-      page_view_marks.push_back({page_view_keys[i], times_ns[i]});
-    }
-  }
   if (!page_view_marks.empty()) {
     page_views_.Remember(page_view_marks, now);
     *ticket = std::max(*ticket, store_.AddPageViews(page_view_marks));

@@ -77,22 +77,15 @@ uint64_t GetLe64(const char* in) {
   return v;
 }
 
-// The mark columns of seen_log, in the order kSeenColumns names them.
+// The mark columns of seen_log, in the order of SeenMarks::lists().
 constexpr char kSeenColumns[] = "visitors, events, page_views, pings";
-std::vector<SeenMark>* SeenList(SeenMarks& marks, int column) {
-  std::vector<SeenMark>* lists[] = {&marks.visitors, &marks.events, &marks.page_views, &marks.pings};
-  return lists[column];
-}
-const std::vector<SeenMark>& SeenList(const SeenMarks& marks, int column) {
-  return *SeenList(const_cast<SeenMarks&>(marks), column);
-}
-constexpr int kSeenListCount = 4;
 
 // The mark columns of one seen_log row into `out`.
 absl::Status ReadSeenRow(const pqxx::row& row, SeenMarks& out) {
-  for (int column = 0; column < kSeenListCount; ++column) {
-    std::vector<SeenMark>* list = SeenList(out, column);
-    const pqxx::binarystring bytes(row[column]);
+  const auto lists = out.lists();
+  for (size_t column = 0; column < lists.size(); ++column) {
+    std::vector<SeenMark>* list = lists[column];
+    const pqxx::binarystring bytes(row[static_cast<int>(column)]);
     RETURN_IF_ERROR(DecodeSeenMarks(absl::string_view(bytes.get(), bytes.size()), *list));
   }
   return absl::OkStatus();
@@ -151,12 +144,13 @@ absl::Status PgStorage::Flush(const PendingBatch& batch, absl::Time deadline) {
     }
     const SeenMarks& seen = batch.seen;
     size_t longest = 0;
-    for (int c = 0; c < kSeenListCount; ++c) longest = std::max(longest, SeenList(seen, c).size());
+    const auto lists = seen.lists();
+    for (const std::vector<SeenMark>* list : lists) longest = std::max(longest, list->size());
     for (size_t from = 0; from < longest; from += kMarksPerRow) {
-      std::string columns[kSeenListCount];
+      std::vector<std::string> columns(lists.size());
       size_t marks = 0;
-      for (int c = 0; c < kSeenListCount; ++c) {
-        const std::vector<SeenMark>& list = SeenList(seen, c);
+      for (size_t c = 0; c < lists.size(); ++c) {
+        const std::vector<SeenMark>& list = *lists[c];
         const size_t n = from < list.size() ? std::min(kMarksPerRow, list.size() - from) : 0;
         columns[c] = EncodeSeenMarks(list.data() + (n ? from : 0), n);
         marks += n;

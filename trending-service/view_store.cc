@@ -155,10 +155,15 @@ struct EngagedRing : Ring<EngagedMinute> {
   }
 };
 
+namespace {
+
 double HotOf(const MinuteBucket& b) { return b.hot; }
 double HotOf(const EngagedMinute&) { return 0; }
 
-namespace {
+// Engaged seconds per unique visitor; 0 without visitors.
+double PerVisitor(int64_t engaged_seconds, int64_t visitors) {
+  return visitors > 0 ? static_cast<double>(engaged_seconds) / static_cast<double>(visitors) : 0;
+}
 
 struct Sketch {
   int32_t start;
@@ -234,9 +239,11 @@ void PendingBatch::Absorb(PendingBatch newer) {
 }
 
 void SeenMarks::Append(SeenMarks newer) {
-  for (auto [into, from] : {std::pair{&visitors, &newer.visitors}, std::pair{&events, &newer.events},
-                            std::pair{&page_views, &newer.page_views},
-                            std::pair{&pings, &newer.pings}}) {
+  const auto into_lists = lists();
+  const auto from_lists = newer.lists();
+  for (size_t k = 0; k < into_lists.size(); ++k) {
+    std::vector<SeenMark>* into = into_lists[k];
+    std::vector<SeenMark>* from = from_lists[k];
     if (into->empty()) {
       *into = std::move(*from);
     } else {
@@ -302,6 +309,10 @@ struct ViewStore::Article {
     return source_info ? source_info->metadata : event_metadata;
   }
   bool MetadataKnown() const { return source_info != nullptr || !event_metadata.empty(); }
+  // An event's metadata, kept while no source describes the article.
+  void NoteEventMetadata(const ArticleMetadata* m) {
+    if (m != nullptr && !m->empty() && !source_info && !(event_metadata == *m)) event_metadata = *m;
+  }
   bool Empty() const {
     return minutes == nullptr && tens.buckets.empty() && hours.buckets.empty() &&
            ten_sketches.empty() && hour_sketches.empty() && engagement == nullptr;
@@ -470,10 +481,7 @@ bool ViewStore::RaiseSketches(Article& a, int32_t minute, int32_t now_min, uint3
 void ViewStore::CountView(Shard& shard, Article& a, const ViewToCount& v, int32_t now_min) {
   const int32_t minute = MinuteOf(v.time);
   const double hot_log = HotLogOf(v.time);
-  if (v.metadata != nullptr && !v.metadata->empty() && !a.source_info &&
-      !(a.event_metadata == *v.metadata)) {
-    a.event_metadata = *v.metadata;
-  }
+  a.NoteEventMetadata(v.metadata);
   // The tiers that keep this minute.
   if (minute >= FineStart(now_min)) {
     if (a.minutes == nullptr) a.minutes = std::make_unique<MinuteRing>(minute);
@@ -507,15 +515,18 @@ void ViewStore::CountView(Shard& shard, Article& a, const ViewToCount& v, int32_
   pending_views_.fetch_add(1, std::memory_order_relaxed);
   if (v.keys.visitor != 0 || v.keys.event != 0) {
     const int64_t view_ns = absl::ToUnixNanos(v.time);
-    for (auto [key, list] : {std::pair{v.keys.visitor, &pb.seen.visitors},
-                             std::pair{v.keys.event, &pb.seen.events}}) {
-      if (key == 0) continue;
-      if (pb.seen.size() < max_seen_per_shard_) {
-        list->push_back({key, view_ns});
-      } else {
-        ++pb.seen_dropped;
-      }
-    }
+    KeepMark(pb, pb.seen.visitors, v.keys.visitor, view_ns);
+    KeepMark(pb, pb.seen.events, v.keys.event, view_ns);
+  }
+}
+
+void ViewStore::KeepMark(PendingBuffer& pb, std::vector<SeenMark>& list, uint64_t key,
+                         int64_t time_ns) const {
+  if (key == 0) return;
+  if (pb.seen.size() < max_seen_per_shard_) {
+    list.push_back({key, time_ns});
+  } else {
+    ++pb.seen_dropped;
   }
 }
 
@@ -542,10 +553,7 @@ PendingEntry& ViewStore::PendingFor(Shard& shard, Article& a, int32_t minute, in
 
 void ViewStore::CountPing(Shard& shard, Article& a, const PingToCount& p, int32_t now_min) {
   const int32_t minute = MinuteOf(p.time);
-  if (p.metadata != nullptr && !p.metadata->empty() && !a.source_info &&
-      !(a.event_metadata == *p.metadata)) {
-    a.event_metadata = *p.metadata;
-  }
+  a.NoteEventMetadata(p.metadata);
   if (a.engagement == nullptr) a.engagement = std::make_unique<Engagement>();
   Engagement& e = *a.engagement;
   const auto seconds = static_cast<uint32_t>(std::max<int64_t>(0, p.engaged_seconds));
@@ -566,15 +574,8 @@ void ViewStore::CountPing(Shard& shard, Article& a, const PingToCount& p, int32_
   ++pb.views;
   pending_views_.fetch_add(1, std::memory_order_relaxed);
   const int64_t ping_ns = absl::ToUnixNanos(p.time);
-  for (auto [key, list] : {std::pair{p.keys.ping, &pb.seen.pings},
-                           std::pair{p.keys.event, &pb.seen.events}}) {
-    if (key == 0) continue;
-    if (pb.seen.size() < max_seen_per_shard_) {
-      list->push_back({key, ping_ns});
-    } else {
-      ++pb.seen_dropped;
-    }
-  }
+  KeepMark(pb, pb.seen.pings, p.keys.ping, ping_ns);
+  KeepMark(pb, pb.seen.events, p.keys.event, ping_ns);
 }
 
 template <typename Item, typename Count>
@@ -1213,9 +1214,8 @@ TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
         }
         const int64_t views = SumsOf(*a, spec.start_min, spec.end_min, r, win, false).views;
         const int64_t uniques = UniqueCount(*a, spec.start_min, spec.end_min, r, win.now_min, views);
-        if (uniques < options_.min_visitors_for_average || uniques <= 0) return std::nullopt;
-        return static_cast<double>(EngagedIn(*a, spec.start_min, spec.end_min, r, win)) /
-               static_cast<double>(uniques);
+        if (static_cast<double>(uniques) < floor) return std::nullopt;
+        return PerVisitor(EngagedIn(*a, spec.start_min, spec.end_min, r, win), uniques);
       });
     };
     rank_exactly(by_views, current, win.w);
@@ -1234,10 +1234,7 @@ TrendingResult ViewStore::Trending(const TrendingQuery& q) const {
     e.unique_visitors = UniqueCount(*a, win.w.start_min, win.w.end_min, r, win.now_min, e.views);
     const double hot_score = HotScoreAt(sums.hot_log, now);
     e.engaged_seconds = EngagedIn(*a, win.w.start_min, win.w.end_min, r, win);
-    if (e.unique_visitors > 0) {
-      e.average_engaged_seconds =
-          static_cast<double>(e.engaged_seconds) / static_cast<double>(e.unique_visitors);
-    }
+    e.average_engaged_seconds = PerVisitor(e.engaged_seconds, e.unique_visitors);
     e.concurrent_readers = ReadersNow(*a, now);
     switch (q.metric) {
       case RankMetric::kViews: e.score = static_cast<double>(e.views); break;
@@ -1304,10 +1301,7 @@ ArticleSeries ViewStore::Series(absl::string_view article, absl::Duration window
     s.unique_visitors = UniqueCount(*a, w.start_min, w.end_min, r, win.now_min, s.total_views);
     s.hot_score = HotScoreAt(sums.hot_log, now);
     s.engaged_seconds = EngagedIn(*a, w.start_min, w.end_min, r, win);
-    if (s.unique_visitors > 0) {
-      s.average_engaged_seconds =
-          static_cast<double>(s.engaged_seconds) / static_cast<double>(s.unique_visitors);
-    }
+    s.average_engaged_seconds = PerVisitor(s.engaged_seconds, s.unique_visitors);
     s.concurrent_readers = ReadersNow(*a, now);
   }
   return s;

@@ -68,6 +68,7 @@
 #ifndef NEWSGRID_TRENDING_SERVICE_VIEW_STORE_H_
 #define NEWSGRID_TRENDING_SERVICE_VIEW_STORE_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -128,6 +129,11 @@ struct SeenMarks {
   std::vector<SeenMark> events;
   std::vector<SeenMark> page_views;
   std::vector<SeenMark> pings;
+  // The four lists, in the order seen_log stores them.
+  std::array<std::vector<SeenMark>*, 4> lists() { return {&visitors, &events, &page_views, &pings}; }
+  std::array<const std::vector<SeenMark>*, 4> lists() const {
+    return {&visitors, &events, &page_views, &pings};
+  }
   size_t size() const { return visitors.size() + events.size() + page_views.size() + pings.size(); }
   bool empty() const { return size() == 0; }
   void Append(SeenMarks newer);
@@ -389,6 +395,10 @@ class ViewStore {
   Article* GetOrCreate(Shard& shard, absl::string_view article, bool within_limit);
   void CountView(Shard& shard, Article& a, const ViewToCount& v, int32_t now_min);
   void CountPing(Shard& shard, Article& a, const PingToCount& p, int32_t now_min);
+  // Keeps a dedup mark (key 0: none) in the shard's pending buffer, within
+  // max_pending_seen.
+  void KeepMark(struct PendingBuffer& pb, std::vector<SeenMark>& list, uint64_t key,
+                int64_t time_ns) const;
   // The pending entry of `a` for the bucket PostgreSQL keeps `minute` in.
   struct PendingEntry& PendingFor(Shard& shard, Article& a, int32_t minute, int32_t now_min);
   // Counts items (views or pings) with `count`, grouped by shard, taking
