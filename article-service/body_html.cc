@@ -150,6 +150,18 @@ bool IsVoid(GumboTag tag) {
   return tag == GUMBO_TAG_BR || tag == GUMBO_TAG_HR || tag == GUMBO_TAG_IMG || tag == GUMBO_TAG_WBR;
 }
 
+// "language-xyz", as cmark writes a fenced block's info string.
+bool IsLanguageClass(absl::string_view v) {
+  if (!absl::StartsWith(v, "language-") || v.size() > 41 || v.size() == 9) return false;
+  for (char c : v.substr(9)) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (!absl::ascii_isalnum(u) && c != '-' && c != '_' && c != '+' && c != '#' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ValidAttr(Attr kind, absl::string_view v) {
   switch (kind) {
     case Attr::kText:
@@ -167,16 +179,8 @@ bool ValidAttr(Attr kind, absl::string_view v) {
       return true;
     case Attr::kScope:
       return v == "row" || v == "col" || v == "rowgroup" || v == "colgroup";
-    case Attr::kLanguageClass: {
-      if (!absl::StartsWith(v, "language-") || v.size() > 41 || v.size() == 9) return false;
-      for (char c : v.substr(9)) {
-        const unsigned char u = static_cast<unsigned char>(c);
-        if (!absl::ascii_isalnum(u) && c != '-' && c != '_' && c != '+' && c != '#' && c != '.') {
-          return false;
-        }
-      }
-      return true;
-    }
+    case Attr::kLanguageClass:
+      return IsLanguageClass(v);
   }
   return false;
 }
@@ -555,14 +559,308 @@ std::string SanitizeHtml(absl::string_view html) {
   return out;
 }
 
+namespace {
+
+// A link or image target as cmark writes it into an attribute: characters
+// outside its safe set percent-encoded, '&' and '\'' kept (cmark writes
+// them as entities, which the parser then decodes).
+std::string EncodeHref(absl::string_view url) {
+  static constexpr char kSafe[] = "-_.+!*(),%#@?=;:/$~&'";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(url.size());
+  for (char c : url) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (absl::ascii_isalnum(u) || (u != 0 && std::strchr(kSafe, c) != nullptr)) {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    }
+  }
+  return out;
+}
+
+// Text as an HTML5 parser hands it on (gumbo, like browsers): CR LF and
+// lone CR become LF; C0 and C1 controls other than whitespace, DEL and the
+// noncharacters become U+FFFD. `text` is valid UTF-8 (cmark validates).
+std::string AsParsed(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char b = static_cast<unsigned char>(text[i]);
+    const size_t len = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+    if (i + len > text.size()) {  // not reached: cmark validated the UTF-8
+      absl::StrAppend(&out, text.substr(i));
+      break;
+    }
+    uint32_t c = len == 1 ? b : len == 2 ? b & 0x1f : len == 3 ? b & 0x0f : b & 0x07;
+    for (size_t k = 1; k < len; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+    if (c == '\r') {
+      out += '\n';
+      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    } else if ((c >= 0x01 && c <= 0x08) || c == 0x0b || (c >= 0x0e && c <= 0x1f) ||
+               (c >= 0x7f && c <= 0x9f) || (c >= 0xfdd0 && c <= 0xfdef) ||
+               (c & 0xfffe) == 0xfffe) {
+      out += "\xef\xbf\xbd";
+    } else {
+      absl::StrAppend(&out, text.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
+
+absl::string_view Literal(cmark_node* node) {
+  const char* s = cmark_node_get_literal(node);
+  return s == nullptr ? absl::string_view() : absl::string_view(s);
+}
+
+// Nodes cmark's iterator enters without exiting.
+bool IsLeaf(cmark_node_type type) {
+  switch (type) {
+    case CMARK_NODE_HTML_BLOCK: case CMARK_NODE_THEMATIC_BREAK: case CMARK_NODE_CODE_BLOCK:
+    case CMARK_NODE_TEXT: case CMARK_NODE_SOFTBREAK: case CMARK_NODE_LINEBREAK:
+    case CMARK_NODE_CODE: case CMARK_NODE_HTML_INLINE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Trees nested deeper than this go the general way (cmark's HTML through
+// SanitizeHtml), whose depth limits then apply; this one has none.
+constexpr int kMaxDirectDepth = 64;
+
+}  // namespace
+
+// Mirrors cmark's html.c (safe mode) node by node, writing what SanitizeHtml
+// would keep of it.
+std::optional<std::string> RenderMarkdownSafely(const MarkdownTree& tree) {
+  std::string out;
+  // cmark's cr() writes a newline unless its output ends with one; its
+  // output includes the comments that are not in `out`.
+  char cmark_last = 0;
+  auto put = [&](absl::string_view s) {
+    if (s.empty()) return;
+    out.append(s.data(), s.size());
+    cmark_last = s.back();
+  };
+  auto cr = [&] {
+    if (cmark_last != 0 && cmark_last != '\n') put("\n");
+  };
+  auto omitted = [&] { cmark_last = '>'; };  // "<!-- raw HTML omitted -->"
+  auto text = [&](absl::string_view s) { put(EscapeHtmlText(AsParsed(s))); };
+  cmark_node* plain = nullptr;  // an image whose children are its alt text
+  std::string alt;
+  int depth = 0;
+  cmark_iter* it = cmark_iter_new(tree.root());
+  cmark_event_type ev;
+  bool general = false;  // the tree needs the general path
+  int links = 0;          // links open around the node
+  while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+    cmark_node* node = cmark_iter_get_node(it);
+    const bool entering = ev == CMARK_EVENT_ENTER;
+    const cmark_node_type type = cmark_node_get_type(node);
+    if (!IsLeaf(type)) {  // entered and exited
+      depth += entering ? 1 : -1;
+      if (depth > kMaxDirectDepth) {
+        general = true;
+        break;
+      }
+    }
+    if (plain != nullptr) {
+      if (node == plain && !entering) {
+        plain = nullptr;  // handled below as the image's exit
+      } else {
+        if (entering) {
+          if (type == CMARK_NODE_TEXT || type == CMARK_NODE_CODE ||
+              type == CMARK_NODE_HTML_INLINE) {
+            absl::StrAppend(&alt, Literal(node));
+          } else if (type == CMARK_NODE_LINEBREAK || type == CMARK_NODE_SOFTBREAK) {
+            alt += ' ';
+          }
+        }
+        continue;
+      }
+    }
+    switch (type) {
+      case CMARK_NODE_DOCUMENT:
+        break;
+      case CMARK_NODE_BLOCK_QUOTE:
+        cr();
+        put(entering ? "<blockquote>\n" : "</blockquote>\n");
+        break;
+      case CMARK_NODE_LIST: {
+        cr();
+        const bool bullet = cmark_node_get_list_type(node) == CMARK_BULLET_LIST;
+        if (!entering) {
+          put(bullet ? "</ul>\n" : "</ol>\n");
+        } else if (bullet) {
+          put("<ul>\n");
+        } else {
+          const int start = cmark_node_get_list_start(node);
+          const std::string digits = absl::StrCat(start);
+          if (start == 1) {
+            put("<ol>\n");
+          } else if (digits.size() <= 6) {  // SanitizeHtml's number rule
+            put(absl::StrCat("<ol start=\"", digits, "\">\n"));
+          } else {
+            put("<ol>\n");
+          }
+        }
+        break;
+      }
+      case CMARK_NODE_ITEM:
+        if (entering) {
+          cr();
+          put("<li>");
+        } else {
+          put("</li>\n");
+        }
+        break;
+      case CMARK_NODE_HEADING: {
+        // The page's one <h1> is the headline.
+        const int level = std::max(2, cmark_node_get_heading_level(node));
+        if (entering) {
+          cr();
+          put(absl::StrCat("<h", level, ">"));
+        } else {
+          put(absl::StrCat("</h", level, ">\n"));
+        }
+        break;
+      }
+      case CMARK_NODE_CODE_BLOCK: {
+        cr();
+        const char* info_c = cmark_node_get_fence_info(node);
+        absl::string_view info = info_c == nullptr ? absl::string_view() : info_c;
+        if (info.empty()) {
+          put("<pre><code>");
+        } else {
+          size_t word = 0;
+          while (word < info.size() && !absl::ascii_isspace(static_cast<unsigned char>(info[word]))) {
+            ++word;
+          }
+          const std::string cls = absl::StrCat("language-", info.substr(0, word));
+          if (IsLanguageClass(cls)) {
+            put(absl::StrCat("<pre><code class=\"", EscapeHtmlText(cls), "\">"));
+          } else {
+            put("<pre><code>");
+          }
+        }
+        text(Literal(node));
+        put("</code></pre>\n");
+        break;
+      }
+      case CMARK_NODE_HTML_BLOCK:
+        cr();
+        omitted();
+        cr();
+        break;
+      case CMARK_NODE_THEMATIC_BREAK:
+        cr();
+        put("<hr>\n");
+        break;
+      case CMARK_NODE_PARAGRAPH: {
+        cmark_node* grandparent = cmark_node_parent(cmark_node_parent(node));
+        const bool tight = grandparent != nullptr &&
+                           cmark_node_get_type(grandparent) == CMARK_NODE_LIST &&
+                           cmark_node_get_list_tight(grandparent);
+        if (tight) break;
+        if (entering) {
+          cr();
+          put("<p>");
+        } else {
+          put("</p>\n");
+        }
+        break;
+      }
+      case CMARK_NODE_TEXT:
+        text(Literal(node));
+        break;
+      case CMARK_NODE_LINEBREAK:
+        put("<br>\n");
+        break;
+      case CMARK_NODE_SOFTBREAK:
+        put("\n");
+        break;
+      case CMARK_NODE_CODE:
+        put("<code>");
+        text(Literal(node));
+        put("</code>");
+        break;
+      case CMARK_NODE_HTML_INLINE:
+        omitted();
+        break;
+      case CMARK_NODE_STRONG:
+        put(entering ? "<strong>" : "</strong>");
+        break;
+      case CMARK_NODE_EMPH:
+        put(entering ? "<em>" : "</em>");
+        break;
+      case CMARK_NODE_LINK: {
+        if (!entering) {
+          --links;
+          put("</a>");
+          break;
+        }
+        // A link in a link (an autolink in a link's text): an HTML parser
+        // closes the outer one first; that fix-up is the parser's to make.
+        if (links++ > 0) general = true;
+        const std::string href = EncodeHref(cmark_node_get_url(node));
+        const absl::string_view title = cmark_node_get_title(node);
+        std::string tag = "<a";
+        if (!href.empty() && IsSafeUrl(href, /*image=*/false)) {
+          absl::StrAppend(&tag, " href=\"", EscapeHtmlText(href), "\"");
+        }
+        if (!title.empty()) absl::StrAppend(&tag, " title=\"", EscapeHtmlText(AsParsed(title)), "\"");
+        put(tag + ">");
+        break;
+      }
+      case CMARK_NODE_IMAGE:
+        if (entering) {  // written at its exit, once its alt text is known
+          alt.clear();
+          plain = node;
+          break;
+        }
+        {
+          // An image without a safe source goes, as in SanitizeHtml.
+          const std::string src = EncodeHref(cmark_node_get_url(node));
+          const absl::string_view title = cmark_node_get_title(node);
+          if (IsSafeUrl(src, /*image=*/true)) {
+            std::string tag =
+                absl::StrCat("<img src=\"", EscapeHtmlText(src), "\" alt=\"",
+                             EscapeHtmlText(AsParsed(alt)), "\"");
+            if (!title.empty()) {
+              absl::StrAppend(&tag, " title=\"", EscapeHtmlText(AsParsed(title)), "\"");
+            }
+            put(tag + ">");
+          }
+          cmark_last = '>';  // cmark: ... />
+        }
+        break;
+      default:  // custom blocks and inlines: cmark's parser makes none
+        break;
+    }
+    if (general) break;
+  }
+  cmark_iter_free(it);
+  if (general) return std::nullopt;
+  return out;
+}
+
 std::string RenderBodyHtml(absl::string_view body, news::article::v1::BodyFormat format) {
   switch (format) {
     case news::article::v1::HTML:
       return SanitizeHtml(body);
     case news::article::v1::PLAIN_TEXT:
       return PlainTextToHtml(body);
-    default:
-      return SanitizeHtml(MarkdownToHtml(body));
+    default: {
+      const MarkdownTree tree(body);
+      if (std::optional<std::string> html = RenderMarkdownSafely(tree)) return *std::move(html);
+      return SanitizeHtml(tree.RenderHtml());
+    }
   }
 }
 

@@ -1,8 +1,12 @@
 #include "article-service/body_html.h"
 
+#include <optional>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -39,6 +43,76 @@ TEST(RenderBodyHtmlTest, MarkdownDropsRawHtmlAndUnsafeLinks) {
   EXPECT_THAT(html, Not(HasSubstr("data:")));
   EXPECT_THAT(html, Not(HasSubstr("<img")));
   EXPECT_THAT(html, HasSubstr("<a>a</a>"));
+}
+
+// Markdown is rendered straight from cmark's tree with the sanitizer's
+// rules; it must write byte for byte what cmark's own HTML passed through
+// SanitizeHtml writes (the general path, still used for deep nesting).
+// Pieces covering every node cmark makes and the edges of escaping, URLs
+// and whitespace, alone and joined at random.
+TEST(RenderBodyHtmlTest, MarkdownIsCmarkThroughTheSanitizer) {
+  const std::vector<std::string> pieces = {
+      "# One", "## Two *em*", "###### Six", "Setext\n===", "Setext two\n---", "> quote\n> more",
+      "> > nested", "- a\n- b", "* star\n+ plus", "1. one\n2. two", "3. three\n4. four",
+      "0. zero", "1234567. big start", "- loose\n\n- items", "- a\n  - nested\n    - deeper",
+      "```js\ncode <x> & y\n```", "```c++ extra words\nint a;\n```", "```\nplain\n```",
+      "~~~ we\"ird\n~~~", "```a&b\nx\n```", "    indented code", "***", "---", "___",
+      "<div>raw html</div>", "<!-- comment -->", "<script>alert(1)</script>",
+      "para with  \nhard break", "line\\\nbreak", "text\r\nCRLF line\r\n", "lone\rCR",
+      "tab\there", "*em*", "**strong**", "***both***", "_under_", "`code`", "` `` `",
+      "[link](http://e.com/a b?x=1&y='2' \"title\")", "[link](<http://e.com/a b>)",
+      "[rel](/path/\xc3\xbcn\xc3\xaf)", "[js](javascript:alert(1))", "[JS](JaVaScRiPt:x)",
+      "[vb](vbscript:x)", "[file](file:///etc/passwd)", "[data](data:text/html,x)",
+      "[mail](mailto:a@b.c)", "[ftp](ftp://x.y)", "[empty]()", "[t](/x 'it''s')",
+      "<http://auto.link/x?a=1&b=2>", "<me@example.com>", "<irc://x.y>",
+      "![img](http://e.com/i.png \"t\")", "![alt *em* `c` <b>x</b>](/i.png)",
+      "![](data:image/png;base64,AAA)", "![x](javascript:x)", "![x](mailto:a@b)",
+      "![a\nb](/soft.png)", "[![img](a.png)](b)", "[a ![i](x.png) b](/l)", "<span>inline</span>",
+      "&amp; &copy; &#35; &nbsp; &bogus;", "\"quotes\" 'single' `tick` =",
+      "\\*escaped\\* \\<b\\>", "emoji \xf0\x9f\x8e\x89 \xc3\xbcn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9",
+      "a < b > c & d", "[ref]\n\n[ref]: http://x.y 'T'", "%41 percent [p](/a%20b%zz)",
+      "[ctl](http://a/\x01" "b)", "ctl \x01 \x0b \x0c \x1f \x7f char",
+      "c1 \xc2\x80 \xc2\x85 \xc2\x9f \xc2\xa0 end", "nonchar \xef\xb7\x90 \xef\xb7\xaf \xef\xbf\xbe \xef\xbf\xbf",
+      "plane \xf0\x9f\xbf\xbe \xf4\x8f\xbf\xbf \xf0\x9f\xbf\xbd", "![a\x01" "b](/c.png \"t\x7f\")", "nul \0 byte", "bad utf8 \xff\xfe end",
+      "[sp](http://a/ b)", "[q](http://a/\"q\")", "[tick](http://a/`~^|{}[]\\)",
+      "h~~strike~~", "<b>bold</b> and <i>it</i>", "- [ ] task", "| a | b |\n|---|---|\n| 1 | 2 |",
+      "* * *", "> - quoted list\n> - two", "1. item\n\n   para in item", "", " ", "\n\n"};
+  const std::vector<std::string> joins = {"\n\n", "\n", " ", "\n> ", "\n- ", "\n1. ", "\n  ", ""};
+  auto check = [](const std::string& md) {
+    const std::optional<std::string> direct = RenderMarkdownSafely(MarkdownTree(md));
+    ASSERT_TRUE(direct.has_value()) << "markdown: " << absl::CEscape(md);
+    EXPECT_EQ(*direct, SanitizeHtml(MarkdownToHtml(md))) << "markdown: " << absl::CEscape(md);
+    EXPECT_EQ(RenderBodyHtml(md, pb::MARKDOWN), *direct);
+  };
+  for (const std::string& p : pieces) check(p);
+  std::mt19937 rng(20261202);
+  for (int doc = 0; doc < 3000; ++doc) {
+    std::string md;
+    const int n = 1 + static_cast<int>(rng() % 8);
+    for (int i = 0; i < n; ++i) {
+      if (i > 0) md += joins[rng() % joins.size()];
+      md += pieces[rng() % pieces.size()];
+    }
+    check(md);
+    if (::testing::Test::HasFailure()) break;  // one example is enough to debug
+  }
+}
+
+TEST(RenderBodyHtmlTest, DeepOrNestedLinksTakeTheGeneralPath) {
+  for (const char* prefix : {"> ", "- ", "1. "}) {
+    std::string md;
+    for (int i = 0; i < 300; ++i) md += prefix;
+    md += "deep";
+    EXPECT_FALSE(RenderMarkdownSafely(MarkdownTree(md)).has_value()) << prefix;
+    EXPECT_EQ(RenderBodyHtml(md, pb::MARKDOWN), SanitizeHtml(MarkdownToHtml(md))) << prefix;
+  }
+  // An autolink in a link's text: cmark nests the two; an HTML parser
+  // closes the outer one first.
+  const std::string nested = "[out <http://in.example> more](/out)";
+  EXPECT_FALSE(RenderMarkdownSafely(MarkdownTree(nested)).has_value());
+  EXPECT_EQ(RenderBodyHtml(nested, pb::MARKDOWN),
+            "<p><a href=\"/out\">out </a><a href=\"http://in.example\">http://in.example</a> "
+            "more</p>\n");
 }
 
 TEST(RenderBodyHtmlTest, PlainTextBecomesEscapedParagraphs) {

@@ -6,6 +6,7 @@
 // that matters (no new element appears).
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string html = a::RenderBodyHtml(input, f);
     Check(html);
     Check(a::SanitizeHtml(html));
+  }
+  // Markdown's direct rendering writes what the general path writes.
+  if (std::optional<std::string> direct = a::RenderMarkdownSafely(a::MarkdownTree(input))) {
+    if (*direct != a::SanitizeHtml(a::MarkdownToHtml(input))) std::abort();
   }
   return 0;
 }
