@@ -299,6 +299,7 @@ absl::StatusOr<ArticlePage> ArticleService::ListArticles(const pb::ListArticlesR
     return InvalidFieldError("show_deleted", "requires the EDITOR view");
   }
   ASSIGN_OR_RETURN(const Order order, ParseOrderBy(req.order_by()));
+  ASSIGN_OR_RETURN(ReadMask mask, ReadMask::FromProto(req.read_mask()));
   ListQuery q;
   q.now = clock_.Now();
   ASSIGN_OR_RETURN(q.filter, ParseFilter(req.filter()));
@@ -319,6 +320,7 @@ absl::StatusOr<ArticlePage> ArticleService::ListArticles(const pb::ListArticlesR
   ids.reserve(page.rows.size());
   for (const ListRow& r : page.rows) ids.push_back(r.id);
   ArticlePage out;
+  out.mask = std::move(mask);
   ASSIGN_OR_RETURN(out.articles, Hydrate(c, !editor, ids));
   // The cursor is the page's last row, even when its article has just
   // become invisible and was left out.
@@ -376,6 +378,7 @@ absl::StatusOr<SearchResultsPage> ArticleService::SearchArticles(
   ASSIGN_OR_RETURN(const bool editor, IsEditorView(req.view()));
   q.now = clock_.Now();
   ASSIGN_OR_RETURN(q.filter, ParseFilter(req.filter()));
+  ASSIGN_OR_RETURN(ReadMask mask, ReadMask::FromProto(req.read_mask()));
   q.reader = !editor;
   q.limit = size;
   q.window = options_.search_rank_window;
@@ -393,6 +396,7 @@ absl::StatusOr<SearchResultsPage> ArticleService::SearchArticles(
   for (const SearchHit& h : page.hits) ids.push_back(h.id);
   ASSIGN_OR_RETURN(std::vector<ArticleRef> articles, Hydrate(c, !editor, ids));
   SearchResultsPage out;
+  out.mask = std::move(mask);
   size_t next = 0;  // hits and articles are in the same order; some may be missing
   for (const SearchHit& h : page.hits) {
     if (next < articles.size() && articles[next]->id() == h.id) {

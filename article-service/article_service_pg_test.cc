@@ -819,6 +819,45 @@ TEST_F(ArticleServiceTest, TotalSizeOnlyWhenAsked) {
   EXPECT_EQ(List(req)->total_size(), 3);
 }
 
+// Card pages ask for a few fields (AIP-157 read_mask); the articles in the
+// cache stay whole, and a bad path changes nothing and names itself.
+TEST_F(ArticleServiceTest, ReadMaskTrimsListAndSearchArticles) {
+  const Article a = Publish(Create("Storm coverage", {"storm"}, "world", "The storm came ashore."));
+  pb::ListArticlesRequest list;
+  list.mutable_read_mask()->add_paths("title");
+  list.mutable_read_mask()->add_paths("tags");
+  absl::StatusOr<pb::ListArticlesResponse> page = List(list);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->articles_size(), 1);
+  EXPECT_EQ(page->articles(0).name(), a.name());
+  EXPECT_EQ(page->articles(0).title(), "Storm coverage");
+  EXPECT_THAT(page->articles(0).tags(), ElementsAre("storm"));
+  EXPECT_TRUE(page->articles(0).body().empty());
+  EXPECT_TRUE(page->articles(0).body_html().empty());
+  EXPECT_TRUE(page->articles(0).etag().empty());
+  // The cached version is the whole article.
+  pb::GetArticleRequest get;
+  get.set_name(a.name());
+  ASSERT_NE(service_.CachedRead(get, Ctx()), nullptr);
+  EXPECT_FALSE(service_.CachedRead(get, Ctx())->Parse().body().empty());
+
+  pb::SearchArticlesRequest search;
+  search.set_query("storm");
+  search.mutable_read_mask()->add_paths("excerpt");
+  absl::StatusOr<pb::SearchArticlesResponse> found = Search(search);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_EQ(found->results_size(), 1);
+  EXPECT_EQ(found->results(0).article().name(), a.name());
+  EXPECT_FALSE(found->results(0).article().excerpt().empty());
+  EXPECT_TRUE(found->results(0).article().title().empty());
+  EXPECT_THAT(found->results(0).snippet(), HasSubstr("<mark>"));
+
+  list.mutable_read_mask()->add_paths("feature_image.url");
+  EXPECT_THAT(Fields(List(list).status()), ElementsAre("read_mask.paths[2]"));
+  search.mutable_read_mask()->add_paths("nope");
+  EXPECT_THAT(Fields(Search(search).status()), ElementsAre("read_mask.paths[1]"));
+}
+
 // A list page's articles come from the read cache (and fill it): the page's
 // query reads only ids.
 TEST_F(ArticleServiceTest, ListPagesShareTheCachedVersions) {

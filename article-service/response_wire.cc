@@ -1,6 +1,9 @@
 #include "article-service/response_wire.h"
 
 #include <cstring>
+#include <string>
+
+#include "absl/strings/string_view.h"
 
 namespace newsgrid::article {
 namespace {
@@ -44,6 +47,12 @@ class WireBuilder {
     Varint(a->serialized().size());
     Shared(a->serialized());
   }
+  // An article cut down to a read mask's fields (written, not shared).
+  void Article(uint32_t field, const std::string& filtered) {
+    Tag(field, kLengthDelimited);
+    Varint(filtered.size());
+    head_.append(filtered);
+  }
   void Shared(const grpc::Slice& slice) {
     Cut();
     pieces_.push_back({0, 0, &slice});
@@ -80,6 +89,11 @@ class WireBuilder {
   std::vector<Piece> pieces_;
 };
 
+absl::string_view Bytes(const ArticleRef& a) {
+  return absl::string_view(reinterpret_cast<const char*>(a->serialized().begin()),
+                           a->serialized().size());
+}
+
 // Length of a varint.
 size_t VarintSize(uint64_t v) {
   size_t n = 1;
@@ -100,7 +114,13 @@ grpc::ByteBuffer ArticleResponse(const ArticleRef& article) {
 grpc::ByteBuffer ListResponse(const ArticlePage& page) {
   // ListArticlesResponse: 1 articles, 2 next_page_token, 3 total_size.
   WireBuilder w;
-  for (const ArticleRef& a : page.articles) w.Article(1, a);
+  for (const ArticleRef& a : page.articles) {
+    if (page.mask.all()) {
+      w.Article(1, a);
+    } else {
+      w.Article(1, page.mask.Filter(Bytes(a)));
+    }
+  }
   w.Bytes(2, page.next_page_token);
   if (page.total_size) w.Int32(3, *page.total_size);
   return w.Finish();
@@ -111,13 +131,19 @@ grpc::ByteBuffer SearchResponse(const SearchResultsPage& page) {
   // SearchResult: 1 article, 2 score, 3 snippet.
   WireBuilder w;
   for (const SearchResultRef& r : page.results) {
-    const size_t article = r.article->serialized().size();
+    std::string filtered;
+    if (!page.mask.all()) filtered = page.mask.Filter(Bytes(r.article));
+    const size_t article = page.mask.all() ? r.article->serialized().size() : filtered.size();
     size_t size = 1 + VarintSize(article) + article;
     if (r.score != 0) size += 1 + 8;
     if (!r.snippet.empty()) size += 1 + VarintSize(r.snippet.size()) + r.snippet.size();
     w.Tag(1, kLengthDelimited);
     w.Varint(size);
-    w.Article(1, r.article);
+    if (page.mask.all()) {
+      w.Article(1, r.article);
+    } else {
+      w.Article(1, filtered);
+    }
     w.Double(2, r.score);
     w.Bytes(3, r.snippet);
   }

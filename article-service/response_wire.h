@@ -5,7 +5,8 @@
 // copied, into the gRPC byte buffer. The handlers of these methods are raw
 // (grpc::ByteBuffer), so no article is parsed, copied or serialized again
 // per response. The bytes are exactly what the generated classes would
-// write for the same messages (response_wire_test checks it).
+// write for the same messages (response_wire_test checks it). A page with a
+// read mask (read_mask.h) writes each article's kept fields instead.
 //
 //   grpc::ByteBuffer reply = ArticleResponse(version);
 //   grpc::ByteBuffer page = ListResponse({.articles = refs, .next_page_token = token});
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "article-service/article_version.h"
+#include "article-service/read_mask.h"
 #include "grpcpp/support/byte_buffer.h"
 
 namespace newsgrid::article {
@@ -25,6 +27,7 @@ namespace newsgrid::article {
 // A ListArticles page.
 struct ArticlePage {
   std::vector<ArticleRef> articles;
+  ReadMask mask;  // the fields of each article written (all: shared, not copied)
   std::string next_page_token;
   std::optional<int32_t> total_size;  // when asked
 };
@@ -38,6 +41,7 @@ struct SearchResultRef {
 // A SearchArticles page.
 struct SearchResultsPage {
   std::vector<SearchResultRef> results;
+  ReadMask mask;
   std::string next_page_token;
   std::optional<int32_t> total_size;  // when asked
 };

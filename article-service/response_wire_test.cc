@@ -78,5 +78,38 @@ TEST(ResponseWireTest, SearchResponseIsWhatTheGeneratedClassWrites) {
   EXPECT_EQ(Flatten(SearchResponse(page)), want.SerializeAsString());
 }
 
+// With a read mask, each article carries only the kept fields (and its
+// name); the page's own fields are unchanged.
+TEST(ResponseWireTest, MaskedPagesCarryTheKeptFields) {
+  google::protobuf::FieldMask fm;
+  fm.add_paths("title");
+  fm.add_paths("tags");
+  absl::StatusOr<ReadMask> mask = ReadMask::FromProto(fm);
+  ASSERT_TRUE(mask.ok());
+  auto trimmed = [](pb::Article a) {
+    a.clear_body();
+    a.clear_revision();
+    return a;
+  };
+  ArticlePage list{.mask = *mask, .next_page_token = "tok"};
+  pb::ListArticlesResponse want_list;
+  SearchResultsPage search{.mask = *mask};
+  pb::SearchArticlesResponse want_search;
+  for (int i = 1; i <= 3; ++i) {
+    const pb::Article a = Sample(i, i * 4000);
+    list.articles.push_back(ArticleVersion::Make(a));
+    *want_list.add_articles() = trimmed(a);
+    search.results.push_back({.article = ArticleVersion::Make(a), .score = 0.25 * i,
+                              .snippet = "s"});
+    pb::SearchResult* r = want_search.add_results();
+    *r->mutable_article() = trimmed(a);
+    r->set_score(0.25 * i);
+    r->set_snippet("s");
+  }
+  want_list.set_next_page_token("tok");
+  EXPECT_EQ(Flatten(ListResponse(list)), want_list.SerializeAsString());
+  EXPECT_EQ(Flatten(SearchResponse(search)), want_search.SerializeAsString());
+}
+
 }  // namespace
 }  // namespace newsgrid::article

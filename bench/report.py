@@ -383,7 +383,8 @@ else:
 ARCHIVE = int(machine.get("archive", 0) or 0)
 ARCHIVE_SFX = f"_{ARCHIVE // 1000}k" if ARCHIVE else None
 SIZES = [("", int(machine.get("articles", 0) or 0))] + ([(ARCHIVE_SFX, ARCHIVE)] if ARCHIVE else [])
-for kind, label, goal_ms in (("search", "SearchArticles", 50), ("list", "ListArticles", 10)):
+for kind, label, goal_ms in (("search", "SearchArticles", 50), ("list", "ListArticles", 10),
+                             ("list_cards", "ListArticles of cards (read_mask, as the reader's list pages ask)", 10)):
     for sfx, size in SIZES:
         phase = f"article_{kind}{sfx}"
         l = load(phase)
@@ -508,7 +509,8 @@ else:
 # --- Figures of every load -------------------------------------------------------
 PHASES = ["echo_closed", "echo_open", "echo_article", "health_closed", "article_read", "article_read_open",
           "article_list", "article_search", "article_staleness", "article_create", "editor_writes"]
-PHASES += [f"article_{k}_{int(machine.get('archive', 0) or 0) // 1000}k" for k in ("list", "search")]
+PHASES.insert(PHASES.index("article_list") + 1, "article_list_cards")
+PHASES += [f"article_{k}_{int(machine.get('archive', 0) or 0) // 1000}k" for k in ("list", "list_cards", "search")]
 PHASES += ["view_ingest", "trending_history", "trending_fill", "trending_under_ingest",
            "trending_under_ingest_fixed", "soak"]
 FIGURES_HEAD = ["| Phase | Method | Load | Calls/s | Items/s | p50 | p90 | p99 | p99.9 | max | Errors |",
@@ -934,6 +936,10 @@ WORK = {
                     "from the read cache as serialized bytes; each answer is about 20 × 9 KB, which the service "
                     "writes to the socket and the load generator parses on the same two cores. The replay has "
                     "PostgreSQL read and send the same 20 rows.",
+    "article_list_cards": "The same pages with a read_mask of the six fields a card shows (title, slug, "
+                          "excerpt, reading-time text, section, publish time): each article's kept fields are cut "
+                          "from its cached bytes by a scan of field tags, about 20 × 250 B an answer. The replay has "
+                          "PostgreSQL read and send the same columns of the same 20 rows.",
     "article_search": "A search ranks the 300 newest matches with ts_rank_cd (reading each candidate's search "
                       "vector) and writes snippets (ts_headline) for the page's 10 rows in PostgreSQL; the "
                       "articles come from the read cache. In this corpus every query word occurs in nearly every "
@@ -945,6 +951,7 @@ WORK = {
 WORK["trending_under_ingest_fixed"] = WORK["trending_under_ingest"]
 for sfx, _ in SIZES[1:]:
     WORK[f"article_list{sfx}"] = WORK["article_list"]
+    WORK[f"article_list_cards{sfx}"] = WORK["article_list_cards"]
     WORK[f"article_search{sfx}"] = WORK["article_search"]
 
 
@@ -1064,7 +1071,8 @@ if stale and not why_not(stale, "article_staleness"):
 
 if ARCHIVE:
     growth = []
-    for kind, label in (("list", "ListArticles"), ("search", "SearchArticles")):
+    for kind, label in (("list", "ListArticles"), ("list_cards", "ListArticles of cards (read_mask)"),
+                        ("search", "SearchArticles")):
         small, large = load(f"article_{kind}"), load(f"article_{kind}{ARCHIVE_SFX}")
         if why_not(small, kind) or why_not(large, kind):
             continue

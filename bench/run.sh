@@ -371,10 +371,14 @@ pages() {  # SUFFIX: list and search phases with their replays
   profile_start "article_list$sfx" "$ARTICLE_PID" "$DURATION_S"
   lg "article_list$sfx" --loads="article_list:concurrency=$CONCURRENCY"
   profile_stop "article_list$sfx"
+  profile_start "article_list_cards$sfx" "$ARTICLE_PID" "$DURATION_S"
+  lg "article_list_cards$sfx" --loads="article_list_cards:concurrency=$CONCURRENCY"
+  profile_stop "article_list_cards$sfx"
   profile_start "article_search$sfx" "$ARTICLE_PID" "$DURATION_S"
   lg "article_search$sfx" --loads="article_search:concurrency=$CONCURRENCY"
   profile_stop "article_search$sfx"
   replay "list$sfx" prepared list_all.sql@5 list_section.sql@3 list_tag.sql@2
+  replay "list_cards$sfx" prepared list_cards_all.sql@5 list_cards_section.sql@3 list_cards_tag.sql@2
   replay "search$sfx" extended search_one.sql@4 search_two.sql@4 search_prefix.sql@2
 }
 pages ""

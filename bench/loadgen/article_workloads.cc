@@ -184,14 +184,23 @@ class ReadWorkload : public ArticleWorkload {
 };
 
 // Section fronts and tag pages: the newest 20, filtered half of the time.
+// Whole articles (article_list), or the six fields the reader's card pages
+// ask for with read_mask (article_list_cards).
 class ListWorkload : public ArticleWorkload {
  public:
-  using ArticleWorkload::ArticleWorkload;
+  explicit ListWorkload(const WorkloadOptions& o, bool cards = false)
+      : ArticleWorkload(o), cards_(cards) {}
   std::vector<std::string> Methods() const override { return {"ArticleService/ListArticles"}; }
   void Issue(const CallSlot& slot, DoneFn done) override {
     auto& rng = ThreadRng();
     av1::ListArticlesRequest req;
     req.set_page_size(20);
+    if (cards_) {
+      for (const char* f :
+           {"title", "slug", "excerpt", "reading_time_text", "section", "publish_time"}) {
+        req.mutable_read_mask()->add_paths(f);
+      }
+    }
     const int kind = static_cast<int>(rng() % 10);
     if (kind >= 5 && kind < 8) {
       req.set_filter(absl::StrCat("section = \"", kSections[rng() % std::size(kSections)], "\""));
@@ -201,6 +210,14 @@ class ListWorkload : public ArticleWorkload {
     StartUnary<av1::ListArticlesRequest, av1::ListArticlesResponse>(slot, 0, std::move(req), std::move(done),
         [&](auto* c, auto* rq, auto* rs, auto cb) { async(slot)->ListArticles(c, rq, rs, std::move(cb)); });
   }
+
+ private:
+  const bool cards_;
+};
+
+class CardListWorkload : public ListWorkload {
+ public:
+  explicit CardListWorkload(const WorkloadOptions& o) : ListWorkload(o, /*cards=*/true) {}
 };
 
 // Reader search: one or two words, sometimes a prefix.
@@ -414,6 +431,7 @@ class CreateWorkload : public WriteWorkload {
 void RegisterArticleWorkloads(std::map<std::string, WorkloadFactory>& registry) {
   registry["article_read"] = MakeConnected<ReadWorkload>;
   registry["article_list"] = MakeConnected<ListWorkload>;
+  registry["article_list_cards"] = MakeConnected<CardListWorkload>;
   registry["article_search"] = MakeConnected<SearchWorkload>;
   registry["article_create"] = MakeConnected<CreateWorkload>;
   registry["editor_writes"] = MakeConnected<WriteWorkload>;

@@ -111,6 +111,30 @@ class GrpcurlTest(unittest.TestCase):
                                   f"{ARTICLE}/UpdateArticle"])
                 self.assertEqual(stale.code, "ABORTED")
 
+    def test_read_mask_returns_the_fields_asked_for(self):
+        for i, tool in enumerate(self.tools):
+            with self.subTest(tool=tool.name):
+                section = f"masks{i}"
+                created = tool.run(["-plaintext", "-d",
+                                    '{"article": {"title": "Card", "body": "Long body.", '
+                                    '"section": "%s"}}' % section,
+                                    self.article.address, f"{ARTICLE}/CreateArticle"])
+                self.assertTrue(created.ok, created.error)
+                name = created.outputs[0]["name"]
+                published = tool.run(["-plaintext", "-d", '{"name": "%s"}' % name,
+                                      self.article.address, f"{ARTICLE}/PublishArticle"])
+                self.assertTrue(published.ok, published.error)
+                listed = tool.run(["-plaintext", "-d",
+                                   '{"filter": "section = \\"%s\\"", "read_mask": '
+                                   '{"paths": ["title", "excerpt"]}}' % section,
+                                   self.article.address, f"{ARTICLE}/ListArticles"])
+                self.assertTrue(listed.ok, listed.error)
+                self.assertEqual(listed.outputs[0]["articles"],
+                                 [{"name": name, "title": "Card", "excerpt": "Long body."}])
+                bad = tool.run(["-plaintext", "-d", '{"read_mask": {"paths": ["body.text"]}}',
+                                self.article.address, f"{ARTICLE}/ListArticles"])
+                self.assertEqual(bad.code, "INVALID_ARGUMENT", bad.error)
+
     def test_service_not_served_here_is_unimplemented(self):
         # Both services are compiled into both binaries; only one is served.
         args = ["-d", '{"query": {"window": "60s"}}', self.article.address,
