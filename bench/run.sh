@@ -225,11 +225,13 @@ profile_stop() {
 # (bench/proc_cpu.py: PostgreSQL's processes, the trending service, other
 # processes, idle) into NAME.proc_cpu.txt, so PostgreSQL's share is
 # measured with or without perf. The window opens after the warm-up.
+# More PID=NAME arguments name more processes (the article service).
 CPU_PID=
 cpu_start() {
-  /usr/bin/python3 "$NEWSGRID_ROOT/bench/proc_cpu.py" "$WARMUP_S" "$2" \
-    "$(head -1 "$PG_DIR/data/postmaster.pid")=postgres" "$TRENDING_PID=trending-service" \
-    >"$RESULTS/$1.proc_cpu.txt" 2>/dev/null &
+  local name=$1 secs=$2; shift 2
+  /usr/bin/python3 "$NEWSGRID_ROOT/bench/proc_cpu.py" "$WARMUP_S" "$secs" \
+    "$(head -1 "$PG_DIR/data/postmaster.pid")=postgres" "$TRENDING_PID=trending-service" "$@" \
+    >"$RESULTS/$name.proc_cpu.txt" 2>/dev/null &
   CPU_PID=$!
 }
 cpu_stop() { [ -n "$CPU_PID" ] && { wait "$CPU_PID" || true; }; CPU_PID=; }
@@ -399,8 +401,12 @@ lg article_staleness --loads="article_staleness:concurrency=1:count=$STALENESS_U
   >"$RESULTS/article_b_metrics.txt" 2>/dev/null || true
 kill -TERM "$ARTICLE_B_PID"; wait "$ARTICLE_B_PID" 2>/dev/null || true
 
+# CPU per process from /proc as well (per create: report.py divides by the
+# rate), beside the replay's below.
 profile_start article_create "$ARTICLE_PID" "$DURATION_S"
+cpu_start article_create "$DURATION_S" "$ARTICLE_PID=article-service"
 lg article_create --loads="article_create:concurrency=$CONCURRENCY"
+cpu_stop
 profile_stop article_create
 # CreateArticle's own statement replayed by pgbench on an empty copy of the
 # schema (same tables, indexes and triggers), filled with an article the
@@ -411,10 +417,12 @@ if mapfile -d '' CREATE_ARGS < <(/usr/bin/python3 "$NEWSGRID_ROOT/bench/pgbench/
      "$ARTICLE_DSN" 'w-%' "$NEWSGRID_ROOT/bench/pgbench/create_article.sql" "$RESULTS/create_article.sql") \
    && [ "${#CREATE_ARGS[@]}" -gt 0 ]; then
   log "baseline: pgbench replay of CreateArticle ($PG_CLIENTS clients)"
+  cpu_start create_replay "$((DURATION_S - WARMUP_S))"
   (cd "$RESULTS" && "$PGB" -M prepared -n -c "$PG_CLIENTS" -j 2 -T "$DURATION_S" -l --log-prefix=pgbench_create_replay \
      "${CREATE_ARGS[@]}" -f "$RESULTS/create_article.sql" \
      "$PG_DSN dbname=bench_create_replay options=-csearch_path=article,public" \
      >"$RESULTS/pgbench_create_replay.txt" 2>&1) || log "create replay failed"
+  cpu_stop
 fi
 lg editor_writes --loads="editor_writes:concurrency=$CONCURRENCY"
 
