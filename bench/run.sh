@@ -130,8 +130,9 @@ cleanup() {
 trap cleanup INT TERM EXIT
 START_TIME=$(date +%s)
 
-wait_port() {  # port
-  for _ in $(seq 300); do
+wait_port() {  # port [seconds, default 30]
+  local deadline=$(( $(date +%s) + ${2:-30} ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
     /usr/bin/python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
     sleep 0.1
   done
@@ -489,11 +490,15 @@ PING_POOL=$(pool_for "$VIEW_MAX" $((WARMUP_S + DURATION_S + 1)))
 # restarted with the capacity for the pool (the history stays; view_ingest
 # above ran at the defaults).
 ENGAGE_DEDUP_ENTRIES=$(( PING_POOL * 4 > 4194304 ? PING_POOL * 4 : 4194304 ))
+# After the full run's ingest phases the restart restores their history
+# first (a minute or more): its time is kept beside the results.
 kill -TERM "$TRENDING_PID"; wait "$TRENDING_PID" 2>/dev/null || true
+RESTART_START=$(date +%s.%N)
 start_service trending-service "$TRENDING_PORT" bench_trending --metrics_port="$TRENDING_METRICS_PORT" \
   --dedup_max_entries="$ENGAGE_DEDUP_ENTRIES"
 TRENDING_PID=$LAST_PID
-wait_port "$TRENDING_PORT"; wait_port "$TRENDING_METRICS_PORT"
+wait_port "$TRENDING_PORT" 900; wait_port "$TRENDING_METRICS_PORT" 60
+/usr/bin/python3 -c "import time; print(round(time.time() - $RESTART_START, 1))" >"$RESULTS/trending_restart_seconds.txt"
 wait_quiet
 lg_measured ping_ingest "$DURATION_S" --loads="ping_ingest:concurrency=$INGEST_CONCURRENCY" --page_views="$PING_POOL" \
   --ping_interval="${PING_INTERVAL_S}s" --setup_concurrency="$INGEST_CONCURRENCY"
