@@ -959,10 +959,11 @@ WORK = {
                              "a poll that lands while ingest holds both cores waits for a core.",
     "soak": "A fresh trending-service ingesting at 80% of the measured maximum for the whole soak, with "
             "GetTrending polled at 50/s; the profile covers the soak's last seconds.",
-    "article_read": "Each read is a gRPC call answering a ~3.5 KB article (from the read cache, on gRPC's "
-                    "own thread) and records a view that is forwarded to the trending service, which runs on "
-                    "the same two cores; pgbench select-only reads one 4-column row over PostgreSQL's own "
-                    "protocol.",
+    "article_read": f"Each read is a gRPC call answering an article of "
+                    f"{read_counters.get('mean_response_bytes', 0) / 1000:.1f} KB (its body as Markdown, HTML "
+                    "and plain text; from the read cache, on gRPC's own thread) and records a view that is "
+                    "forwarded to the trending service, which runs on the same two cores; pgbench select-only "
+                    "reads one 4-column row over PostgreSQL's own protocol.",
     "article_create": "One CreateArticle validates and derives text (plain text, excerpt, word count, slug), "
                       "then in one statement with synchronous commit writes the article row (with its generated "
                       "full-text vector, eleven indexes, three of them GIN, and a tag row per tag), its slug, a "
@@ -986,6 +987,11 @@ WORK = {
 }
 WORK["article_create"] += CREATE_CPU_TEXT
 WORK["article_read"] += READ_CEILING_TEXT
+_view_cost = sum(float(share) for share, who in cpu_split("article_read")
+                 if who.strip() in ("trending-service", "postgres"))
+if _view_cost:
+    WORK["article_read"] += (f" The views the reads record cost the trending service and PostgreSQL "
+                             f"{_view_cost:.1f}% of the machine in this phase; the echo pays none of that.")
 WORK["trending_under_ingest_fixed"] = WORK["trending_under_ingest"]
 for sfx, _ in SIZES[1:]:
     WORK[f"article_list{sfx}"] = WORK["article_list"]
