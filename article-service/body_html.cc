@@ -16,6 +16,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "cmark.h"
+#include "unicode/utf8.h"
 #include "gumbo.h"
 #include "runtime/html.h"
 
@@ -588,26 +589,22 @@ std::string EncodeHref(absl::string_view url) {
 std::string AsParsed(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const unsigned char b = static_cast<unsigned char>(text[i]);
-    const size_t len = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
-    if (i + len > text.size()) {  // not reached: cmark validated the UTF-8
-      absl::StrAppend(&out, text.substr(i));
-      break;
-    }
-    uint32_t c = len == 1 ? b : len == 2 ? b & 0x1f : len == 3 ? b & 0x0f : b & 0x07;
-    for (size_t k = 1; k < len; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(text.data());
+  const int32_t n = static_cast<int32_t>(text.size());
+  for (int32_t i = 0; i < n;) {
+    const int32_t start = i;
+    UChar32 c;
+    U8_NEXT(p, i, n, c);
     if (c == '\r') {
       out += '\n';
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else if ((c >= 0x01 && c <= 0x08) || c == 0x0b || (c >= 0x0e && c <= 0x1f) ||
+      if (i < n && p[i] == '\n') ++i;
+    } else if (c < 0 || (c >= 0x01 && c <= 0x08) || c == 0x0b || (c >= 0x0e && c <= 0x1f) ||
                (c >= 0x7f && c <= 0x9f) || (c >= 0xfdd0 && c <= 0xfdef) ||
                (c & 0xfffe) == 0xfffe) {
       out += "\xef\xbf\xbd";
     } else {
-      absl::StrAppend(&out, text.substr(i, len));
+      out.append(text.data() + start, static_cast<size_t>(i - start));
     }
-    i += len;
   }
   return out;
 }
@@ -652,6 +649,20 @@ std::optional<std::string> RenderMarkdownSafely(const MarkdownTree& tree) {
   };
   auto omitted = [&] { cmark_last = '>'; };  // "<!-- raw HTML omitted -->"
   auto text = [&](absl::string_view s) { put(EscapeHtmlText(AsParsed(s))); };
+  // A block element cmark starts on a line of its own and ends with a newline.
+  auto block = [&](bool entering, absl::string_view open, absl::string_view close) {
+    if (entering) {
+      cr();
+      put(open);
+    } else {
+      put(close);
+    }
+  };
+  auto title_attr = [](cmark_node* node) {
+    const absl::string_view title = cmark_node_get_title(node);
+    return title.empty() ? std::string()
+                         : absl::StrCat(" title=\"", EscapeHtmlText(AsParsed(title)), "\"");
+  };
   cmark_node* plain = nullptr;  // an image whose children are its alt text
   std::string alt;
   int depth = 0;
@@ -713,22 +724,12 @@ std::optional<std::string> RenderMarkdownSafely(const MarkdownTree& tree) {
         break;
       }
       case CMARK_NODE_ITEM:
-        if (entering) {
-          cr();
-          put("<li>");
-        } else {
-          put("</li>\n");
-        }
+        block(entering, "<li>", "</li>\n");
         break;
       case CMARK_NODE_HEADING: {
         // The page's one <h1> is the headline.
         const int level = std::max(2, cmark_node_get_heading_level(node));
-        if (entering) {
-          cr();
-          put(absl::StrCat("<h", level, ">"));
-        } else {
-          put(absl::StrCat("</h", level, ">\n"));
-        }
+        block(entering, absl::StrCat("<h", level, ">"), absl::StrCat("</h", level, ">\n"));
         break;
       }
       case CMARK_NODE_CODE_BLOCK: {
@@ -767,13 +768,7 @@ std::optional<std::string> RenderMarkdownSafely(const MarkdownTree& tree) {
         const bool tight = grandparent != nullptr &&
                            cmark_node_get_type(grandparent) == CMARK_NODE_LIST &&
                            cmark_node_get_list_tight(grandparent);
-        if (tight) break;
-        if (entering) {
-          cr();
-          put("<p>");
-        } else {
-          put("</p>\n");
-        }
+        if (!tight) block(entering, "<p>", "</p>\n");
         break;
       }
       case CMARK_NODE_TEXT:
@@ -809,13 +804,11 @@ std::optional<std::string> RenderMarkdownSafely(const MarkdownTree& tree) {
         // closes the outer one first; that fix-up is the parser's to make.
         if (links++ > 0) general = true;
         const std::string href = EncodeHref(cmark_node_get_url(node));
-        const absl::string_view title = cmark_node_get_title(node);
         std::string tag = "<a";
         if (!href.empty() && IsSafeUrl(href, /*image=*/false)) {
           absl::StrAppend(&tag, " href=\"", EscapeHtmlText(href), "\"");
         }
-        if (!title.empty()) absl::StrAppend(&tag, " title=\"", EscapeHtmlText(AsParsed(title)), "\"");
-        put(tag + ">");
+        put(absl::StrCat(tag, title_attr(node), ">"));
         break;
       }
       case CMARK_NODE_IMAGE:
@@ -827,15 +820,9 @@ std::optional<std::string> RenderMarkdownSafely(const MarkdownTree& tree) {
         {
           // An image without a safe source goes, as in SanitizeHtml.
           const std::string src = EncodeHref(cmark_node_get_url(node));
-          const absl::string_view title = cmark_node_get_title(node);
           if (IsSafeUrl(src, /*image=*/true)) {
-            std::string tag =
-                absl::StrCat("<img src=\"", EscapeHtmlText(src), "\" alt=\"",
-                             EscapeHtmlText(AsParsed(alt)), "\"");
-            if (!title.empty()) {
-              absl::StrAppend(&tag, " title=\"", EscapeHtmlText(AsParsed(title)), "\"");
-            }
-            put(tag + ">");
+            put(absl::StrCat("<img src=\"", EscapeHtmlText(src), "\" alt=\"",
+                             EscapeHtmlText(AsParsed(alt)), "\"", title_attr(node), ">"));
           }
           cmark_last = '>';  // cmark: ... />
         }

@@ -460,7 +460,7 @@ else:
         return None if share is None or not rate else share / 100 * cores / rate * 1000
 
     per = {who: ms_per_call("article_create", who, ops)
-           for who in ("postgres", "article-service", "other processes", "idle")}
+           for who in ("postgres", "article-service", "other processes")}
     replay_pg = ms_per_call("create_replay", "postgres", pg_replay["tps"])
     replay_rest = ms_per_call("create_replay", "other processes", pg_replay["tps"])
     if per["postgres"] is not None and replay_pg is not None:
