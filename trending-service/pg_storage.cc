@@ -322,31 +322,50 @@ struct CountSums {
   int64_t engaged = 0;
 };
 
-void UpsertCounts(pqxx::work& tx,
-                  const absl::flat_hash_map<std::tuple<std::string, int32_t, int32_t>, CountSums>& sums) {
-  if (sums.empty()) return;
-  ArrayLiteral articles, starts, widths, views, hots, visitors, engaged;
-  for (const auto& [key, c] : sums) {
-    articles.AddText(std::get<0>(key));
-    starts.AddInt(std::get<1>(key));
-    widths.AddInt(std::get<2>(key));
-    views.AddInt(c.views);
-    hots.AddDouble(c.hot);
-    visitors.AddInt(c.visitors);
-    engaged.AddInt(c.engaged);
+using CountKey = std::tuple<std::string, int32_t, int32_t>;
+
+// Rows per upsert statement of a merge.
+constexpr size_t kCountRowsPerStatement = 16384;
+
+// Adds `sums` to bucket_counts in key order (index pages are then visited in
+// order) and in statements of kCountRowsPerStatement rows. With `pace`, each
+// statement is followed by a pause twice as long as itself, so a merge of a
+// busy interval (100k rows, seconds of PostgreSQL CPU) is spread over
+// several seconds instead of taking a core at once from the flushes and the
+// ingest that shares the machine.
+void UpsertCounts(pqxx::work& tx, const absl::flat_hash_map<CountKey, CountSums>& sums, bool pace) {
+  std::vector<const std::pair<const CountKey, CountSums>*> rows;
+  rows.reserve(sums.size());
+  for (const auto& entry : sums) rows.push_back(&entry);
+  std::sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (size_t from = 0; from < rows.size(); from += kCountRowsPerStatement) {
+    const absl::Time started = absl::Now();
+    const size_t to = std::min(rows.size(), from + kCountRowsPerStatement);
+    ArrayLiteral articles, starts, widths, views, hots, visitors, engaged;
+    for (size_t i = from; i < to; ++i) {
+      const auto& [key, c] = *rows[i];
+      articles.AddText(std::get<0>(key));
+      starts.AddInt(std::get<1>(key));
+      widths.AddInt(std::get<2>(key));
+      views.AddInt(c.views);
+      hots.AddDouble(c.hot);
+      visitors.AddInt(c.visitors);
+      engaged.AddInt(c.engaged);
+    }
+    tx.exec_params(
+        "INSERT INTO trending.bucket_counts AS c "
+        "(article, bucket_start, width_minutes, views, hot, visitors, engaged_seconds) "
+        "SELECT a, to_timestamp(s::bigint * 60), w, v, h, u, g "
+        "FROM unnest($1::text[], $2::int[], $3::smallint[], $4::bigint[], $5::float8[], $6::bigint[], "
+        "$7::bigint[]) AS t(a, s, w, v, h, u, g) "
+        "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
+        "SET views = c.views + excluded.views, hot = c.hot + excluded.hot, "
+        "visitors = c.visitors + excluded.visitors, "
+        "engaged_seconds = c.engaged_seconds + excluded.engaged_seconds",
+        articles.Finish(), starts.Finish(), widths.Finish(), views.Finish(), hots.Finish(),
+        visitors.Finish(), engaged.Finish());
+    if (pace && to < rows.size()) absl::SleepFor(2 * (absl::Now() - started));
   }
-  tx.exec_params(
-      "INSERT INTO trending.bucket_counts AS c "
-      "(article, bucket_start, width_minutes, views, hot, visitors, engaged_seconds) "
-      "SELECT a, to_timestamp(s::bigint * 60), w, v, h, u, g "
-      "FROM unnest($1::text[], $2::int[], $3::smallint[], $4::bigint[], $5::float8[], $6::bigint[], "
-      "$7::bigint[]) AS t(a, s, w, v, h, u, g) "
-      "ON CONFLICT (article, bucket_start, width_minutes) DO UPDATE "
-      "SET views = c.views + excluded.views, hot = c.hot + excluded.hot, "
-      "visitors = c.visitors + excluded.visitors, "
-      "engaged_seconds = c.engaged_seconds + excluded.engaged_seconds",
-      articles.Finish(), starts.Finish(), widths.Finish(), views.Finish(), hots.Finish(),
-      visitors.Finish(), engaged.Finish());
 }
 
 // Sketches written per statement (hex-encoded in the parameters).
@@ -363,17 +382,41 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
   // Every step below is its own short transaction; one replica compacts at
   // a time under a session lock, and flushes never wait for any of it.
   auto steps = [&](pqxx::connection& conn) -> absl::Status {
-    // 1. Packs -> bucket_counts, a few packs per transaction, paced.
+    // 1. Packs -> bucket_counts, up to packs_per_merge per transaction, paced.
+    const absl::Time merge_until = std::min(deadline, absl::Now() + o.merge_budget);
     for (;;) {
       const absl::Time started = absl::Now();
       pqxx::work tx(conn);
       const int64_t merged =
           tx.exec("SELECT counts_merged_upto FROM trending.state")[0][0].as<int64_t>();
-      const pqxx::result rows = tx.exec_params(
-          "SELECT seq, counts FROM trending.delta_log WHERE seq > $1 AND counts IS NOT NULL "
-          "ORDER BY seq LIMIT $2",
-          merged, o.packs_per_merge);
-      if (rows.empty()) {
+      absl::flat_hash_map<CountKey, CountSums> sums;
+      std::vector<BucketDelta> deltas;
+      int64_t last = merged;
+      int packs = 0;
+      bool more = true;
+      while (more && packs < o.packs_per_merge) {
+        const int want = std::min(o.packs_per_read, o.packs_per_merge - packs);
+        const pqxx::result rows = tx.exec_params(
+            "SELECT seq, counts FROM trending.delta_log WHERE seq > $1 AND counts IS NOT NULL "
+            "ORDER BY seq LIMIT $2",
+            last, want);
+        more = static_cast<int>(rows.size()) == want;
+        for (const auto& row : rows) {
+          last = row[0].as<int64_t>();
+          const pqxx::binarystring bytes(row[1]);
+          deltas.clear();
+          RETURN_IF_ERROR(UnpackCounts(absl::string_view(bytes.get(), bytes.size()), deltas));
+          for (BucketDelta& d : deltas) {
+            CountSums& c = sums[{std::move(d.article), d.start_min, d.width_min}];
+            c.views += d.views;
+            c.visitors += d.visitors;
+            c.hot += d.hot;
+            c.engaged += d.engaged;
+          }
+        }
+        packs += static_cast<int>(rows.size());
+      }
+      if (packs == 0) {
         // Only rows of the old form past the mark (their flush counted them).
         tx.exec_params(
             "UPDATE trending.state SET counts_merged_upto = GREATEST(counts_merged_upto, "
@@ -382,29 +425,16 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
         tx.commit();
         break;
       }
-      absl::flat_hash_map<std::tuple<std::string, int32_t, int32_t>, CountSums> sums;
-      std::vector<BucketDelta> deltas;
-      int64_t last = merged;
-      for (const auto& row : rows) {
-        last = row[0].as<int64_t>();
-        const pqxx::binarystring bytes(row[1]);
-        deltas.clear();
-        RETURN_IF_ERROR(UnpackCounts(absl::string_view(bytes.get(), bytes.size()), deltas));
-        for (BucketDelta& d : deltas) {
-          CountSums& c = sums[{std::move(d.article), d.start_min, d.width_min}];
-          c.views += d.views;
-          c.visitors += d.visitors;
-          c.hot += d.hot;
-          c.engaged += d.engaged;
-        }
-      }
-      UpsertCounts(tx, sums);
+      UpsertCounts(tx, sums, o.pace_merges);
       tx.exec_params("UPDATE trending.state SET counts_merged_upto = $1", last);
       tx.commit();
-      result.packs_merged += static_cast<int64_t>(rows.size());
-      if (static_cast<int>(rows.size()) < o.packs_per_merge) break;
+      result.packs_merged += packs;
+      if (!more) break;
       const absl::Duration took = absl::Now() - started;
-      if (absl::Now() + (o.pace_merges ? took : absl::ZeroDuration()) > deadline) break;
+      if (absl::Now() + (o.pace_merges ? took : absl::ZeroDuration()) > merge_until) {
+        result.merge_backlog = true;
+        break;
+      }
       if (o.pace_merges) absl::SleepFor(took);
     }
     {

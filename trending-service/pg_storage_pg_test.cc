@@ -249,6 +249,70 @@ TEST_F(PgStorageTest, CompactionMergesOldMinutesAndExpires) {
   EXPECT_EQ(empty.store.Stats().articles, 0u);
 }
 
+// A merge sums many packs (read a few at a time) into one upsert, written
+// in several statements when it has many rows; only a merge cut short by
+// its deadline reports a backlog (packs flushed while it ran are not one).
+TEST_F(PgStorageTest, MergeSumsPacksAndReportsABacklogOnlyAtItsDeadline) {
+  Replica a(*pool_, clock_, "a");
+  const absl::Time now = clock_.Now();
+  auto bucket_counts = [&] {
+    std::pair<int64_t, int64_t> rows_views;
+    EXPECT_TRUE(pool_->Transact(Deadline(), [&](pqxx::work& tx) {
+                       const pqxx::row r = tx.exec1(
+                           "SELECT count(*), COALESCE(sum(views), 0) FROM trending.bucket_counts");
+                       rows_views = {r[0].as<int64_t>(), r[1].as<int64_t>()};
+                       return absl::OkStatus();
+                     }).ok());
+    return rows_views;
+  };
+  // 40 packs of the same three (article, minute) rows.
+  for (int p = 0; p < 40; ++p) {
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_EQ(a.View(absl::StrCat("a", i), now, absl::StrCat("v", p)), Outcome::kAccepted);
+    }
+    ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  }
+  absl::StatusOr<CompactResult> c =
+      a.storage.Compact({.now = now, .packs_per_merge = 128, .pace_merges = false}, Deadline());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->packs_merged, 40);
+  EXPECT_EQ(c->packs_unmerged, 0);
+  EXPECT_FALSE(c->merge_backlog);
+  EXPECT_EQ(bucket_counts(), std::make_pair(int64_t{3}, int64_t{120}));
+
+  // More packs than one merge takes, and no time left for a second merge:
+  // a backlog is reported.
+  for (int p = 0; p < 20; ++p) {
+    ASSERT_EQ(a.View("a0", now, absl::StrCat("w", p)), Outcome::kAccepted);
+    ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  }
+  c = a.storage.Compact({.now = now,
+                         .packs_per_merge = 8,
+                         .packs_per_read = 3,
+                         .merge_budget = absl::ZeroDuration()},
+                        Deadline());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->packs_merged, 8);
+  EXPECT_EQ(c->packs_unmerged, 12);
+  EXPECT_TRUE(c->merge_backlog);
+  EXPECT_EQ(bucket_counts(), std::make_pair(int64_t{3}, int64_t{128}));
+
+  // A merge of more rows than one statement writes (40,000 articles).
+  for (int i = 0; i < 40'000; ++i) {
+    ASSERT_EQ(a.View(absl::StrCat("many", i), now, absl::StrCat("m", i)), Outcome::kAccepted);
+  }
+  ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  c = a.storage.Compact({.now = now, .pace_merges = false}, Deadline());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->packs_unmerged, 0);
+  EXPECT_FALSE(c->merge_backlog);
+  EXPECT_EQ(bucket_counts(), std::make_pair(int64_t{40'003}, int64_t{40'140}));
+  Replica restored(*pool_, clock_, "b");
+  ASSERT_TRUE(restored.sync.Restore(Deadline()).ok());
+  EXPECT_EQ(restored.store.Series("a0", absl::Hours(1), 1).total_views, 60);
+  EXPECT_EQ(restored.store.Series("many39999", absl::Hours(1), 1).total_views, 1);
+}
+
 TEST_F(PgStorageTest, EngagementIsSharedRestoredAndCompacted) {
   Replica a(*pool_, clock_, "a");
   const absl::Time now = clock_.Now();
