@@ -129,7 +129,8 @@ int main(int argc, char** argv) {
 
   newsgrid::Authorizer authorizer(absl::GetFlag(FLAGS_auth_tokens_file));
   TrendingGrpcService service({store, ingestor, sync, rankings, runtime.workers(), authorizer},
-                              tc.ack_after_flush, tc.ingest_threads);
+                              tc.ack_after_flush, tc.ingest_threads,
+                              tc.max_queued_views);
   runtime.AddService(&service, TrendingGrpcService::kServiceName);
   runtime.AddHealthCheck(TrendingGrpcService::kServiceName, [&sync] { return sync.Healthy(); });
   runtime.OnShutdownStarted([&service] { service.EndWatches(); });

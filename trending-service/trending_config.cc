@@ -56,6 +56,10 @@ ABSL_FLAG(absl::Duration, sketch_checkpoint_interval, absl::Minutes(5),
 ABSL_FLAG(int, ingest_threads, 2,
           "Threads counting RecordViews batches (apart from gRPC's threads, so that queries "
           "never queue behind ingest).");
+ABSL_FLAG(int64_t, max_queued_views, 250'000,
+          "Views of RecordViews batches read but not yet counted beyond which a stream's next "
+          "batch is refused with RESOURCE_EXHAUSTED (calls then fail fast instead of waiting "
+          "past their deadlines).");
 ABSL_FLAG(absl::Duration, lock_hold_log_threshold, absl::Milliseconds(10),
           "A lock or critical section held longer than this is logged at debug level.");
 ABSL_FLAG(absl::Duration, min_ping_interval, absl::Seconds(10),
@@ -82,6 +86,7 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
   c.sync.sketch_checkpoint_interval = absl::GetFlag(FLAGS_sketch_checkpoint_interval);
   c.lock_hold_log_threshold = absl::GetFlag(FLAGS_lock_hold_log_threshold);
   c.ingest_threads = absl::GetFlag(FLAGS_ingest_threads);
+  c.max_queued_views = absl::GetFlag(FLAGS_max_queued_views);
   c.ingest.dedup_window = absl::GetFlag(FLAGS_dedup_window);
   c.ingest.dedup_max_entries = static_cast<size_t>(absl::GetFlag(FLAGS_dedup_max_entries));
   // Marks waiting for a flush are bounded like the filter they feed.
@@ -134,6 +139,7 @@ absl::StatusOr<TrendingConfig> TrendingConfigFromFlags() {
                          absl::Hours(24)),
            CheckRange("store_shards", c.store.shards, 1, 4096),
            CheckRange("ingest_threads", c.ingest_threads, 1, 64),
+           CheckRange("max_queued_views", c.max_queued_views, int64_t{1}, int64_t{1} << 32),
            CheckRange("max_articles", absl::GetFlag(FLAGS_max_articles), int64_t{1000},
                       int64_t{1} << 32),
            CheckRange("sketch_memory_limit_mb", absl::GetFlag(FLAGS_sketch_memory_limit_mb),

@@ -24,6 +24,7 @@ struct TrendingConfig {
   bool ack_after_flush = false;
   absl::Duration lock_hold_log_threshold = absl::Milliseconds(10);
   int ingest_threads = 2;
+  int64_t max_queued_views = 250'000;
 };
 
 absl::StatusOr<TrendingConfig> TrendingConfigFromFlags();

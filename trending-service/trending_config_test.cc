@@ -20,6 +20,7 @@ ABSL_DECLARE_FLAG(std::string, replica_id);
 ABSL_DECLARE_FLAG(std::string, bot_user_agents);
 ABSL_DECLARE_FLAG(int, store_shards);
 ABSL_DECLARE_FLAG(int, ingest_threads);
+ABSL_DECLARE_FLAG(int64_t, max_queued_views);
 ABSL_DECLARE_FLAG(int64_t, sketch_memory_limit_mb);
 ABSL_DECLARE_FLAG(int64_t, max_unflushed_views);
 ABSL_DECLARE_FLAG(bool, ack_after_flush);
@@ -48,6 +49,7 @@ TEST_F(TrendingConfigTest, DefaultsAreValidAndDerivedOptionsFollowThem) {
   EXPECT_EQ(c->sync.max_unflushed_views, 2'000'000);
   EXPECT_FALSE(c->ack_after_flush);
   EXPECT_EQ(c->ingest_threads, 2);
+  EXPECT_EQ(c->max_queued_views, 250'000);
 }
 
 TEST_F(TrendingConfigTest, WithoutSecretOrReplicaIdRandomOnesAreMadePerStart) {
@@ -105,6 +107,7 @@ TEST_F(TrendingConfigTest, RefusesOutOfRangeValuesNamingTheFlag) {
       {"--ingest_threads", [] { absl::SetFlag(&FLAGS_ingest_threads, 65); }},
       {"--sketch_memory_limit_mb", [] { absl::SetFlag(&FLAGS_sketch_memory_limit_mb, 0); }},
       {"--max_unflushed_views", [] { absl::SetFlag(&FLAGS_max_unflushed_views, 999); }},
+      {"--max_queued_views", [] { absl::SetFlag(&FLAGS_max_queued_views, 0); }},
   };
   for (const Case& c : cases) {
     absl::FlagSaver saver;

@@ -26,6 +26,7 @@
 #ifndef NEWSGRID_TRENDING_SERVICE_TRENDING_GRPC_SERVICE_H_
 #define NEWSGRID_TRENDING_SERVICE_TRENDING_GRPC_SERVICE_H_
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -57,7 +58,10 @@ class TrendingGrpcService final : public news::trending::v1::TrendingService::Ca
     Authorizer& auth;
   };
   // `ingest_threads` count RecordViews batches.
-  TrendingGrpcService(Deps deps, bool ack_after_flush, int ingest_threads = 2);
+  // max_queued_views: views of batches read and waiting for an ingest
+  // thread; past it a stream's next batch is refused (RESOURCE_EXHAUSTED).
+  TrendingGrpcService(Deps deps, bool ack_after_flush, int ingest_threads = 2,
+                      int64_t max_queued_views = 250'000);
   ~TrendingGrpcService() override;
 
   // Ends every WatchTrending stream with OK and stops the watcher thread.
@@ -88,6 +92,8 @@ class TrendingGrpcService final : public news::trending::v1::TrendingService::Ca
   const bool ack_after_flush_;
   // Destroyed (joined) after the server stopped: no batch is then queued.
   WorkerPool ingest_;
+  const int64_t max_queued_views_;
+  std::atomic<int64_t> queued_views_{0};
   absl::Mutex watches_mu_;
   std::vector<std::shared_ptr<Watch>> watches_ ABSL_GUARDED_BY(watches_mu_);
   bool watches_ended_ ABSL_GUARDED_BY(watches_mu_) = false;

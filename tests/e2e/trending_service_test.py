@@ -10,7 +10,8 @@ import grpc
 
 from harness import SANITIZER_EXTRA_S, create_database, field_violations, wait_until
 from trending_support import (TRENDING, call_json, collect_pushes, get_trending, record_batches,
-                              record_view, record_views, start_trending, views, watch_trending)
+                              record_view, record_views, start_trending, trending_pb2, views,
+                              watch_trending)
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"
 
@@ -201,6 +202,64 @@ class TrendingServiceTest(unittest.TestCase):
             self.assertNotEqual(previous, current, "a push without a change")
         stream.cancel()
         self.assertTrue(done.wait(5))
+
+
+class IngestOverloadTest(unittest.TestCase):
+    """More RecordViews streams at once than one ingest thread counts: past
+    --max_queued_views a batch is refused with RESOURCE_EXHAUSTED at once,
+    and retrying the refused streams with their batch ids counts every view
+    exactly once."""
+
+    def test_a_full_ingest_queue_refuses_batches_and_retries_count_once(self):
+        svc = start_trending(create_database(), "--ingest_threads=1", "--max_queued_views=1")
+        try:
+            pb = trending_pb2()
+            rpc = svc.channel().stream_unary(f"/{TRENDING}/RecordViews",
+                                             request_serializer=pb.RecordViewsRequest.SerializeToString,
+                                             response_deserializer=pb.RecordViewsResponse.FromString)
+
+            def stream(round_, s):
+                return [pb.RecordViewsRequest(batch_id=f"ov-{round_}-{s}-{b}", events=[
+                    pb.ViewEvent(article=f"articles/ov-{round_}", visitor_id=f"v{s}-{b}-{i}")
+                    for i in range(400)]) for b in range(3)]
+
+            refused, rounds = [], 0
+            # Streams race for one thread; a round with no refusal (possible
+            # on a fast machine) is tried again with more streams.
+            while not refused and rounds < 8:
+                rounds += 1
+                outcomes = {}
+
+                def send(s, round_=rounds):
+                    try:
+                        rpc(iter(stream(round_, s)), timeout=30)
+                        outcomes[s] = grpc.StatusCode.OK
+                    except grpc.RpcError as e:
+                        outcomes[s] = (e.code(), e.details())
+
+                threads = [threading.Thread(target=send, args=(s,)) for s in range(16 * rounds)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(60)
+                for s, o in outcomes.items():
+                    if o != grpc.StatusCode.OK:
+                        self.assertEqual(o[0], grpc.StatusCode.RESOURCE_EXHAUSTED, o)
+                        self.assertIn("retry with backoff", o[1])
+                        refused.append((rounds, s))
+                self.assertEqual(len(outcomes), 16 * rounds)
+            self.assertTrue(refused, "no batch was refused in 8 rounds")
+            # Retried (one at a time) with the same batch ids: every view counts once.
+            for round_, s in refused:
+                rpc(iter(stream(round_, s)), timeout=30)
+            self.assertRegex(svc.metrics(), r"(?m)^trending_ingest_refused_batches_total [1-9]")
+            for round_ in range(1, rounds + 1):
+                wait_until(lambda r=round_: int(call_json(svc.channel(), TRENDING, "GetArticleStats",
+                                                          {"article": f"articles/ov-{r}",
+                                                           "window": "600s"}).get("totalViews", 0))
+                           == 16 * r * 3 * 400, timeout=10, what=f"round {round_} counted once")
+        finally:
+            svc.kill()
 
 
 class WatchShutdownTest(unittest.TestCase):
