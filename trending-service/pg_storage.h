@@ -18,8 +18,8 @@
 // batch ids and the newest dedup marks of the dedup window, in one
 // snapshot, plus the high-water mark to poll from.
 // Compact (one replica at a time, under a session advisory lock; flushes
-// never wait for it): merges the packs into `bucket_counts` a few at a time
-// (each step its own short transaction), checkpoints the sketches that
+// never wait for it): merges the packs into `bucket_counts`, up to
+// packs_per_merge summed into one upsert per transaction, checkpoints the sketches that
 // changed from the replica's memory (SketchSource, sketch union being
 // idempotent), trims the log after --delta_log_retention once both have
 // passed it, merges minute counts older than 25 h into hours, expires
