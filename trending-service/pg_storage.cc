@@ -332,8 +332,10 @@ constexpr size_t kCountRowsPerStatement = 16384;
 // statement is followed by a pause twice as long as itself, so a merge of a
 // busy interval (100k rows, seconds of PostgreSQL CPU) is spread over
 // several seconds instead of taking a core at once from the flushes and the
-// ingest that shares the machine.
-void UpsertCounts(pqxx::work& tx, const absl::flat_hash_map<CountKey, CountSums>& sums, bool pace) {
+// ingest that shares the machine. Returns the time spent in those pauses.
+absl::Duration UpsertCounts(pqxx::work& tx, const absl::flat_hash_map<CountKey, CountSums>& sums,
+                            bool pace) {
+  absl::Duration paused;
   std::vector<const std::pair<const CountKey, CountSums>*> rows;
   rows.reserve(sums.size());
   for (const auto& entry : sums) rows.push_back(&entry);
@@ -364,8 +366,13 @@ void UpsertCounts(pqxx::work& tx, const absl::flat_hash_map<CountKey, CountSums>
         "engaged_seconds = c.engaged_seconds + excluded.engaged_seconds",
         articles.Finish(), starts.Finish(), widths.Finish(), views.Finish(), hots.Finish(),
         visitors.Finish(), engaged.Finish());
-    if (pace && to < rows.size()) absl::SleepFor(2 * (absl::Now() - started));
+    if (pace && to < rows.size()) {
+      const absl::Duration pause = 2 * (absl::Now() - started);
+      absl::SleepFor(pause);
+      paused += pause;
+    }
   }
+  return paused;
 }
 
 // Sketches written per statement (hex-encoded in the parameters).
@@ -425,12 +432,13 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
         tx.commit();
         break;
       }
-      UpsertCounts(tx, sums, o.pace_merges);
+      const absl::Duration paused = UpsertCounts(tx, sums, o.pace_merges);
       tx.exec_params("UPDATE trending.state SET counts_merged_upto = $1", last);
       tx.commit();
       result.packs_merged += packs;
       if (!more) break;
-      const absl::Duration took = absl::Now() - started;
+      // The merge's own work, without the pauses between its statements.
+      const absl::Duration took = absl::Now() - started - paused;
       if (absl::Now() + (o.pace_merges ? took : absl::ZeroDuration()) > merge_until) {
         result.merge_backlog = true;
         break;

@@ -73,11 +73,12 @@ struct CompactOptions {
   absl::Duration dedup_retention = absl::Minutes(30);
   // Checkpoint the changed sketches of the SketchSource this time.
   bool checkpoint_sketches = true;
-  // Packs summed into one upsert of bucket_counts (one transaction). A
-  // flush a second makes 128 about two minutes of packs, so an (article,
-  // minute) row is written about once, not once per few packs: at 600k
-  // views/s over 100k articles, 16 packs a merge made PostgreSQL upsert
-  // 23k rows/s, 29% of a core (pg_stat_statements, trending README).
+  // Packs summed into one upsert of bucket_counts (one transaction). In
+  // steady state a compaction merges its interval's packs (30 at one flush
+  // a second) in one upsert, so an (article, minute) row is written about
+  // twice a minute; the bound matters for a backlog. Merging a few packs
+  // every second made PostgreSQL upsert 23k rows/s at 600k views/s over
+  // 100k articles, 29% of a core (pg_stat_statements, trending README).
   int packs_per_merge = 128;
   // Packs read per query while summing: bounds the result held in memory
   // (a pack of a busy second is a few MB).
@@ -97,9 +98,9 @@ struct CompactResult {
   bool ran = false;  // false: another replica holds the compaction lock
   int64_t packs_merged = 0;        // delta_log rows merged into bucket_counts
   int64_t packs_unmerged = 0;      // and those left for the next compaction
-  // The merge stopped at its deadline with packs left that were there when
-  // it began: a backlog (not just the packs flushed while it ran), so the
-  // next compaction should not wait a whole interval.
+  // The merge stopped at its budget or deadline with more packs waiting
+  // than one merge takes: a backlog (not just the packs flushed while it
+  // ran), so the next compaction should not wait a whole interval.
   bool merge_backlog = false;
   int64_t sketch_rows_merged = 0;  // sketches checkpointed
   int64_t log_rows_trimmed = 0;

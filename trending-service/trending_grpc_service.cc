@@ -194,7 +194,7 @@ class TrendingGrpcService::ViewsReader final
     // queue is bounded in views: past the bound the batch is refused, so
     // under overload calls fail fast (and the client backs off) instead of
     // every call waiting in the queue until its deadline (measured: offered
-    // 900k views/s, 23,974 of 25,140 calls expired in 60 s).
+    // 900k views/s, 23,369 of 24,960 calls expired in 60 s; trending README).
     const int64_t n = req_.events_size();
     const int64_t queued = service_.queued_views_.fetch_add(n, std::memory_order_relaxed);
     if (queued > 0 && queued + n > service_.max_queued_views_) {
