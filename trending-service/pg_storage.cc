@@ -375,8 +375,6 @@ absl::Duration UpsertCounts(pqxx::work& tx, const absl::flat_hash_map<CountKey, 
   return paused;
 }
 
-// Sketches written per statement (hex-encoded in the parameters).
-constexpr size_t kSketchBytesPerStatement = size_t{4} << 20;
 
 }  // namespace
 
@@ -388,6 +386,14 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
   const int32_t keep_from = RetentionStart(now_min, o.retention);
   // Every step below is its own short transaction; one replica compacts at
   // a time under a session lock, and flushes never wait for any of it.
+  auto cancelled = [&] { return o.cancel != nullptr && o.cancel->HasBeenNotified(); };
+  auto PauseFor = [&](absl::Duration d) {
+    if (o.cancel != nullptr) {
+      o.cancel->WaitForNotificationWithTimeout(d);
+    } else {
+      absl::SleepFor(d);
+    }
+  };
   auto steps = [&](pqxx::connection& conn) -> absl::Status {
     // 1. Packs -> bucket_counts, up to packs_per_merge per transaction, paced.
     const absl::Time merge_until = std::min(deadline, absl::Now() + o.merge_budget);
@@ -432,18 +438,19 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
         tx.commit();
         break;
       }
-      const absl::Duration paused = UpsertCounts(tx, sums, o.pace_merges);
+      const absl::Duration paused = UpsertCounts(tx, sums, o.pace_writes);
       tx.exec_params("UPDATE trending.state SET counts_merged_upto = $1", last);
       tx.commit();
       result.packs_merged += packs;
       if (!more) break;
       // The merge's own work, without the pauses between its statements.
       const absl::Duration took = absl::Now() - started - paused;
-      if (absl::Now() + (o.pace_merges ? took : absl::ZeroDuration()) > merge_until) {
+      if (absl::Now() + (o.pace_writes ? took : absl::ZeroDuration()) > merge_until) {
         result.merge_backlog = true;
         break;
       }
-      if (o.pace_merges) absl::SleepFor(took);
+      if (o.pace_writes) PauseFor(took);
+      if (cancelled()) return absl::OkStatus();
     }
     {
       pqxx::work tx(conn);
@@ -471,19 +478,21 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
                         .as<int64_t>();
           tx.commit();
         }
-        const std::vector<StoredSketch> sketches = sketch_source_->ChangedSketches();
-        for (size_t from = 0; from < sketches.size();) {
+        // A step's sketches are copied, written and dropped before the
+        // next are copied, each statement followed by a pause as long as
+        // its own work when paced.
+        SketchCursor cursor;
+        while (!cursor.done) {
+          const absl::Time started = absl::Now();
+          const std::vector<StoredSketch> sketches =
+              sketch_source_->ChangedSketches(cursor, o.sketch_bytes_per_statement);
+          if (sketches.empty()) continue;
           ArrayLiteral articles, starts, widths, registers;
-          size_t bytes = 0;
-          size_t to = from;
-          for (; to < sketches.size() && bytes < kSketchBytesPerStatement; ++to) {
-            const StoredSketch& k = sketches[to];
+          for (const StoredSketch& k : sketches) {
             articles.AddText(k.article);
             starts.AddInt(k.start_min);
             widths.AddInt(k.width_min);
-            const std::string hex = absl::BytesToHexString(k.sketch.Serialize());
-            bytes += hex.size();
-            registers.AddText(hex);
+            registers.AddText(absl::BytesToHexString(k.sketch.Serialize()));
           }
           pqxx::work tx(conn);
           tx.exec_params(
@@ -494,7 +503,10 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
               "SET registers = excluded.registers",
               articles.Finish(), starts.Finish(), widths.Finish(), registers.Finish());
           tx.commit();
-          from = to;
+          result.sketch_rows_merged += static_cast<int64_t>(sketches.size());
+          ++result.sketch_statements;
+          if (o.pace_writes && !cursor.done) PauseFor(absl::Now() - started);
+          if (cancelled()) return absl::OkStatus();
         }
         pqxx::work tx(conn);
         tx.exec_params(
@@ -502,7 +514,6 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
             covered);
         tx.commit();
         sketch_source_->CheckpointDone();
-        result.sketch_rows_merged = static_cast<int64_t>(sketches.size());
       }
     }
 

@@ -39,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "runtime/pg_pool.h"
 #include "trending-service/view_store.h"
@@ -86,12 +87,22 @@ struct CompactOptions {
   // While packs remain, each merge transaction is followed by a pause as
   // long as itself: a backlog (a backfill, a long outage) is merged at half
   // speed rather than taking PostgreSQL's whole core from the flushes and
-  // the requests. Zero: no pauses (tests).
-  bool pace_merges = true;
+  // the requests. So is each statement of a sketch checkpoint (after a
+  // backfill a million sketches: PostgreSQL at 60-85% of a core for ten
+  // seconds, unpaced). False: no pauses (tests).
+  bool pace_writes = true;
+  // Register bytes of the sketches a checkpoint copies and writes per
+  // statement (twice that as hex text): what it holds in memory at once.
+  size_t sketch_bytes_per_statement = size_t{2} << 20;
   // Time spent merging before the other steps run (at least one merge):
   // packs left past it, or past the deadline, are a backlog for the next
   // compaction.
   absl::Duration merge_budget = absl::InfiniteDuration();
+  // Once notified (shutdown), the compaction stops at its next statement or
+  // pause: what it did not do is done by the next one, and an unfinished
+  // checkpoint is taken whole again (its rows written so far are unions
+  // the restore can use as they are).
+  const absl::Notification* cancel = nullptr;
 };
 
 struct CompactResult {
@@ -103,6 +114,7 @@ struct CompactResult {
   // ran), so the next compaction should not wait a whole interval.
   bool merge_backlog = false;
   int64_t sketch_rows_merged = 0;  // sketches checkpointed
+  int64_t sketch_statements = 0;   // the statements that wrote them
   int64_t log_rows_trimmed = 0;
   int64_t minute_rows_compacted = 0;
   int64_t rows_expired = 0;
@@ -117,8 +129,9 @@ class SketchSource {
   // The sequence number up to which this replica applied the other
   // replicas' deltas (its own are in its memory before they are flushed).
   virtual int64_t applied_upto() const = 0;
-  // The sketches changed since the last completed checkpoint (ViewStore).
-  virtual std::vector<StoredSketch> ChangedSketches() = 0;
+  // The sketches changed since the last completed checkpoint, a step at a
+  // time (ViewStore::ChangedSketches).
+  virtual std::vector<StoredSketch> ChangedSketches(SketchCursor& cursor, size_t max_bytes) = 0;
   virtual void CheckpointDone() = 0;
 };
 

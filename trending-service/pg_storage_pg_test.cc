@@ -3,6 +3,7 @@
 #include "trending-service/pg_storage.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "runtime/migrations.h"
 #include "tests/support/test_database.h"
@@ -273,7 +274,7 @@ TEST_F(PgStorageTest, MergeSumsPacksAndReportsABacklogOnlyAtItsDeadline) {
     ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
   }
   absl::StatusOr<CompactResult> c =
-      a.storage.Compact({.now = now, .packs_per_merge = 128, .pace_merges = false}, Deadline());
+      a.storage.Compact({.now = now, .packs_per_merge = 128, .pace_writes = false}, Deadline());
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->packs_merged, 40);
   EXPECT_EQ(c->packs_unmerged, 0);
@@ -302,7 +303,7 @@ TEST_F(PgStorageTest, MergeSumsPacksAndReportsABacklogOnlyAtItsDeadline) {
     ASSERT_EQ(a.View(absl::StrCat("many", i), now, absl::StrCat("m", i)), Outcome::kAccepted);
   }
   ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
-  c = a.storage.Compact({.now = now, .pace_merges = false}, Deadline());
+  c = a.storage.Compact({.now = now, .pace_writes = false}, Deadline());
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->packs_unmerged, 0);
   EXPECT_FALSE(c->merge_backlog);
@@ -311,6 +312,53 @@ TEST_F(PgStorageTest, MergeSumsPacksAndReportsABacklogOnlyAtItsDeadline) {
   ASSERT_TRUE(restored.sync.Restore(Deadline()).ok());
   EXPECT_EQ(restored.store.Series("a0", absl::Hours(1), 1).total_views, 60);
   EXPECT_EQ(restored.store.Series("many39999", absl::Hours(1), 1).total_views, 1);
+}
+
+// A checkpoint is written a step at a time; one stopped part way (the
+// service shutting down) does not count as done: the next one takes every
+// changed sketch again, and a restore from it is exact.
+TEST_F(PgStorageTest, ACheckpointIsWrittenInStepsAndAStoppedOneIsTakenWhole) {
+  Replica a(*pool_, clock_, "a");
+  Fill(a, 1);  // 14 articles
+  ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
+  auto state = [&] {
+    std::pair<int64_t, int64_t> rows_mark;
+    EXPECT_TRUE(pool_->Transact(Deadline(), [&](pqxx::work& tx) {
+                       rows_mark = {
+                           tx.exec1("SELECT count(*) FROM trending.sketches")[0].as<int64_t>(),
+                           tx.exec1("SELECT sketches_merged_upto FROM trending.state")[0]
+                               .as<int64_t>()};
+                       return absl::OkStatus();
+                     }).ok());
+    return rows_mark;
+  };
+  const auto [rows_before, mark_before] = state();
+  absl::Notification stopping;
+  stopping.Notify();
+  absl::StatusOr<CompactResult> c = a.storage.Compact(
+      {.now = clock_.Now(), .pace_writes = false, .sketch_bytes_per_statement = 1,
+       .cancel = &stopping},
+      Deadline());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->sketch_statements, 1);  // one article's sketches, then it stopped
+  const auto [rows_stopped, mark_stopped] = state();
+  EXPECT_GT(rows_stopped, rows_before);
+  EXPECT_EQ(mark_stopped, mark_before);
+
+  c = a.storage.Compact({.now = clock_.Now(),
+                         .delta_log_retention = absl::ZeroDuration(),
+                         .pace_writes = false,
+                         .sketch_bytes_per_statement = 1},
+                        Deadline());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->sketch_statements, 14);  // an article a statement, all of them again
+  const auto [rows_done, mark_done] = state();
+  EXPECT_EQ(c->sketch_rows_merged, rows_done);
+  EXPECT_GT(mark_done, mark_before);
+  EXPECT_GT(c->log_rows_trimmed, 0);  // the restore below reads the sketches, not the log
+  Replica restored(*pool_, clock_, "b");
+  ASSERT_TRUE(restored.sync.Restore(Deadline()).ok());
+  ExpectSameRankings(a.store, restored.store);
 }
 
 TEST_F(PgStorageTest, EngagementIsSharedRestoredAndCompacted) {

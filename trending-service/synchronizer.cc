@@ -198,6 +198,11 @@ void Synchronizer::Start() {
     NiceCurrentThread(10);
     RunHousekeeping();
   });
+  compaction_ = std::thread([this] {
+    NameCurrentThread("trending-compact");
+    NiceCurrentThread(10);
+    RunCompaction();
+  });
 }
 
 // Flushes and polls: the loss bound and the replica staleness depend on
@@ -233,60 +238,61 @@ void Synchronizer::Run() {
   }
 }
 
-// Maintenance, gauges and compaction: long steps at a lower priority that
-// no flush waits for.
+// Maintenance and gauges, every 5 s: the store's memory bound is kept by
+// this loop, so it never waits for a compaction (a paced checkpoint after a
+// backfill takes half a minute).
 void Synchronizer::RunHousekeeping() {
-  absl::Time next_compact = absl::Now() + options_.compact_interval;
-  absl::Time next_checkpoint = absl::Now() + options_.sketch_checkpoint_interval;
-  absl::Time next_maintain = absl::Now() + absl::Seconds(1);
-  absl::Time next_gauges = absl::Now();
-  static HoldStats& compaction = HoldStats::Get("compaction");
   static HoldStats& maintenance = HoldStats::Get("maintenance_pass");
   for (;;) {
-    const absl::Time wake = std::min(next_compact, next_maintain);
-    if (stop_.WaitForNotificationWithTimeout(wake - absl::Now())) return;
-    const absl::Time now = absl::Now();
-    if (now >= next_maintain) {
-      next_maintain = now + absl::Seconds(5);
-      {
-        ScopedHold hold(maintenance);
-        store_.Maintain();
-        ingestor_.Maintain();
-      }
-      if (now >= next_gauges) {
-        next_gauges = now + absl::Seconds(5);
-        ExportGauges();
-      }
+    {
+      ScopedHold hold(maintenance);
+      store_.Maintain();
+      ingestor_.Maintain();
     }
-    if (now >= next_compact) {
-      next_compact = now + options_.compact_interval;
-      const bool checkpoint = now >= next_checkpoint;
-      ScopedHold hold(compaction);
-      absl::StatusOr<CompactResult> r = storage_.Compact(
-          {.now = store_.Now(),
-           .retention = store_.options().retention,
-           .hot_half_life = store_.options().hot_half_life,
-           .delta_log_retention = options_.delta_log_retention,
-           .dedup_retention = ingestor_.options().dedup_window,
-           .checkpoint_sketches = checkpoint},
-          now + options_.db_timeout);
-      if (!r.ok()) {
-        NG_LOG_WARN("compaction failed", {{"error", std::string(r.status().message())}});
-      } else if (r->ran) {
-        if (checkpoint) next_checkpoint = now + options_.sketch_checkpoint_interval;
-        packs_unmerged_ = r->packs_unmerged;
-        // A backlog left: carry on after a pause rather than in 30 s. Not
-        // for the packs flushed while the merge ran: under steady ingest
-        // there always are some, and merging them a few at a time every
-        // second upserted each (article, minute) row of bucket_counts many
-        // times a minute (PostgreSQL's top cost under sustained ingest).
-        if (r->merge_backlog) next_compact = std::min(next_compact, absl::Now() + absl::Seconds(1));
-        NG_LOG_DEBUG("compacted", {{"packs_merged", r->packs_merged},
-                                   {"sketches_checkpointed", r->sketch_rows_merged},
-                                   {"log_trimmed", r->log_rows_trimmed},
-                                   {"minutes_compacted", r->minute_rows_compacted},
-                                   {"expired", r->rows_expired}});
-      }
+    ExportGauges();
+    if (stop_.WaitForNotificationWithTimeout(absl::Seconds(5))) return;
+  }
+}
+
+// Compaction (merge, sketch checkpoint, trim, expiry) every
+// --compact_interval: long steps at a lower priority that no flush, no
+// request and no maintenance waits for.
+void Synchronizer::RunCompaction() {
+  absl::Time next_compact = absl::Now() + options_.compact_interval;
+  absl::Time next_checkpoint = absl::Now() + options_.sketch_checkpoint_interval;
+  static HoldStats& compaction = HoldStats::Get("compaction");
+  for (;;) {
+    if (stop_.WaitForNotificationWithTimeout(next_compact - absl::Now())) return;
+    const absl::Time now = absl::Now();
+    next_compact = now + options_.compact_interval;
+    const bool checkpoint = now >= next_checkpoint;
+    ScopedHold hold(compaction);
+    absl::StatusOr<CompactResult> r = storage_.Compact(
+        {.now = store_.Now(),
+         .retention = store_.options().retention,
+         .hot_half_life = store_.options().hot_half_life,
+         .delta_log_retention = options_.delta_log_retention,
+         .dedup_retention = ingestor_.options().dedup_window,
+         .checkpoint_sketches = checkpoint,
+         .cancel = &stop_},
+        now + options_.db_timeout);
+    if (!r.ok()) {
+      NG_LOG_WARN("compaction failed", {{"error", std::string(r.status().message())}});
+    } else if (r->ran) {
+      if (checkpoint) next_checkpoint = now + options_.sketch_checkpoint_interval;
+      packs_unmerged_ = r->packs_unmerged;
+      // A backlog left: carry on after a pause rather than in 30 s. Not
+      // for the packs flushed while the merge ran: under steady ingest
+      // there always are some, and merging them a few at a time every
+      // second upserted each (article, minute) row of bucket_counts many
+      // times a minute (PostgreSQL's top cost under sustained ingest).
+      if (r->merge_backlog) next_compact = std::min(next_compact, absl::Now() + absl::Seconds(1));
+      NG_LOG_DEBUG("compacted", {{"packs_merged", r->packs_merged},
+                                 {"sketches_checkpointed", r->sketch_rows_merged},
+                                 {"sketch_statements", r->sketch_statements},
+                                 {"log_trimmed", r->log_rows_trimmed},
+                                 {"minutes_compacted", r->minute_rows_compacted},
+                                 {"expired", r->rows_expired}});
     }
   }
 }
@@ -410,6 +416,7 @@ void Synchronizer::Stop(absl::Time deadline) {
     }
   }
   if (housekeeping_.joinable()) housekeeping_.join();
+  if (compaction_.joinable()) compaction_.join();
   if (status.ok()) {
     NG_LOG_INFO("final flush done", {{"flush_seq", static_cast<int64_t>(durable_seq_.load())}});
   } else {

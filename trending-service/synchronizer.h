@@ -1,11 +1,12 @@
 // The background threads between the in-memory store and PostgreSQL: one
 // flushes pending deltas every --flush_interval and polls the other
-// replicas' deltas every --poll_interval; the other (housekeeping) runs
-// in-memory maintenance and compacts the tables every --compact_interval
-// (checkpointing the changed sketches every --sketch_checkpoint_interval),
-// so a long compaction never delays a flush. Nothing here runs on gRPC
-// threads, and both run at a lower priority (nice 5 and 10), so request
-// threads get the cores first.
+// replicas' deltas every --poll_interval; one (housekeeping) runs the
+// in-memory maintenance that keeps the memory bounds, every 5 s; one
+// compacts the tables every --compact_interval (checkpointing the changed
+// sketches every --sketch_checkpoint_interval), so a long compaction delays
+// neither a flush nor the maintenance. Nothing here runs on gRPC threads,
+// and all run at a lower priority (nice 5, 10 and 10), so request threads
+// get the cores first.
 //
 // Loss bound: a view is durable once the flush after it commits, so a
 // crash (kill -9) loses the views not flushed yet: those of the last flush
@@ -134,7 +135,9 @@ class Synchronizer final : public SketchSource {
 
   // SketchSource (the compactor's checkpoints).
   int64_t applied_upto() const override { return high_water_.load(); }
-  std::vector<StoredSketch> ChangedSketches() override { return store_.ChangedSketches(); }
+  std::vector<StoredSketch> ChangedSketches(SketchCursor& cursor, size_t max_bytes) override {
+    return store_.ChangedSketches(cursor, max_bytes);
+  }
   void CheckpointDone() override { store_.CheckpointDone(); }
 
  private:
@@ -142,6 +145,7 @@ class Synchronizer final : public SketchSource {
   void ExportGauges();
   void Run();
   void RunHousekeeping();
+  void RunCompaction();
   void Notify(absl::Status status);
 
   ViewStore& store_;
@@ -149,7 +153,8 @@ class Synchronizer final : public SketchSource {
   PgStorage& storage_;
   const SyncOptions options_;
   std::thread thread_;        // flush and poll
-  std::thread housekeeping_;  // maintenance and compaction
+  std::thread housekeeping_;  // maintenance and gauges
+  std::thread compaction_;
   absl::Notification stop_;
   absl::Mutex flush_mu_;  // one flush at a time (loop vs Stop)
   PendingBatch unflushed_ ABSL_GUARDED_BY(flush_mu_);

@@ -979,17 +979,29 @@ SketchHorizons ViewStore::sketch_horizons() const {
   return {horizon_full_.load(), horizon_mid_.load(), horizon_keep_.load()};
 }
 
-std::vector<StoredSketch> ViewStore::ChangedSketches() {
-  checkpoint_next_ = checkpoint_gen_.fetch_add(1) + 1;
+std::vector<StoredSketch> ViewStore::ChangedSketches(SketchCursor& cursor, size_t max_bytes) {
+  if (!cursor.begun) {
+    // Sketches changed from here on carry the next generation: taken by
+    // this checkpoint if their article is visited later, and by the next.
+    checkpoint_next_ = checkpoint_gen_.fetch_add(1) + 1;
+    cursor = {.begun = true};
+  }
   const uint32_t since = checkpoint_since_;
   std::vector<StoredSketch> out;
-  for (auto& shard_ptr : shards_) {
-    Shard& shard = *shard_ptr;
-    for (size_t slot = 0;;) {
+  size_t bytes = 0;
+  // Articles never move between slots, so a slot index is a stable place to
+  // go on from; an article created in a slot already passed has only
+  // sketches of the next generation.
+  static HoldStats& copy = HoldStats::Get("store_checkpoint_copy");
+  for (; cursor.shard < shards_.size(); ++cursor.shard, cursor.slot = 0) {
+    Shard& shard = *shards_[cursor.shard];
+    for (;;) {
       absl::ReaderMutexLock lock(&shard.mu);
-      const size_t end = std::min(shard.slots.size(), slot + kSliceArticles);
-      for (; slot < end; ++slot) {
-        const Article* a = shard.slots[slot].get();
+      ScopedHold hold(copy);
+      const size_t end = std::min(shard.slots.size(), cursor.slot + kCheckpointSliceArticles);
+      for (; cursor.slot < end; ++cursor.slot) {
+        if (bytes >= max_bytes) return out;
+        const Article* a = shard.slots[cursor.slot].get();
         if (a == nullptr) continue;
         for (auto [list, width] : {std::pair{&a->ten_sketches, kMediumMinutes},
                                    std::pair{&a->hour_sketches, kMinutesPerHour}}) {
@@ -998,14 +1010,21 @@ std::vector<StoredSketch> ViewStore::ChangedSketches() {
             // take everything once.
             if (static_cast<int32_t>(s.changed_gen - since) >= 0 && !s.hll.empty()) {
               out.push_back({a->id, s.start, width, s.hll});
+              bytes += s.hll.MemoryBytes();
             }
           }
         }
       }
-      if (slot >= shard.slots.size()) break;
+      if (cursor.slot >= shard.slots.size()) break;
     }
   }
+  cursor.done = true;
   return out;
+}
+
+std::vector<StoredSketch> ViewStore::ChangedSketches() {
+  SketchCursor cursor;
+  return ChangedSketches(cursor, std::numeric_limits<size_t>::max());
 }
 
 void ViewStore::CheckpointDone() { checkpoint_since_ = checkpoint_next_; }

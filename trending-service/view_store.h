@@ -258,6 +258,15 @@ struct StoredSketch {
   Hll sketch;
 };
 
+// Where a checkpoint taken in steps (ViewStore::ChangedSketches) goes on.
+// A fresh cursor begins a checkpoint.
+struct SketchCursor {
+  size_t shard = 0;
+  size_t slot = 0;
+  bool begun = false;
+  bool done = false;  // every article visited
+};
+
 // Sizes as of the last maintenance pass (articles and pending: now).
 struct StoreStats {
   size_t articles = 0;
@@ -309,6 +318,10 @@ class ViewStore {
  public:
   // Articles per lock hold of scans and maintenance.
   static constexpr size_t kSliceArticles = 256;
+  // Articles per lock hold of a checkpoint's copy, which allocates a copy of
+  // every changed sketch: fewer, because the copying thread runs at a low
+  // priority and a hold lasts as long as it waits for a CPU (README).
+  static constexpr size_t kCheckpointSliceArticles = 32;
 
   ViewStore(StoreOptions options, const Clock& clock);
   ~ViewStore();
@@ -363,9 +376,19 @@ class ViewStore {
                        int32_t granularity_min) const;
 
   // The sketches whose registers changed since the last completed
-  // checkpoint, for PostgreSQL (pg_storage.h SketchSource); call
-  // CheckpointDone() once they are stored (else the next call takes them
-  // again, with what changed since). One caller at a time.
+  // checkpoint, for PostgreSQL (pg_storage.h SketchSource), taken in steps:
+  // each call copies those of the next articles, stopping once about
+  // `max_bytes` of registers are copied, until `cursor.done`. Call
+  // CheckpointDone() once all are stored (else the next checkpoint takes
+  // them again, with what changed since). A checkpoint copies one step's
+  // sketches at a time: taking every changed sketch at once (a million
+  // after a backfill) held hundreds of MB. One checkpoint at a time.
+  //
+  //   SketchCursor cursor;
+  //   while (!cursor.done) Store(store.ChangedSketches(cursor, 2 << 20));
+  //   store.CheckpointDone();
+  std::vector<StoredSketch> ChangedSketches(SketchCursor& cursor, size_t max_bytes);
+  // All of them in one step (tests).
   std::vector<StoredSketch> ChangedSketches();
   void CheckpointDone();
 

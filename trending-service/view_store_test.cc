@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -413,6 +416,43 @@ TEST_F(ViewStoreTest, CheckpointsTakeTheSketchesChangedSinceTheLastOne) {
   ASSERT_EQ(next.size(), 2u);
   EXPECT_EQ(next[0].article, "a");
   EXPECT_NEAR(next[0].sketch.Estimate(), 2.0, 0.01);
+}
+
+// A checkpoint taken in steps takes what one step would, an article at a
+// time when each step's bytes are that small; a sketch changed behind the
+// cursor is taken by the next checkpoint.
+TEST_F(ViewStoreTest, CheckpointStepsTakeWhatOneStepWould) {
+  const absl::Time now = clock_.Now();
+  for (int i = 0; i < 40; ++i) View(absl::StrCat("a", i), now - absl::Minutes(i * 7), i);
+  auto key = [](const StoredSketch& s) {
+    return std::make_tuple(s.article, s.start_min, s.width_min, s.sketch.Serialize());
+  };
+  std::vector<std::tuple<std::string, int32_t, int32_t, std::string>> whole, stepped;
+  for (const StoredSketch& s : store_.ChangedSketches()) whole.push_back(key(s));
+  SketchCursor cursor;
+  int steps = 0;
+  std::string behind;
+  while (!cursor.done) {
+    std::vector<StoredSketch> step = store_.ChangedSketches(cursor, 1);
+    if (step.empty()) continue;
+    ++steps;
+    for (const StoredSketch& s : step) {
+      EXPECT_EQ(s.article, step[0].article);  // one article per step
+      stepped.push_back(key(s));
+    }
+    if (steps == 1) {
+      behind = step[0].article;
+      View(behind, now, 99);  // a new visitor, behind the cursor now
+    }
+  }
+  EXPECT_EQ(steps, 40);
+  std::sort(whole.begin(), whole.end());
+  std::sort(stepped.begin(), stepped.end());
+  EXPECT_EQ(stepped, whole);
+  store_.CheckpointDone();
+  std::vector<StoredSketch> next = store_.ChangedSketches();
+  ASSERT_FALSE(next.empty());
+  for (const StoredSketch& s : next) EXPECT_EQ(s.article, behind);
 }
 
 class EngagementTest : public ViewStoreTest {
