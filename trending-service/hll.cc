@@ -148,6 +148,11 @@ void Hll::FoldTo(int precision) {
   precision = std::max(kMinPrecision, precision);
   if (precision >= precision_) return;
   Hll out(precision);
+  // A dense sketch (over 2^p / 16 registers set) folds into a dense one
+  // (at 2^(p-2) registers, already about 900 of 4,096 set): going straight
+  // there skips thousands of sparse inserts and their re-sorts, which made
+  // a fold pass over 100k articles take seconds under the shard locks.
+  if (dense_) out.ToDense();
   ForEachRegister([&](uint32_t i, uint8_t r) {
     uint32_t j = 0;
     uint8_t q = 0;

@@ -921,8 +921,17 @@ void ViewStore::Maintain() {
       {
         absl::MutexLock lock(&shard.mu);
         ScopedHold hold(maintenance);
+        const size_t first = slot;
+        const int64_t started_ns = absl::GetCurrentTimeNanos();
         const size_t end = std::min(shard.slots.size(), slot + kSliceArticles);
         for (; slot < end; ++slot) {
+          // A slice also ends after kMaintenanceSliceTime of work: folding
+          // sketches (at the sketch memory limit) costs far more per
+          // article than the usual pass, and this thread, at a low
+          // priority, holds the writer lock ingest needs.
+          if (slot != first && absl::GetCurrentTimeNanos() - started_ns > kMaintenanceSliceNanos) {
+            break;
+          }
           std::unique_ptr<Article>& a = shard.slots[slot];
           if (a == nullptr) continue;
           MaintainArticle(*a, now_min, sketch_delta);

@@ -322,6 +322,8 @@ class ViewStore {
   // every changed sketch: fewer, because the copying thread runs at a low
   // priority and a hold lasts as long as it waits for a CPU (README).
   static constexpr size_t kCheckpointSliceArticles = 32;
+  // Work per writer-lock hold of maintenance, at most (plus one article).
+  static constexpr int64_t kMaintenanceSliceNanos = 500'000;
 
   ViewStore(StoreOptions options, const Clock& clock);
   ~ViewStore();
