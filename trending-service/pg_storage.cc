@@ -375,7 +375,6 @@ absl::Duration UpsertCounts(pqxx::work& tx, const absl::flat_hash_map<CountKey, 
   return paused;
 }
 
-
 }  // namespace
 
 absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::Time deadline) {

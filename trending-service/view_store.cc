@@ -1009,7 +1009,7 @@ std::vector<StoredSketch> ViewStore::ChangedSketches(SketchCursor& cursor, size_
       ScopedHold hold(copy);
       const size_t end = std::min(shard.slots.size(), cursor.slot + kCheckpointSliceArticles);
       for (; cursor.slot < end; ++cursor.slot) {
-        if (bytes >= max_bytes) return out;
+        if (!out.empty() && bytes >= max_bytes) return out;  // a step takes at least one
         const Article* a = shard.slots[cursor.slot].get();
         if (a == nullptr) continue;
         for (auto [list, width] : {std::pair{&a->ten_sketches, kMediumMinutes},
