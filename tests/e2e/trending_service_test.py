@@ -18,7 +18,8 @@ UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"
 # Sections of newsgrid_lock_hold_seconds a service that ingests, ranks,
 # flushes, polls and keeps house times.
 HOLD_SECTIONS = ("store_ingest", "store_flush_take", "flush", "poll", "ranking_scan",
-                 "ranking_recompute", "store_maintenance", "maintenance_pass", "compaction")
+                 "ranking_recompute", "store_maintenance", "maintenance_pass", "compaction",
+                 "store_checkpoint_copy")
 
 
 def lock_holds(text):
@@ -43,7 +44,8 @@ class TrendingServiceTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dsn = create_database()
-        cls.svc = start_trending(cls.dsn)
+        # Every compaction checkpoints the sketches (the default: 5 minutes).
+        cls.svc = start_trending(cls.dsn, "--sketch_checkpoint_interval=1s")
 
     @classmethod
     def tearDownClass(cls):
@@ -141,8 +143,8 @@ class TrendingServiceTest(unittest.TestCase):
             holds = lock_holds(self.svc.metrics())
             return holds if all(holds.get(s, {}).get("count", 0) > 0 for s in HOLD_SECTIONS) else None
 
-        # Housekeeping first runs a second after start; flushes and polls
-        # every 100 ms, compaction every second (FAST_FLAGS).
+        # Housekeeping runs at start and every 5 s; flushes and polls every
+        # 100 ms, compaction (with a checkpoint) every second (FAST_FLAGS).
         holds = wait_until(all_sections_timed, timeout=10 + SANITIZER_EXTRA_S,
                            what="every section timed at least once")
         self.assertGreater(holds["store_ingest"]["count"], before.get("store_ingest", {}).get("count", 0))
