@@ -35,11 +35,12 @@
 // repeat within it is never counted) at minute resolution counts its
 // visitors exactly: the counted views that carried a visitor id. Reported
 // unique visitors never exceed views. Sketch memory is bounded by
-// `sketch_memory_limit`: over it, maintenance folds the oldest sketches to
-// precision 11 (2.3% error), then 8 (6.5%), then drops them (such a period
-// counts its views as its unique visitors, an upper bound); under 60% of it
-// new sketches get the full precision again. The horizons are exported
-// (SketchHorizons).
+// `sketch_memory_limit`: over it, maintenance folds the oldest dense
+// sketches to precision 11 (2.3% error), then 8 (6.5%), then drops them
+// (such a period counts its views as its unique visitors, an upper bound);
+// under 60% of it new sketches get the full precision again. A horizon
+// halves once per pass, from the age of the oldest sketch it could shrink.
+// The horizons are exported (SketchHorizons).
 //
 // Articles. At most `max_articles` articles are held; a view of a new
 // article beyond that is not counted (AddBatch reports it) until expiry
@@ -437,7 +438,10 @@ class ViewStore {
   int SketchLevel(int32_t period_start, int32_t now_min) const;
   bool RaiseSketches(Article& a, int32_t minute, int32_t now_min, uint32_t index, uint8_t rho,
                      bool* all_full);
-  void MaintainArticle(Article& a, int32_t now_min, int64_t& sketch_delta);
+  // The age (minutes) of the oldest sketch each horizon could shrink:
+  // dense at precision 14, dense at 11, any. -1: none.
+  using FoldableAges = std::array<int32_t, 3>;
+  void MaintainArticle(Article& a, int32_t now_min, int64_t& sketch_delta, FoldableAges& oldest);
   void AdjustSketchHorizons();
   Sums SumsOf(const Article& a, int32_t s, int32_t e, int32_t resolution, const Window& win,
               bool with_hot) const;
@@ -460,6 +464,8 @@ class ViewStore {
   std::atomic<int32_t> horizon_full_;
   std::atomic<int32_t> horizon_mid_;
   std::atomic<int32_t> horizon_keep_;
+  // As of the last maintenance pass (Maintain only: one caller at a time).
+  FoldableAges oldest_foldable_ = {-1, -1, -1};
   // Sketches record the generation they last changed in; a checkpoint takes
   // those changed since the last completed one.
   std::atomic<uint32_t> checkpoint_gen_{1};

@@ -328,6 +328,61 @@ TEST_F(ViewStoreTest, ShortWindowsCountVisitorsExactly) {
   EXPECT_NEAR(hour, 3000, 60);
 }
 
+// Folding is for dense sketches: a sparse one (4 bytes a set register at
+// any precision) would turn dense at the lower precision and grow, so it
+// keeps its precision; no maintenance pass ever grows the sketch memory.
+TEST_F(ViewStoreTest, FoldingNeverGrowsSketchMemory) {
+  const size_t limit = 16 << 10;
+  ViewStore store({.shards = 4, .sketch_memory_limit = limit}, clock_);
+  const absl::Time old = clock_.Now() - absl::Hours(3);
+  int visitor = 0;
+  // 30 sparse hour sketches of 200 visitors (about 1 KiB each; dense at
+  // precision 11 they would take 2 KiB) and one dense one.
+  for (int a = 0; a < 30; ++a) {
+    for (int i = 0; i < 200; ++i) {
+      store.Add(absl::StrCat("s", a), old, Visitor(visitor++), true, nullptr);
+    }
+  }
+  for (int i = 0; i < 3000; ++i) store.Add("dense", old, Visitor(visitor++), true, nullptr);
+  size_t bytes = store.Stats().sketch_bytes;
+  ASSERT_GT(bytes, 40u << 10);
+  bool folded = false;
+  for (int pass = 0; pass < 40 && bytes > limit; ++pass) {
+    store.Maintain();
+    const size_t now = store.Stats().sketch_bytes;
+    EXPECT_LE(now, bytes) << "pass " << pass;
+    folded |= now < bytes && now > 0;
+    bytes = now;
+  }
+  EXPECT_TRUE(folded);  // the dense sketch was folded before anything was dropped
+  EXPECT_LE(bytes, limit);
+}
+
+// Over the bound, the horizons halve from the age of the oldest sketch a
+// fold would shrink, not from the retention: sketches minutes old are
+// folded on the second pass, not the tenth.
+TEST_F(ViewStoreTest, OverTheBoundYoungSketchesFoldWithinTwoPasses) {
+  ViewStore store({.retention = absl::Hours(168), .shards = 4, .sketch_memory_limit = 64 << 10},
+                  clock_);
+  int visitor = 0;
+  for (int a = 0; a < 10; ++a) {
+    for (int i = 0; i < 3000; ++i) {
+      store.Add(absl::StrCat("a", a), clock_.Now() - absl::Minutes(i % 5), Visitor(visitor++), true,
+                nullptr);
+    }
+  }
+  const size_t before = store.Stats().sketch_bytes;
+  ASSERT_GT(before, size_t{20} * 16384);  // 10-minute and hour sketches, dense
+  store.Maintain();
+  store.Maintain();
+  EXPECT_EQ(store.sketch_horizons().full_min, 0);
+  EXPECT_LT(store.Stats().sketch_bytes, before / 4);
+  const TrendingResult r = store.Trending({.window = absl::Minutes(30),
+                                           .metric = RankMetric::kUniqueVisitors, .limit = 10});
+  ASSERT_EQ(r.entries.size(), 10u);
+  for (const RankedEntry& e : r.entries) EXPECT_NEAR(e.unique_visitors, 3000, 3000 * 0.07);
+}
+
 // Over the sketch memory bound, the oldest sketches are folded first, then
 // dropped (counting their visitor views); counts never change.
 TEST_F(ViewStoreTest, SketchMemoryStaysWithinItsBound) {
