@@ -1,6 +1,8 @@
 #include "trending-service/delta_pack.h"
 
+#include <algorithm>
 #include <cstring>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "runtime/status_macros.h"
@@ -120,15 +122,24 @@ absl::Status ReadArticles(Reader& r, char tag, char max_version, absl::string_vi
   return absl::OkStatus();
 }
 
-bool ReadKey(Reader& r, const std::vector<absl::string_view>& articles, BucketDelta& d) {
-  uint64_t article = 0, start = 0, width = 0;
-  if (!r.Varint(article) || !r.Varint(start) || !r.Varint(width)) return false;
-  if (article >= articles.size() || (width != 1 && width != 60)) return false;
+// A delta's key: its article's index in a table of `articles`, start, width.
+bool ReadKeyParts(Reader& r, size_t articles, uint32_t& article, int32_t& start_min,
+                  int32_t& width_min) {
+  uint64_t a = 0, start = 0, width = 0;
+  if (!r.Varint(a) || !r.Varint(start) || !r.Varint(width)) return false;
+  if (a >= articles || (width != 1 && width != 60)) return false;
   const int64_t s = UnZigZag(start);
   if (s < INT32_MIN || s > INT32_MAX) return false;
+  article = static_cast<uint32_t>(a);
+  start_min = static_cast<int32_t>(s);
+  width_min = static_cast<int32_t>(width);
+  return true;
+}
+
+bool ReadKey(Reader& r, const std::vector<absl::string_view>& articles, BucketDelta& d) {
+  uint32_t article = 0;
+  if (!ReadKeyParts(r, articles.size(), article, d.start_min, d.width_min)) return false;
   d.article = std::string(articles[article]);
-  d.start_min = static_cast<int32_t>(s);
-  d.width_min = static_cast<int32_t>(width);
   return true;
 }
 
@@ -180,44 +191,130 @@ std::string PackRaises(const std::vector<BucketDelta>& deltas, size_t from, size
   return out;
 }
 
-absl::Status UnpackCounts(absl::string_view bytes, std::vector<BucketDelta>& out) {
+namespace {
+
+// One delta of a counts pack as DecodeCounts hands it over: `article`
+// indexes the pack's article table; `readers` only when asked for.
+struct PackedCount {
+  uint32_t article = 0;
+  int32_t start_min = 0;
+  int32_t width_min = 0;
+  CountSummer::Sums counts;
+  std::vector<ReaderPing> readers;
+};
+
+// The one decoder of counts packs: on_table(articles) once, then
+// on_count(const PackedCount&) per delta. Reader pings are decoded only
+// `with_readers` (skipped, still checked, otherwise).
+template <typename OnTable, typename OnCount>
+absl::Status DecodeCounts(absl::string_view bytes, bool with_readers, OnTable on_table,
+                          OnCount on_count) {
   Reader r(bytes);
   std::vector<absl::string_view> articles;
   char version = 0;
   RETURN_IF_ERROR(ReadArticles(r, kCountsTag, kCountsVersion, bytes, articles, &version));
   uint64_t n = 0;
   if (!r.Varint(n) || n > bytes.size()) return absl::DataLossError("delta pack: bad count");
-  out.reserve(out.size() + n);
+  on_table(articles, n);
+  PackedCount d;
   for (uint64_t i = 0; i < n; ++i) {
-    BucketDelta d;
     uint64_t views = 0, visitors = 0;
-    if (!ReadKey(r, articles, d) || !r.Varint(views) || !r.Varint(visitors) || !r.Double(d.hot) ||
-        views > (uint64_t{1} << 40) || visitors > views) {
+    if (!ReadKeyParts(r, articles.size(), d.article, d.start_min, d.width_min) || !r.Varint(views) ||
+        !r.Varint(visitors) || !r.Double(d.counts.hot) || views > (uint64_t{1} << 40) ||
+        visitors > views) {
       return absl::DataLossError("delta pack: bad delta");
     }
-    d.views = static_cast<int64_t>(views);
-    d.visitors = static_cast<int64_t>(visitors);
+    d.counts.views = static_cast<int64_t>(views);
+    d.counts.visitors = static_cast<int64_t>(visitors);
+    d.counts.engaged = 0;
+    d.readers.clear();
     if (version >= 2) {
       uint64_t engaged = 0, readers = 0;
       if (!r.Varint(engaged) || !r.Varint(readers) || engaged > (uint64_t{1} << 40) ||
           readers > bytes.size()) {
         return absl::DataLossError("delta pack: bad engagement");
       }
-      d.engaged = static_cast<int64_t>(engaged);
-      d.readers.resize(readers);
+      d.counts.engaged = static_cast<int64_t>(engaged);
       const int64_t start_ms = int64_t{d.start_min} * 60'000;
-      for (ReaderPing& p : d.readers) {
+      for (uint64_t k = 0; k < readers; ++k) {
+        ReaderPing p;
         uint64_t offset = 0;
         if (!r.Fixed64(p.reader) || !r.Varint(offset)) {
           return absl::DataLossError("delta pack: bad reader");
         }
         p.time_ms = start_ms + UnZigZag(offset);
+        if (with_readers) d.readers.push_back(p);
       }
     }
-    out.push_back(std::move(d));
+    on_count(articles, d);
   }
   if (!r.done()) return absl::DataLossError("delta pack: trailing bytes");
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status UnpackCounts(absl::string_view bytes, std::vector<BucketDelta>& out) {
+  return DecodeCounts(
+      bytes, /*with_readers=*/true,
+      [&](const std::vector<absl::string_view>&, uint64_t n) { out.reserve(out.size() + n); },
+      [&](const std::vector<absl::string_view>& articles, const PackedCount& c) {
+        BucketDelta d;
+        d.article = std::string(articles[c.article]);
+        d.start_min = c.start_min;
+        d.width_min = c.width_min;
+        d.views = c.counts.views;
+        d.visitors = c.counts.visitors;
+        d.hot = c.counts.hot;
+        d.engaged = c.counts.engaged;
+        d.readers = c.readers;
+        out.push_back(std::move(d));
+      });
+}
+
+absl::Status CountSummer::Add(absl::string_view pack) {
+  return DecodeCounts(
+      pack, /*with_readers=*/false,
+      [&](const std::vector<absl::string_view>& articles, uint64_t) {
+        // A pack names each article once: interned here, once per pack.
+        pack_ids_.resize(articles.size());
+        for (size_t i = 0; i < articles.size(); ++i) {
+          auto it = ids_.find(articles[i]);
+          if (it == ids_.end()) {
+            names_.emplace_back(articles[i]);
+            buckets_.emplace_back();
+            it = ids_.emplace(names_.back(), static_cast<uint32_t>(names_.size() - 1)).first;
+          }
+          pack_ids_[i] = it->second;
+        }
+      },
+      [&](const std::vector<absl::string_view>&, const PackedCount& c) {
+        auto& buckets = buckets_[pack_ids_[c.article]];
+        auto b = std::find_if(buckets.begin(), buckets.end(), [&](const Bucket& b) {
+          return b.start_min == c.start_min && b.width_min == c.width_min;
+        });
+        if (b == buckets.end()) {
+          b = buckets.insert(buckets.end(), Bucket{c.start_min, c.width_min, {}});
+          ++size_;
+        }
+        b->sums.Add(c.counts);
+      });
+}
+
+std::vector<CountSummer::Row> CountSummer::SortedRows() const {
+  std::vector<uint32_t> ids(names_.size());
+  for (uint32_t i = 0; i < ids.size(); ++i) ids[i] = i;
+  std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) { return names_[a] < names_[b]; });
+  std::vector<Row> rows;
+  rows.reserve(size_);
+  for (uint32_t id : ids) {
+    const size_t first = rows.size();
+    for (const Bucket& b : buckets_[id]) rows.push_back({&names_[id], b.start_min, b.width_min, &b.sums});
+    std::sort(rows.begin() + static_cast<ptrdiff_t>(first), rows.end(), [](const Row& a, const Row& b) {
+      return std::tie(a.start_min, a.width_min) < std::tie(b.start_min, b.width_min);
+    });
+  }
+  return rows;
 }
 
 absl::Status UnpackRaises(absl::string_view bytes, std::vector<BucketDelta>& out) {

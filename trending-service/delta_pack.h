@@ -28,8 +28,13 @@
 #ifndef NEWSGRID_TRENDING_SERVICE_DELTA_PACK_H_
 #define NEWSGRID_TRENDING_SERVICE_DELTA_PACK_H_
 
+#include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -45,6 +50,59 @@ std::string PackRaises(const std::vector<BucketDelta>& deltas, size_t from, size
 // Append the packed deltas to `out` (raises as deltas without counts).
 absl::Status UnpackCounts(absl::string_view bytes, std::vector<BucketDelta>& out);
 absl::Status UnpackRaises(absl::string_view bytes, std::vector<BucketDelta>& out);
+
+// The counts of many packs summed by (article, start, width): what a merge
+// adds to bucket_counts. Articles are interned once per pack (a pack names
+// each once), and a delta is then added to its article's few buckets by
+// index: no BucketDelta with its own copy of the article id, no map keyed
+// by strings (BM_MergePacks has both; the merge is the compaction's main
+// in-process work). Reader pings are not summed.
+//
+//   CountSummer summer;
+//   RETURN_IF_ERROR(summer.Add(pack));  // per pack
+//   for (const CountSummer::Row& row : summer.SortedRows()) ...
+class CountSummer {
+ public:
+  struct Sums {
+    int64_t views = 0;
+    int64_t visitors = 0;
+    double hot = 0;
+    int64_t engaged = 0;
+    void Add(const Sums& o) {
+      views += o.views;
+      visitors += o.visitors;
+      hot += o.hot;
+      engaged += o.engaged;
+    }
+  };
+  struct Row {
+    const std::string* article;
+    int32_t start_min;
+    int32_t width_min;
+    const Sums* sums;
+  };
+
+  // A malformed pack is DATA_LOSS; what it added before is kept.
+  absl::Status Add(absl::string_view pack);
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // The sums in (article, start, width) order; valid until the next Add.
+  std::vector<Row> SortedRows() const;
+
+ private:
+  struct Bucket {
+    int32_t start_min;
+    int32_t width_min;
+    Sums sums;
+  };
+  std::deque<std::string> names_;  // by id (a deque: ids_ points into it)
+  absl::flat_hash_map<absl::string_view, uint32_t> ids_;
+  std::vector<uint32_t> pack_ids_;  // the current pack's table -> ids
+  // By id: an article has a few buckets in a merge (a minute or two and an
+  // hour at one flush a second), found by a short scan.
+  std::vector<absl::InlinedVector<Bucket, 2>> buckets_;
+  size_t size_ = 0;
+};
 
 }  // namespace newsgrid::trending
 

@@ -1,5 +1,10 @@
 #include "trending-service/delta_pack.h"
 
+#include <algorithm>
+#include <map>
+#include <string>
+#include <tuple>
+
 #include "gtest/gtest.h"
 
 namespace newsgrid::trending {
@@ -80,6 +85,53 @@ TEST(DeltaPackTest, ReadsPacksOfVersionOneWithoutEngagement) {
   EXPECT_EQ(out[0].hot, 1.5);
   EXPECT_EQ(out[0].engaged, 0);
   EXPECT_TRUE(out[0].readers.empty());
+}
+
+// A merge's sums equal the deltas of all its packs added up by (article,
+// start, width), in key order, whatever the packs' article tables.
+TEST(DeltaPackTest, CountSummerAddsPacksUpByKeyInKeyOrder) {
+  const std::vector<BucketDelta> in = Sample();
+  CountSummer summer;
+  // Overlapping ranges: each pack has its own article table (indexes differ).
+  ASSERT_TRUE(summer.Add(PackCounts(in, 0, 30)).ok());
+  ASSERT_TRUE(summer.Add(PackCounts(in, 10, 50)).ok());
+  ASSERT_TRUE(summer.Add(PackCounts(in, 25, 26)).ok());
+  std::map<std::tuple<std::string, int32_t, int32_t>, CountSummer::Sums> want;
+  auto add = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      CountSummer::Sums& w = want[{in[i].article, in[i].start_min, in[i].width_min}];
+      w.views += in[i].views;
+      w.visitors += in[i].visitors;
+      w.hot += in[i].hot;
+      w.engaged += in[i].engaged;
+    }
+  };
+  add(0, 30);
+  add(10, 50);
+  add(25, 26);
+  const std::vector<CountSummer::Row> rows = summer.SortedRows();
+  ASSERT_EQ(rows.size(), want.size());
+  ASSERT_EQ(summer.size(), want.size());
+  size_t i = 0;
+  for (const auto& [key, w] : want) {  // std::map: key order
+    const CountSummer::Row& r = rows[i++];
+    EXPECT_EQ(*r.article, std::get<0>(key));
+    EXPECT_EQ(r.start_min, std::get<1>(key));
+    EXPECT_EQ(r.width_min, std::get<2>(key));
+    EXPECT_EQ(r.sums->views, w.views);
+    EXPECT_EQ(r.sums->visitors, w.visitors);
+    EXPECT_DOUBLE_EQ(r.sums->hot, w.hot);
+    EXPECT_EQ(r.sums->engaged, w.engaged);
+  }
+  // "hot-article" (every third delta) is one key per bucket across packs.
+  EXPECT_EQ(std::count_if(rows.begin(), rows.end(),
+                          [](const auto& r) { return *r.article == "hot-article"; }),
+            std::count_if(want.begin(), want.end(),
+                          [](const auto& w) { return std::get<0>(w.first) == "hot-article"; }));
+  // A malformed pack is DATA_LOSS.
+  const std::string counts = PackCounts(in, 0, in.size());
+  EXPECT_EQ(summer.Add(counts.substr(0, counts.size() / 2)).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(summer.Add(PackRaises(in, 0, in.size())).code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(DeltaPackTest, RejectsMalformedPacks) {

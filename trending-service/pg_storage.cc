@@ -315,15 +315,6 @@ void PgStorage::SetSketchSource(SketchSource* source) {
 namespace {
 
 // Sums of deltas by (article, bucket), as one upsert.
-struct CountSums {
-  int64_t views = 0;
-  int64_t visitors = 0;
-  double hot = 0;
-  int64_t engaged = 0;
-};
-
-using CountKey = std::tuple<std::string, int32_t, int32_t>;
-
 // Rows per upsert statement of a merge.
 constexpr size_t kCountRowsPerStatement = 16384;
 
@@ -333,22 +324,19 @@ constexpr size_t kCountRowsPerStatement = 16384;
 // busy interval (100k rows, seconds of PostgreSQL CPU) is spread over
 // several seconds instead of taking a core at once from the flushes and the
 // ingest that shares the machine. Returns the time spent in those pauses.
-absl::Duration UpsertCounts(pqxx::work& tx, const absl::flat_hash_map<CountKey, CountSums>& sums,
-                            bool pace) {
+absl::Duration UpsertCounts(pqxx::work& tx, const CountSummer& sums, bool pace) {
   absl::Duration paused;
-  std::vector<const std::pair<const CountKey, CountSums>*> rows;
-  rows.reserve(sums.size());
-  for (const auto& entry : sums) rows.push_back(&entry);
-  std::sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  const std::vector<CountSummer::Row> rows = sums.SortedRows();
   for (size_t from = 0; from < rows.size(); from += kCountRowsPerStatement) {
     const absl::Time started = absl::Now();
     const size_t to = std::min(rows.size(), from + kCountRowsPerStatement);
     ArrayLiteral articles, starts, widths, views, hots, visitors, engaged;
     for (size_t i = from; i < to; ++i) {
-      const auto& [key, c] = *rows[i];
-      articles.AddText(std::get<0>(key));
-      starts.AddInt(std::get<1>(key));
-      widths.AddInt(std::get<2>(key));
+      const CountSummer::Row& row = rows[i];
+      const CountSummer::Sums& c = *row.sums;
+      articles.AddText(*row.article);
+      starts.AddInt(row.start_min);
+      widths.AddInt(row.width_min);
       views.AddInt(c.views);
       hots.AddDouble(c.hot);
       visitors.AddInt(c.visitors);
@@ -401,8 +389,7 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
       pqxx::work tx(conn);
       const int64_t merged =
           tx.exec("SELECT counts_merged_upto FROM trending.state")[0][0].as<int64_t>();
-      absl::flat_hash_map<CountKey, CountSums> sums;
-      std::vector<BucketDelta> deltas;
+      CountSummer sums;
       int64_t last = merged;
       int packs = 0;
       bool more = true;
@@ -416,15 +403,7 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
         for (const auto& row : rows) {
           last = row[0].as<int64_t>();
           const pqxx::binarystring bytes(row[1]);
-          deltas.clear();
-          RETURN_IF_ERROR(UnpackCounts(absl::string_view(bytes.get(), bytes.size()), deltas));
-          for (BucketDelta& d : deltas) {
-            CountSums& c = sums[{std::move(d.article), d.start_min, d.width_min}];
-            c.views += d.views;
-            c.visitors += d.visitors;
-            c.hot += d.hot;
-            c.engaged += d.engaged;
-          }
+          RETURN_IF_ERROR(sums.Add(absl::string_view(bytes.get(), bytes.size())));
         }
         packs += static_cast<int>(rows.size());
       }
