@@ -35,7 +35,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
-
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "trending-service/view_store.h"
@@ -85,7 +84,6 @@ class CountSummer {
   // A malformed pack is DATA_LOSS; what it added before is kept.
   absl::Status Add(absl::string_view pack);
   size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
   // The sums in (article, start, width) order; valid until the next Add.
   std::vector<Row> SortedRows() const;
 

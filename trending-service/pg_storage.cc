@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <tuple>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -314,7 +312,6 @@ void PgStorage::SetSketchSource(SketchSource* source) {
 
 namespace {
 
-// Sums of deltas by (article, bucket), as one upsert.
 // Rows per upsert statement of a merge.
 constexpr size_t kCountRowsPerStatement = 16384;
 
