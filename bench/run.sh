@@ -20,7 +20,9 @@
 #
 # Trending phases: view_ingest (maximum ingest, closed loop; CPU split from
 # /proc, PostgreSQL's share is a target), trending_under_ingest (GetTrending
-# at 200/s beside ingest at half that maximum, 60 s, per-second p99),
+# at 200/s beside ingest at half that maximum, 60 s, per-second p99, with
+# the echo server polled at 200/s beside it and the service's own handling
+# time from /metrics),
 # trending_under_ingest_fixed (the same at a fixed 300,000 events/s, so runs
 # compare across ingest speed-ups), trending_fill (RSS with 100k articles x
 # 7 days), soak (a fresh trending-service; ingest at 80% of the maximum and
@@ -459,8 +461,19 @@ wait_quiet
 # Rankings polled while ingest runs open-loop at half the maximum just
 # measured (a long window, charted per second), then at a fixed rate.
 HALF=$(jget "$RESULTS/view_ingest.json" "round(l.get('ok_per_second',0) / 2, 3)")
+# Beside the polls, the echo server is polled at the same rate: what any
+# gRPC server on this machine answers while the same ingest loads it. The
+# service's own handling time of each call (grpc_server_handling_seconds)
+# comes from its /metrics before and after: NAME.metrics.{before,after}.
 under_ingest() {  # NAME INGEST_LOADS [LOADGEN_ARGS...]
-  lg_measured "$1" "$PHASE_S" --loads="trending_poll:rate=$POLL_RATE,$2" --duration="${PHASE_S}s" "${@:3}"
+  trending_metrics >"$RESULTS/$1.metrics.before"
+  lg_measured "$1" "$PHASE_S" --loads="trending_poll:rate=$POLL_RATE,echo:rate=$POLL_RATE,$2" \
+    --duration="${PHASE_S}s" "${@:3}"
+  trending_metrics >"$RESULTS/$1.metrics.after"
+}
+trending_metrics() {
+  /usr/bin/python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$TRENDING_METRICS_PORT/metrics', timeout=5).read().decode())" \
+    2>/dev/null || true
 }
 PHASE_S=$UNDER_INGEST_S
 if full_run; then
