@@ -26,6 +26,8 @@ import shutil
 import subprocess
 import sys
 
+import sched_summary  # bench/, beside this script
+
 RESULTS, OUT = sys.argv[1], sys.argv[2]
 ONLY = sys.argv[4] if len(sys.argv) == 5 and sys.argv[3] == "--only" else None
 if len(sys.argv) not in (3, 5) or (len(sys.argv) == 5 and ONLY != "engagement"):
@@ -297,25 +299,17 @@ def handling_bound(phase, rpc, share=0.99):
     phase, from its grpc_server_handling_seconds histogram scraped before and
     after (NAME.metrics.before/after): the smallest bucket bound under which
     `share` of the phase's calls finished. None without both scrapes."""
-    def buckets(text):
-        out = {}
-        for line in text.splitlines():
-            if not line.startswith("grpc_server_handling_seconds_bucket{") or f"/{rpc}\"" not in line:
-                continue
-            labels, _, value = line.rpartition(" ")
-            le = labels.split('le="', 1)[1].split('"', 1)[0]
-            bound = float("inf") if le == "+Inf" else float(le)
-            out[bound] = out.get(bound, 0) + float(value)  # summed over status codes
-        return out
     before, after = read(f"{phase}.metrics.before"), read(f"{phase}.metrics.after")
     if not before.strip() or not after.strip():
         return None
-    b0, b1 = buckets(before), buckets(after)
-    delta = sorted((le, n - b0.get(le, 0)) for le, n in b1.items())
-    calls = delta[-1][1] if delta else 0
+    b0, _, _ = sched_summary.parse_hist(before, "grpc_server_handling_seconds", by="grpc_method")
+    b1, _, _ = sched_summary.parse_hist(after, "grpc_server_handling_seconds", by="grpc_method")
+    method = next((m for m in b1 if m.endswith(f"/{rpc}")), None)
+    cum = sched_summary.cumulative_between(b0.get(method, {}), b1[method]) if method else []
+    calls = cum[-1][1] if cum else 0  # the +Inf bucket
     if calls <= 0:
         return None
-    return next(le * 1e6 for le, n in delta if n >= share * calls), int(calls)
+    return sched_summary.share_bound(cum, calls, share) * 1e6, int(calls)
 
 
 echo_p99 = echo_open["latency_us"]["p99"] if echo_open and echo_open["status"] == "measured" else 0

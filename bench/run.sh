@@ -180,6 +180,13 @@ lg_measured() {
   profile_stop "$name"
 }
 
+# scrape_metrics PORT: a service's /metrics text on stdout (nothing when it
+# does not answer).
+scrape_metrics() {
+  /usr/bin/python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$1/metrics', timeout=5).read().decode())" \
+    2>/dev/null || true
+}
+
 # jq-free JSON field of the first load: jget FILE EXPR (python expression on `l`).
 jget() {
   /usr/bin/python3 -c "import json,sys; l=json.load(open('$1'))['loads'][0]; print($2)" 2>/dev/null || echo 0
@@ -400,8 +407,7 @@ wait_port "$ARTICLE_B_PORT"
 sleep 1
 lg article_staleness --loads="article_staleness:concurrency=1:count=$STALENESS_UPDATES:warmup=0s" \
   --article_replica_addr="127.0.0.1:$ARTICLE_B_PORT"
-/usr/bin/python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$ARTICLE_B_METRICS/metrics', timeout=5).read().decode())" \
-  >"$RESULTS/article_b_metrics.txt" 2>/dev/null || true
+scrape_metrics "$ARTICLE_B_METRICS" >"$RESULTS/article_b_metrics.txt"
 kill -TERM "$ARTICLE_B_PID"; wait "$ARTICLE_B_PID" 2>/dev/null || true
 
 # CPU per process from /proc as well (per create: report.py divides by the
@@ -466,14 +472,10 @@ HALF=$(jget "$RESULTS/view_ingest.json" "round(l.get('ok_per_second',0) / 2, 3)"
 # service's own handling time of each call (grpc_server_handling_seconds)
 # comes from its /metrics before and after: NAME.metrics.{before,after}.
 under_ingest() {  # NAME INGEST_LOADS [LOADGEN_ARGS...]
-  trending_metrics >"$RESULTS/$1.metrics.before"
+  scrape_metrics "$TRENDING_METRICS_PORT" >"$RESULTS/$1.metrics.before"
   lg_measured "$1" "$PHASE_S" --loads="trending_poll:rate=$POLL_RATE,echo:rate=$POLL_RATE,$2" \
     --duration="${PHASE_S}s" "${@:3}"
-  trending_metrics >"$RESULTS/$1.metrics.after"
-}
-trending_metrics() {
-  /usr/bin/python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$TRENDING_METRICS_PORT/metrics', timeout=5).read().decode())" \
-    2>/dev/null || true
+  scrape_metrics "$TRENDING_METRICS_PORT" >"$RESULTS/$1.metrics.after"
 }
 PHASE_S=$UNDER_INGEST_S
 if full_run; then

@@ -162,37 +162,50 @@ def offcpu(pid, all_path, stacks_path):
         print(f"{state:<10} max {mx:>9.2f} ms  {stack[:240]}")
 
 
-def parse_hist(path):
-    buckets = collections.defaultdict(dict)
-    sums, counts = {}, {}
-    sample = re.compile(r'^newsgrid_lock_hold_seconds_(bucket|sum|count)\{(.*)\} (\S+)$')
-    for line in open(path):
+def parse_hist(text, metric="newsgrid_lock_hold_seconds", by="section"):
+    """A histogram of a /metrics text, grouped by the label `by` and summed
+    over the other labels: ({group: {le: cumulative count}}, sums, counts)."""
+    buckets = collections.defaultdict(lambda: collections.defaultdict(float))
+    sums, counts = collections.defaultdict(float), collections.defaultdict(float)
+    sample = re.compile(rf'^{metric}_(bucket|sum|count)\{{(.*)\}} (\S+)$')
+    for line in text.splitlines():
         m = sample.match(line.strip())
         if not m:
             continue
         labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
-        sec = labels.get("section", "?")
+        group = labels.get(by, "?")
         v = float(m.group(3))
         if m.group(1) == "bucket":
-            buckets[sec][float(labels["le"])] = v
+            buckets[group][float(labels["le"])] += v
         elif m.group(1) == "sum":
-            sums[sec] = v
+            sums[group] += v
         else:
-            counts[sec] = v
+            counts[group] += v
     return buckets, sums, counts
 
 
+def cumulative_between(before, after):
+    """[(le, count)] of the observations made between two scrapes of one
+    group's buckets, in bound order."""
+    return sorted((le, v - before.get(le, 0)) for le, v in after.items())
+
+
+def share_bound(cum, n, share=0.99):
+    """The smallest bucket bound under which `share` of `n` observations fell."""
+    return next((le for le, v in cum if v >= share * n), float("inf"))
+
+
 def holds(before, after):
-    b0, s0, c0 = parse_hist(before)
-    b1, s1, c1 = parse_hist(after)
+    b0, s0, c0 = parse_hist(open(before).read())
+    b1, s1, c1 = parse_hist(open(after).read())
     print(f"{'section':<24} {'holds':>9} {'mean':>10} {'p99 <=':>10} {'max <=':>10}  (over the phase)")
     for sec in sorted(c1):
         n = c1[sec] - c0.get(sec, 0)
         if n <= 0:
             continue
         mean = (s1[sec] - s0.get(sec, 0)) / n
-        cum = sorted((le, v - b0.get(sec, {}).get(le, 0)) for le, v in b1[sec].items())
-        p99 = next((le for le, v in cum if v >= 0.99 * n), float("inf"))
+        cum = cumulative_between(b0.get(sec, {}), b1[sec])
+        p99 = share_bound(cum, n)
         prev = 0
         mx = 0
         for le, v in cum:

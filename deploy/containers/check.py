@@ -287,10 +287,10 @@ def wait_page_ready(target, service):
     timeout = probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
 
     def ready():
-        running = target.podman("inspect", "--format", "{{.State.Running}}",
-                                target.container[service]).stdout.strip()
-        if running != "true":
-            raise CheckFailed(f"{service} exited:\n{target.podman.logs(target.container[service])}")
+        running, last_exit = container_state(target, service)
+        if not running:
+            raise CheckFailed(f"{service} not running ({last_exit}):\n"
+                              f"{target.podman.logs(target.container[service])}")
         target.address[service] = \
             f"{target.podman.ip(target.container[service])}:{http_port(target.objs, service)}"
         return http_get(f"http://{target.address[service]}{probe['httpGet']['path']}")[0] == 200
