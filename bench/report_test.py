@@ -106,7 +106,8 @@ def handling_metrics(counts):
 def make_results(results, rss_kib, slow_polls=False):
     """slow_polls: the half-max phase misses p99 (6 ms) with the echo
     server polled beside it (p99 2.5 ms) and the service's /metrics scraped
-    before and after (99% of 1,000 calls within 0.5 ms)."""
+    before and after (99% of 1,000 calls within 0.5 ms); the engagement
+    phase gets the same scrapes."""
     def put(name, text):
         with open(os.path.join(results, name), "w") as f:
             f.write(text)
@@ -130,8 +131,9 @@ def make_results(results, rss_kib, slow_polls=False):
               load("trending_poll", "GetTrending", 6000, rate=200, timeline_p99=[6000] * 10),
               load("echo", "Echo", 2500, rate=200),
               load("view_ingest", "RecordViews", 15000, rate=50, items_per_call=2000))
-        put("trending_under_ingest.metrics.before", handling_metrics([100, 100, 100, 100, 100]))
-        put("trending_under_ingest.metrics.after", handling_metrics([1090, 1095, 1100, 1100, 1100]))
+        for phase in ("trending_under_ingest", "engaged_under_ingest"):
+            put(f"{phase}.metrics.before", handling_metrics([100, 100, 100, 100, 100]))
+            put(f"{phase}.metrics.after", handling_metrics([1090, 1095, 1100, 1100, 1100]))
     else:
         write(results, "trending_under_ingest",
               load("trending_poll", "GetTrending", 1500, rate=200, timeline_p99=[900] * 6 + [7200] + [900] * 3),
@@ -320,6 +322,9 @@ check(slow["baseline"] == "echo polled at the same rate beside the same ingest: 
 check("the service's own handling of 99% of the 1,000 calls (from receiving the call to sending its status) "
       "took at most 0.50 ms; the echo server, polled at the same rate beside the same ingest, answered at p99 "
       "2.50 ms (alone: 0.20 ms)" in md, "the reason written under the phase")
+# A ranking labelled by its metric is still found by the RPC its polls called.
+eng_slow = row(section(md)[1], "ENGAGED_TIME", "p99.9")
+check("the service's own handling: 99% within 0.50 ms" in eng_slow["measured"], f"engaged handling: {eng_slow}")
 
 for f in failures:
     print("FAIL:", f)
