@@ -52,6 +52,8 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+# google/rpc/*.proto (Debian: golang-github-gogo-googleapis-dev), as CMakeLists.txt finds them.
+GOOGLEAPIS_DIR = "/usr/share/gocode/src/github.com/gogo/googleapis"
 sys.path.insert(0, str(REPO / "tests" / "deploy"))
 import deploylib  # noqa: E402  (rendering, env resolution, durations)
 from deploylib import find, main_container, of_kind, pod_spec, render  # noqa: E402
@@ -168,6 +170,13 @@ class Grpcurl:
                             f"--plugin=protoc-gen-grpc={shutil.which('grpc_python_plugin')}",
                             "grpc/health/v1/health.proto",
                             "grpc/reflection/v1alpha/reflection.proto"], check=True)
+            # google.rpc.Status: the work-alike decodes the details of an
+            # error reply with it (a startup probe can get NOT_FOUND before
+            # the service registers its health status), as ctest's
+            # PYTHONPATH has it from the build.
+            subprocess.run(["protoc", f"-I{GOOGLEAPIS_DIR}", f"--python_out={out}",
+                            "google/rpc/status.proto", "google/rpc/error_details.proto"], check=True)
+            sys.path.insert(0, str(out))
             os.environ["NEWSGRID_BUILD_DIR"] = self.stubs.name  # read by tests/e2e/harness.py
         log(f"grpcurl: {self.tool.name}")
 

@@ -39,12 +39,12 @@ done
 
 # What the check needs besides the project's own packages: podman and its
 # network stack, buildah, mmdebstrap; python for check.py; protoc and the
-# health/reflection protos for the grpcurl work-alike (used when the real
+# health/reflection and google.rpc protos for the grpcurl work-alike (used when the real
 # grpcurl is not installed); kubectl renders the overlays.
 CONTAINER_PACKAGES=(
   podman buildah runc conmon netavark aardvark-dns iptables catatonit mmdebstrap
   python3-yaml python3-grpcio python3-protobuf
-  protobuf-compiler protobuf-compiler-grpc grpc-proto
+  protobuf-compiler protobuf-compiler-grpc grpc-proto golang-github-gogo-googleapis-dev
 )
 trap summary EXIT
 
