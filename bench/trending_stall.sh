@@ -6,6 +6,8 @@
 #   bash bench/trending_stall.sh                 # writes /tmp/newsgrid-stall.*/
 #   bash bench/trending_stall.sh --seconds 20 --rate 300000 --out DIR
 #   bash bench/trending_stall.sh --no-trace     # the same phase, measured without perf
+#   TRENDING_FLAGS=--sketch_checkpoint_interval=40s bash bench/trending_stall.sh --no-trace
+#                                                # extra trending-service flags
 #
 # Steps: a private PostgreSQL (default durability), article-service with a
 # few published articles, trending-service (metrics on), a 7-day history
@@ -70,7 +72,7 @@ ARTICLE_TRENDING_SERVICE_ADDR=127.0.0.1:$TRENDING_PORT "$BUILD_DIR/article-servi
 PIDS+=($!)
 TRENDING_ARTICLE_SERVICE_ADDR=127.0.0.1:$ARTICLE_PORT "$BUILD_DIR/trending-service/trending-service" \
   --host=127.0.0.1 --port="$TRENDING_PORT" --metrics_port="$METRICS_PORT" \
-  --pg_dsn="$PG_DSN dbname=stall_trending" --log_level=debug >"$OUT/trending-service.log" 2>&1 &
+  --pg_dsn="$PG_DSN dbname=stall_trending" --log_level=debug ${TRENDING_FLAGS:-} >"$OUT/trending-service.log" 2>&1 &
 TRENDING_PID=$!
 PIDS+=($TRENDING_PID)
 for port in "$ARTICLE_PORT" "$TRENDING_PORT"; do

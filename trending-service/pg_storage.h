@@ -75,12 +75,14 @@ struct CompactOptions {
   // Checkpoint the changed sketches of the SketchSource this time.
   bool checkpoint_sketches = true;
   // Packs summed into one upsert of bucket_counts (one transaction). In
-  // steady state a compaction merges its interval's packs (30 at one flush
-  // a second) in one upsert, so an (article, minute) row is written about
-  // twice a minute; the bound matters for a backlog. Merging a few packs
+  // steady state a compaction merges its interval's packs in one upsert
+  // (60 s of flushes: 60 packs, 120-180 under heavy ingest, where a flush
+  // is written in parts of max_deltas_per_flush deltas), so an (article,
+  // minute) row is written about twice in its life; the bound matters for a
+  // backlog. Merging a few packs
   // every second made PostgreSQL upsert 23k rows/s at 600k views/s over
   // 100k articles, 29% of a core (pg_stat_statements, trending README).
-  int packs_per_merge = 128;
+  int packs_per_merge = 256;
   // Packs read per query while summing: bounds the result held in memory
   // (a pack of a busy second is a few MB).
   int packs_per_read = 16;

@@ -76,7 +76,10 @@ namespace newsgrid::trending {
 struct SyncOptions {
   absl::Duration flush_interval = absl::Seconds(1);
   absl::Duration poll_interval = absl::Milliseconds(500);
-  absl::Duration compact_interval = absl::Seconds(30);
+  // Once a minute: a merge then writes about two rows per active
+  // (article, minute) instead of three at 30 s (trending README, "Why a
+  // compaction once a minute").
+  absl::Duration compact_interval = absl::Seconds(60);
   absl::Duration delta_log_retention = absl::Minutes(10);
   absl::Duration db_timeout = absl::Seconds(10);
   // A backlog (a burst spread over many buckets, or PostgreSQL away for a

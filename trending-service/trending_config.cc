@@ -34,7 +34,7 @@ ABSL_FLAG(absl::Duration, flush_interval, absl::Seconds(1),
           "How often buffered views are flushed to PostgreSQL (the crash loss bound).");
 ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(500),
           "How often other replicas' views are read from PostgreSQL.");
-ABSL_FLAG(absl::Duration, compact_interval, absl::Seconds(30),
+ABSL_FLAG(absl::Duration, compact_interval, absl::Seconds(60),
           "How often old rows are compacted and expired in PostgreSQL.");
 ABSL_FLAG(absl::Duration, delta_log_retention, absl::Minutes(10),
           "How long replica deltas stay in the log; a replica cut off longer must restart.");
