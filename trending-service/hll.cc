@@ -102,7 +102,7 @@ bool Hll::RaiseAt(uint32_t index, uint8_t rho) {
     return true;
   }
   const auto sorted_end = sparse_.begin() + sorted_;
-  auto it = std::lower_bound(sparse_.begin(), sorted_end, index << 8);
+  auto it = sparse_.begin() + SparseLowerBound(sparse_.data(), sorted_, index, precision_);
   if (it == sorted_end || (*it >> 8) != index) {
     it = std::find_if(sorted_end, sparse_.end(), [&](uint32_t e) { return (e >> 8) == index; });
   }
@@ -118,6 +118,20 @@ bool Hll::RaiseAt(uint32_t index, uint8_t rho) {
     SortSparse();
   }
   return true;
+}
+
+size_t Hll::SparseLowerBound(const uint32_t* sorted, size_t n, uint32_t index, int precision) {
+  if (n == 0) return 0;
+  const uint32_t key = index << 8;
+  size_t pos = static_cast<size_t>((uint64_t{index} * n) >> precision);
+  if (pos >= n) pos = n - 1;
+  if (sorted[pos] < key) {
+    while (++pos < n && sorted[pos] < key) {
+    }
+  } else {
+    while (pos > 0 && sorted[pos - 1] >= key) --pos;
+  }
+  return pos;
 }
 
 void Hll::SortSparse() {

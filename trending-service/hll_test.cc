@@ -1,7 +1,9 @@
 #include "trending-service/hll.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -133,6 +135,69 @@ TEST(HllTest, MixedPrecisionsMergeAtTheLowerOne) {
   EXPECT_EQ(ab.precision(), 10);
   EXPECT_EQ(ab.Serialize(), both.Serialize());
   EXPECT_EQ(ba.Serialize(), both.Serialize());
+}
+
+// The guess-and-walk search answers like std::lower_bound for any sorted
+// list: even indexes (hashed visitors, the case it is fast for), indexes
+// crowded into a narrow band (long walks), at every precision and length.
+TEST(HllTest, SparseLowerBoundMatchesStdLowerBound) {
+  uint64_t x = 42;
+  auto next = [&x] {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(x >> 33);
+  };
+  for (int precision : {4, 8, 11, 14}) {
+    const uint32_t m = 1u << precision;
+    for (size_t n : {size_t{0}, size_t{1}, size_t{2}, size_t{7}, size_t{100}, size_t{1024}}) {
+      for (bool crowded : {false, true}) {
+        // Distinct indexes (a register appears once), each with a rank:
+        // the top k registers, or each register with probability k / m.
+        const auto k = static_cast<uint32_t>(std::min<size_t>(n, m));
+        std::vector<uint32_t> indexes;
+        for (uint32_t i = 0; i < m; ++i) {
+          if (crowded ? i >= m - k : next() % m < k) indexes.push_back(i);
+        }
+        std::vector<uint32_t> sorted;
+        for (uint32_t i : indexes) sorted.push_back(i << 8 | (1 + next() % 50));
+        for (uint32_t q = 0; q < m; ++q) {
+          const size_t want =
+              std::lower_bound(sorted.begin(), sorted.end(), q << 8) - sorted.begin();
+          ASSERT_EQ(Hll::SparseLowerBound(sorted.data(), sorted.size(), q, precision), want)
+              << "precision " << precision << " n " << sorted.size() << " crowded " << crowded
+              << " index " << q;
+        }
+      }
+    }
+  }
+}
+
+// Raises while sparse (the sorted part, the tail, and the merges between
+// them) keep exactly the highest rank of each register, and say whether a
+// register rose, like a plain array of registers.
+TEST(HllTest, SparseRaisesMatchPlainRegisters) {
+  uint64_t x = 7;
+  auto next = [&x] {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(x >> 33);
+  };
+  for (int band : {Hll::kRegisters, 300}) {  // even indexes; then crowded ones
+    Hll h;
+    std::vector<uint8_t> plain(Hll::kRegisters, 0);
+    int registers = 0;
+    // Up to 1,000 registers set: below the switch to dense (1,024).
+    for (int i = 0; i < 5000 && registers < 1000; ++i) {
+      const uint32_t index = Hll::kRegisters - 1 - next() % band;
+      const auto rho = static_cast<uint8_t>(1 + next() % 20);
+      const bool rose = rho > plain[index];
+      if (plain[index] == 0) ++registers;
+      if (rose) plain[index] = rho;
+      ASSERT_EQ(h.Raise(index, rho), rose) << "raise " << i;
+    }
+    ASSERT_FALSE(h.is_dense());
+    std::vector<uint8_t> seen(Hll::kRegisters, 0);
+    h.ForEachRegister([&](uint32_t i, uint8_t r) { seen[i] = r; });
+    EXPECT_EQ(seen, plain) << "band " << band;
+  }
 }
 
 TEST(HllTest, FromEntriesKeepsTheHighestRankOfEachRegister) {
