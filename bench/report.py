@@ -318,6 +318,29 @@ echo_text = (f"echo at the same rate: p99 {fmt_ms(echo_p99)}, p99.9 {fmt_ms(echo
              if echo_p99 else "echo: not measured")
 
 
+def compactions_in(phase):
+    """(count, seconds) of the compactions that finished during a phase, from
+    the lock-hold metrics scraped before and after
+    (newsgrid_lock_hold_seconds, section "compaction"); None without both."""
+    before, after = read(f"{phase}.metrics.before"), read(f"{phase}.metrics.after")
+    if not before.strip() or not after.strip():
+        return None
+
+    def totals(text):
+        got = {}
+        for line in text.splitlines():
+            for part in ("count", "sum"):
+                key = f'newsgrid_lock_hold_seconds_{part}{{section="compaction"}} '
+                if line.startswith(key):
+                    got[part] = float(line[len(key):])
+        return got
+
+    b, a = totals(before), totals(after)
+    if "count" not in a:
+        return None
+    return int(a["count"] - b.get("count", 0)), a.get("sum", 0) - b.get("sum", 0)
+
+
 def under_ingest_rows(phase, ingest_label, is_context, ingest=("view_ingest", "events"), beside=(),
                       ranking="GetTrending", baseline_extra="", reason=None, into=None):
     """Rows of a phase polling rankings beside open-loop ingest: p99 and
@@ -387,7 +410,15 @@ def under_ingest_rows(phase, ingest_label, is_context, ingest=("view_ingest", "e
     rv = method(ing, "RecordViews")
     rv_p99 = rv["latency_us"]["p99"] if rv else 0
     errs = ", ".join(f"{k} {v}" for k, v in (rv or {}).get("codes", {}).items() if k != "OK") or "no errors"
-    emit(names[2], f"p99 {fmt_ms(rv_p99)}, p99.9 {fmt_ms(rv['latency_us']['p999'])} ({errs})" if rv else "–",
+    # What the phase's PostgreSQL work was: a compaction's upserts leave no
+    # idle core beside ingest (trending README, "RecordViews under ingest").
+    compacted, pg = compactions_in(phase), proc_share(phase, "postgres")
+    beside_ingest = "; ".join(
+        ([f"{compacted[0]} compaction{'s' if compacted[0] != 1 else ''} finished in the phase "
+          f"({compacted[1]:.1f} s in all)"] if compacted else []) +
+        ([f"PostgreSQL {pg:.1f}% of the CPU"] if pg is not None else []))
+    emit(names[2], (f"p99 {fmt_ms(rv_p99)}, p99.9 {fmt_ms(rv['latency_us']['p999'])} ({errs})"
+                    + (f"; {beside_ingest}" if beside_ingest else "")) if rv else "–",
          "–", "–", goals[2], bool(rv) and rv_p99 <= 20000, phase, into=into)
 
 
