@@ -1035,7 +1035,12 @@ WORK = {
                    "and one skip list per event. The load generator builds and sends every event on the same "
                    "two cores.",
     "trending_under_ingest": "Rankings are served from the ranking cache and recomputed in the background; "
-                             "a poll that lands while ingest holds both cores waits for a core.",
+                             "a poll that lands while ingest holds both cores waits for a core. RecordViews "
+                             "calls queue while a compaction's upserts run in PostgreSQL beside ingest, the "
+                             "polls and the load generator (no idle core left), and for the whole phase when "
+                             "half the maximum, a 15 s burst into a fresh store, is more than the service "
+                             "sustains with the 7-day history, its flushes and compactions (trending README, "
+                             "\"RecordViews under ingest\").",
     "soak": "A fresh trending-service ingesting at 80% of the measured maximum for the whole soak, with "
             "GetTrending polled at 50/s; the profile covers the soak's last seconds.",
     "article_read": f"Each read is a gRPC call answering an article of "
