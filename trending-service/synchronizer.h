@@ -76,9 +76,9 @@ namespace newsgrid::trending {
 struct SyncOptions {
   absl::Duration flush_interval = absl::Seconds(1);
   absl::Duration poll_interval = absl::Milliseconds(500);
-  // Once a minute: a merge then writes about two rows per active
-  // (article, minute) instead of three at 30 s (trending README, "Why a
-  // compaction once a minute").
+  // Once a minute: the merges then write about two rows per active
+  // (article, minute) instead of three at 30 s (trending README,
+  // "RecordViews under ingest: the compaction's upserts").
   absl::Duration compact_interval = absl::Seconds(60);
   absl::Duration delta_log_retention = absl::Minutes(10);
   absl::Duration db_timeout = absl::Seconds(10);
