@@ -372,7 +372,9 @@ def durable_views(target, grpcurl, label, name, entry):
     flushed = lambda: int(target.psql(  # noqa: E731
         "SELECT coalesce(sum(views), 0) FROM trending.bucket_counts "
         f"WHERE article = '{article_id}' AND width_minutes = 1") or 0) >= views
-    wait_for("the views flushed to PostgreSQL", flushed, 30)
+    # Flushed every second into delta_log, they reach bucket_counts with the
+    # next compaction: once a minute (--compact_interval), plus the merge.
+    wait_for("the views merged into bucket_counts", flushed, 90)
     c = target.container["trending-service"]
     target.podman("kill", "--signal", "KILL", c)
     target.podman("wait", c, timeout=60)
