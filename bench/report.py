@@ -325,20 +325,12 @@ def compactions_in(phase):
     before, after = read(f"{phase}.metrics.before"), read(f"{phase}.metrics.after")
     if not before.strip() or not after.strip():
         return None
-
-    def totals(text):
-        got = {}
-        for line in text.splitlines():
-            for part in ("count", "sum"):
-                key = f'newsgrid_lock_hold_seconds_{part}{{section="compaction"}} '
-                if line.startswith(key):
-                    got[part] = float(line[len(key):])
-        return got
-
-    b, a = totals(before), totals(after)
-    if "count" not in a:
+    _, sums0, counts0 = sched_summary.parse_hist(before)
+    _, sums1, counts1 = sched_summary.parse_hist(after)
+    if "compaction" not in counts1:
         return None
-    return int(a["count"] - b.get("count", 0)), a.get("sum", 0) - b.get("sum", 0)
+    return (int(counts1["compaction"] - counts0.get("compaction", 0)),
+            sums1["compaction"] - sums0.get("compaction", 0))
 
 
 def under_ingest_rows(phase, ingest_label, is_context, ingest=("view_ingest", "events"), beside=(),
