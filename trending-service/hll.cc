@@ -95,6 +95,18 @@ bool Hll::Raise(uint32_t index, uint8_t rho) {
   return RaiseAt(i, r);
 }
 
+void Hll::PrefetchRaise(uint32_t index) const {
+  const uint32_t i = index >> (kPrecision - precision_);
+  if (dense_) {
+    __builtin_prefetch(&dense_[i]);
+    return;
+  }
+  if (sparse_.empty()) return;
+  const size_t pos = static_cast<size_t>((uint64_t{i} * sorted_) >> precision_);
+  __builtin_prefetch(sparse_.data() + std::min<size_t>(pos, sparse_.size() - 1));
+  if (sorted_ < sparse_.size()) __builtin_prefetch(sparse_.data() + sorted_);
+}
+
 bool Hll::RaiseAt(uint32_t index, uint8_t rho) {
   if (dense_) {
     if (dense_[index] >= rho) return false;

@@ -61,6 +61,10 @@ class Hll {
   // Raises the register that a full-precision (index, rho) lands in at this
   // sketch's precision. True when it rose.
   bool Raise(uint32_t index, uint8_t rho);
+  // Prefetches what Raise(index, ...) will read (the register, or the
+  // sparse entries near it and the unsorted tail), so that a caller raising
+  // many sketches can overlap their cache misses (ViewStore::CountByShard).
+  void PrefetchRaise(uint32_t index) const;
   // Register-wise max with `other`; the result has the lower precision.
   void Merge(const Hll& other);
   // Lowers the precision to `precision` (no-op when already at or below).

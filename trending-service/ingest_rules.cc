@@ -141,7 +141,12 @@ void DedupFilter::SeenWithinBatch(absl::Span<const uint64_t> keys,
       const uint32_t to = std::min(first[sh + 1], from + kChunk);
       absl::MutexLock lock(&s.mu);
       s.MaybeRetire(now_ns, window_ns, max_per_generation_);
-      for (uint32_t j = from; j < to; ++j) s.current.prefetch(keys[order[j]]);
+      // A key not in the current generation is looked up in the previous
+      // one too: both probes' misses are issued before the first is used.
+      for (uint32_t j = from; j < to; ++j) {
+        s.current.prefetch(keys[order[j]]);
+        s.previous.prefetch(keys[order[j]]);
+      }
       for (uint32_t j = from; j < to; ++j) {
         const uint32_t i = order[j];
         seen[i] = s.Seen(keys[i], event_ns[i], window_ns);
@@ -243,6 +248,8 @@ void RateLimiter::AllowBatch(absl::Span<const uint64_t> keys, absl::Time now, bo
     if (first[sh] == first[sh + 1]) continue;
     Shard& s = *shards_[sh];
     absl::MutexLock lock(&s.mu);
+    // The group's probes issued together (as in DedupFilter::SeenWithinBatch).
+    for (uint32_t j = first[sh]; j < first[sh + 1]; ++j) s.counts.prefetch(keys[order[j]]);
     for (uint32_t j = first[sh]; j < first[sh + 1]; ++j) {
       allowed[order[j]] = s.Allow(keys[order[j]], minute, per_minute_, max_per_shard_);
     }

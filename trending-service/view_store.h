@@ -432,6 +432,13 @@ class ViewStore {
   // flush ticket of those shards.
   template <typename Item, typename Count>
   uint64_t CountByShard(absl::Span<const Item> items, bool* counted, Count count);
+  // Steps of CountByShard's prefetch chain: the article's own lines, then
+  // what counting an item of `minute` touches behind its pointers.
+  static void PrefetchArticle(const Article& a);
+  static void PrefetchParts(const Shard& shard, const Article& a, int32_t minute, int32_t now_min)
+      ABSL_SHARED_LOCKS_REQUIRED(shard.mu);
+  static void PrefetchRegisters(const Article& a, const ViewToCount& v);
+  static void PrefetchRegisters(const Article& a, const PingToCount& p);
   int64_t EngagedIn(const Article& a, int32_t s, int32_t e, int32_t r, const Window& win) const;
   int64_t ReadersNow(const Article& a, absl::Time now) const;
   void ApplyOne(Article& a, const BucketDelta& d, int32_t now_min);

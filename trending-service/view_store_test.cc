@@ -306,6 +306,77 @@ TEST_F(ViewStoreTest, AtMostMaxArticlesAreHeld) {
   EXPECT_GT(store.Add("d", clock_.Now(), 0, false, nullptr), 0u);
 }
 
+// AddBatch counts a message's views in groups per shard, looking articles
+// up ahead of counting them: new articles (repeated inside a group), the
+// max_articles bound, late views and visitors end up exactly as the same
+// views added one at a time.
+TEST_F(ViewStoreTest, BatchesCountLikeSingleViews) {
+  const absl::Time now = clock_.Now();
+  // One shard: long groups, in the views' order, so the same new articles
+  // meet the bound. Four shards: the bound would admit articles in shard
+  // order instead, so it is left out.
+  for (const int shards : {1, 4}) {
+    SCOPED_TRACE(shards);
+    const size_t max_articles = shards == 1 ? 12 : 100;
+    ViewStore batched({.shards = shards, .max_articles = max_articles}, clock_);
+    ViewStore single({.shards = shards, .max_articles = max_articles}, clock_);
+    for (ViewStore* store : {&batched, &single}) {
+      for (int i = 0; i < 6; ++i) {
+        store->Add(absl::StrCat("old-", i), now - absl::Hours(30 + i), 100 + i, true, nullptr);
+      }
+      store->TakePending();
+    }
+    std::vector<std::string> ids;
+    std::vector<ViewToCount> views;
+    for (int i = 0; i < 300; ++i) ids.push_back(i % 3 == 0 ? absl::StrCat("old-", i % 6)
+                                                           : absl::StrCat("new-", (i * 7) % 10));
+    for (int i = 0; i < 300; ++i) {
+      const absl::Time t = i % 5 == 0 ? now - absl::Hours(26) : now - absl::Seconds(i % 90);
+      views.push_back({ids[i], t, 0x9e3779b97f4a7c15ULL * (i % 40 + 1), i % 4 != 0, nullptr});
+    }
+    bool counted[300];
+    batched.AddBatch(views, counted);
+    for (int i = 0; i < 300; ++i) {
+      const ViewToCount& v = views[i];
+      EXPECT_EQ(counted[i], single.Add(v.article, v.time, v.visitor_hash, v.has_visitor, nullptr) > 0)
+          << i;
+    }
+    EXPECT_EQ(batched.Stats().articles, shards == 1 ? 12u : 16u);
+    EXPECT_EQ(batched.Stats().rejected_full, single.Stats().rejected_full);
+    EXPECT_EQ(batched.Stats().rejected_full > 0, shards == 1);
+    for (const RankMetric metric : {RankMetric::kViews, RankMetric::kUniqueVisitors}) {
+      for (const absl::Duration window : {absl::Hours(1), absl::Hours(48)}) {
+        const TrendingResult b = batched.Trending({.window = window, .metric = metric, .limit = 20});
+        const TrendingResult o = single.Trending({.window = window, .metric = metric, .limit = 20});
+        ASSERT_EQ(b.entries.size(), o.entries.size());
+        for (size_t i = 0; i < b.entries.size(); ++i) {
+          EXPECT_EQ(b.entries[i].article, o.entries[i].article);
+          EXPECT_EQ(b.entries[i].views, o.entries[i].views);
+          EXPECT_EQ(b.entries[i].unique_visitors, o.entries[i].unique_visitors);
+        }
+      }
+    }
+    auto sorted_deltas = [](PendingBatch p) {
+      std::sort(p.deltas.begin(), p.deltas.end(), [](const BucketDelta& x, const BucketDelta& y) {
+        return std::tie(x.article, x.start_min, x.width_min) <
+               std::tie(y.article, y.start_min, y.width_min);
+      });
+      return p.deltas;
+    };
+    const std::vector<BucketDelta> b = sorted_deltas(batched.TakePending());
+    const std::vector<BucketDelta> o = sorted_deltas(single.TakePending());
+    ASSERT_EQ(b.size(), o.size());
+    for (size_t i = 0; i < b.size(); ++i) {
+      EXPECT_EQ(b[i].article, o[i].article);
+      EXPECT_EQ(b[i].start_min, o[i].start_min);
+      EXPECT_EQ(b[i].views, o[i].views);
+      EXPECT_EQ(b[i].visitors, o[i].visitors);
+      EXPECT_DOUBLE_EQ(b[i].hot, o[i].hot);
+      EXPECT_EQ(b[i].raises.Serialize(), o[i].raises.Serialize());
+    }
+  }
+}
+
 // Within the dedup window a repeat is never counted, so the counted views
 // with a visitor id are the unique visitors, exactly; longer windows use
 // the sketches.
