@@ -1022,8 +1022,10 @@ WORK = {
     "view_ingest": "Per event the service parses the protobuf event, applies the bot and time rules, hashes "
                    "the visitor with the daily salt (SipHash), checks the dedup filter and the per-visitor and "
                    "per-source rate limits, and updates the article's minute and hour buckets, two "
-                   "HyperLogLog sketches, the pending delta and a dedup mark: several independent memory "
-                   "lookups per event over a 100k-article working set. Redis ZINCRBY updates one hash table "
+                   "HyperLogLog sketches, the pending delta and a dedup mark: several memory lookups per "
+                   "event over a 100k-article working set, most of them cache misses (a message's views are "
+                   "counted in groups whose misses overlap: trending README, \"Counting a message\"). "
+                   "Redis ZINCRBY updates one hash table "
                    "and one skip list per event. The load generator builds and sends every event on the same "
                    "two cores.",
     "trending_under_ingest": "Rankings are served from the ranking cache and recomputed in the background; "
