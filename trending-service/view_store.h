@@ -433,10 +433,10 @@ class ViewStore {
   template <typename Item, typename Count>
   uint64_t CountByShard(absl::Span<const Item> items, bool* counted, Count count);
   // Steps of CountByShard's prefetch chain: the article's own lines, then
-  // what counting an item of `minute` touches behind its pointers.
+  // what counting an item of `minute` touches behind its pointers (with
+  // shard.mu held).
   static void PrefetchArticle(const Article& a);
-  static void PrefetchParts(const Shard& shard, const Article& a, int32_t minute, int32_t now_min)
-      ABSL_SHARED_LOCKS_REQUIRED(shard.mu);
+  static void PrefetchParts(const Shard& shard, const Article& a, int32_t minute, int32_t now_min);
   static void PrefetchRegisters(const Article& a, const ViewToCount& v);
   static void PrefetchRegisters(const Article& a, const PingToCount& p);
   int64_t EngagedIn(const Article& a, int32_t s, int32_t e, int32_t r, const Window& win) const;
