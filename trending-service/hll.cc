@@ -101,9 +101,7 @@ void Hll::PrefetchRaise(uint32_t index) const {
     __builtin_prefetch(&dense_[i]);
     return;
   }
-  if (sparse_.empty()) return;
-  const size_t pos = static_cast<size_t>((uint64_t{i} * sorted_) >> precision_);
-  __builtin_prefetch(sparse_.data() + std::min<size_t>(pos, sparse_.size() - 1));
+  if (sorted_ > 0) __builtin_prefetch(sparse_.data() + SparseGuess(i, sorted_, precision_));
   if (sorted_ < sparse_.size()) __builtin_prefetch(sparse_.data() + sorted_);
 }
 
@@ -135,8 +133,7 @@ bool Hll::RaiseAt(uint32_t index, uint8_t rho) {
 size_t Hll::SparseLowerBound(const uint32_t* sorted, size_t n, uint32_t index, int precision) {
   if (n == 0) return 0;
   const uint32_t key = index << 8;
-  size_t pos = static_cast<size_t>((uint64_t{index} * n) >> precision);
-  if (pos >= n) pos = n - 1;
+  size_t pos = SparseGuess(index, n, precision);
   if (sorted[pos] < key) {
     while (++pos < n && sorted[pos] < key) {
     }

@@ -30,6 +30,7 @@
 #ifndef NEWSGRID_TRENDING_SERVICE_HLL_H_
 #define NEWSGRID_TRENDING_SERVICE_HLL_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -115,6 +116,11 @@ class Hll {
   static absl::StatusOr<Hll> Parse(absl::string_view bytes);
 
  private:
+  // Where SparseLowerBound starts walking (and PrefetchRaise prefetches):
+  // index's share of the way through n > 0 sorted entries.
+  static size_t SparseGuess(uint32_t index, size_t n, int precision) {
+    return std::min(static_cast<size_t>((uint64_t{index} * n) >> precision), n - 1);
+  }
   void ToDense();
   bool RaiseAt(uint32_t index, uint8_t rho);
   size_t SparseMax() const { return (size_t{1} << precision_) / 16; }

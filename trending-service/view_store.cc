@@ -226,6 +226,15 @@ bool MetadataMatches(const TrendingQuery& q, const ArticleMetadata& m) {
 }
 
 void PendingBatch::Absorb(PendingBatch newer) {
+  if (empty()) {
+    // The usual case (the last flush succeeded): take it whole instead of
+    // indexing and copying every delta.
+    newer.flush_seq = std::max(flush_seq, newer.flush_seq);
+    newer.seen_dropped += seen_dropped;
+    newer.views += views;
+    *this = std::move(newer);
+    return;
+  }
   absl::flat_hash_map<std::tuple<std::string, int32_t, int32_t>, size_t> index;
   for (size_t i = 0; i < deltas.size(); ++i) {
     index[{deltas[i].article, deltas[i].start_min, deltas[i].width_min}] = i;
@@ -735,19 +744,27 @@ PendingBatch ViewStore::TakePending() {
     batch.flush_seq = batch_ids_seq_++;
   }
   static HoldStats& take = HoldStats::Get("store_flush_take");
+  absl::MutexLock take_lock(&take_mu_);
+  spare_.resize(shards_.size());
   std::vector<PendingBuffer> taken(shards_.size());
   for (size_t s = 0; s < shards_.size(); ++s) {
     Shard& shard = *shards_[s];
-    // The next buffer is sized like this one, allocated outside the lock.
+    // The next buffer is sized like this one, outside the lock; its vectors
+    // are the spare's (see spare_), so this rarely allocates.
     size_t expected = 0;
+    std::array<size_t, 4> expected_seen{};
     {
       absl::MutexLock lock(&shard.mu);
       expected = shard.pending.entries.size();
+      const auto lists = std::as_const(shard.pending.seen).lists();
+      for (size_t k = 0; k < lists.size(); ++k) expected_seen[k] = lists[k]->size();
     }
-    PendingBuffer fresh;
+    PendingBuffer fresh = std::move(spare_[s]);
     fresh.entries.reserve(expected);
     fresh.index.reserve(expected);
     fresh.raises.reserve(expected);
+    const auto fresh_lists = fresh.seen.lists();
+    for (size_t k = 0; k < fresh_lists.size(); ++k) fresh_lists[k]->reserve(expected_seen[k]);
     absl::MutexLock lock(&shard.mu);
     ScopedHold hold(take);
     std::swap(taken[s], shard.pending);
@@ -756,9 +773,17 @@ PendingBatch ViewStore::TakePending() {
     ++shard.flush_seq;
   }
   size_t n = 0;
-  for (const PendingBuffer& b : taken) n += b.entries.size();
+  std::array<size_t, 4> seen_total{};
+  for (const PendingBuffer& b : taken) {
+    n += b.entries.size();
+    const auto lists = b.seen.lists();
+    for (size_t k = 0; k < lists.size(); ++k) seen_total[k] += lists[k]->size();
+  }
   batch.deltas.reserve(n);
-  for (PendingBuffer& b : taken) {
+  const auto batch_lists = batch.seen.lists();
+  for (size_t k = 0; k < batch_lists.size(); ++k) batch_lists[k]->reserve(batch_lists[k]->size() + seen_total[k]);
+  for (size_t s = 0; s < taken.size(); ++s) {
+    PendingBuffer& b = taken[s];
     const size_t first = batch.deltas.size();
     for (PendingEntry& e : b.entries) {
       batch.deltas.push_back({std::move(e.article), e.start, e.width, e.views, e.hot, Hll(),
@@ -777,9 +802,31 @@ PendingBatch ViewStore::TakePending() {
       batch.deltas[first + b.raises[i].first].raises = Hll::FromEntries(std::move(registers));
       i = j;
     }
-    batch.seen.Append(std::move(b.seen));
+    const auto from_lists = b.seen.lists();
+    for (size_t k = 0; k < from_lists.size(); ++k) {
+      batch_lists[k]->insert(batch_lists[k]->end(), from_lists[k]->begin(), from_lists[k]->end());
+    }
     batch.seen_dropped += b.seen_dropped;
     batch.views += b.views;
+    // Emptied, capacity kept: the next take's buffer for this shard. A
+    // vector far larger than what it held (after a spike) is released, so a
+    // spare stays near the current flush size. The index is released too (a
+    // large absl table's clear() frees it anyway).
+    auto recycle = [](auto& v) {
+      if (v.capacity() > 2 * v.size() + 1024) {
+        std::exchange(v, {});  // not `v = {}`: that keeps the capacity
+      } else {
+        v.clear();
+      }
+    };
+    recycle(b.entries);
+    recycle(b.raises);
+    recycle(b.readers);
+    for (std::vector<SeenMark>* list : from_lists) recycle(*list);
+    std::exchange(b.index, {});
+    b.seen_dropped = 0;
+    b.views = 0;
+    spare_[s] = std::move(b);
   }
   pending_views_.fetch_sub(batch.views, std::memory_order_relaxed);
   return batch;

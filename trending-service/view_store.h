@@ -480,6 +480,13 @@ class ViewStore {
   uint32_t checkpoint_next_ = 1;
   mutable absl::Mutex stats_mu_;
   StoreStats stats_ ABSL_GUARDED_BY(stats_mu_);
+  // One TakePending at a time. It hands each shard a spare buffer, the one
+  // taken from it the time before, emptied with its capacity kept: a fresh
+  // buffer grown again every flush faulted in new pages all the time
+  // (SeenMarks::Append, KeepMark and Absorb were most of ingest's page
+  // faults; trending README, "The pages of each flush").
+  absl::Mutex take_mu_;
+  std::vector<struct PendingBuffer> spare_ ABSL_GUARDED_BY(take_mu_);
   mutable absl::Mutex batch_ids_mu_;
   std::vector<std::string> batch_ids_ ABSL_GUARDED_BY(batch_ids_mu_);
   std::vector<SeenMark> page_views_ ABSL_GUARDED_BY(batch_ids_mu_);

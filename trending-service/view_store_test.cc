@@ -6,6 +6,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_time.h"
@@ -278,6 +279,45 @@ TEST_F(ViewStoreTest, DedupMarksGoWithTheirFlushAndStayBounded) {
     EXPECT_TRUE(std::equal(kept->begin(), kept->end(), all->end() - kept->size()));
   }
   EXPECT_EQ(first.seen.KeepNewest(10), 0u);
+}
+
+TEST_F(ViewStoreTest, EachTakeHoldsOnlyItsOwnViews) {
+  // TakePending hands every shard the buffer taken from it the time before,
+  // emptied: nothing of an earlier flush may show up in a later one, however
+  // the sizes change from round to round.
+  ViewStore store({.shards = 4}, clock_);
+  const absl::Time now = clock_.Now();
+  uint64_t key = 1;
+  for (int round = 0; round < 4; ++round) {
+    const int articles = round % 2 == 0 ? 300 : 7;
+    for (int i = 0; i < articles; ++i) {
+      const std::string id = absl::StrCat("r", round, "-", i);
+      store.Add(id, now, key, true, nullptr, {.visitor = key, .event = key + 1});
+      store.Add(id, now, 0, false, nullptr);  // no keys: no marks
+      key += 2;
+    }
+    PendingBatch batch = store.TakePending();
+    EXPECT_EQ(batch.views, 2 * articles) << "round " << round;
+    ASSERT_EQ(batch.deltas.size(), static_cast<size_t>(articles)) << "round " << round;
+    for (const BucketDelta& d : batch.deltas) {
+      EXPECT_TRUE(absl::StartsWith(d.article, absl::StrCat("r", round, "-"))) << d.article;
+      EXPECT_EQ(d.views, 2);
+      EXPECT_EQ(d.visitors, 1);
+    }
+    EXPECT_EQ(batch.seen.visitors.size(), static_cast<size_t>(articles)) << "round " << round;
+    EXPECT_EQ(batch.seen.events.size(), static_cast<size_t>(articles)) << "round " << round;
+    for (const SeenMark& m : batch.seen.visitors) EXPECT_GE(m.key, key - 2 * articles);
+    // Handed over whole when the receiving batch is empty (the flush before
+    // succeeded): the same views, and the flush number kept.
+    PendingBatch retried;
+    const uint64_t seq = batch.flush_seq;
+    retried.Absorb(std::move(batch));
+    EXPECT_EQ(retried.views, 2 * articles);
+    EXPECT_EQ(retried.deltas.size(), static_cast<size_t>(articles));
+    EXPECT_EQ(retried.seen.size(), static_cast<size_t>(2 * articles));
+    EXPECT_EQ(retried.flush_seq, seq);
+  }
+  EXPECT_EQ(store.pending_views(), 0);
 }
 
 TEST_F(ViewStoreTest, AtMostMaxArticlesAreHeld) {
