@@ -142,4 +142,27 @@ else:
     assert pings["status"] == "not_measured" and "ping rules" in pings["reason"], pings
     print("ping smoke ok: not measured:", pings["reason"])
 PYEOF
+
+# 4. View ingest on the same service: its streams reuse the messages of
+# finished ones (BatchPool), so every stream must still carry exactly
+# batches_per_stream x batch_size events, each one counted once.
+set +e
+"$LOADGEN" --loads=view_ingest:concurrency=2:duration=1s:warmup=0s --trending_addr="127.0.0.1:$TPORT" \
+  --batch_size=300 --batches_per_stream=3 --ingest_articles=500 --channels=2 \
+  --label=smoke-views --progress=off --json_out="$TMP/views.json" >"$TMP/views.stdout" 2>"$TMP/views.stderr"
+rc=$?
+set -e
+if [ "$rc" -ne 0 ]; then
+  echo "loadgen exited $rc (views)"; cat "$TMP/views.stderr" "$TMP/trending.log"; exit 1
+fi
+$PY - "$TMP/views.json" <<'PYEOF'
+import json, sys
+views = json.load(open(sys.argv[1]))["loads"][0]
+assert views["status"] == "measured" and views["errors"] == 0, views
+m, c = views["methods"][0], views["counters"]
+assert m["ok"] > 2 and m["items"] == m["ok"] * 900, m       # no message kept events of an earlier stream
+assert c["events_accepted"] + c["events_deduplicated"] + c["events_rejected"] >= m["items"], c
+assert c["events_rejected"] == 0 and c["events_accepted"] > 0, c
+print("view smoke ok:", m["ok"], "streams of 900 events,", c["events_accepted"], "accepted")
+PYEOF
 psql "$NEWSGRID_TEST_DSN" -qAt -c "DROP DATABASE IF EXISTS $TDB WITH (FORCE)" >/dev/null 2>&1 || true
