@@ -2,6 +2,7 @@
 over real gRPC against a real PostgreSQL."""
 
 import re
+import subprocess
 import threading
 import time
 import unittest
@@ -10,8 +11,8 @@ import grpc
 
 from harness import SANITIZER_EXTRA_S, create_database, field_violations, wait_until
 from trending_support import (TRENDING, call_json, collect_pushes, get_trending, record_batches,
-                              record_view, record_views, start_trending, trending_pb2, views,
-                              watch_trending)
+                              record_view, record_views, record_views_stub, start_trending,
+                              view_batches, views, watch_trending)
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"
 
@@ -131,6 +132,45 @@ class TrendingServiceTest(unittest.TestCase):
                           {"article": "articles/t3-a", "window": "600s"})
         self.assertEqual(int(stats["totalViews"]), 2)
 
+    def test_a_long_stream_counts_every_batch_once_in_order(self):
+        # Batches are read one ahead of the one being counted; they must
+        # still count in order: a batch id repeated later in the stream
+        # finds the earlier one committed, and rejections carry the index
+        # of their own batch.
+        def batch(k):
+            events = [{"article": f"articles/t9-{k % 3}", "visitorId": f"t9-{k}-{i}"} for i in range(40)]
+            if k % 5 == 0:
+                events[7] = {"article": "nope"}
+            return {"batchId": f"t9-{k}", "events": events}
+        batches = [batch(k) for k in range(30)] + [batch(k) for k in range(4)]
+        resp = record_batches(self.svc, batches)
+        self.assertEqual(int(resp["rejected"]), 6)  # batches 0, 5, ..., 25
+        self.assertEqual([(r.get("batchIndex", 0), r["eventIndex"]) for r in resp["rejections"]],
+                         [(k, 7) for k in range(0, 30, 5)])
+        self.assertEqual(int(resp["deduplicated"]), 4 * 40)  # the repeated ids
+        self.assertEqual(int(resp["accepted"]), 30 * 40 - 6)
+        totals = [int(call_json(self.svc.channel(), TRENDING, "GetArticleStats",
+                                {"article": f"articles/t9-{a}", "window": "600s"}).get("totalViews", 0))
+                  for a in range(3)]
+        self.assertEqual(totals, [10 * 40 - 2] * 3)  # two rejected events each
+
+    def test_an_invalid_batch_ends_the_stream_and_later_batches_are_not_counted(self):
+        def batch(k, batch_id=None):
+            return {"batchId": batch_id or f"t10-{k}",
+                    "events": [{"article": "articles/t10", "visitorId": f"t10-{k}-{i}"} for i in range(50)]}
+        with self.assertRaises(grpc.RpcError) as cm:
+            record_batches(self.svc, [batch(0), batch(1), batch(2, "x" * 101), batch(3), batch(4)])
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual([f for f, _ in field_violations(cm.exception)], ["batch_id"])
+
+        def total():
+            return int(call_json(self.svc.channel(), TRENDING, "GetArticleStats",
+                                 {"article": "articles/t10", "window": "600s"}).get("totalViews", 0))
+        # Batches 0 and 1 were counted; 3, possibly already read, was not.
+        self.assertEqual(total(), 100)
+        time.sleep(0.3)
+        self.assertEqual(total(), 100)
+
     def test_lock_hold_histogram_is_exported_by_section(self):
         before = lock_holds(self.svc.metrics())
         resp = record_batches(self.svc, [{"events": [
@@ -215,15 +255,10 @@ class IngestOverloadTest(unittest.TestCase):
     def test_a_full_ingest_queue_refuses_batches_and_retries_count_once(self):
         svc = start_trending(create_database(), "--ingest_threads=1", "--max_queued_views=1")
         try:
-            pb = trending_pb2()
-            rpc = svc.channel().stream_unary(f"/{TRENDING}/RecordViews",
-                                             request_serializer=pb.RecordViewsRequest.SerializeToString,
-                                             response_deserializer=pb.RecordViewsResponse.FromString)
+            rpc = record_views_stub(svc)
 
             def stream(round_, s):
-                return [pb.RecordViewsRequest(batch_id=f"ov-{round_}-{s}-{b}", events=[
-                    pb.ViewEvent(article=f"articles/ov-{round_}", visitor_id=f"v{s}-{b}-{i}")
-                    for i in range(400)]) for b in range(3)]
+                return view_batches(f"ov-{round_}-{s}", 3, 400, article=f"ov-{round_}")
 
             refused, rounds = [], 0
             # Streams race for one thread; a round with no refusal (possible
@@ -261,6 +296,85 @@ class IngestOverloadTest(unittest.TestCase):
                                                            "window": "600s"}).get("totalViews", 0))
                            == 16 * r * 3 * 400, timeout=10, what=f"round {round_} counted once")
         finally:
+            svc.kill()
+
+
+class IngestBacklogTest(unittest.TestCase):
+    """While the flush cannot write (here: PostgreSQL's delta log locked by
+    another session), views pile up to --max_unflushed_views and ingest
+    pushes back: RecordViews streams stop reading, RecordView answers
+    RESOURCE_EXHAUSTED. A paused stream can be cancelled; once the flush
+    writes again the paused streams go on and every view is counted once."""
+
+    def test_streams_pause_at_the_backlog_bound_and_resume(self):
+        dsn = create_database()
+        svc = start_trending(dsn, "--max_unflushed_views=1000", "--flush_interval=100ms")
+        blocker = None
+        try:
+            rpc = record_views_stub(svc)
+
+            def batches(name, n):
+                return view_batches(name, n, 250)
+
+            def total(name):
+                return int(call_json(svc.channel(), TRENDING, "GetArticleStats",
+                                     {"article": f"articles/{name}", "window": "600s"}).get("totalViews", 0))
+
+            def paused_reads():
+                m = re.search(r"(?m)^trending_ingest_paused_reads_total (\S+)$", svc.metrics())
+                return float(m.group(1)) if m else 0.0
+
+            # The service's flushes wait for this lock from here on.
+            blocker = subprocess.Popen(["psql", dsn, "-v", "ON_ERROR_STOP=1", "-qAt"],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            blocker.stdin.write("BEGIN; LOCK TABLE trending.delta_log IN ACCESS EXCLUSIVE MODE; "
+                                "SELECT 'locked';\n")
+            blocker.stdin.flush()
+            self.assertEqual(blocker.stdout.readline().strip(), "locked")
+
+            result = {}
+
+            def send():
+                try:
+                    result["resp"] = rpc(iter(batches("t11-long", 12)), timeout=60)
+                except grpc.RpcError as e:
+                    result["error"] = e
+
+            sender = threading.Thread(target=send)
+            sender.start()
+            wait_until(lambda: paused_reads() >= 1, timeout=20, what="a stream paused for the backlog")
+            time.sleep(0.5)
+            self.assertTrue(sender.is_alive(), "the stream went on past the backlog bound")
+            counted = total("t11-long")
+            self.assertGreaterEqual(counted, 1000)
+            self.assertLess(counted, 12 * 250)
+            with self.assertRaises(grpc.RpcError) as cm:
+                record_view(svc, {"article": "articles/t11-one"})
+            self.assertEqual(cm.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+            # A second stream pauses too, and its cancellation ends it.
+            future = rpc.future(iter(batches("t11-cancelled", 4)), timeout=60)
+            wait_until(lambda: paused_reads() >= 2 and total("t11-cancelled") == 250, timeout=20,
+                       what="the second stream's first batch counted and the stream paused")
+            future.cancel()
+            with self.assertRaises(grpc.FutureCancelledError):
+                future.result(timeout=5)
+
+            # The flush writes again: the first stream resumes and ends.
+            blocker.stdin.write("COMMIT;\n")
+            blocker.stdin.close()
+            blocker.wait(10)
+            sender.join(30)
+            self.assertFalse(sender.is_alive())
+            self.assertNotIn("error", result)
+            self.assertEqual(result["resp"].accepted, 12 * 250)
+            self.assertEqual(total("t11-long"), 12 * 250)
+            # The cancelled stream read nothing more.
+            self.assertEqual(total("t11-cancelled"), 250)
+            self.assertEqual(record_view(svc, {"article": "articles/t11-one"})["outcome"], "ACCEPTED")
+        finally:
+            if blocker is not None and blocker.poll() is None:
+                blocker.kill()
             svc.kill()
 
 

@@ -63,14 +63,28 @@ def record_views(svc, events):
     return [record_view(svc, e).get("outcome") for e in events]
 
 
+def record_views_stub(svc):
+    """The RecordViews client-stream callable, taking RecordViewsRequest messages."""
+    pb = trending_pb2()
+    return svc.channel().stream_unary(f"/{TRENDING}/RecordViews",
+                                      request_serializer=pb.RecordViewsRequest.SerializeToString,
+                                      response_deserializer=pb.RecordViewsResponse.FromString)
+
+
+def view_batches(name, batches, events, article=None):
+    """`batches` RecordViewsRequest messages with ids "{name}-{b}", each of
+    `events` views of articles/{article or name} by visitors never repeated."""
+    pb = trending_pb2()
+    return [pb.RecordViewsRequest(batch_id=f"{name}-{b}", events=[
+        pb.ViewEvent(article=f"articles/{article or name}", visitor_id=f"{name}-{b}-{i}")
+        for i in range(events)]) for b in range(batches)]
+
+
 def record_batches(svc, batches, timeout=20):
     """RecordViews over one client stream; batches are JSON dicts."""
     pb = trending_pb2()
     requests = [json_format.Parse(json.dumps(b), pb.RecordViewsRequest()) for b in batches]
-    rpc = svc.channel().stream_unary(f"/{TRENDING}/RecordViews",
-                                     request_serializer=pb.RecordViewsRequest.SerializeToString,
-                                     response_deserializer=pb.RecordViewsResponse.FromString)
-    return json_format.MessageToDict(rpc(iter(requests), timeout=timeout))
+    return json_format.MessageToDict(record_views_stub(svc)(iter(requests), timeout=timeout))
 
 
 def get_trending(svc, query=None, timeout=10):
