@@ -173,6 +173,68 @@ TEST_F(ViewStoreTest, HotRankChangeAndArticlesOutsideBothWindows) {
   EXPECT_EQ(views.entries[0].previous_rank, 2);
 }
 
+// A top 10 is the head of a ranking of every article: the same articles,
+// scores, previous ranks (those within the previous top 10) and
+// unresolved articles, for skewed traffic over both windows, late views,
+// filters and both metrics. A scan that drops or misranks a candidate to
+// save work (a bound checked against the k-th best) fails here.
+TEST_F(ViewStoreTest, TopTenIsTheHeadOfTheFullRanking) {
+  const absl::Time now = clock_.Now();
+  const ArticleMetadata sections[2] = {{.section = "world"}, {.section = "sport"}};
+  uint64_t rng = 12345;
+  auto next = [&rng](uint64_t n) {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (rng >> 33) % n;
+  };
+  constexpr int kArticles = 2000;
+  for (int i = 0; i < kArticles; ++i) {
+    // Skewed: a few articles get most views; the third without metadata.
+    const int views = 1 + 600 / (i + 1) + static_cast<int>(next(3));
+    const ArticleMetadata* m = i % 3 == 2 ? nullptr : &sections[i % 2];
+    for (int v = 0; v < views; ++v) {
+      // Up to 60 hours back: both 24 h windows, older hours and recent minutes.
+      const absl::Duration age = next(4) == 0 ? absl::Seconds(next(600)) : absl::Minutes(next(3600));
+      store_.Add(absl::StrCat("a", (i * 7919) % kArticles), now - age, Visitor(v), true, m);
+    }
+  }
+  for (RankMetric metric : {RankMetric::kViews, RankMetric::kHot}) {
+    for (absl::Duration window : {absl::Minutes(10), absl::Hours(1), absl::Hours(24)}) {
+      for (const std::string section : {"", "world"}) {
+        SCOPED_TRACE(absl::StrCat("metric ", static_cast<int>(metric), " window ",
+                                  absl::FormatDuration(window), " section '", section, "'"));
+        TrendingQuery q{.window = window, .metric = metric, .limit = 10, .section = section};
+        const TrendingResult top = store_.Trending(q);
+        q.limit = kArticles + 1;
+        const TrendingResult all = store_.Trending(q);
+        ASSERT_GE(all.entries.size(), 10u);
+        ASSERT_EQ(top.entries.size(), 10u);
+        for (size_t i = 0; i < 10; ++i) {
+          EXPECT_EQ(top.entries[i].article, all.entries[i].article) << i;
+          EXPECT_EQ(top.entries[i].score, all.entries[i].score) << i;
+          EXPECT_EQ(top.entries[i].views, all.entries[i].views) << i;
+          const int previous = all.entries[i].previous_rank;
+          EXPECT_EQ(top.entries[i].previous_rank, previous <= 10 ? previous : 0) << i;
+        }
+        // Unresolved: those of the ten best without metadata that beat the tenth.
+        std::vector<std::string> expected;
+        for (size_t i = 0; i < all.unresolved.size() && i < 10; ++i) {
+          const RankedEntry& u = all.unresolved[i];
+          const RankedEntry& tenth = top.entries[9];
+          if (u.score > tenth.score || (u.score == tenth.score && u.article < tenth.article)) {
+            expected.push_back(u.article);
+          }
+        }
+        std::vector<std::string> got;
+        for (const RankedEntry& u : top.unresolved) got.push_back(u.article);
+        EXPECT_EQ(got, expected);
+        if (!section.empty()) {
+          EXPECT_FALSE(all.unresolved.empty());
+        }
+      }
+    }
+  }
+}
+
 TEST_F(ViewStoreTest, UniqueVisitorsRanking) {
   const absl::Time now = clock_.Now();
   for (int i = 0; i < 100; ++i) View("loyal", now - absl::Minutes(2), i % 5);
