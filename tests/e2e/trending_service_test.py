@@ -12,7 +12,7 @@ import grpc
 from harness import SANITIZER_EXTRA_S, create_database, field_violations, wait_until
 from trending_support import (TRENDING, call_json, collect_pushes, get_trending, record_batches,
                               record_view, record_views, record_views_stub, start_trending,
-                              view_batches, views, watch_trending)
+                              total_views, view_batches, views, watch_trending)
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"
 
@@ -133,10 +133,9 @@ class TrendingServiceTest(unittest.TestCase):
         self.assertEqual(int(stats["totalViews"]), 2)
 
     def test_a_long_stream_counts_every_batch_once_in_order(self):
-        # Batches are read one ahead of the one being counted; they must
-        # still count in order: a batch id repeated later in the stream
-        # finds the earlier one committed, and rejections carry the index
-        # of their own batch.
+        # A stream's batches count in order: a batch id repeated later in
+        # the stream finds the earlier one committed, and rejections carry
+        # the index of their own batch.
         def batch(k):
             events = [{"article": f"articles/t9-{k % 3}", "visitorId": f"t9-{k}-{i}"} for i in range(40)]
             if k % 5 == 0:
@@ -149,9 +148,7 @@ class TrendingServiceTest(unittest.TestCase):
                          [(k, 7) for k in range(0, 30, 5)])
         self.assertEqual(int(resp["deduplicated"]), 4 * 40)  # the repeated ids
         self.assertEqual(int(resp["accepted"]), 30 * 40 - 6)
-        totals = [int(call_json(self.svc.channel(), TRENDING, "GetArticleStats",
-                                {"article": f"articles/t9-{a}", "window": "600s"}).get("totalViews", 0))
-                  for a in range(3)]
+        totals = [total_views(self.svc, f"articles/t9-{a}") for a in range(3)]
         self.assertEqual(totals, [10 * 40 - 2] * 3)  # two rejected events each
 
     def test_an_invalid_batch_ends_the_stream_and_later_batches_are_not_counted(self):
@@ -162,14 +159,10 @@ class TrendingServiceTest(unittest.TestCase):
             record_batches(self.svc, [batch(0), batch(1), batch(2, "x" * 101), batch(3), batch(4)])
         self.assertEqual(cm.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
         self.assertEqual([f for f, _ in field_violations(cm.exception)], ["batch_id"])
-
-        def total():
-            return int(call_json(self.svc.channel(), TRENDING, "GetArticleStats",
-                                 {"article": "articles/t10", "window": "600s"}).get("totalViews", 0))
-        # Batches 0 and 1 were counted; 3, possibly already read, was not.
-        self.assertEqual(total(), 100)
+        # Batches 0 and 1 were counted; 3 and 4 never are.
+        self.assertEqual(total_views(self.svc, "articles/t10"), 100)
         time.sleep(0.3)
-        self.assertEqual(total(), 100)
+        self.assertEqual(total_views(self.svc, "articles/t10"), 100)
 
     def test_lock_hold_histogram_is_exported_by_section(self):
         before = lock_holds(self.svc.metrics())
@@ -291,10 +284,8 @@ class IngestOverloadTest(unittest.TestCase):
                 rpc(iter(stream(round_, s)), timeout=30)
             self.assertRegex(svc.metrics(), r"(?m)^trending_ingest_refused_batches_total [1-9]")
             for round_ in range(1, rounds + 1):
-                wait_until(lambda r=round_: int(call_json(svc.channel(), TRENDING, "GetArticleStats",
-                                                          {"article": f"articles/ov-{r}",
-                                                           "window": "600s"}).get("totalViews", 0))
-                           == 16 * r * 3 * 400, timeout=10, what=f"round {round_} counted once")
+                wait_until(lambda r=round_: total_views(svc, f"articles/ov-{r}") == 16 * r * 3 * 400,
+                           timeout=10, what=f"round {round_} counted once")
         finally:
             svc.kill()
 
@@ -313,13 +304,6 @@ class IngestBacklogTest(unittest.TestCase):
         try:
             rpc = record_views_stub(svc)
 
-            def batches(name, n):
-                return view_batches(name, n, 250)
-
-            def total(name):
-                return int(call_json(svc.channel(), TRENDING, "GetArticleStats",
-                                     {"article": f"articles/{name}", "window": "600s"}).get("totalViews", 0))
-
             def paused_reads():
                 m = re.search(r"(?m)^trending_ingest_paused_reads_total (\S+)$", svc.metrics())
                 return float(m.group(1)) if m else 0.0
@@ -336,7 +320,7 @@ class IngestBacklogTest(unittest.TestCase):
 
             def send():
                 try:
-                    result["resp"] = rpc(iter(batches("t11-long", 12)), timeout=60)
+                    result["resp"] = rpc(iter(view_batches("t11-long", 12, 250)), timeout=60)
                 except grpc.RpcError as e:
                     result["error"] = e
 
@@ -345,7 +329,7 @@ class IngestBacklogTest(unittest.TestCase):
             wait_until(lambda: paused_reads() >= 1, timeout=20, what="a stream paused for the backlog")
             time.sleep(0.5)
             self.assertTrue(sender.is_alive(), "the stream went on past the backlog bound")
-            counted = total("t11-long")
+            counted = total_views(svc, "articles/t11-long")
             self.assertGreaterEqual(counted, 1000)
             self.assertLess(counted, 12 * 250)
             with self.assertRaises(grpc.RpcError) as cm:
@@ -353,8 +337,8 @@ class IngestBacklogTest(unittest.TestCase):
             self.assertEqual(cm.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
 
             # A second stream pauses too, and its cancellation ends it.
-            future = rpc.future(iter(batches("t11-cancelled", 4)), timeout=60)
-            wait_until(lambda: paused_reads() >= 2 and total("t11-cancelled") == 250, timeout=20,
+            future = rpc.future(iter(view_batches("t11-cancelled", 4, 250)), timeout=60)
+            wait_until(lambda: paused_reads() >= 2 and total_views(svc, "articles/t11-cancelled") == 250, timeout=20,
                        what="the second stream's first batch counted and the stream paused")
             future.cancel()
             with self.assertRaises(grpc.FutureCancelledError):
@@ -368,9 +352,9 @@ class IngestBacklogTest(unittest.TestCase):
             self.assertFalse(sender.is_alive())
             self.assertNotIn("error", result)
             self.assertEqual(result["resp"].accepted, 12 * 250)
-            self.assertEqual(total("t11-long"), 12 * 250)
+            self.assertEqual(total_views(svc, "articles/t11-long"), 12 * 250)
             # The cancelled stream read nothing more.
-            self.assertEqual(total("t11-cancelled"), 250)
+            self.assertEqual(total_views(svc, "articles/t11-cancelled"), 250)
             self.assertEqual(record_view(svc, {"article": "articles/t11-one"})["outcome"], "ACCEPTED")
         finally:
             if blocker is not None and blocker.poll() is None:

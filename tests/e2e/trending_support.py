@@ -96,6 +96,11 @@ def get_article_stats(svc, article, window="3600s", timeout=10):
                      {"article": article, "window": window}, timeout=timeout)
 
 
+def total_views(svc, article, window="600s"):
+    """The article's views in the window (GetArticleStats totalViews)."""
+    return int(get_article_stats(svc, article, window).get("totalViews", 0))
+
+
 def watch_trending(svc, request, timeout=60):
     """The WatchTrending response iterator (a grpc call: .cancel(), .code())."""
     pb = trending_pb2()
