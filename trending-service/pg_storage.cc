@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "runtime/logging.h"
@@ -59,6 +63,104 @@ absl::StatusOr<Hll> ParseSketchField(const pqxx::field& f) {
 }
 
 constexpr char kMinuteOf[] = "(floor(extract(epoch from bucket_start) / 60))::int";
+
+// Minute partitions of delta_log and seen_log (migration 0005): the
+// compactor creates those of the next kLogPartitionsAhead minutes, so five
+// missed compactions in a row are needed before a flush lands in the
+// default partition (trimmed by DELETE, as every row was before).
+constexpr int64_t kLogPartitionsAhead = 5;
+// Creating or dropping a partition takes an ACCESS EXCLUSIVE lock on its
+// table, and the flushes and polls asked after it queue behind it: the
+// compactor waits this long for the lock, then leaves the partitions to
+// its next run (a replica's restore, a long poll).
+constexpr char kPartitionLockTimeout[] = "50ms";
+
+// A minute partition is only inserted into, then dropped whole within
+// minutes: vacuuming it (autovacuum's insert threshold) would read its
+// hundreds of MB of TOAST again for nothing.
+constexpr char kMinutePartitionStorage[] =
+    "WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)";
+
+struct PartitionTrim {
+  int64_t rows_dropped = 0;
+  int64_t max_seq_dropped = 0;  // 0: none
+};
+
+// Drops the minute partitions of trending.`table` that end before
+// now() - `keep` and hold no seq past `upto`, creates those of the next
+// kLogPartitionsAhead minutes, and (for delta_log) moves
+// state.log_trimmed_upto past what it dropped, in one transaction. When a
+// lock is not granted in time or a definition is refused (a partition of
+// another replica's making overlaps), nothing changes and the next
+// compaction tries again.
+PartitionTrim RotateMinutePartitions(pqxx::connection& conn, const std::string& table,
+                                     absl::Duration keep, int64_t upto) {
+  PartitionTrim trim;
+  try {
+    pqxx::work tx(conn);
+    tx.exec(absl::StrCat("SET LOCAL lock_timeout = '", kPartitionLockTimeout, "'"));
+    const pqxx::row clock = tx.exec_params1(
+        "SELECT floor(extract(epoch from now()) / 60)::bigint, "
+        "floor(extract(epoch from now() - $1::interval) / 60)::bigint",
+        absl::StrCat(absl::ToInt64Milliseconds(keep), " milliseconds"));
+    const int64_t now_min = clock[0].as<int64_t>();
+    const int64_t keep_from_min = clock[1].as<int64_t>();
+    const std::string prefix = absl::StrCat(table, "_m");
+    absl::flat_hash_set<int64_t> present;
+    for (const auto& row : tx.exec_params(
+             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+             "WHERE i.inhparent = $1::regclass",
+             absl::StrCat("trending.", table))) {
+      const std::string name = row[0].as<std::string>();
+      int64_t minute = 0;
+      if (!absl::StartsWith(name, prefix) ||
+          !absl::SimpleAtoi(absl::string_view(name).substr(prefix.size()), &minute)) {
+        continue;  // the default partition
+      }
+      // Minute `minute` covers [minute, minute + 1).
+      if (minute + 1 > keep_from_min) {
+        present.insert(minute);
+        continue;
+      }
+      const pqxx::row held = tx.exec1(absl::StrCat(
+          "SELECT count(*), COALESCE(max(seq), 0) FROM trending.", tx.quote_name(name)));
+      if (held[1].as<int64_t>() > upto) {
+        present.insert(minute);
+        continue;
+      }
+      tx.exec(absl::StrCat("DROP TABLE trending.", tx.quote_name(name)));
+      trim.rows_dropped += held[0].as<int64_t>();
+      trim.max_seq_dropped = std::max(trim.max_seq_dropped, held[1].as<int64_t>());
+    }
+    for (int64_t minute = now_min + 1; minute <= now_min + kLogPartitionsAhead; ++minute) {
+      if (present.contains(minute)) continue;
+      tx.exec(absl::StrCat("CREATE TABLE trending.", tx.quote_name(absl::StrCat(prefix, minute)),
+                           " PARTITION OF trending.", table, " FOR VALUES FROM (to_timestamp(",
+                           minute * 60, ")) TO (to_timestamp(", (minute + 1) * 60, ")) ",
+                           kMinutePartitionStorage));
+    }
+    if (table == "delta_log" && trim.max_seq_dropped > 0) {
+      tx.exec_params(
+          "UPDATE trending.state SET log_trimmed_upto = GREATEST(log_trimmed_upto, $1)",
+          trim.max_seq_dropped);
+    }
+    tx.commit();
+  } catch (const pqxx::sql_error& e) {
+    // 55P03 lock_not_available, or a definition refused: left for the
+    // next compaction. Anything else (a lost connection) is an error.
+    if (e.sqlstate() != "55P03" && e.sqlstate().rfind("42", 0) != 0 &&
+        e.sqlstate() != "23514") {
+      throw;
+    }
+    const bool busy = e.sqlstate() == "55P03";
+    Log(busy ? LogLevel::kDebug : LogLevel::kWarn,
+        busy ? "log partitions left for the next compaction (table busy)"
+             : "log partitions left for the next compaction",
+        {{"table", table}, {"sqlstate", e.sqlstate()}});
+    return PartitionTrim();
+  }
+  return trim;
+}
 
 // Marks per seen_log row and filter (1 MiB), so one busy flush does not
 // become one huge value.
@@ -494,28 +596,39 @@ absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::
 
     // 3. Trim the log once every replica had time to read it and both the
     // counts and the sketches hold it; batch ids and dedup marks live for
-    // the dedup window.
+    // the dedup window. Whole minute partitions are dropped; rows in the
+    // default partitions are deleted (migration 0005).
     {
+      int64_t upto = 0;
+      {
+        pqxx::work tx(conn);
+        const pqxx::row marks =
+            tx.exec("SELECT counts_merged_upto, sketches_merged_upto FROM trending.state")[0];
+        upto = std::min(marks[0].as<int64_t>(), marks[1].as<int64_t>());
+        tx.commit();
+      }
+      const PartitionTrim log =
+          RotateMinutePartitions(conn, "delta_log", o.delta_log_retention, upto);
+      const PartitionTrim seen = RotateMinutePartitions(conn, "seen_log", o.dedup_retention,
+                                                        std::numeric_limits<int64_t>::max());
       pqxx::work tx(conn);
-      const pqxx::row marks =
-          tx.exec("SELECT counts_merged_upto, sketches_merged_upto FROM trending.state")[0];
-      const int64_t upto = std::min(marks[0].as<int64_t>(), marks[1].as<int64_t>());
       const pqxx::result trimmed = tx.exec_params(
-          "WITH d AS (DELETE FROM trending.delta_log WHERE seq <= $1 AND created_at < "
+          "WITH d AS (DELETE FROM trending.delta_log_default WHERE seq <= $1 AND created_at < "
           "now() - $2::interval RETURNING seq) "
           "SELECT count(*), COALESCE(max(seq), 0) FROM d",
           upto, absl::StrCat(absl::ToInt64Milliseconds(o.delta_log_retention), " milliseconds"));
-      result.log_rows_trimmed = trimmed[0][0].as<int64_t>();
+      result.log_rows_trimmed = trimmed[0][0].as<int64_t>() + log.rows_dropped;
       tx.exec_params(
           "UPDATE trending.state SET log_trimmed_upto = GREATEST(log_trimmed_upto, $1)",
           trimmed[0][1].as<int64_t>());
       tx.exec_params("DELETE FROM trending.seen_batches WHERE seen_at < now() - $1::interval",
                      absl::StrCat(absl::ToInt64Seconds(o.dedup_retention), " seconds"));
       result.seen_rows_expired =
-          tx.exec_params("DELETE FROM trending.seen_log WHERE created_at < now() - $1::interval",
-                         absl::StrCat(absl::ToInt64Milliseconds(o.dedup_retention),
-                                      " milliseconds"))
-              .affected_rows();
+          tx.exec_params(
+                "DELETE FROM trending.seen_log_default WHERE created_at < now() - $1::interval",
+                absl::StrCat(absl::ToInt64Milliseconds(o.dedup_retention), " milliseconds"))
+              .affected_rows() +
+          seen.rows_dropped;
       tx.commit();
     }
 

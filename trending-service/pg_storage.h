@@ -24,7 +24,8 @@
 // idempotent), trims the log after --delta_log_retention once both have
 // passed it, merges minute counts older than 25 h into hours, expires
 // everything beyond retention, and batch ids and dedup marks older than
-// the dedup window.
+// the dedup window. The two logs are trimmed by dropping whole minute
+// partitions, which the compactor creates ahead (migration 0005).
 //
 //   PgStorage storage(pool, "replica-id");
 //   absl::Status s = storage.Flush(store.TakePending(), deadline);

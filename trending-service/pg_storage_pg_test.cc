@@ -2,6 +2,10 @@
 // replicas, restore, compaction.
 #include "trending-service/pg_storage.h"
 
+#include <algorithm>
+#include <pqxx/pqxx>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
@@ -419,6 +423,103 @@ TEST_F(PgStorageTest, AReplicaThatMissedTrimmedDeltasTurnsUnhealthy) {
   EXPECT_TRUE(b.sync.Healthy().ok());
   ASSERT_TRUE(b.sync.PollOnce(Deadline()).ok());
   EXPECT_FALSE(b.sync.Healthy().ok());
+}
+
+// Migration 0005: the logs are trimmed by dropping whole minute partitions
+// (created ahead by the compactor), never a partition holding a pack that
+// the counts or the sketches do not hold yet, and a compaction that cannot
+// get the table's lock at once leaves its partitions for the next one.
+TEST_F(PgStorageTest, LogsAreTrimmedByDroppingMinutePartitions) {
+  pqxx::connection admin(db_.dsn());
+  auto query = [&](const std::string& sql) {
+    pqxx::work tx(admin);
+    const pqxx::result r = tx.exec(sql);
+    tx.commit();
+    return r;
+  };
+  auto partitions = [&](const std::string& table) {
+    std::vector<int64_t> minutes;
+    for (const auto& row : query(absl::StrCat(
+             "SELECT substr(c.relname, length('", table, "_m') + 1)::bigint FROM pg_inherits i "
+             "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'trending.", table,
+             "'::regclass AND c.relname <> '", table, "_default' ORDER BY 1"))) {
+      minutes.push_back(row[0].as<int64_t>());
+    }
+    return minutes;
+  };
+  // A partition of `table` for minute `m` holding one row of that minute.
+  auto old_partition = [&](const std::string& table, int64_t m, const std::string& values) {
+    query(absl::StrCat("CREATE TABLE trending.", table, "_m", m, " PARTITION OF trending.", table,
+                       " FOR VALUES FROM (to_timestamp(", m * 60, ")) TO (to_timestamp(",
+                       (m + 1) * 60, "))"));
+    return query(absl::StrCat("INSERT INTO trending.", table, values, ", to_timestamp(", m * 60 + 5,
+                              ")) RETURNING seq"))[0][0]
+        .as<int64_t>();
+  };
+  const int64_t now_min =
+      query("SELECT floor(extract(epoch from now()) / 60)::bigint")[0][0].as<int64_t>();
+
+  Replica a(*pool_, clock_, "a");
+  ASSERT_TRUE(a.sync.Restore(Deadline()).ok());
+  // Packs of another replica, 40 and 3 minutes old; dedup marks 40 minutes old.
+  const int64_t old_seq = old_partition("delta_log", now_min - 40,
+                                        " (replica, deltas, created_at) VALUES ('z', 0");
+  old_partition("delta_log", now_min - 3, " (replica, deltas, created_at) VALUES ('z', 0");
+  old_partition("seen_log", now_min - 40,
+                " (replica, marks, visitors, events, created_at) VALUES ('z', 1, '', ''");
+  a.View("x", clock_.Now(), "v");
+  ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());  // lands in the default partition
+
+  const CompactOptions ten_minutes{.now = clock_.Now(),
+                                   .delta_log_retention = absl::Minutes(10),
+                                   .dedup_retention = absl::Minutes(30)};
+  absl::StatusOr<CompactResult> c = a.storage.Compact(ten_minutes, Deadline());
+  ASSERT_TRUE(c.ok()) << c.status();
+  // The next minutes exist ahead; the old marks are gone; the old pack is
+  // kept: this replica has not applied it, so its sketches do not hold it.
+  std::vector<int64_t> expected = {now_min - 40, now_min - 3};
+  for (int64_t m = now_min + 1; m <= now_min + 5; ++m) expected.push_back(m);
+  const std::vector<int64_t> created = partitions("delta_log");
+  ASSERT_GE(created.size(), expected.size());
+  EXPECT_EQ(std::vector<int64_t>(created.begin(), created.begin() + 2),
+            std::vector<int64_t>(expected.begin(), expected.begin() + 2));
+  for (int64_t m = now_min + 1; m <= now_min + 5; ++m) {
+    EXPECT_NE(std::find(created.begin(), created.end(), m), created.end()) << m;
+  }
+  // Insert-only and dropped whole: never vacuumed.
+  EXPECT_EQ(query(absl::StrCat("SELECT array_to_string(c.reloptions || t.reloptions, ',') "
+                               "FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid "
+                               "WHERE c.oid = 'trending.delta_log_m",
+                               now_min + 1, "'::regclass"))[0][0]
+                .as<std::string>(),
+            "autovacuum_enabled=false,autovacuum_enabled=false");
+  const std::vector<int64_t> seen = partitions("seen_log");
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), now_min - 40), 0);
+  EXPECT_EQ(c->seen_rows_expired, 1);
+  EXPECT_EQ(c->log_rows_trimmed, 0);
+
+  // Once applied (and checkpointed), the 40-minute-old partition goes; the
+  // 3-minute-old one stays for the retention. A compaction that cannot get
+  // the lock at once first leaves it there.
+  ASSERT_TRUE(a.sync.PollOnce(Deadline()).ok());
+  {
+    pqxx::connection reader(db_.dsn());
+    pqxx::work open(reader);
+    open.exec("SELECT count(*) FROM trending.delta_log");
+    c = a.storage.Compact(ten_minutes, Deadline());
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(partitions("delta_log").front(), now_min - 40);
+    EXPECT_EQ(c->log_rows_trimmed, 0);
+  }
+  c = a.storage.Compact(ten_minutes, Deadline());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(partitions("delta_log").front(), now_min - 3);
+  EXPECT_EQ(c->log_rows_trimmed, 1);
+  EXPECT_GE(query("SELECT log_trimmed_upto FROM trending.state")[0][0].as<int64_t>(), old_seq);
+  // Views flushed now are still restored whole.
+  Replica restored(*pool_, clock_, "b");
+  ASSERT_TRUE(restored.sync.Restore(Deadline()).ok());
+  EXPECT_EQ(restored.store.Series("x", absl::Hours(1), 60).total_views, 1);
 }
 
 TEST_F(PgStorageTest, WaitersAreCalledAfterTheFlush) {
