@@ -86,15 +86,19 @@ struct PartitionTrim {
   int64_t max_seq_dropped = 0;  // 0: none
 };
 
+enum class ExpiredPartitions { kDrop, kKeep };
+
 // Drops the minute partitions of trending.`table` that end before
-// now() - `keep` and hold no seq past `upto`, creates those of the next
-// kLogPartitionsAhead minutes, and (for delta_log) moves
-// state.log_trimmed_upto past what it dropped, in one transaction. When a
-// lock is not granted in time or a definition is refused (a partition of
-// another replica's making overlaps), nothing changes and the next
-// compaction tries again.
+// now() - `keep` and hold no seq past `upto` (unless `expired` is kKeep),
+// creates those of the next kLogPartitionsAhead minutes (and the current
+// minute's when missing, unless the default partition holds rows of it), and (for
+// delta_log) moves state.log_trimmed_upto past what it dropped, in one
+// transaction. When a lock is not granted in time or a definition is
+// refused (a partition of another replica's making overlaps), nothing
+// changes and the next compaction tries again.
 PartitionTrim RotateMinutePartitions(pqxx::connection& conn, const std::string& table,
-                                     absl::Duration keep, int64_t upto) {
+                                     absl::Duration keep, int64_t upto,
+                                     ExpiredPartitions expired = ExpiredPartitions::kDrop) {
   PartitionTrim trim;
   try {
     pqxx::work tx(conn);
@@ -118,7 +122,7 @@ PartitionTrim RotateMinutePartitions(pqxx::connection& conn, const std::string& 
         continue;  // the default partition
       }
       // Minute `minute` covers [minute, minute + 1).
-      if (minute + 1 > keep_from_min) {
+      if (expired == ExpiredPartitions::kKeep || minute + 1 > keep_from_min) {
         present.insert(minute);
         continue;
       }
@@ -132,12 +136,28 @@ PartitionTrim RotateMinutePartitions(pqxx::connection& conn, const std::string& 
       trim.rows_dropped += held[0].as<int64_t>();
       trim.max_seq_dropped = std::max(trim.max_seq_dropped, held[1].as<int64_t>());
     }
-    for (int64_t minute = now_min + 1; minute <= now_min + kLogPartitionsAhead; ++minute) {
+    for (int64_t minute = now_min; minute <= now_min + kLogPartitionsAhead; ++minute) {
       if (present.contains(minute)) continue;
-      tx.exec(absl::StrCat("CREATE TABLE trending.", tx.quote_name(absl::StrCat(prefix, minute)),
-                           " PARTITION OF trending.", table, " FOR VALUES FROM (to_timestamp(",
-                           minute * 60, ")) TO (to_timestamp(", (minute + 1) * 60, ")) ",
-                           kMinutePartitionStorage));
+      const std::string create =
+          absl::StrCat("CREATE TABLE trending.", tx.quote_name(absl::StrCat(prefix, minute)),
+                       " PARTITION OF trending.", table, " FOR VALUES FROM (to_timestamp(",
+                       minute * 60, ")) TO (to_timestamp(", (minute + 1) * 60, ")) ",
+                       kMinutePartitionStorage);
+      if (minute > now_min) {
+        tx.exec(create);
+        continue;
+      }
+      // The current minute is missing only at a fresh start (or after five
+      // missed compactions): the default partition may already hold rows
+      // of it, and then PostgreSQL refuses the partition (23514). That
+      // minute then stays in the default; the others are still created.
+      try {
+        pqxx::subtransaction current(tx, "current_minute");
+        current.exec(create);
+        current.commit();
+      } catch (const pqxx::sql_error& e) {
+        if (e.sqlstate() != "23514") throw;
+      }
     }
     if (table == "delta_log" && trim.max_seq_dropped > 0) {
       tx.exec_params(
@@ -463,6 +483,15 @@ absl::Duration UpsertCounts(pqxx::work& tx, const CountSummer& sums, bool pace) 
 }
 
 }  // namespace
+
+absl::Status PgStorage::PrepareLogPartitions(absl::Time deadline) {
+  return db_.WithConnection(deadline, [&](pqxx::connection& conn) -> absl::Status {
+    for (const char* table : {"delta_log", "seen_log"}) {
+      RotateMinutePartitions(conn, table, absl::ZeroDuration(), 0, ExpiredPartitions::kKeep);
+    }
+    return absl::OkStatus();
+  });
+}
 
 absl::StatusOr<CompactResult> PgStorage::Compact(const CompactOptions& o, absl::Time deadline) {
   CompactResult result;

@@ -155,6 +155,12 @@ class PgStorage {
                                         absl::Duration dedup_window, size_t max_seen,
                                         absl::Time deadline);
   absl::StatusOr<CompactResult> Compact(const CompactOptions& options, absl::Time deadline);
+  // Creates the logs' minute partitions of the next minutes, as every
+  // compaction does, and drops none: run before serving, so a fresh
+  // deployment's first flushes land in minute partitions, not in the
+  // default ones (trimmed with DELETE). A table busy past the lock timeout
+  // leaves them to the first compaction.
+  absl::Status PrepareLogPartitions(absl::Time deadline);
 
   // The memory the compactor checkpoints sketches from (null: none; the log
   // is then not trimmed past the last checkpoint).

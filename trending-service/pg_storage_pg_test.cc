@@ -52,8 +52,17 @@ class PgStorageTest : public ::testing::Test {
     }
     r.View("late", now - absl::Hours(40), "x");
   }
+  // One statement in its own transaction, on the test's own connection.
+  pqxx::result Sql(const std::string& sql) {
+    if (admin_ == nullptr) admin_ = std::make_unique<pqxx::connection>(db_.dsn());
+    pqxx::work tx(*admin_);
+    pqxx::result r = tx.exec(sql);
+    tx.commit();
+    return r;
+  }
   testing::TestDatabase db_;
   std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<pqxx::connection> admin_;
   FakeClock clock_{absl::FromUnixSeconds(1'714'565'250)};
 };
 
@@ -416,6 +425,17 @@ TEST_F(PgStorageTest, AReplicaThatMissedTrimmedDeltasTurnsUnhealthy) {
   Replica a(*pool_, clock_, "a");
   Replica b(*pool_, clock_, "b");
   ASSERT_TRUE(b.sync.Restore(Deadline()).ok());
+  {
+    // The flush below lands in the default partition, which a zero
+    // retention trims at once (a minute partition goes once its minute is
+    // past): without the partitions the restore created for this minute
+    // and the next.
+    const int64_t now_min =
+        Sql("SELECT floor(extract(epoch from now()) / 60)::bigint")[0][0].as<int64_t>();
+    for (int64_t m : {now_min, now_min + 1}) {
+      Sql(absl::StrCat("DROP TABLE IF EXISTS trending.delta_log_m", m));
+    }
+  }
   a.View("x", clock_.Now(), "v");
   ASSERT_TRUE(a.sync.FlushOnce(Deadline()).ok());
   ASSERT_TRUE(a.storage.Compact({.now = clock_.Now(), .delta_log_retention = absl::ZeroDuration()},
@@ -430,16 +450,9 @@ TEST_F(PgStorageTest, AReplicaThatMissedTrimmedDeltasTurnsUnhealthy) {
 // the counts or the sketches do not hold yet, and a compaction that cannot
 // get the table's lock at once leaves its partitions for the next one.
 TEST_F(PgStorageTest, LogsAreTrimmedByDroppingMinutePartitions) {
-  pqxx::connection admin(db_.dsn());
-  auto query = [&](const std::string& sql) {
-    pqxx::work tx(admin);
-    const pqxx::result r = tx.exec(sql);
-    tx.commit();
-    return r;
-  };
   auto partitions = [&](const std::string& table) {
     std::vector<int64_t> minutes;
-    for (const auto& row : query(absl::StrCat(
+    for (const auto& row : Sql(absl::StrCat(
              "SELECT substr(c.relname, length('", table, "_m') + 1)::bigint FROM pg_inherits i "
              "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'trending.", table,
              "'::regclass AND c.relname <> '", table, "_default' ORDER BY 1"))) {
@@ -449,15 +462,15 @@ TEST_F(PgStorageTest, LogsAreTrimmedByDroppingMinutePartitions) {
   };
   // A partition of `table` for minute `m` holding one row of that minute.
   auto old_partition = [&](const std::string& table, int64_t m, const std::string& values) {
-    query(absl::StrCat("CREATE TABLE trending.", table, "_m", m, " PARTITION OF trending.", table,
+    Sql(absl::StrCat("CREATE TABLE trending.", table, "_m", m, " PARTITION OF trending.", table,
                        " FOR VALUES FROM (to_timestamp(", m * 60, ")) TO (to_timestamp(",
                        (m + 1) * 60, "))"));
-    return query(absl::StrCat("INSERT INTO trending.", table, values, ", to_timestamp(", m * 60 + 5,
+    return Sql(absl::StrCat("INSERT INTO trending.", table, values, ", to_timestamp(", m * 60 + 5,
                               ")) RETURNING seq"))[0][0]
         .as<int64_t>();
   };
   const int64_t now_min =
-      query("SELECT floor(extract(epoch from now()) / 60)::bigint")[0][0].as<int64_t>();
+      Sql("SELECT floor(extract(epoch from now()) / 60)::bigint")[0][0].as<int64_t>();
 
   Replica a(*pool_, clock_, "a");
   ASSERT_TRUE(a.sync.Restore(Deadline()).ok());
@@ -487,7 +500,7 @@ TEST_F(PgStorageTest, LogsAreTrimmedByDroppingMinutePartitions) {
     EXPECT_NE(std::find(created.begin(), created.end(), m), created.end()) << m;
   }
   // Insert-only and dropped whole: never vacuumed.
-  EXPECT_EQ(query(absl::StrCat("SELECT array_to_string(c.reloptions || t.reloptions, ',') "
+  EXPECT_EQ(Sql(absl::StrCat("SELECT array_to_string(c.reloptions || t.reloptions, ',') "
                                "FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid "
                                "WHERE c.oid = 'trending.delta_log_m",
                                now_min + 1, "'::regclass"))[0][0]
@@ -515,11 +528,54 @@ TEST_F(PgStorageTest, LogsAreTrimmedByDroppingMinutePartitions) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(partitions("delta_log").front(), now_min - 3);
   EXPECT_EQ(c->log_rows_trimmed, 1);
-  EXPECT_GE(query("SELECT log_trimmed_upto FROM trending.state")[0][0].as<int64_t>(), old_seq);
+  EXPECT_GE(Sql("SELECT log_trimmed_upto FROM trending.state")[0][0].as<int64_t>(), old_seq);
   // Views flushed now are still restored whole.
   Replica restored(*pool_, clock_, "b");
   ASSERT_TRUE(restored.sync.Restore(Deadline()).ok());
   EXPECT_EQ(restored.store.Series("x", absl::Hours(1), 60).total_views, 1);
+}
+
+// Before serving, a replica creates the minute partitions ahead and the
+// current one (so a fresh deployment's first flushes do not land in the
+// default partition, which is trimmed with DELETE) and drops nothing:
+// expiry is the compactor's.
+TEST_F(PgStorageTest, RestoreCreatesTheNextMinutesPartitions) {
+  auto minute_now = [&] {
+    return Sql("SELECT floor(extract(epoch from now()) / 60)::bigint")[0][0].as<int64_t>();
+  };
+  const int64_t now_min = minute_now();
+  Sql(absl::StrCat("CREATE TABLE trending.seen_log_m", now_min - 40,
+                     " PARTITION OF trending.seen_log FOR VALUES FROM (to_timestamp(",
+                     (now_min - 40) * 60, ")) TO (to_timestamp(", (now_min - 39) * 60, "))"));
+  // A row of this minute in seen_log's default partition (another
+  // replica's flush): that minute's partition cannot be created.
+  Sql("INSERT INTO trending.seen_log (replica, marks, visitors, events) VALUES ('z', 1, '', '')");
+
+  Replica a(*pool_, clock_, "a");
+  ASSERT_TRUE(a.sync.Restore(Deadline()).ok());
+  auto exists = [&](const std::string& name) {
+    return Sql(absl::StrCat("SELECT to_regclass('trending.", name, "') IS NOT NULL"))[0][0]
+        .as<bool>();
+  };
+  if (minute_now() == now_min) {  // else the test crossed a minute boundary
+    EXPECT_TRUE(exists(absl::StrCat("delta_log_m", now_min)));
+    EXPECT_FALSE(exists(absl::StrCat("seen_log_m", now_min)));
+  }
+  for (const std::string table : {"delta_log", "seen_log"}) {
+    // Created in the minute read above or the next one (a test crossing a
+    // minute boundary).
+    for (int64_t m = now_min + 2; m <= now_min + 5; ++m) {
+      EXPECT_EQ(Sql(absl::StrCat("SELECT count(*) FROM pg_class c JOIN pg_class t ON "
+                                   "t.oid = c.reltoastrelid WHERE c.relname = '",
+                                   table, "_m", m,
+                                   "' AND c.reloptions @> '{autovacuum_enabled=false}' "
+                                   "AND t.reloptions @> '{autovacuum_enabled=false}'"))[0][0]
+                    .as<int>(),
+                1)
+          << table << " minute " << m;
+    }
+  }
+  EXPECT_TRUE(exists(absl::StrCat("seen_log_m", now_min - 40)));
 }
 
 TEST_F(PgStorageTest, WaitersAreCalledAfterTheFlush) {

@@ -14,7 +14,7 @@ namespace newsgrid::trending {
 namespace {
 
 // The store's sizes and the flush backlog, as gauges (set by the
-// synchronizer every few seconds).
+// synchronizer every few seconds), and the dedup marks dropped.
 struct StoreGauges {
   prometheus::Gauge& articles;
   prometheus::Gauge& minute_rings;
@@ -37,6 +37,7 @@ struct StoreGauges {
   prometheus::Gauge& horizon_keep;
   prometheus::Gauge& rejected_full;
   prometheus::Gauge& unmerged;
+  prometheus::Counter& dropped_marks;
   static StoreGauges& Get() {
     static StoreGauges* g = [] {
       auto& r = Metrics::Global().registry();
@@ -79,7 +80,14 @@ struct StoreGauges {
           horizons.Add({{"precision", "8"}}),
           gauge("trending_store_full_rejections", "Views not counted because --max_articles was reached."),
           gauge("trending_log_packs_unmerged",
-                "Flushed packs not yet merged into bucket_counts (as of the last compaction).")};
+                "Flushed packs not yet merged into bucket_counts (as of the last compaction)."),
+          prometheus::BuildCounter()
+              .Name("trending_dedup_marks_dropped_total")
+              .Help("Dedup marks not written to PostgreSQL because --dedup_max_entries marks "
+                    "were already waiting for a flush: those views are deduplicated only by "
+                    "the replica that counted them.")
+              .Register(r)
+              .Add({})};
     }();
     return *g;
   }
@@ -176,6 +184,13 @@ absl::Status Synchronizer::Restore(absl::Time deadline) {
                    {"sketch_rows", state->sketches.size()},
                    {"dedup_marks", state->seen.size()},
                    {"high_water", state->high_water}});
+      // Not needed to serve: the first compaction creates them too.
+      if (absl::Status s = storage_.PrepareLogPartitions(
+              std::min(deadline, absl::Now() + options_.db_timeout));
+          !s.ok()) {
+        NG_LOG_WARN("log partitions not created before serving",
+                    {{"error", std::string(s.message())}});
+      }
       return absl::OkStatus();
     }
     if (!IsRetryableDbError(state.status()) || absl::Now() + backoff > deadline) {
@@ -331,6 +346,7 @@ absl::Status Synchronizer::FlushOnce(absl::Time deadline) {
   absl::Status status = storage_.Flush(unflushed_, deadline);
   RETURN_IF_ERROR(status);
   if (unflushed_.seen_dropped > 0) {
+    StoreGauges::Get().dropped_marks.Increment(static_cast<double>(unflushed_.seen_dropped));
     dropped_marks_log_.Log(LogLevel::kWarn,
                            "dedup marks dropped (over the pending bound); those views are "
                            "deduplicated only by this replica",

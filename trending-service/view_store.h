@@ -424,7 +424,7 @@ class ViewStore {
   // Keeps a dedup mark (key 0: none) in the shard's pending buffer, within
   // max_pending_seen.
   void KeepMark(struct PendingBuffer& pb, std::vector<SeenMark>& list, uint64_t key,
-                int64_t time_ns) const;
+                int64_t time_ns);
   // The pending entry of `a` for the bucket PostgreSQL keeps `minute` in.
   struct PendingEntry& PendingFor(Shard& shard, Article& a, int32_t minute, int32_t now_min);
   // Counts items (views or pings) with `count`, grouped by shard, taking
@@ -462,12 +462,14 @@ class ViewStore {
   const StoreOptions options_;
   const Clock& clock_;
   const double half_life_seconds_;
-  const size_t max_seen_per_shard_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<size_t> articles_{0};
   std::atomic<int64_t> sketch_bytes_{0};
   std::atomic<uint64_t> rejected_full_{0};
   std::atomic<int64_t> pending_views_{0};
+  // Dedup marks in the shards' pending buffers (the page views' aside),
+  // bounded by max_pending_seen.
+  std::atomic<int64_t> pending_marks_{0};
   std::atomic<int32_t> horizon_full_;
   std::atomic<int32_t> horizon_mid_;
   std::atomic<int32_t> horizon_keep_;

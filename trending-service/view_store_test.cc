@@ -310,7 +310,6 @@ TEST_F(ViewStoreTest, PendingDeltasReplicateExactly) {
 }
 
 TEST_F(ViewStoreTest, DedupMarksGoWithTheirFlushAndStayBounded) {
-  // One shard: the bound is per shard (max_pending_seen / shards).
   ViewStore store({.shards = 1, .max_pending_seen = 10}, clock_);
   const absl::Time now = clock_.Now();
   for (uint64_t i = 1; i <= 4; ++i) {
@@ -341,6 +340,30 @@ TEST_F(ViewStoreTest, DedupMarksGoWithTheirFlushAndStayBounded) {
     EXPECT_TRUE(std::equal(kept->begin(), kept->end(), all->end() - kept->size()));
   }
   EXPECT_EQ(first.seen.KeepNewest(10), 0u);
+}
+
+// The bound is for all shards together: a hot article's shard may hold all
+// of it (views are skewed), and a flush makes room again.
+TEST_F(ViewStoreTest, DedupMarkBoundIsSharedByTheShards) {
+  ViewStore store({.shards = 64, .max_pending_seen = 100}, clock_);
+  const absl::Time now = clock_.Now();
+  for (uint64_t i = 1; i <= 60; ++i) {
+    store.Add("hot", now, i, true, nullptr, {.visitor = i, .event = 1000 + i});
+  }
+  PendingBatch first = store.TakePending();
+  EXPECT_EQ(first.seen.size(), 100u);
+  EXPECT_EQ(first.seen_dropped, 20u);
+  // Spread over many articles (and so shards), the same bound.
+  for (uint64_t i = 1; i <= 30; ++i) {
+    store.Add(absl::StrCat("a", i), now, i, true, nullptr, {.visitor = 5000 + i});
+  }
+  EXPECT_EQ(store.TakePending().seen.size(), 30u);
+  for (uint64_t i = 1; i <= 150; ++i) {
+    store.Add(absl::StrCat("b", i), now, i, true, nullptr, {.visitor = 9000 + i});
+  }
+  PendingBatch third = store.TakePending();
+  EXPECT_EQ(third.seen.size(), 100u);
+  EXPECT_EQ(third.seen_dropped, 50u);
 }
 
 TEST_F(ViewStoreTest, EachTakeHoldsOnlyItsOwnViews) {

@@ -3,12 +3,13 @@ a repeat view within the dedup window counts once whichever replica gets
 it (once the first one is past the staleness bound), and after a graceful
 restart or a kill -9 that followed the flush."""
 
+import re
 import time
 import unittest
 
 from harness import wait_until
 from trending_support import (FLUSH_INTERVAL, TrendingProcessTest, get_article_stats, get_trending,
-                              ranking, record_batches, record_view)
+                              ranking, record_batches, record_view, total_views)
 
 STALENESS = 1.0  # flush + poll interval (100 ms each) with a wide margin
 
@@ -92,6 +93,25 @@ class TrendingDedupTest(TrendingProcessTest):
         stats = wait_until(lambda: (lambda s: s if int(s.get("totalViews", 0)) == 2 else None)(
             get_article_stats(svc, "articles/dd-k")), timeout=5, what="dd-k at 2 views")
         self.assertEqual(int(stats.get("uniqueVisitors", 0)), 2, stats)
+
+    def test_marks_past_the_pending_bound_are_dropped_and_counted(self):
+        # Bound 1,024 marks waiting for a flush, all shards together: 3,000
+        # views of one article (one shard) between two flushes keep 1,024.
+        svc = self.start("--dedup_max_entries=1024", "--flush_interval=3s")
+
+        def dropped():
+            m = re.search(r"(?m)^trending_dedup_marks_dropped_total (\S+)$", svc.metrics())
+            return float(m.group(1)) if m else None
+
+        wait_until(lambda: dropped() is not None, timeout=10, what="the counter exported")
+        self.assertEqual(dropped(), 0)
+        resp = record_batches(svc, [{"events": [{"article": "articles/dd-hot", "visitorId": f"h{b}-{i}"}
+                                                for i in range(1000)]} for b in range(3)])
+        self.assertEqual(int(resp["accepted"]), 3000)
+        n = wait_until(lambda: dropped() or None, timeout=10, what="dropped marks counted")
+        self.assertLessEqual(n, 3000 - 1024 + 2)  # two ingest threads may pass the bound by one each
+        # The views count whether or not their marks were kept.
+        self.assertEqual(total_views(svc, "articles/dd-hot"), 3000)
 
 
 if __name__ == "__main__":
