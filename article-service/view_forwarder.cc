@@ -236,10 +236,12 @@ void ViewForwarder::Run() {
     std::vector<ViewEvent> written;
     const grpc::Status status = StreamOnce(written);
     if (status.ok()) {
+      // Reachable before counted: whoever sees the views delivered also
+      // sees the peer up.
+      peer_.Succeeded();
       held_.fetch_sub(static_cast<int64_t>(written.size()), std::memory_order_relaxed);
       delivered_ += written.size();
       ForwarderMetrics::Get().delivered.Increment(static_cast<double>(written.size()));
-      peer_.Succeeded();
       backoff.Reset();
       UpdateGauges();
       continue;

@@ -39,14 +39,17 @@ timed "tests" ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$JOBS" "${FUZ
 
 # Sanitizer reports go to files (servers started by end-to-end tests write
 # them too: the harnesses pass the *SAN_OPTIONS through); any file there
-# fails the run, whatever the tests said.
+# fails the run, whatever the tests said. When a test fails, the exit trap
+# prints them too: a test stopped by halt_on_error says nothing else.
 REPORTS=$(mktemp -d -t newsgrid-sanitizers.XXXXXX)
 SUPP=$NEWSGRID_ROOT/tests/sanitizers
+REPORTS_PRINTED=0
 sanitizer_reports() {
   if compgen -G "$REPORTS/*" >/dev/null; then
-    log "sanitizer reports (in $REPORTS):"; cat "$REPORTS"/* >&2; return 1
+    log "sanitizer reports (in $REPORTS):"; cat "$REPORTS"/* >&2; REPORTS_PRINTED=1; return 1
   fi
 }
+trap 'rc=$?; [ $rc -eq 0 ] || [ $REPORTS_PRINTED -eq 1 ] || sanitizer_reports || true; pg_stop; summary' EXIT
 # Both sanitizer builds use clang: it builds the fuzzers too, and compiles
 # this code base faster than gcc. Debug keeps asserts; CMakeLists.txt adds
 # -O1 and line tables only for sanitizer builds.
