@@ -60,6 +60,10 @@ class PgStorageTest : public ::testing::Test {
     tx.commit();
     return r;
   }
+  // The database's current minute since the epoch (its clock, not clock_).
+  int64_t DbMinute() {
+    return Sql("SELECT floor(extract(epoch from now()) / 60)::bigint")[0][0].as<int64_t>();
+  }
   testing::TestDatabase db_;
   std::unique_ptr<PgPool> pool_;
   std::unique_ptr<pqxx::connection> admin_;
@@ -430,8 +434,7 @@ TEST_F(PgStorageTest, AReplicaThatMissedTrimmedDeltasTurnsUnhealthy) {
     // retention trims at once (a minute partition goes once its minute is
     // past): without the partitions the restore created for this minute
     // and the next.
-    const int64_t now_min =
-        Sql("SELECT floor(extract(epoch from now()) / 60)::bigint")[0][0].as<int64_t>();
+    const int64_t now_min = DbMinute();
     for (int64_t m : {now_min, now_min + 1}) {
       Sql(absl::StrCat("DROP TABLE IF EXISTS trending.delta_log_m", m));
     }
@@ -463,14 +466,13 @@ TEST_F(PgStorageTest, LogsAreTrimmedByDroppingMinutePartitions) {
   // A partition of `table` for minute `m` holding one row of that minute.
   auto old_partition = [&](const std::string& table, int64_t m, const std::string& values) {
     Sql(absl::StrCat("CREATE TABLE trending.", table, "_m", m, " PARTITION OF trending.", table,
-                       " FOR VALUES FROM (to_timestamp(", m * 60, ")) TO (to_timestamp(",
-                       (m + 1) * 60, "))"));
+                     " FOR VALUES FROM (to_timestamp(", m * 60, ")) TO (to_timestamp(",
+                     (m + 1) * 60, "))"));
     return Sql(absl::StrCat("INSERT INTO trending.", table, values, ", to_timestamp(", m * 60 + 5,
-                              ")) RETURNING seq"))[0][0]
+                            ")) RETURNING seq"))[0][0]
         .as<int64_t>();
   };
-  const int64_t now_min =
-      Sql("SELECT floor(extract(epoch from now()) / 60)::bigint")[0][0].as<int64_t>();
+  const int64_t now_min = DbMinute();
 
   Replica a(*pool_, clock_, "a");
   ASSERT_TRUE(a.sync.Restore(Deadline()).ok());
@@ -501,9 +503,9 @@ TEST_F(PgStorageTest, LogsAreTrimmedByDroppingMinutePartitions) {
   }
   // Insert-only and dropped whole: never vacuumed.
   EXPECT_EQ(Sql(absl::StrCat("SELECT array_to_string(c.reloptions || t.reloptions, ',') "
-                               "FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid "
-                               "WHERE c.oid = 'trending.delta_log_m",
-                               now_min + 1, "'::regclass"))[0][0]
+                             "FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid "
+                             "WHERE c.oid = 'trending.delta_log_m",
+                             now_min + 1, "'::regclass"))[0][0]
                 .as<std::string>(),
             "autovacuum_enabled=false,autovacuum_enabled=false");
   const std::vector<int64_t> seen = partitions("seen_log");
@@ -540,13 +542,10 @@ TEST_F(PgStorageTest, LogsAreTrimmedByDroppingMinutePartitions) {
 // default partition, which is trimmed with DELETE) and drops nothing:
 // expiry is the compactor's.
 TEST_F(PgStorageTest, RestoreCreatesTheNextMinutesPartitions) {
-  auto minute_now = [&] {
-    return Sql("SELECT floor(extract(epoch from now()) / 60)::bigint")[0][0].as<int64_t>();
-  };
-  const int64_t now_min = minute_now();
+  const int64_t now_min = DbMinute();
   Sql(absl::StrCat("CREATE TABLE trending.seen_log_m", now_min - 40,
-                     " PARTITION OF trending.seen_log FOR VALUES FROM (to_timestamp(",
-                     (now_min - 40) * 60, ")) TO (to_timestamp(", (now_min - 39) * 60, "))"));
+                   " PARTITION OF trending.seen_log FOR VALUES FROM (to_timestamp(",
+                   (now_min - 40) * 60, ")) TO (to_timestamp(", (now_min - 39) * 60, "))"));
   // A row of this minute in seen_log's default partition (another
   // replica's flush): that minute's partition cannot be created.
   Sql("INSERT INTO trending.seen_log (replica, marks, visitors, events) VALUES ('z', 1, '', '')");
@@ -557,7 +556,7 @@ TEST_F(PgStorageTest, RestoreCreatesTheNextMinutesPartitions) {
     return Sql(absl::StrCat("SELECT to_regclass('trending.", name, "') IS NOT NULL"))[0][0]
         .as<bool>();
   };
-  if (minute_now() == now_min) {  // else the test crossed a minute boundary
+  if (DbMinute() == now_min) {  // else the test crossed a minute boundary
     EXPECT_TRUE(exists(absl::StrCat("delta_log_m", now_min)));
     EXPECT_FALSE(exists(absl::StrCat("seen_log_m", now_min)));
   }
@@ -566,10 +565,10 @@ TEST_F(PgStorageTest, RestoreCreatesTheNextMinutesPartitions) {
     // minute boundary).
     for (int64_t m = now_min + 2; m <= now_min + 5; ++m) {
       EXPECT_EQ(Sql(absl::StrCat("SELECT count(*) FROM pg_class c JOIN pg_class t ON "
-                                   "t.oid = c.reltoastrelid WHERE c.relname = '",
-                                   table, "_m", m,
-                                   "' AND c.reloptions @> '{autovacuum_enabled=false}' "
-                                   "AND t.reloptions @> '{autovacuum_enabled=false}'"))[0][0]
+                                 "t.oid = c.reltoastrelid WHERE c.relname = '",
+                                 table, "_m", m,
+                                 "' AND c.reloptions @> '{autovacuum_enabled=false}' "
+                                 "AND t.reloptions @> '{autovacuum_enabled=false}'"))[0][0]
                     .as<int>(),
                 1)
           << table << " minute " << m;
