@@ -11,7 +11,9 @@
       script --ns of a system-wide sched recording (durations); STACKS_SCRIPT:
       of the process's sched_switch events with DWARF call graphs.
   sched_summary.py --holds METRICS_BEFORE METRICS_AFTER
-      newsgrid_lock_hold_seconds per section between two /metrics scrapes.
+      newsgrid_lock_hold_seconds per section, and trending_ingest_batch_seconds
+      per stage (queued for an ingest thread, counting), between two /metrics
+      scrapes.
 """
 import bisect
 import collections
@@ -196,24 +198,31 @@ def share_bound(cum, n, share=0.99):
 
 
 def holds(before, after):
-    b0, s0, c0 = parse_hist(open(before).read())
-    b1, s1, c1 = parse_hist(open(after).read())
-    print(f"{'section':<24} {'holds':>9} {'mean':>10} {'p99 <=':>10} {'max <=':>10}  (over the phase)")
-    for sec in sorted(c1):
-        n = c1[sec] - c0.get(sec, 0)
-        if n <= 0:
+    text0, text1 = open(before).read(), open(after).read()
+    # Lock holds by section, then the RecordViews batches' wait for an
+    # ingest thread and their counting (trending_ingest_batch_seconds).
+    for metric, by, title in (("newsgrid_lock_hold_seconds", "section", "section"),
+                              ("trending_ingest_batch_seconds", "stage", "ingest batch")):
+        b0, s0, c0 = parse_hist(text0, metric, by)
+        b1, s1, c1 = parse_hist(text1, metric, by)
+        if not c1:
             continue
-        mean = (s1[sec] - s0.get(sec, 0)) / n
-        cum = cumulative_between(b0.get(sec, {}), b1[sec])
-        p99 = share_bound(cum, n)
-        prev = 0
-        mx = 0
-        for le, v in cum:
-            if v > prev:
-                mx = le
-            prev = v
-        fmt = lambda x: "inf" if x == float("inf") else f"{x * 1000:.3f}ms"
-        print(f"{sec:<24} {int(n):>9} {fmt(mean):>10} {fmt(p99):>10} {fmt(mx):>10}")
+        print(f"{title:<24} {'count':>9} {'mean':>10} {'p99 <=':>10} {'max <=':>10}  (over the phase)")
+        for group in sorted(c1):
+            n = c1[group] - c0.get(group, 0)
+            if n <= 0:
+                continue
+            mean = (s1[group] - s0.get(group, 0)) / n
+            cum = cumulative_between(b0.get(group, {}), b1[group])
+            p99 = share_bound(cum, n)
+            prev = 0
+            mx = 0
+            for le, v in cum:
+                if v > prev:
+                    mx = le
+                prev = v
+            fmt = lambda x: "inf" if x == float("inf") else f"{x * 1000:.3f}ms"
+            print(f"{group:<24} {int(n):>9} {fmt(mean):>10} {fmt(p99):>10} {fmt(mx):>10}")
 
 
 if __name__ == "__main__":

@@ -20,8 +20,10 @@
 #   offcpu.txt   off-CPU call stacks of the service (sched_switch with -g):
 #                where its threads blocked, by total time, e.g. futex waits
 #                behind a mutex versus idle epoll waits;
-#   holds.txt    newsgrid_lock_hold_seconds per section (count, mean, p99,
-#                max bucket) over the phase;
+#   holds.txt    newsgrid_lock_hold_seconds per section and
+#                trending_ingest_batch_seconds per stage (a RecordViews batch
+#                queued for an ingest thread, then counting): count, mean,
+#                p99 and max bucket over the phase (also printed by --no-trace);
 #   cpu.txt      CPU share per process (perf record -a at 499 Hz), with
 #                profile.txt / pg_profile.txt the top symbols of the service
 #                and of PostgreSQL; under.md/json the latencies and the

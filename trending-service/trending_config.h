@@ -23,7 +23,7 @@ struct TrendingConfig {
   std::string replica_id;
   bool ack_after_flush = false;
   absl::Duration lock_hold_log_threshold = absl::Milliseconds(10);
-  int ingest_threads = 2;
+  int ingest_threads = 4;
   int64_t max_queued_views = 250'000;
 };
 

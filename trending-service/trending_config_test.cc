@@ -48,7 +48,7 @@ TEST_F(TrendingConfigTest, DefaultsAreValidAndDerivedOptionsFollowThem) {
   EXPECT_EQ(c->sync.flush_interval, absl::Seconds(1));
   EXPECT_EQ(c->sync.max_unflushed_views, 2'000'000);
   EXPECT_FALSE(c->ack_after_flush);
-  EXPECT_EQ(c->ingest_threads, 2);
+  EXPECT_EQ(c->ingest_threads, 4);
   EXPECT_EQ(c->max_queued_views, 250'000);
 }
 

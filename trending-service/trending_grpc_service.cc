@@ -7,6 +7,8 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/arena.h"
 #include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
 #include "runtime/logging.h"
 #include "runtime/metrics.h"
 #include "runtime/rpc.h"
@@ -98,9 +100,30 @@ struct StreamCounters {
                  "RecordViews batches dropped uncounted: their call's deadline had passed (or it "
                  "was cancelled) when an ingest thread reached them.");
 
+  // Per batch: how long it waited for an ingest thread, and how long
+  // counting it took there. Queueing, not counting, was most of a slow
+  // RecordViews call at half the maximum ingest (trending README).
+  prometheus::Family<prometheus::Histogram>& batch_seconds =
+      prometheus::BuildHistogram()
+          .Name("trending_ingest_batch_seconds")
+          .Help("RecordViews batches: time queued for an ingest thread (stage=\"queued\") and "
+                "time spent counting on it (stage=\"counting\").")
+          .Register(Metrics::Global().registry());
+  prometheus::Histogram& queued = AddBatchStage("queued");
+  prometheus::Histogram& counting = AddBatchStage("counting");
+
   static StreamCounters& Get() {
     static StreamCounters* counters = new StreamCounters;
     return *counters;
+  }
+
+ private:
+  prometheus::Histogram& AddBatchStage(const std::string& stage) {
+    // From a batch counted at once (~0.1 ms) to one stuck behind a stall.
+    return batch_seconds.Add({{"stage", stage}},
+                             prometheus::Histogram::BucketBoundaries{
+                                 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1,
+                                 0.25, 1});
   }
 };
 
@@ -203,7 +226,7 @@ class TrendingGrpcService::ViewsReader final
       Finish(ToGrpcStatus(IngestQueueFullError()));
       return;
     }
-    auto count = [this, n] { ProcessAndReadNext(n); };
+    auto count = [this, n, queued_at = absl::Now()] { ProcessAndReadNext(n, queued_at); };
     if (!service_.ingest_.TrySubmit(count)) count();
   }
   void OnCancel() override {
@@ -231,7 +254,10 @@ class TrendingGrpcService::ViewsReader final
     bool paused ABSL_GUARDED_BY(mu) = false;
   };
 
-  void ProcessAndReadNext(int64_t queued) {
+  void ProcessAndReadNext(int64_t queued, absl::Time queued_at) {
+    const absl::Time started = absl::Now();
+    StreamCounters& counters = StreamCounters::Get();
+    counters.queued.Observe(absl::ToDoubleSeconds(started - queued_at));
     // A batch whose call has ended (deadline passed, or cancelled) is not
     // counted: its client already has an error and retries it (batch ids
     // make that safe), and counting it would spend the ingest threads on
@@ -239,10 +265,11 @@ class TrendingGrpcService::ViewsReader final
     const bool ended =
         cancelled_.load(std::memory_order_relaxed) || std::chrono::system_clock::now() > deadline_;
     const absl::Status s = ended ? absl::OkStatus() : Process();
+    if (!ended) counters.counting.Observe(absl::ToDoubleSeconds(absl::Now() - started));
     // Out of the queue before the next batch is read (and weighed).
     service_.queued_views_.fetch_sub(queued, std::memory_order_relaxed);
     if (ended) {
-      StreamCounters::Get().expired_batches.Increment();
+      counters.expired_batches.Increment();
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the call ended before its batch was counted"));
       return;
     }

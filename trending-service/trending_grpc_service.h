@@ -20,7 +20,7 @@
 // shutdown starts (EndWatches, from ServerRuntime::OnShutdownStarted).
 //
 //   TrendingGrpcService service({store, ingestor, sync, rankings, workers, authorizer}, ack,
-//                               /*ingest_threads=*/2);
+//                               /*ingest_threads=*/4);
 //   runtime.AddService(&service, TrendingGrpcService::kServiceName);
 //   runtime.OnShutdownStarted([&] { service.EndWatches(); });
 #ifndef NEWSGRID_TRENDING_SERVICE_TRENDING_GRPC_SERVICE_H_
@@ -60,7 +60,7 @@ class TrendingGrpcService final : public news::trending::v1::TrendingService::Ca
   // `ingest_threads` count RecordViews batches.
   // max_queued_views: views of batches read and waiting for an ingest
   // thread; past it a stream's next batch is refused (RESOURCE_EXHAUSTED).
-  TrendingGrpcService(Deps deps, bool ack_after_flush, int ingest_threads = 2,
+  TrendingGrpcService(Deps deps, bool ack_after_flush, int ingest_threads = 4,
                       int64_t max_queued_views = 250'000);
   ~TrendingGrpcService() override;
 

@@ -41,6 +41,16 @@ def lock_holds(text):
     return out
 
 
+def ingest_batch_stages(text):
+    """trending_ingest_batch_seconds from a /metrics page: {stage: (count, sum)}."""
+    out = {}
+    for kind, stage, value in re.findall(
+            r'(?m)^trending_ingest_batch_seconds_(count|sum)\{stage="(\w+)"\} (\S+)$', text):
+        count, total = out.get(stage, (0.0, 0.0))
+        out[stage] = (float(value), total) if kind == "count" else (count, float(value))
+    return out
+
+
 class TrendingServiceTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -195,6 +205,19 @@ class TrendingServiceTest(unittest.TestCase):
         flushes = holds["flush"]["count"]
         wait_until(lambda: lock_holds(self.svc.metrics())["flush"]["count"] > flushes,
                    timeout=5 + SANITIZER_EXTRA_S, what="another flush timed")
+
+    def test_ingest_batch_histogram_times_queueing_and_counting(self):
+        before = ingest_batch_stages(self.svc.metrics())
+        resp = record_batches(self.svc, [{"events": [
+            {"article": f"articles/t8-{b}", "visitorId": f"t8-v{b}-{i}"} for i in range(20)]}
+            for b in range(3)])
+        self.assertEqual(int(resp["accepted"]), 60)
+        after = ingest_batch_stages(self.svc.metrics())
+        # Each of the three batches waited for an ingest thread, then was
+        # counted there (the call answers after its last batch is counted).
+        for stage in ("queued", "counting"):
+            self.assertGreaterEqual(after[stage][0] - before.get(stage, (0, 0))[0], 3, stage)
+        self.assertGreater(after["counting"][1], before.get("counting", (0, 0))[1])
 
     def test_invalid_requests(self):
         for query, field in (({"limit": 101}, "limit"), ({"window": "30s"}, "window"),
