@@ -55,8 +55,8 @@ ABSL_FLAG(absl::Duration, sketch_checkpoint_interval, absl::Minutes(5),
           "replays the raises logged since).");
 // Twice the cores of the 2-core reference machine: when flushes, ranking
 // recomputations and PostgreSQL take a core, batches queue behind two
-// threads; four halved RecordViews p99 at half the maximum ingest without
-// lowering the maximum (trending README).
+// threads. Four cut the batches' queueing and RecordViews p99 at half the
+// maximum ingest, on a noisy host (trending README).
 ABSL_FLAG(int, ingest_threads, 4,
           "Threads counting RecordViews batches (apart from gRPC's threads, so that queries "
           "never queue behind ingest).");
