@@ -11,9 +11,10 @@
       script --ns of a system-wide sched recording (durations); STACKS_SCRIPT:
       of the process's sched_switch events with DWARF call graphs.
   sched_summary.py --holds METRICS_BEFORE METRICS_AFTER
-      newsgrid_lock_hold_seconds per section, and trending_ingest_batch_seconds
-      per stage (queued for an ingest thread, counting), between two /metrics
-      scrapes.
+      newsgrid_lock_hold_seconds per section, newsgrid_lock_wait_seconds per
+      lock (a batch's wait for the store's shards), and
+      trending_ingest_batch_seconds per stage (queued for an ingest thread,
+      counting), between two /metrics scrapes.
 """
 import bisect
 import collections
@@ -199,9 +200,11 @@ def share_bound(cum, n, share=0.99):
 
 def holds(before, after):
     text0, text1 = open(before).read(), open(after).read()
-    # Lock holds by section, then the RecordViews batches' wait for an
-    # ingest thread and their counting (trending_ingest_batch_seconds).
+    # Lock holds by section, the waits for locks (one observation per
+    # batch), then the RecordViews batches' wait for an ingest thread and
+    # their counting (trending_ingest_batch_seconds).
     for metric, by, title in (("newsgrid_lock_hold_seconds", "section", "section"),
+                              ("newsgrid_lock_wait_seconds", "lock", "lock wait"),
                               ("trending_ingest_batch_seconds", "stage", "ingest batch")):
         b0, s0, c0 = parse_hist(text0, metric, by)
         b1, s1, c1 = parse_hist(text1, metric, by)

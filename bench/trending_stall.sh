@@ -8,6 +8,9 @@
 #   bash bench/trending_stall.sh --no-trace     # the same phase, measured without perf
 #   TRENDING_FLAGS=--sketch_checkpoint_interval=40s bash bench/trending_stall.sh --no-trace
 #                                                # extra trending-service flags
+#   bash bench/trending_stall.sh --rate 200000 --pings 125000
+#                                                # engaged_under_ingest: ENGAGEMENT pings
+#                                                # beside the views, polls by ENGAGED_TIME
 #
 # Steps: a private PostgreSQL (default durability), article-service with a
 # few published articles, trending-service (metrics on), a 7-day history
@@ -36,16 +39,18 @@ source "$(dirname "$0")/../deploy/local/common.sh"
 SECONDS_MEASURED=20
 TRACE=1
 RATE=
+PINGS=
 ARTICLES=100000
 OUT=
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) SECONDS_MEASURED=$2; shift ;;
     --rate) RATE=$2; shift ;;
+    --pings) PINGS=$2; shift ;;
     --articles) ARTICLES=$2; shift ;;
     --out) OUT=$2; shift ;;
     --no-trace) TRACE=0 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -101,14 +106,23 @@ lg fill --loads="trending_fill:concurrency=8" --events_per_article=8 --history_d
 # The backlog is flushed and merged before anything is measured.
 /usr/bin/python3 "$NEWSGRID_ROOT/bench/wait_quiet.py" "http://127.0.0.1:$METRICS_PORT/metrics" 180 || true
 OPS=$(/usr/bin/python3 -c "print(round($RATE / 2000, 3))")  # 4 batches of 500 events per stream
-log "GetTrending at 200/s beside ingest at $RATE events/s for ${SECONDS_MEASURED}s"
+LOADS="trending_poll:rate=200,view_ingest:rate=$OPS"
+UNDER_ARGS=()
+if [ -n "$PINGS" ]; then
+  # As bench/run.sh's engaged_under_ingest: a pool of page views registered
+  # before the window, each pinged once per 11 s (pool: 1.5x what that needs).
+  LOADS="trending_poll:rate=200,ping_ingest:rate=$(/usr/bin/python3 -c "print(round($PINGS / 2000, 3))"),view_ingest:rate=$OPS"
+  UNDER_ARGS=(--trending_metric=ENGAGED_TIME --ping_interval=11s --setup_concurrency=8
+              --page_views="$(/usr/bin/python3 -c "import math; print(max(100000, math.ceil($PINGS * 11 * 1.5)))")")
+fi
+log "GetTrending at 200/s beside ingest at $RATE events/s${PINGS:+ and $PINGS pings/s} for ${SECONDS_MEASURED}s"
 
 metrics() { /usr/bin/python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$METRICS_PORT/metrics', timeout=5).read().decode())"; }
 metrics >"$OUT/metrics.before"
 if [ "$TRACE" = 0 ]; then
   # A clean measurement: no perf running (starting and stopping a
   # recording costs the machine a second or so of CPU and I/O).
-  lg under --loads="trending_poll:rate=200,view_ingest:rate=$OPS" --duration="${SECONDS_MEASURED}s" --warmup=3s || true
+  lg under --loads="$LOADS" --duration="${SECONDS_MEASURED}s" --warmup=3s "${UNDER_ARGS[@]}" || true
   metrics >"$OUT/metrics.after"
   cat "$OUT/under.md" >&2
   /usr/bin/python3 "$NEWSGRID_ROOT/bench/sched_summary.py" --holds "$OUT/metrics.before" "$OUT/metrics.after" >&2
@@ -121,7 +135,7 @@ CPU_PID=$!
 perf sched record -a -o "$OUT/sched.data" >/dev/null 2>"$OUT/perf-sched.err" &
 SCHED_PID=$!
 sleep 2
-lg under --loads="trending_poll:rate=200,view_ingest:rate=$OPS" --duration="${SECONDS_MEASURED}s" --warmup=3s &
+lg under --loads="$LOADS" --duration="${SECONDS_MEASURED}s" --warmup=3s "${UNDER_ARGS[@]}" &
 LG_PID=$!
 # Off-CPU call stacks for a few seconds in the middle (DWARF unwinding:
 # Debian's libraries have no frame pointers; system-wide, because a

@@ -27,35 +27,60 @@ void SetLongHoldThreshold(absl::Duration threshold) {
 
 absl::Duration LongHoldThreshold() { return absl::Nanoseconds(g_threshold_ns.load()); }
 
+// One histogram family (holds or waits) and its children by name.
+struct HoldStats::Family {
+  absl::Mutex mu;
+  absl::node_hash_map<std::string, std::unique_ptr<HoldStats>> all ABSL_GUARDED_BY(mu);
+  prometheus::Family<prometheus::Histogram>* histograms = nullptr;
+  std::string label;
+  bool wait = false;
+
+  HoldStats& Child(absl::string_view name) {
+    absl::MutexLock lock(&mu);
+    auto it = all.find(name);
+    if (it == all.end()) {
+      std::string key(name);
+      prometheus::Histogram& h = histograms->Add({{label, key}}, Buckets());
+      it = all.emplace(key, std::unique_ptr<HoldStats>(new HoldStats(key, h, wait))).first;
+    }
+    return *it->second;
+  }
+};
+
 HoldStats& HoldStats::Get(absl::string_view section) {
   // Never destroyed: holds may be recorded by threads still running at exit.
-  static auto* mu = new absl::Mutex;
-  static auto* all = new absl::node_hash_map<std::string, std::unique_ptr<HoldStats>>;
-  static prometheus::Family<prometheus::Histogram>& family =
-      prometheus::BuildHistogram()
-          .Name("newsgrid_lock_hold_seconds")
-          .Help("How long critical sections (locks held for a batch, a flush take, a maintenance "
-                "step, a ranking scan slice, a whole recomputation or flush) were held, by "
-                "section.")
-          .Register(Metrics::Global().registry());
-  absl::MutexLock lock(mu);
-  auto it = all->find(section);
-  if (it == all->end()) {
-    std::string name(section);
-    prometheus::Histogram& h = family.Add({{"section", name}}, Buckets());
-    it = all->emplace(name, std::unique_ptr<HoldStats>(new HoldStats(name, h))).first;
-  }
-  return *it->second;
+  static auto* holds = new Family{
+      .histograms = &prometheus::BuildHistogram()
+                         .Name("newsgrid_lock_hold_seconds")
+                         .Help("How long critical sections (locks held for a batch, a flush take, "
+                               "a maintenance step, a ranking scan slice, a whole recomputation "
+                               "or flush) were held, by section.")
+                         .Register(Metrics::Global().registry()),
+      .label = "section"};
+  return holds->Child(section);
 }
 
-HoldStats::HoldStats(std::string section, prometheus::Histogram& histogram)
-    : section_(std::move(section)), histogram_(histogram) {}
+HoldStats& HoldStats::GetWait(absl::string_view lock) {
+  static auto* waits = new Family{
+      .histograms = &prometheus::BuildHistogram()
+                         .Name("newsgrid_lock_wait_seconds")
+                         .Help("How long callers were blocked waiting for a lock, by lock (one "
+                               "observation per batch: the sum of its waits).")
+                         .Register(Metrics::Global().registry()),
+      .label = "lock",
+      .wait = true};
+  return waits->Child(lock);
+}
+
+HoldStats::HoldStats(std::string section, prometheus::Histogram& histogram, bool wait)
+    : section_(std::move(section)), wait_(wait), histogram_(histogram) {}
 
 void HoldStats::Record(int64_t held_ns) {
   histogram_.Observe(static_cast<double>(held_ns) * 1e-9);
   if (held_ns > g_threshold_ns.load(std::memory_order_relaxed) && LogEnabled(LogLevel::kDebug)) {
-    long_holds_.Log(LogLevel::kDebug, "long lock hold",
-                    {{"section", section_}, {"held_ms", static_cast<double>(held_ns) * 1e-6},
+    long_holds_.Log(LogLevel::kDebug, wait_ ? "long lock wait" : "long lock hold",
+                    {{wait_ ? "lock" : "section", section_},
+                     {wait_ ? "waited_ms" : "held_ms", static_cast<double>(held_ns) * 1e-6},
                      {"threshold_ms", static_cast<double>(g_threshold_ns.load()) * 1e-6}});
   }
 }

@@ -17,6 +17,13 @@
 //     ...
 //   }
 //   SetLongHoldThreshold(absl::Milliseconds(5));  // from a flag, at start
+//
+// The other side of a hold is the wait behind it. HoldStats::GetWait(lock)
+// is a child of `newsgrid_lock_wait_seconds{lock=...}`: record there how long
+// a caller was blocked before getting a lock (e.g. a RecordViews batch
+// behind the shards' locks), once per batch, so that a convoy (a batch
+// dragged behind another thread from shard to shard) shows up as a wait far
+// longer than any single hold. Long waits log "long lock wait".
 #ifndef NEWSGRID_RUNTIME_HOLD_TIMER_H_
 #define NEWSGRID_RUNTIME_HOLD_TIMER_H_
 
@@ -41,6 +48,8 @@ class HoldStats {
   // The statistics of `section` in the global registry (created once; the
   // same object for every call with the same name).
   static HoldStats& Get(absl::string_view section);
+  // The wait statistics of `lock` (newsgrid_lock_wait_seconds{lock=...}).
+  static HoldStats& GetWait(absl::string_view lock);
 
   void Record(int64_t held_ns);
   const std::string& section() const { return section_; }
@@ -49,8 +58,10 @@ class HoldStats {
   HoldStats& operator=(const HoldStats&) = delete;
 
  private:
-  HoldStats(std::string section, prometheus::Histogram& histogram);
+  struct Family;
+  HoldStats(std::string section, prometheus::Histogram& histogram, bool wait);
   const std::string section_;
+  const bool wait_;
   prometheus::Histogram& histogram_;
   RateLimitedLog long_holds_{absl::Seconds(1)};
 };

@@ -44,5 +44,27 @@ TEST(HoldTimerTest, LongHoldsAreLoggedAtDebugLevel) {
   EXPECT_EQ(out.find('\n'), out.size() - 1) << out;  // exactly one line
 }
 
+TEST(HoldTimerTest, WaitsAreExportedByLockAndLoggedWhenLong) {
+  HoldStats& w = HoldStats::GetWait("test_lock");
+  EXPECT_EQ(&w, &HoldStats::GetWait("test_lock"));
+  EXPECT_NE(&w, &HoldStats::Get("test_lock"));  // a hold of that name is another series
+  w.Record(0);
+  w.Record(30'000'000);  // 30 ms
+  const std::string text = Metrics::Global().Render();
+  EXPECT_NE(text.find("# TYPE newsgrid_lock_wait_seconds histogram"), std::string::npos);
+  EXPECT_NE(text.find("newsgrid_lock_wait_seconds_count{lock=\"test_lock\"} 2"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("newsgrid_lock_wait_seconds_bucket{lock=\"test_lock\",le=\"1e-06\"} 1"),
+            std::string::npos) << text;
+  SetMinLogLevel(LogLevel::kDebug);
+  testing::internal::CaptureStderr();
+  HoldStats::GetWait("test_lock_log").Record(20'000'000);
+  const std::string out = testing::internal::GetCapturedStderr();
+  SetMinLogLevel(LogLevel::kInfo);
+  EXPECT_NE(out.find("\"msg\":\"long lock wait\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"lock\":\"test_lock_log\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"waited_ms\":20"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace newsgrid

@@ -65,7 +65,8 @@ ABSL_FLAG(int64_t, max_queued_views, 250'000,
           "batch is refused with RESOURCE_EXHAUSTED (calls then fail fast instead of waiting "
           "past their deadlines).");
 ABSL_FLAG(absl::Duration, lock_hold_log_threshold, absl::Milliseconds(10),
-          "A lock or critical section held longer than this is logged at debug level.");
+          "A lock or critical section held longer than this, or a wait for a lock longer than "
+          "this, is logged at debug level.");
 ABSL_FLAG(absl::Duration, min_ping_interval, absl::Seconds(10),
           "Engagement pings: at most one per page view this often (closer: TOO_FREQUENT).");
 ABSL_FLAG(absl::Duration, max_engaged_per_ping, absl::Seconds(20),

@@ -427,6 +427,8 @@ ViewStore::Shard& ViewStore::ShardFor(absl::string_view article) const {
   return *shards_[ShardIndex(article)];
 }
 
+absl::Mutex& ViewStore::ShardMutex(absl::string_view article) const { return ShardFor(article).mu; }
+
 ViewStore::Article* ViewStore::Find(const Shard& shard, absl::string_view article) const {
   auto it = shard.index.find(article);
   return it == shard.index.end() ? nullptr : shard.slots[it->second].get();
@@ -651,6 +653,7 @@ uint64_t ViewStore::CountByShard(absl::Span<const Item> items, bool* counted, Co
   if (items.empty()) return 0;
   const int32_t now_min = MinuteOf(clock_.Now());
   static HoldStats& hold_stats = HoldStats::Get("store_ingest");
+  static HoldStats& wait_stats = HoldStats::GetWait("store_shards");
   // Items grouped by shard (a stable order inside a shard), in the thread's
   // arrays reused from batch to batch.
   thread_local std::vector<uint32_t> order, first, next;
@@ -668,10 +671,9 @@ uint64_t ViewStore::CountByShard(absl::Span<const Item> items, bool* counted, Co
   next.assign(first.begin(), first.end() - 1);
   for (size_t i = 0; i < items.size(); ++i) order[next[shard_of[i]]++] = static_cast<uint32_t>(i);
   uint64_t ticket = 0;
-  for (size_t s = 0; s < shards_.size(); ++s) {
-    if (first[s] == first[s + 1]) continue;
+  // Counts shard s's items; its lock is held.
+  auto count_locked = [&](size_t s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     Shard& shard = *shards_[s];
-    absl::MutexLock lock(&shard.mu);
     ScopedHold hold(hold_stats);
     // Group prefetching: each step's loads for a group of items are issued
     // together, so that their cache misses overlap instead of following
@@ -706,7 +708,35 @@ uint64_t ViewStore::CountByShard(absl::Span<const Item> items, bool* counted, Co
       }
     }
     ticket = std::max(ticket, shard.flush_seq);
+  };
+  // A shard whose lock is taken is skipped and counted after the others
+  // (shards are independent; items keep their order within a shard).
+  // Maintenance and ranking scans walk the shards in the same order in
+  // slices: a batch that blocked at each shard behind them was dragged along
+  // for the rest of their pass (trending README, "A batch dragged behind the
+  // maintenance pass").
+  thread_local std::vector<uint32_t> busy;
+  busy.clear();
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    if (first[s] == first[s + 1]) continue;
+    absl::Mutex& mu = shards_[s]->mu;
+    if (!mu.TryLock()) {
+      busy.push_back(static_cast<uint32_t>(s));
+      continue;
+    }
+    count_locked(s);
+    mu.Unlock();
   }
+  int64_t waited_ns = 0;
+  for (uint32_t s : busy) {
+    absl::Mutex& mu = shards_[s]->mu;
+    const int64_t start_ns = absl::GetCurrentTimeNanos();
+    mu.Lock();
+    waited_ns += absl::GetCurrentTimeNanos() - start_ns;
+    count_locked(s);
+    mu.Unlock();
+  }
+  wait_stats.Record(waited_ns);
   return ticket;
 }
 

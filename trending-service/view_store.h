@@ -9,7 +9,10 @@
 // kSliceArticles, releasing the lock between slices: no lock is ever held
 // for a pass over a whole shard, and a writer waits for at most one slice.
 // Ingest takes each shard's lock once per batch (AddBatch), never once per
-// view.
+// view, and counts a shard it finds locked after the free ones: a batch that
+// blocked at each shard in turn would follow a scan or maintenance pass
+// slice by slice to its end (newsgrid_lock_wait_seconds{lock="store_shards"}
+// has each batch's wait).
 //
 // Counts (windows.h has the tiers). Every view is counted in three tiers:
 // a ring of 1-minute buckets for the last 2 hours (allocated while the
@@ -407,6 +410,7 @@ class ViewStore {
   double HotScoreAt(double hot_log, absl::Time now) const;
 
  private:
+  friend class ViewStoreTestPeer;
   struct Article;
   struct Engagement;
   struct Shard;
@@ -414,6 +418,7 @@ class ViewStore {
   struct Sums;
   Shard& ShardFor(absl::string_view article) const;
   size_t ShardIndex(absl::string_view article) const;
+  absl::Mutex& ShardMutex(absl::string_view article) const;  // for tests
   // The caller holds shard.mu. (Not spelled as a lock annotation: Shard is
   // completed only in the .cc, and clang resolves annotation arguments.)
   Article* Find(const Shard& shard, absl::string_view article) const;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -13,6 +14,13 @@
 #include "trending-service/visitor_hash.h"
 
 namespace newsgrid::trending {
+
+class ViewStoreTestPeer {
+ public:
+  static size_t ShardIndex(const ViewStore& s, absl::string_view a) { return s.ShardIndex(a); }
+  static absl::Mutex& ShardMutex(const ViewStore& s, absl::string_view a) { return s.ShardMutex(a); }
+};
+
 namespace {
 
 using ::newsgrid::testing::At;
@@ -505,6 +513,38 @@ TEST_F(ViewStoreTest, BatchesCountLikeSingleViews) {
 // Within the dedup window a repeat is never counted, so the counted views
 // with a visitor id are the unique visitors, exactly; longer windows use
 // the sketches.
+// Maintenance and ranking scans walk the shards in order, in slices; a
+// batch that blocked at a busy shard before counting the next ones was
+// dragged behind them for the rest of their pass. A busy shard is now
+// counted last, after the free ones.
+TEST_F(ViewStoreTest, ABatchCountsTheFreeShardsWhileAnotherIsBusy) {
+  // "busy" lies in a lower shard than "free", so walking the shards in
+  // order would reach it first.
+  std::string busy, free;
+  for (int i = 0; busy.empty() || free.empty(); ++i) {
+    const std::string id = absl::StrCat("article-", i);
+    const size_t shard = ViewStoreTestPeer::ShardIndex(store_, id);
+    if (shard == 0 && busy.empty()) busy = id;
+    if (shard == 3 && free.empty()) free = id;
+  }
+  const absl::Time now = clock_.Now();
+  const std::vector<ViewToCount> views = {{busy, now, 0, false, nullptr},
+                                          {free, now, 0, false, nullptr}};
+  absl::Mutex& mu = ViewStoreTestPeer::ShardMutex(store_, busy);
+  mu.Lock();
+  std::thread batch([&] { store_.AddBatch(views, nullptr); });
+  // The free shard's view is counted while the busy shard stays held.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (store_.Series(free, absl::Hours(1), 60).total_views == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(store_.Series(free, absl::Hours(1), 60).total_views, 1);
+  mu.Unlock();
+  batch.join();
+  EXPECT_EQ(store_.Series(busy, absl::Hours(1), 60).total_views, 1);
+  EXPECT_EQ(store_.Series(free, absl::Hours(1), 60).total_views, 1);
+}
+
 TEST_F(ViewStoreTest, ShortWindowsCountVisitorsExactly) {
   ViewStore store({.shards = 2, .exact_uniques_within = absl::Minutes(30)}, clock_);
   const absl::Time now = clock_.Now();

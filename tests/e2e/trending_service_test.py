@@ -23,17 +23,18 @@ HOLD_SECTIONS = ("store_ingest", "store_flush_take", "flush", "poll", "ranking_s
                  "store_checkpoint_copy")
 
 
-def lock_holds(text):
-    """newsgrid_lock_hold_seconds from a /metrics page: {section: {"count": n,
-    "sum": s, "buckets": [(le, n), ...]}}."""
+def lock_holds(text, metric="newsgrid_lock_hold_seconds", label="section"):
+    """A lock histogram from a /metrics page (the holds by section, or
+    newsgrid_lock_wait_seconds by lock): {section: {"count": n, "sum": s,
+    "buckets": [(le, n), ...]}}."""
     out = {}
-    sample = re.compile(r'^newsgrid_lock_hold_seconds_(bucket|sum|count)\{(.*)\} (\S+)$')
+    sample = re.compile(rf'^{metric}_(bucket|sum|count)\{{(.*)\}} (\S+)$')
     for line in text.splitlines():
         m = sample.match(line)
         if not m:
             continue
         labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
-        h = out.setdefault(labels["section"], {"count": 0, "sum": 0.0, "buckets": []})
+        h = out.setdefault(labels[label], {"count": 0, "sum": 0.0, "buckets": []})
         if m.group(1) == "bucket":
             h["buckets"].append((float(labels["le"]), float(m.group(3))))
         else:
@@ -175,7 +176,9 @@ class TrendingServiceTest(unittest.TestCase):
         self.assertEqual(total_views(self.svc, "articles/t10"), 100)
 
     def test_lock_hold_histogram_is_exported_by_section(self):
-        before = lock_holds(self.svc.metrics())
+        page = self.svc.metrics()
+        before = lock_holds(page)
+        waits_before = lock_holds(page, "newsgrid_lock_wait_seconds", "lock")
         resp = record_batches(self.svc, [{"events": [
             {"article": f"articles/t7-{i % 3}", "visitorId": f"t7-v{i}"} for i in range(30)]}])
         self.assertEqual(int(resp["accepted"]), 30)
@@ -191,6 +194,12 @@ class TrendingServiceTest(unittest.TestCase):
         holds = wait_until(all_sections_timed, timeout=10 + SANITIZER_EXTRA_S,
                            what="every section timed at least once")
         self.assertGreater(holds["store_ingest"]["count"], before.get("store_ingest", {}).get("count", 0))
+        # A counted batch records its wait for the store's shard locks
+        # (usually none) once.
+        waits = lock_holds(self.svc.metrics(), "newsgrid_lock_wait_seconds", "lock")
+        self.assertGreater(waits["store_shards"]["count"],
+                           waits_before.get("store_shards", {}).get("count", 0))
+        self.assertEqual(waits["store_shards"]["buckets"][-1], (float("inf"), waits["store_shards"]["count"]))
         for section in HOLD_SECTIONS:
             h = holds[section]
             # Cumulative buckets ending in +Inf, which holds every sample.
