@@ -7,6 +7,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/hash/hash.h"
 #include "runtime/hold_timer.h"
 #include "trending-service/top_k.h"
@@ -724,17 +725,15 @@ uint64_t ViewStore::CountByShard(absl::Span<const Item> items, bool* counted, Co
       busy.push_back(static_cast<uint32_t>(s));
       continue;
     }
+    absl::Cleanup unlock = [&mu]() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu.Unlock(); };
     count_locked(s);
-    mu.Unlock();
   }
   int64_t waited_ns = 0;
   for (uint32_t s : busy) {
-    absl::Mutex& mu = shards_[s]->mu;
     const int64_t start_ns = absl::GetCurrentTimeNanos();
-    mu.Lock();
+    absl::MutexLock lock(&shards_[s]->mu);
     waited_ns += absl::GetCurrentTimeNanos() - start_ns;
     count_locked(s);
-    mu.Unlock();
   }
   wait_stats.Record(waited_ns);
   return ticket;
