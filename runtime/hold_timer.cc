@@ -32,8 +32,9 @@ struct HoldStats::Family {
   absl::Mutex mu;
   absl::node_hash_map<std::string, std::unique_ptr<HoldStats>> all ABSL_GUARDED_BY(mu);
   prometheus::Family<prometheus::Histogram>* histograms = nullptr;
-  std::string label;
-  bool wait = false;
+  std::string label;       // "section" or "lock"
+  std::string long_log;    // the debug line of a long one
+  std::string value_key;   // its duration's field in that line
 
   HoldStats& Child(absl::string_view name) {
     absl::MutexLock lock(&mu);
@@ -41,7 +42,7 @@ struct HoldStats::Family {
     if (it == all.end()) {
       std::string key(name);
       prometheus::Histogram& h = histograms->Add({{label, key}}, Buckets());
-      it = all.emplace(key, std::unique_ptr<HoldStats>(new HoldStats(key, h, wait))).first;
+      it = all.emplace(key, std::unique_ptr<HoldStats>(new HoldStats(key, h, *this))).first;
     }
     return *it->second;
   }
@@ -56,7 +57,9 @@ HoldStats& HoldStats::Get(absl::string_view section) {
                                "a maintenance step, a ranking scan slice, a whole recomputation "
                                "or flush) were held, by section.")
                          .Register(Metrics::Global().registry()),
-      .label = "section"};
+      .label = "section",
+      .long_log = "long lock hold",
+      .value_key = "held_ms"};
   return holds->Child(section);
 }
 
@@ -68,19 +71,20 @@ HoldStats& HoldStats::GetWait(absl::string_view lock) {
                                "observation per batch: the sum of its waits).")
                          .Register(Metrics::Global().registry()),
       .label = "lock",
-      .wait = true};
+      .long_log = "long lock wait",
+      .value_key = "waited_ms"};
   return waits->Child(lock);
 }
 
-HoldStats::HoldStats(std::string section, prometheus::Histogram& histogram, bool wait)
-    : section_(std::move(section)), wait_(wait), histogram_(histogram) {}
+HoldStats::HoldStats(std::string section, prometheus::Histogram& histogram, const Family& family)
+    : section_(std::move(section)), family_(family), histogram_(histogram) {}
 
 void HoldStats::Record(int64_t held_ns) {
   histogram_.Observe(static_cast<double>(held_ns) * 1e-9);
   if (held_ns > g_threshold_ns.load(std::memory_order_relaxed) && LogEnabled(LogLevel::kDebug)) {
-    long_holds_.Log(LogLevel::kDebug, wait_ ? "long lock wait" : "long lock hold",
-                    {{wait_ ? "lock" : "section", section_},
-                     {wait_ ? "waited_ms" : "held_ms", static_cast<double>(held_ns) * 1e-6},
+    long_holds_.Log(LogLevel::kDebug, family_.long_log,
+                    {{family_.label, section_},
+                     {family_.value_key, static_cast<double>(held_ns) * 1e-6},
                      {"threshold_ms", static_cast<double>(g_threshold_ns.load()) * 1e-6}});
   }
 }

@@ -59,9 +59,9 @@ class HoldStats {
 
  private:
   struct Family;
-  HoldStats(std::string section, prometheus::Histogram& histogram, bool wait);
+  HoldStats(std::string section, prometheus::Histogram& histogram, const Family& family);
   const std::string section_;
-  const bool wait_;
+  const Family& family_;  // holds or waits: the label and log line
   prometheus::Histogram& histogram_;
   RateLimitedLog long_holds_{absl::Seconds(1)};
 };
