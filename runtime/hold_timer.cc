@@ -89,4 +89,6 @@ void HoldStats::Record(int64_t held_ns) {
   }
 }
 
+uint64_t HoldStats::Count() const { return histogram_.Collect().histogram.sample_count; }
+
 }  // namespace newsgrid

@@ -52,6 +52,8 @@ class HoldStats {
   static HoldStats& GetWait(absl::string_view lock);
 
   void Record(int64_t held_ns);
+  // How many holds (or waits) were recorded so far.
+  uint64_t Count() const;
   const std::string& section() const { return section_; }
 
   HoldStats(const HoldStats&) = delete;

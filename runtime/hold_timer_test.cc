@@ -12,6 +12,8 @@ TEST(HoldTimerTest, HoldsAreExportedBySection) {
   a.Record(3'000);        // 3 µs
   a.Record(40'000'000);   // 40 ms
   { ScopedHold hold(HoldStats::Get("test_section_b")); }
+  EXPECT_EQ(a.Count(), 2u);
+  EXPECT_EQ(HoldStats::Get("test_section_b").Count(), 1u);
   const std::string text = Metrics::Global().Render();
   EXPECT_NE(text.find("# TYPE newsgrid_lock_hold_seconds histogram"), std::string::npos);
   EXPECT_NE(text.find("newsgrid_lock_hold_seconds_count{section=\"test_section_a\"} 2"),

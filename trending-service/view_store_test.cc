@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "runtime/hold_timer.h"
 #include "tests/support/test_time.h"
 #include "trending-service/visitor_hash.h"
 
@@ -510,9 +511,6 @@ TEST_F(ViewStoreTest, BatchesCountLikeSingleViews) {
   }
 }
 
-// Within the dedup window a repeat is never counted, so the counted views
-// with a visitor id are the unique visitors, exactly; longer windows use
-// the sketches.
 // Maintenance and ranking scans walk the shards in order, in slices; a
 // batch that blocked at a busy shard before counting the next ones was
 // dragged behind them for the rest of their pass. A busy shard is now
@@ -530,14 +528,21 @@ TEST_F(ViewStoreTest, ABatchCountsTheFreeShardsWhileAnotherIsBusy) {
   const absl::Time now = clock_.Now();
   const std::vector<ViewToCount> views = {{busy, now, 0, false, nullptr},
                                           {free, now, 0, false, nullptr}};
+  // The batch's progress is watched through the shards it has counted
+  // (one ingest hold each), not by reading the free shard: a read holds
+  // that shard's lock, and a batch finding it held would count it last,
+  // after the busy one.
+  HoldStats& ingest = HoldStats::Get("store_ingest");
+  const uint64_t counted_before = ingest.Count();
   absl::Mutex& mu = ViewStoreTestPeer::ShardMutex(store_, busy);
   mu.Lock();
   std::thread batch([&] { store_.AddBatch(views, nullptr); });
-  // The free shard's view is counted while the busy shard stays held.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (store_.Series(free, absl::Hours(1), 60).total_views == 0 && absl::Now() < deadline) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (ingest.Count() == counted_before && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(1));
   }
+  // The free shard's view is counted while the busy shard stays held.
+  EXPECT_EQ(ingest.Count(), counted_before + 1);
   EXPECT_EQ(store_.Series(free, absl::Hours(1), 60).total_views, 1);
   mu.Unlock();
   batch.join();
@@ -545,6 +550,9 @@ TEST_F(ViewStoreTest, ABatchCountsTheFreeShardsWhileAnotherIsBusy) {
   EXPECT_EQ(store_.Series(free, absl::Hours(1), 60).total_views, 1);
 }
 
+// Within the dedup window a repeat is never counted, so the counted views
+// with a visitor id are the unique visitors, exactly; longer windows use
+// the sketches.
 TEST_F(ViewStoreTest, ShortWindowsCountVisitorsExactly) {
   ViewStore store({.shards = 2, .exact_uniques_within = absl::Minutes(30)}, clock_);
   const absl::Time now = clock_.Now();
