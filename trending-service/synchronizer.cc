@@ -68,8 +68,8 @@ struct StoreGauges {
           dedup.Add({{"filter", "page_view"}}),
           gauge("trending_store_engaged_articles", "Articles with engagement pings held in memory."),
           gauge("trending_store_readers",
-                "Readers held for the concurrent-readers count (pings within --concurrent_window, "
-                "as of the last maintenance)."),
+                "Reader entries held for the concurrent-readers count (readers of up to about two "
+                "--concurrent_window, as of the last maintenance)."),
           gauge("trending_unflushed_views",
                 "Views accepted but not yet in PostgreSQL (ingest pushes back at --max_unflushed_views)."),
           gauge("trending_flush_backlog_deltas", "Bucket deltas taken by a flush but not yet in PostgreSQL."),

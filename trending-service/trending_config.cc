@@ -73,7 +73,8 @@ ABSL_FLAG(absl::Duration, max_engaged_per_ping, absl::Seconds(20),
           "Engagement pings: engaged time counted per ping at most (the pages' ping interval "
           "plus slack).");
 ABSL_FLAG(absl::Duration, concurrent_window, absl::Seconds(60),
-          "A reader with a ping this recent counts as reading now (CONCURRENT_READERS).");
+          "A reader with a ping this recent (to a 60th of the window) counts as reading now "
+          "(CONCURRENT_READERS).");
 ABSL_FLAG(std::string, replica_id, "",
           "This process's id in the delta log; empty: a random one per start.");
 

@@ -10,6 +10,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/hash/hash.h"
 #include "runtime/hold_timer.h"
+#include "trending-service/concurrent_readers.h"
 #include "trending-service/top_k.h"
 
 namespace newsgrid::trending {
@@ -299,15 +300,16 @@ struct ViewStore::Engagement {
   std::unique_ptr<EngagedRing> minutes;
   CumTier tens;
   CumTier hours;
-  absl::flat_hash_map<uint64_t, int64_t> readers;  // reader -> last ping, Unix ms
+  ConcurrentReaders readers;
 
+  explicit Engagement(absl::Duration concurrent_window) : readers(concurrent_window) {}
   bool Empty() const {
     return minutes == nullptr && tens.buckets.empty() && hours.buckets.empty() && readers.empty();
   }
   size_t Bytes() const {
     return sizeof(Engagement) + (minutes ? sizeof(EngagedRing) : 0) +
            (tens.buckets.capacity() + hours.buckets.capacity()) * sizeof(CumBucket) +
-           readers.capacity() * (sizeof(uint64_t) + sizeof(int64_t) + 1);
+           readers.Bytes();
   }
 };
 
@@ -585,7 +587,7 @@ PendingEntry& ViewStore::PendingFor(Shard& shard, Article& a, int32_t minute, in
 void ViewStore::CountPing(Shard& shard, Article& a, const PingToCount& p, int32_t now_min) {
   const int32_t minute = MinuteOf(p.time);
   a.NoteEventMetadata(p.metadata);
-  if (a.engagement == nullptr) a.engagement = std::make_unique<Engagement>();
+  if (a.engagement == nullptr) a.engagement = std::make_unique<Engagement>(options_.concurrent_window);
   Engagement& e = *a.engagement;
   const auto seconds = static_cast<uint32_t>(std::max<int64_t>(0, p.engaged_seconds));
   if (minute >= FineStart(now_min)) {
@@ -595,8 +597,7 @@ void ViewStore::CountPing(Shard& shard, Article& a, const PingToCount& p, int32_
   if (minute >= CompactionHorizon(now_min)) e.tens.Add(FloorTo(minute, kMediumMinutes), seconds, 1, kNegInf);
   e.hours.Add(FloorTo(minute, kMinutesPerHour), seconds, 1, kNegInf);
   const int64_t ms = absl::ToUnixMillis(p.time);
-  int64_t& last = e.readers[p.reader];
-  last = std::max(last, ms);
+  e.readers.Note(p.reader, ms);
   PendingBuffer& pb = shard.pending;
   PendingEntry& entry = PendingFor(shard, a, minute, now_min);
   entry.engaged += seconds;
@@ -871,7 +872,7 @@ PendingBatch ViewStore::TakePending() {
 
 void ViewStore::ApplyOne(Article& a, const BucketDelta& d, int32_t now_min) {
   if (d.engaged > 0 || !d.readers.empty()) {
-    if (a.engagement == nullptr) a.engagement = std::make_unique<Engagement>();
+    if (a.engagement == nullptr) a.engagement = std::make_unique<Engagement>(options_.concurrent_window);
     Engagement& e = *a.engagement;
     const auto seconds = static_cast<uint32_t>(d.engaged);
     const auto pings = static_cast<uint32_t>(d.readers.size());
@@ -889,8 +890,7 @@ void ViewStore::ApplyOne(Article& a, const BucketDelta& d, int32_t now_min) {
     const int64_t since_ms = absl::ToUnixMillis(clock_.Now() - options_.concurrent_window);
     for (const ReaderPing& r : d.readers) {
       if (r.time_ms < since_ms) continue;
-      int64_t& last = e.readers[r.reader];
-      last = std::max(last, r.time_ms);
+      e.readers.Note(r.reader, r.time_ms);
     }
   }
   if (d.views > 0) {
@@ -1000,9 +1000,7 @@ void ViewStore::MaintainArticle(Article& a, int32_t now_min, int64_t& sketch_del
     if (e.minutes != nullptr && e.minutes->head < FineStart(now_min)) e.minutes.reset();
     e.tens.ExpireBefore(CompactionHorizon(now_min));
     e.hours.ExpireBefore(keep_from);
-    const int64_t since_ms = absl::ToUnixMillis(clock_.Now() - options_.concurrent_window);
-    absl::erase_if(e.readers, [&](const auto& r) { return r.second < since_ms; });
-    if (e.readers.empty() && e.readers.capacity() > 0) e.readers = {};
+    e.readers.Expire(absl::ToUnixMillis(clock_.Now()));
     if (e.Empty()) a.engagement.reset();
   }
   const int32_t ten_start = TenMinuteSketchStart(now_min);
@@ -1278,10 +1276,7 @@ int64_t ViewStore::EngagedIn(const Article& a, int32_t s, int32_t e, int32_t r,
 
 int64_t ViewStore::ReadersNow(const Article& a, absl::Time now) const {
   if (a.engagement == nullptr) return 0;
-  const int64_t since_ms = absl::ToUnixMillis(now - options_.concurrent_window);
-  int64_t n = 0;
-  for (const auto& [reader, last_ms] : a.engagement->readers) n += last_ms >= since_ms;
-  return n;
+  return a.engagement->readers.Count(absl::ToUnixMillis(now));
 }
 
 template <typename MinutesRing>

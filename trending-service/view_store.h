@@ -52,8 +52,8 @@
 // Engagement. Counted pings (AddPings) add their engaged seconds to tiers
 // of their own beside the views' (a minute ring for 2 h, 10-minute and hour
 // buckets), allocated only for articles that get pings, and keep each
-// reader's last ping for `concurrent_window`: the concurrent readers are
-// the readers with a ping in that window. Pending deltas carry the engaged
+// reader's last ping (ConcurrentReaders): the concurrent readers are the
+// readers with a ping within `concurrent_window`. Pending deltas carry the engaged
 // seconds and the readers' pings, so replicas and restarts see both.
 //
 // Durability hooks. Every local change is also recorded as a pending delta
