@@ -58,12 +58,33 @@ TimeCheck CheckViewTime(absl::Time view_time, absl::Time now, const TimeRules& r
 DedupFilter::DedupFilter(absl::Duration window, size_t max_entries, int shards)
     : window_(window),
       max_per_generation_(std::max<size_t>(16, max_entries / 2 / std::max(1, shards))) {
-  for (int i = 0; i < std::max(1, shards); ++i) shards_.push_back(std::make_unique<Shard>());
+  const int n = std::max(1, shards);
+  for (int i = 0; i < n; ++i) {
+    shards_.push_back(std::make_unique<Shard>());
+    shards_.back()->first_share = i + 1;
+    shards_.back()->shard_count = n;
+  }
 }
 
 void DedupFilter::Shard::MaybeRetire(int64_t now_ns, int64_t window_ns, size_t max_entries) {
   if (current_since_ns == 0) current_since_ns = now_ns;
-  if (now_ns - current_since_ns >= window_ns || current.size() >= max_entries) {
+  // Keys spread evenly over the shards, so with equal generations every
+  // shard grew its map, and retired it for a new one, at the same moment:
+  // 64 maps rehashed into fresh memory at once, and the kernel's zeroing of
+  // those pages stalled ingest for up to 1.5 s (trending README, "Dedup
+  // shards that grow in step"). Shard i's first generation ends at
+  // (i + 1) / shards of the window and of the bound, which staggers the
+  // shards from then on. Keys of a shortened first generation are still
+  // kept for a whole generation after it.
+  size_t limit = max_entries;
+  int64_t span_ns = window_ns;
+  if (!retired) {
+    limit = std::max<size_t>(1, max_entries * static_cast<size_t>(first_share) /
+                                    static_cast<size_t>(shard_count));
+    span_ns = window_ns / shard_count * first_share;
+  }
+  if (now_ns - current_since_ns >= span_ns || current.size() >= limit) {
+    retired = true;
     // Sized like the generation before, so it does not rehash its way up.
     const size_t expected = current.size();
     previous = std::move(current);

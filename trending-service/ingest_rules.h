@@ -100,8 +100,11 @@ struct SeenMark {
 // of (key -> first counted time); a generation is retired after `window` of
 // processing time, so an entry lives between one and two windows. When a
 // generation reaches its share of `max_entries` it is retired early: under
-// overload the effective window shrinks instead of memory growing. The
-// repeat test compares event times, so late events dedup correctly.
+// overload the effective window shrinks instead of memory growing. Shard
+// i's first generation is cut to (i + 1) / shards of the window and of the
+// bound, so that the shards grow and retire their maps at different times,
+// not all at once. The repeat test compares event times, so late events
+// dedup correctly.
 //
 // On its own the filter knows the views of this process. Remember() adds
 // the views counted by the other replicas and before a restart (their
@@ -153,6 +156,11 @@ class DedupFilter {
     absl::flat_hash_map<uint64_t, int64_t> current ABSL_GUARDED_BY(mu);
     absl::flat_hash_map<uint64_t, int64_t> previous ABSL_GUARDED_BY(mu);
     int64_t current_since_ns ABSL_GUARDED_BY(mu) = 0;
+    // The first generation ends at first_share / shards of the window and
+    // of the bound (see MaybeRetire).
+    int first_share = 1;
+    int shard_count = 1;
+    bool retired ABSL_GUARDED_BY(mu) = false;
     // Starts a new generation when the current one is a window old or full.
     void MaybeRetire(int64_t now_ns, int64_t window_ns, size_t max_entries)
         ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);

@@ -1,5 +1,8 @@
 #include "trending-service/ingest_rules.h"
 
+#include <set>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace newsgrid::trending {
@@ -67,6 +70,31 @@ TEST(IngestRulesTest, DedupMemoryIsBounded) {
   EXPECT_TRUE(dedup.SeenWithin(MixHash(99999, 7), t0, t0));
 }
 
+// Keys spread evenly, so shards with equal generations all retired theirs
+// (and allocated new maps) at the same insert. Shard i's first generation
+// ends at (i + 1) / shards of the bound, so they retire at different times
+// from then on, and each still keeps a key for a whole generation.
+TEST(IngestRulesTest, DedupShardsRetireTheirGenerationsAtDifferentTimes) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  constexpr int kShards = 16;
+  DedupFilter dedup(absl::Hours(1), 2 * kShards * 64, kShards);  // 64 per generation
+  auto key_in = [](int shard, int n) { return (uint64_t{static_cast<uint32_t>(shard)} << 40) | n; };
+  std::vector<int> forgotten_at(kShards, -1);
+  for (int round = 1; round <= 200; ++round) {
+    for (int s = 0; s < kShards; ++s) EXPECT_FALSE(dedup.SeenWithin(key_in(s, round), t0, t0));
+    for (int s = 0; s < kShards; ++s) {
+      if (forgotten_at[s] < 0 && !dedup.Holds(key_in(s, 1), t0)) forgotten_at[s] = round;
+    }
+  }
+  std::set<int> rounds;
+  for (int s = 0; s < kShards; ++s) {
+    EXPECT_GT(forgotten_at[s], 64) << "shard " << s;  // kept for a whole generation
+    rounds.insert(forgotten_at[s]);
+  }
+  EXPECT_EQ(rounds.size(), static_cast<size_t>(kShards));
+  EXPECT_LE(dedup.size(), 2u * kShards * 64);
+}
+
 TEST(IngestRulesTest, RememberedMarksDedupByTheirViewTime) {
   const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
   const int64_t t0_ns = absl::ToUnixNanos(t0);
@@ -95,10 +123,11 @@ TEST(IngestRulesTest, RememberIsIdempotentAndOrderIndependent) {
   DedupFilter b(absl::Minutes(30), 1000);
   EXPECT_FALSE(a.SeenWithin(5, t0, t0));  // counted locally at `early`
   a.Remember({{5, late}}, t0 + absl::Minutes(20));
+  const size_t held = a.size();
   a.Remember({{5, late}, {5, early}}, t0 + absl::Minutes(20));  // again, and older
+  EXPECT_EQ(a.size(), held);  // nothing new
   b.Remember({{5, late}}, t0 + absl::Minutes(20));
   b.Remember({{5, early}}, t0 + absl::Minutes(20));
-  EXPECT_EQ(a.size(), 1u);
   const absl::Time probe = t0 + absl::Minutes(45);  // within 30 min of `late` only
   EXPECT_TRUE(a.SeenWithin(5, probe, probe));
   EXPECT_TRUE(b.SeenWithin(5, probe, probe));
