@@ -29,20 +29,21 @@ int64_t* ConcurrentReaders::Generation::Find(uint64_t reader) {
   return it == part.end() ? nullptr : &it->second;
 }
 
-void ConcurrentReaders::Generation::Put(uint64_t reader, int64_t time_ms) {
+std::pair<int64_t*, bool> ConcurrentReaders::Generation::Emplace(uint64_t reader,
+                                                                 int64_t time_ms) {
   if (parts.empty()) parts.resize(1);
-  Map& part = parts[bits == 0 ? 0 : reader >> (64 - bits)];
-  auto [it, inserted] = part.try_emplace(reader, time_ms);
-  if (!inserted) it->second = std::max(it->second, time_ms);
+  auto [it, inserted] = parts[bits == 0 ? 0 : reader >> (64 - bits)].try_emplace(reader, time_ms);
   size += inserted;
-  max_ms = std::max(max_ms, time_ms);
-  if (bits == 0 && part.size() > kPartReaders) {
-    std::vector<Map> split(size_t{1} << kSplitBits);
-    for (Map& m : split) m.reserve(2 * part.size() >> kSplitBits);
-    for (const auto& [r, t] : part) split[r >> (64 - kSplitBits)].emplace(r, t);
-    parts = std::move(split);
-    bits = kSplitBits;
-  }
+  return {&it->second, inserted};
+}
+
+void ConcurrentReaders::Generation::MaybeSplit() {
+  if (bits != 0 || parts[0].size() <= kPartReaders) return;
+  std::vector<Map> split(size_t{1} << kSplitBits);
+  for (Map& m : split) m.reserve(2 * parts[0].size() >> kSplitBits);
+  for (const auto& [r, t] : parts[0]) split[r >> (64 - kSplitBits)].emplace(r, t);
+  parts = std::move(split);
+  bits = kSplitBits;
 }
 
 size_t ConcurrentReaders::Generation::Bytes() const {
@@ -83,20 +84,20 @@ void ConcurrentReaders::BuildRing() {
 }
 
 void ConcurrentReaders::Note(uint64_t reader, int64_t time_ms) {
+  auto [held, inserted] = current_.Emplace(reader, time_ms);
   int64_t last = time_ms;
-  if (int64_t* held = current_.Find(reader)) {
+  if (!inserted) {
     if (*held >= time_ms) return;
     if (ring_ != nullptr) ring_->Remove(SlotOf(*held));
     *held = time_ms;
-    current_.max_ms = std::max(current_.max_ms, time_ms);
-  } else {
-    if (const int64_t* old = previous_.Find(reader)) {
-      // Moves to the current generation; the stale entry goes with the old.
-      last = std::max(last, *old);
-      if (ring_ != nullptr) ring_->Remove(SlotOf(*old));
-    }
-    current_.Put(reader, last);
+  } else if (const int64_t* old = previous_.Find(reader)) {
+    // Moves to the current generation; the stale entry goes with the old.
+    last = std::max(last, *old);
+    if (ring_ != nullptr) ring_->Remove(SlotOf(*old));
+    *held = last;
   }
+  current_.max_ms = std::max(current_.max_ms, last);
+  if (inserted) current_.MaybeSplit();  // `held` is not used past here
   if (ring_ != nullptr) {
     ring_->Add(SlotOf(last));
   } else if (size() > static_cast<size_t>(kSlots)) {

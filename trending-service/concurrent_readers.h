@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -54,6 +55,12 @@ class ConcurrentReaders {
   // a time (readers are held for up to about two windows).
   void Expire(int64_t now_ms);
 
+  // Issues the cache misses of a Note(reader, ...) ahead of it.
+  void Prefetch(uint64_t reader) const {
+    current_.Prefetch(reader);
+    previous_.Prefetch(reader);
+  }
+
   bool empty() const { return current_.size == 0 && previous_.size == 0; }
   // Reader entries held (a reader may be held in both generations).
   size_t size() const { return current_.size + previous_.size; }
@@ -73,8 +80,15 @@ class ConcurrentReaders {
     const int64_t* Find(uint64_t reader) const {
       return const_cast<Generation*>(this)->Find(reader);
     }
-    // Inserts or updates; splits the maps when one grows past kPartReaders.
-    void Put(uint64_t reader, int64_t time_ms);
+    // The entry of `reader` and false, or a new one holding `time_ms` and
+    // true (one probe either way).
+    std::pair<int64_t*, bool> Emplace(uint64_t reader, int64_t time_ms);
+    // Splits the maps once one holds more than kPartReaders (entry
+    // pointers are then invalid).
+    void MaybeSplit();
+    void Prefetch(uint64_t reader) const {
+      if (!parts.empty()) parts[bits == 0 ? 0 : reader >> (64 - bits)].prefetch(reader);
+    }
     size_t Bytes() const;
   };
 

@@ -648,7 +648,9 @@ void ViewStore::PrefetchRegisters(const Article& a, const ViewToCount& v) {
   if (!a.ten_sketches.empty()) a.ten_sketches.back().hll.PrefetchRaise(index);
 }
 
-void ViewStore::PrefetchRegisters(const Article&, const PingToCount&) {}
+void ViewStore::PrefetchRegisters(const Article& a, const PingToCount& p) {
+  if (a.engagement != nullptr) a.engagement->readers.Prefetch(p.reader);
+}
 
 template <typename Item, typename Count>
 uint64_t ViewStore::CountByShard(absl::Span<const Item> items, bool* counted, Count count) {
