@@ -6,9 +6,9 @@
 // over them"):
 //  - past 64 readers, the count is kept per slot of time (a ring of 64
 //    slots, each a 60th of the window, one second for the default 60 s):
-//    Count() sums at most 64 slots instead of walking the readers (fewer
-//    are walked: most articles have few readers, and the ring's 264 bytes
-//    would double what their engagement costs);
+//    Count() sums at most 64 slots instead of walking the readers (up to
+//    64 readers are walked instead: most articles have few, and the ring's
+//    264 bytes would add about a third to what their engagement costs);
 //  - readers live in two generations of hash maps: Expire() drops the older
 //    generation whole once every reader in it has left, instead of erasing
 //    them one by one;
