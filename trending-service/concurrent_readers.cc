@@ -24,7 +24,7 @@ ConcurrentReaders::ConcurrentReaders(absl::Duration window)
 
 int64_t* ConcurrentReaders::Generation::Find(uint64_t reader) {
   if (parts.empty()) return nullptr;
-  Map& part = parts[bits == 0 ? 0 : reader >> (64 - bits)];
+  Map& part = parts[PartOf(reader)];
   auto it = part.find(reader);
   return it == part.end() ? nullptr : &it->second;
 }
@@ -32,7 +32,7 @@ int64_t* ConcurrentReaders::Generation::Find(uint64_t reader) {
 std::pair<int64_t*, bool> ConcurrentReaders::Generation::Emplace(uint64_t reader,
                                                                  int64_t time_ms) {
   if (parts.empty()) parts.resize(1);
-  auto [it, inserted] = parts[bits == 0 ? 0 : reader >> (64 - bits)].try_emplace(reader, time_ms);
+  auto [it, inserted] = parts[PartOf(reader)].try_emplace(reader, time_ms);
   size += inserted;
   return {&it->second, inserted};
 }
@@ -112,9 +112,8 @@ int64_t ConcurrentReaders::Count(int64_t now_ms) const {
     ForEachReader([&](int64_t last_ms) { n += SlotOf(last_ms) > edge; });
     return n;
   }
-  for (int64_t s = std::max(edge + 1, ring_->head - kSlots + 1); s <= ring_->head; ++s) {
-    n += ring_->counts[static_cast<size_t>(s & (kSlots - 1))];
-  }
+  const Ring& ring = *ring_;
+  for (int64_t s = std::max(edge + 1, ring.head - kSlots + 1); s <= ring.head; ++s) n += ring.At(s);
   return n;
 }
 

@@ -87,8 +87,9 @@ class ConcurrentReaders {
     // pointers are then invalid).
     void MaybeSplit();
     void Prefetch(uint64_t reader) const {
-      if (!parts.empty()) parts[bits == 0 ? 0 : reader >> (64 - bits)].prefetch(reader);
+      if (!parts.empty()) parts[PartOf(reader)].prefetch(reader);
     }
+    size_t PartOf(uint64_t reader) const { return bits == 0 ? 0 : reader >> (64 - bits); }
     size_t Bytes() const;
   };
 
@@ -100,6 +101,7 @@ class ConcurrentReaders {
 
     bool Holds(int64_t slot) const { return slot <= head && slot > head - kSlots; }
     uint32_t& At(int64_t slot) { return counts[static_cast<size_t>(slot & (kSlots - 1))]; }
+    uint32_t At(int64_t slot) const { return counts[static_cast<size_t>(slot & (kSlots - 1))]; }
     void Remove(int64_t slot);
     void Add(int64_t slot);
   };
