@@ -31,7 +31,11 @@ absl::StatusOr<PgPool::Pooled> PgPool::Connect() {
       pqxx::nontransaction tx(*conn);
       tx.exec(options_.session_setup);
     }
-    for (const PreparedStatement& p : options_.prepared) conn->prepare(p.name, p.sql);
+    // Prepared now, with no statement timeout in force (see the header).
+    for (const PreparedStatement& p : options_.prepared) {
+      conn->prepare(p.name, p.sql);
+      conn->prepare_now(p.name);
+    }
     return Pooled{.conn = std::move(conn)};
   } catch (const std::exception& e) {
     return MapException(e);
@@ -68,6 +72,10 @@ void PgPool::Release(Pooled pooled, bool healthy) {
   absl::MutexLock lock(&mu_);
   --in_use_;
   if (healthy && pooled.conn && pooled.conn->is_open()) {
+    auto cache = statements_.find(pooled.conn.get());
+    healthy = cache == statements_.end() || cache->second.abandoned <= kMaxCachedStatements;
+  }
+  if (healthy && pooled.conn && pooled.conn->is_open()) {
     idle_.push_back(std::move(pooled));
   } else {
     statements_.erase(pooled.conn.get());
@@ -79,8 +87,7 @@ pqxx::result PgPool::ExecCached(pqxx::transaction_base& tx, const std::string& s
                                 const std::vector<std::string>& params) {
   pqxx::connection_base& conn = tx.conn();
   std::string name;
-  std::string evicted;
-  bool fresh = false;
+  bool cached = false;
   {
     absl::MutexLock lock(&mu_);
     StatementCache& cache = statements_[&conn];
@@ -88,20 +95,47 @@ pqxx::result PgPool::ExecCached(pqxx::transaction_base& tx, const std::string& s
     if (it != cache.by_sql.end()) {
       cache.lru.splice(cache.lru.begin(), cache.lru, it->second);
       name = it->second->second;
+      cached = true;
     } else {
       name = absl::StrCat("ng_cached_", cache.next++);
-      cache.lru.emplace_front(sql, name);
-      cache.by_sql[sql] = cache.lru.begin();
-      fresh = true;
-      if (cache.lru.size() > kMaxCachedStatements) {
-        evicted = cache.lru.back().second;
-        cache.by_sql.erase(cache.lru.back().first);
-        cache.lru.pop_back();
-      }
     }
   }
-  if (!evicted.empty()) conn.unprepare(evicted);
-  if (fresh) conn.prepare(name, sql);
+  auto abandon = [&] {
+    absl::MutexLock lock(&mu_);
+    ++statements_[&conn].abandoned;
+  };
+  if (cached) return tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(params));
+  // First use on this connection: prepared on its own, so a timeout can
+  // only cut short the PREPARE (name abandoned) or the execution (the
+  // statement is there either way).
+  try {
+    conn.prepare(name, sql);
+    conn.prepare_now(name);
+  } catch (...) {
+    conn.unprepare(name);  // forgets the definition; nothing reaches the server
+    abandon();
+    throw;
+  }
+  std::string evicted;
+  {
+    absl::MutexLock lock(&mu_);
+    StatementCache& cache = statements_[&conn];
+    cache.lru.emplace_front(sql, name);
+    cache.by_sql[sql] = cache.lru.begin();
+    if (cache.lru.size() > kMaxCachedStatements) {
+      evicted = cache.lru.back().second;
+      cache.by_sql.erase(cache.lru.back().first);
+      cache.lru.pop_back();
+    }
+  }
+  if (!evicted.empty()) {
+    try {
+      conn.unprepare(evicted);
+    } catch (...) {
+      abandon();
+      throw;
+    }
+  }
   return tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(params));
 }
 

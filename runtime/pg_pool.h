@@ -8,6 +8,13 @@
 // absl::Status (UNAVAILABLE when the server is unreachable, DEADLINE_EXCEEDED
 // on timeout, ABORTED on serialization failure) with no SQL text.
 //
+// Statements are prepared where no RPC's timeout can cut them short: the
+// registered ones when a connection opens, ExecCached's before their first
+// execution, with a failed PREPARE's name never used again. PostgreSQL can
+// report a timeout for a PREPARE it has already stored; a client that then
+// believes the statement missing prepares it again and fails with "already
+// exists" on every later call on that connection.
+//
 // The timeout is a session setting, set only when it changes: a `SET LOCAL`
 // per transaction would cost a round trip per call, which is a large part
 // of a short transaction on loopback. So it is rounded down to at most 1/16
@@ -55,7 +62,8 @@ class PgPool {
   struct Options {
     std::string dsn;
     int size = 8;
-    // Statements prepared on every connection.
+    // Statements prepared on every connection as it opens (so the objects
+    // they name must exist by then).
     std::vector<PreparedStatement> prepared;
     // Run on every new connection, e.g. "SET search_path = article".
     std::string session_setup;
@@ -87,6 +95,9 @@ class PgPool {
   // (a list page's query for each filter shape), parsing and planning
   // happen once per connection instead of every call. At most
   // kMaxCachedStatements per connection, least recently used dropped first.
+  // A PREPARE or DEALLOCATE that fails (e.g. the deadline passed) leaves the
+  // server's copy unknown: that name is abandoned, and a connection with
+  // more than kMaxCachedStatements abandoned names is closed when released.
   // After five executions PostgreSQL may use one generic plan for all
   // parameter values: only for statements whose best plan does not depend on
   // them.
@@ -116,6 +127,8 @@ class PgPool {
     absl::flat_hash_map<std::string, std::list<std::pair<std::string, std::string>>::iterator>
         by_sql;
     uint64_t next = 0;
+    // Names whose PREPARE or DEALLOCATE failed: the server may hold them.
+    size_t abandoned = 0;
   };
   absl::StatusOr<Pooled> Acquire(absl::Time deadline);
   void Release(Pooled pooled, bool healthy);

@@ -1,10 +1,13 @@
 #include "runtime/pg_pool.h"
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_database.h"
 
@@ -15,12 +18,12 @@ absl::Time Soon() { return absl::Now() + absl::Seconds(10); }
 
 TEST(PgPoolPgTest, CommitsOnOkAndRollsBackOnError) {
   testing::TestDatabase db;
+  {
+    pqxx::connection setup(db.dsn());  // the registered statement's table exists first
+    pqxx::nontransaction(setup).exec("CREATE TABLE t (x int)");
+  }
   PgPool pool({.dsn = db.dsn(), .size = 2,
                .prepared = {{"insert_x", "INSERT INTO t (x) VALUES ($1)"}}});
-  ASSERT_TRUE(pool.Transact(Soon(), [](pqxx::work& tx) {
-                    tx.exec("CREATE TABLE t (x int)");
-                    return absl::OkStatus();
-                  }).ok());
   ASSERT_TRUE(pool.Transact(Soon(), [](pqxx::work& tx) {
                     tx.exec_prepared("insert_x", 1);
                     return absl::OkStatus();
@@ -152,6 +155,132 @@ TEST(PgPoolPgTest, EachCallRunsUnderItsOwnDeadline) {
                                          return absl::OkStatus();
                                        });
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+}
+
+// A statement timeout can end a PREPARE after the server has stored the
+// statement but before the client hears so (PostgreSQL reports the timeout
+// for the whole exchange). A client that then believes the statement missing
+// fails every later attempt to prepare it ("already exists"); one whose
+// cache names a statement it never defined fails every call with it. The
+// race tests below make statements whose PREPARE ends just as a 2 ms
+// statement timeout fires: a staircase lengthens the statement (a longer IN
+// list to parse) after each call that beat the timeout and shortens it after
+// each that did not, so the calls keep landing on the boundary.
+class PrepareRace {
+ public:
+  // A statement returning $1 + `tag`, about as slow to prepare as needed.
+  std::string Sql(int tag) const {
+    std::string sql = absl::StrCat("SELECT $1::int + ", tag, " WHERE $1::int NOT IN (-1");
+    for (int i = 2; i <= length_; ++i) absl::StrAppend(&sql, ",-", i);
+    return sql + ")";
+  }
+  // A deadline that sets a 2 ms statement timeout (StatementTimeoutFor).
+  static absl::Time Deadline() { return absl::Now() + absl::Microseconds(2900); }
+  void Record(const absl::Status& racing) {
+    const int direction = racing.ok() ? 1 : -1;
+    // Halving the step at each turn finds the boundary within a few dozen
+    // calls on any machine, then follows it closely.
+    if (direction != direction_) step_ = std::max(kMinStep, step_ / 2);
+    direction_ = direction;
+    length_ = std::max(kMinStep, length_ + direction * step_);
+    if (!racing.ok()) ++timed_out_;
+  }
+  int timed_out() const { return timed_out_; }
+
+ private:
+  static constexpr int kMinStep = 20;
+  int length_ = 2000;
+  int step_ = 800;
+  int direction_ = 1;
+  int timed_out_ = 0;
+};
+
+using ExecFn = std::function<pqxx::result(pqxx::transaction_base&)>;
+
+// The int in the first row and column of what `fn` returns, or its status.
+absl::StatusOr<int> QueryInt(PgPool& pool, absl::Time deadline, const ExecFn& fn) {
+  int got = -1;
+  absl::Status s = pool.Query(deadline, [&](pqxx::transaction_base& tx) {
+    got = fn(tx)[0][0].as<int>();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return got;
+}
+
+// One round: `exec` first under the race's deadline (it may time out, with
+// DEADLINE_EXCEEDED and nothing else), then under a calm one, where it must
+// return `expected`.
+void RaceThenCheck(PgPool& pool, PrepareRace& race, const ExecFn& exec, int expected) {
+  const absl::StatusOr<int> racing = QueryInt(pool, PrepareRace::Deadline(), exec);
+  if (!racing.ok()) {
+    ASSERT_EQ(racing.status().code(), absl::StatusCode::kDeadlineExceeded) << racing.status();
+  }
+  race.Record(racing.status());
+  const absl::StatusOr<int> calm = QueryInt(pool, Soon(), exec);
+  ASSERT_TRUE(calm.ok()) << calm.status();
+  EXPECT_EQ(*calm, expected);
+}
+
+TEST(PgPoolPgTest, CachedStatementsPreparedAsTheDeadlinePassesStayUsable) {
+  testing::TestDatabase db;
+  PgPool pool({.dsn = db.dsn(), .size = 1});
+  PrepareRace race;
+  for (int i = 0; i < 300 && !HasFatalFailure(); ++i) {
+    const std::string sql = race.Sql(i);
+    SCOPED_TRACE(absl::StrCat("statement ", i));
+    RaceThenCheck(
+        pool, race, [&](pqxx::transaction_base& tx) { return pool.ExecCached(tx, sql, {"1"}); },
+        1 + i);
+  }
+  EXPECT_GT(race.timed_out(), 0);
+}
+
+// The same race for the registered statements: each connection prepares
+// them as it opens, so no call's deadline can cut their PREPARE short.
+TEST(PgPoolPgTest, RegisteredStatementsAreUsableWhateverTheFirstCallsDeadline) {
+  testing::TestDatabase db;
+  PrepareRace race;
+  for (int i = 0; i < 100 && !HasFatalFailure(); ++i) {
+    PgPool pool({.dsn = db.dsn(), .size = 1, .prepared = {{"slow", race.Sql(i)}}});
+    ASSERT_TRUE(pool.Ping(absl::Seconds(10)).ok());  // the connection is open
+    SCOPED_TRACE(absl::StrCat("round ", i));
+    // The racing call is the statement's first use on this connection.
+    RaceThenCheck(
+        pool, race, [](pqxx::transaction_base& tx) { return tx.exec_prepared("slow", 1); }, 1 + i);
+  }
+}
+
+// A name whose PREPARE failed is never used again; past kMaxCachedStatements
+// such names the connection is closed, so what the server may still hold
+// under them stays bounded.
+TEST(PgPoolPgTest, ConnectionsWithTooManyAbandonedStatementsAreClosed) {
+  testing::TestDatabase db;
+  PgPool pool({.dsn = db.dsn(), .size = 1});
+  auto backend = [&] {
+    return QueryInt(pool, Soon(), [](pqxx::transaction_base& tx) {
+      return tx.exec("SELECT pg_backend_pid()");
+    });
+  };
+  const absl::StatusOr<int> first = backend();
+  ASSERT_TRUE(first.ok()) << first.status();
+  for (size_t i = 0; i < PgPool::kMaxCachedStatements; ++i) {
+    const absl::StatusOr<int> broken = QueryInt(pool, Soon(), [&](pqxx::transaction_base& tx) {
+      return pool.ExecCached(tx, "SELEC 1", {});
+    });
+    EXPECT_EQ(broken.status().code(), absl::StatusCode::kInternal) << broken.status();
+  }
+  EXPECT_EQ(backend(), first);  // at the bound: kept
+  EXPECT_FALSE(QueryInt(pool, Soon(), [&](pqxx::transaction_base& tx) {
+                 return pool.ExecCached(tx, "SELEC 1", {});
+               }).ok());
+  const absl::StatusOr<int> next = backend();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_NE(*next, *first);  // past it: a new connection
+  EXPECT_EQ(*QueryInt(pool, Soon(), [&](pqxx::transaction_base& tx) {
+              return pool.ExecCached(tx, "SELECT $1::int", {"7"});
+            }),
+            7);
 }
 
 TEST(PgPoolPgTest, SqlErrorsDoNotLeakText) {
