@@ -1,5 +1,6 @@
 #include "trending-service/ingest_rules.h"
 
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -93,6 +94,41 @@ TEST(IngestRulesTest, DedupShardsRetireTheirGenerationsAtDifferentTimes) {
   }
   EXPECT_EQ(rounds.size(), static_cast<size_t>(kShards));
   EXPECT_LE(dedup.size(), 2u * kShards * 64);
+}
+
+// Every key is still found after its generation retires (the next one
+// reserved like it), by single and batched checks alike, and forgotten once
+// a whole generation has passed without it.
+TEST(IngestRulesTest, DedupKeysSurviveOneRetirementAndNotTwo) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  DedupFilter dedup(absl::Minutes(30), 1'000'000, 4);
+  auto key = [](uint64_t i) { return (i + 1) * 0x9E3779B97F4A7C15ull; };  // distinct, spread
+  constexpr uint64_t kKeys = 20000;
+  uint64_t next = 0;
+  std::vector<uint64_t> keys;
+  for (; next < kKeys; ++next) keys.push_back(key(next));
+  for (uint64_t k : keys) ASSERT_FALSE(dedup.SeenWithin(k, t0, t0));
+  EXPECT_EQ(dedup.size(), kKeys);
+  // New keys at `at` reach every shard, which retires its generation then.
+  auto new_keys_at = [&](absl::Time at) {
+    for (int i = 0; i < 1000; ++i) EXPECT_FALSE(dedup.SeenWithin(key(next++), at, at));
+  };
+  const absl::Time later = t0 + absl::Minutes(31);
+  new_keys_at(later);
+  // The first keys, now in the retired generation, are still repeats for
+  // views within the window of them.
+  const absl::Time view_time = t0 + absl::Minutes(29);
+  for (uint64_t k : keys) EXPECT_TRUE(dedup.Holds(k, view_time));
+  std::vector<int64_t> times(kKeys, absl::ToUnixNanos(view_time));
+  auto seen = std::make_unique<bool[]>(kKeys);
+  dedup.SeenWithinBatch(keys, times, later, seen.get());
+  for (uint64_t i = 0; i < kKeys; ++i) EXPECT_TRUE(seen[i]) << i;
+  // Those repeats carried them into the current generation; two more
+  // retirements without them and they are gone.
+  new_keys_at(later + absl::Minutes(31));
+  new_keys_at(later + absl::Minutes(62));
+  for (uint64_t k : keys) EXPECT_FALSE(dedup.Holds(k, view_time));
+  EXPECT_EQ(dedup.size(), 2000u);
 }
 
 TEST(IngestRulesTest, RememberedMarksDedupByTheirViewTime) {
