@@ -8,12 +8,13 @@
 // absl::Status (UNAVAILABLE when the server is unreachable, DEADLINE_EXCEEDED
 // on timeout, ABORTED on serialization failure) with no SQL text.
 //
-// Statements are prepared where no RPC's timeout can cut them short: the
-// registered ones when a connection opens, ExecCached's before their first
-// execution, with a failed PREPARE's name never used again. PostgreSQL can
-// report a timeout for a PREPARE it has already stored; a client that then
-// believes the statement missing prepares it again and fails with "already
-// exists" on every later call on that connection.
+// PostgreSQL can report a statement timeout for a PREPARE it has already
+// stored; a client that then believes the statement missing prepares it
+// again and fails with "already exists" on every later call on that
+// connection. So the registered statements are prepared as a connection
+// opens, where no RPC's timeout applies, and ExecCached prepares a
+// statement on its own before its first execution: when that PREPARE
+// fails, its name is abandoned, never used again on the connection.
 //
 // The timeout is a session setting, set only when it changes: a `SET LOCAL`
 // per transaction would cost a round trip per call, which is a large part
