@@ -71,11 +71,12 @@ absl::StatusOr<PgPool::Pooled> PgPool::Acquire(absl::Time deadline) {
 void PgPool::Release(Pooled pooled, bool healthy) {
   absl::MutexLock lock(&mu_);
   --in_use_;
-  if (healthy && pooled.conn && pooled.conn->is_open()) {
+  bool keep = healthy && pooled.conn && pooled.conn->is_open();
+  if (keep) {
     auto cache = statements_.find(pooled.conn.get());
-    healthy = cache == statements_.end() || cache->second.abandoned <= kMaxCachedStatements;
+    keep = cache == statements_.end() || cache->second.abandoned <= kMaxCachedStatements;
   }
-  if (healthy && pooled.conn && pooled.conn->is_open()) {
+  if (keep) {
     idle_.push_back(std::move(pooled));
   } else {
     statements_.erase(pooled.conn.get());

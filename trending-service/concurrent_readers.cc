@@ -41,9 +41,9 @@ void ConcurrentReaders::Generation::MaybeSplit() {
   if (bits != 0 || parts[0].size() <= kPartReaders) return;
   std::vector<Map> split(size_t{1} << kSplitBits);
   for (Map& m : split) m.reserve(2 * parts[0].size() >> kSplitBits);
-  for (const auto& [r, t] : parts[0]) split[r >> (64 - kSplitBits)].emplace(r, t);
+  bits = kSplitBits;  // PartOf() now names the split maps
+  for (const auto& [r, t] : parts[0]) split[PartOf(r)].emplace(r, t);
   parts = std::move(split);
-  bits = kSplitBits;
 }
 
 size_t ConcurrentReaders::Generation::Bytes() const {
