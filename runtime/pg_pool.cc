@@ -140,6 +140,36 @@ pqxx::result PgPool::ExecCached(pqxx::transaction_base& tx, const std::string& s
   return tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(params));
 }
 
+absl::Status PgPool::SetStatementTimeout(Pooled& pooled, int64_t timeout_ms,
+                                         absl::Time deadline) {
+  const std::string set = absl::StrCat("SET statement_timeout = ", timeout_ms);
+  pooled.may_hold_cancel = true;  // until a turn settles the session
+  // Each turn that does not settle the session waited for the timer in
+  // force to fire, so the turns are few unless that timer is very short
+  // and the host very slow; the call's deadline bounds them.
+  while (absl::Now() < deadline) {
+    const int64_t in_force = pooled.statement_timeout_ms;
+    const absl::Time start = absl::Now();
+    try {
+      pqxx::nontransaction(*pooled.conn).exec(set);
+    } catch (const pqxx::sql_error& e) {
+      // 57014: a pending cancel (now spent) or the timer in force ended
+      // the SET, which then did not apply.
+      if (e.sqlstate() != "57014") throw;
+      continue;
+    }
+    pooled.statement_timeout_ms = timeout_ms;
+    // A SET that took as long as the timer in force may have let it fire
+    // as it ended: the next turn's SET, under the new timer, takes that
+    // cancel.
+    if (in_force <= 0 || absl::Now() - start < absl::Milliseconds(in_force)) {
+      pooled.may_hold_cancel = false;
+      return absl::OkStatus();
+    }
+  }
+  return absl::DeadlineExceededError("deadline exceeded before the database was reached");
+}
+
 absl::Status PgPool::WithConnection(absl::Time deadline,
                                     const std::function<absl::Status(pqxx::connection&)>& fn) {
   ASSIGN_OR_RETURN(Pooled pooled, Acquire(deadline));
@@ -152,13 +182,15 @@ absl::Status PgPool::WithConnection(absl::Time deadline,
     } else {
       // The RPC's remaining time bounds every statement.
       const int64_t timeout_ms = StatementTimeoutFor(left);
-      if (timeout_ms != pooled.statement_timeout_ms) {
-        pooled.statement_timeout_ms = -1;  // unknown until the SET succeeds
-        pqxx::nontransaction(*pooled.conn)
-            .exec(absl::StrCat("SET statement_timeout = ", timeout_ms));
-        pooled.statement_timeout_ms = timeout_ms;
+      if (timeout_ms != pooled.statement_timeout_ms || pooled.may_hold_cancel) {
+        status = SetStatementTimeout(pooled, timeout_ms, deadline);
       }
-      status = fn(*pooled.conn);
+      if (status.ok()) {
+        const absl::Time start = absl::Now();
+        pooled.may_hold_cancel = true;  // stays so if `fn` throws
+        status = fn(*pooled.conn);
+        pooled.may_hold_cancel = absl::Now() - start >= absl::Milliseconds(timeout_ms);
+      }
     }
   } catch (const pqxx::broken_connection& e) {
     healthy = false;

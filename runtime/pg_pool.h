@@ -20,7 +20,11 @@
 // per transaction would cost a round trip per call, which is a large part
 // of a short transaction on loopback. So it is rounded down to at most 1/16
 // below the remaining time (StatementTimeoutFor), and calls with similar
-// deadlines (the usual case: one default deadline) reuse the setting.
+// deadlines (the usual case: one default deadline) reuse the setting. A
+// short timeout left by one call can still end the next call's SET, or fire
+// just as a statement ends and cancel the statement after it; the pool
+// settles the session first in those cases (SetStatementTimeout), so a
+// call never fails for its predecessor's deadline.
 //
 //   PgPool pool({.dsn = dsn, .size = 8,
 //                .prepared = {{"get_article", "SELECT ... WHERE id = $1"}}});
@@ -120,7 +124,12 @@ class PgPool {
  private:
   struct Pooled {
     std::unique_ptr<pqxx::connection> conn;
-    int64_t statement_timeout_ms = -1;  // the session's setting; -1: unknown
+    int64_t statement_timeout_ms = -1;  // the session's setting; -1: the server's default
+    // The last statement ran as long as its timeout, so the timer may have
+    // fired just as it ended. PostgreSQL then delivers the cancel to the
+    // next statement (57014 on a statement that never ran), so the next
+    // call settles the session first (SetStatementTimeout).
+    bool may_hold_cancel = false;
   };
   // ExecCached's statements of one connection: SQL -> name, in use order.
   struct StatementCache {
@@ -134,6 +143,13 @@ class PgPool {
   absl::StatusOr<Pooled> Acquire(absl::Time deadline);
   void Release(Pooled pooled, bool healthy);
   absl::StatusOr<Pooled> Connect();
+  // Sets the session's statement_timeout and leaves no cancel pending. The
+  // SET runs under the timeout the previous call left, which may be a few
+  // milliseconds: on a busy host that timer can end the SET (57014, the old
+  // value stays) or fire as it ends (the cancel then reaches the next
+  // statement). Each such SET is followed by another, until one settles the
+  // session or `deadline` passes.
+  absl::Status SetStatementTimeout(Pooled& pooled, int64_t timeout_ms, absl::Time deadline);
 
   const Options options_;
   mutable absl::Mutex mu_;

@@ -1,5 +1,8 @@
 #include "runtime/pg_pool.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <functional>
@@ -208,6 +211,13 @@ absl::StatusOr<int> QueryInt(PgPool& pool, absl::Time deadline, const ExecFn& fn
   return got;
 }
 
+// The process id of the server backend serving the pool's connection.
+absl::StatusOr<int> BackendPid(PgPool& pool) {
+  return QueryInt(pool, Soon(), [](pqxx::transaction_base& tx) {
+    return tx.exec("SELECT pg_backend_pid()");
+  });
+}
+
 // One round: `exec` first under the race's deadline (it may time out, with
 // DEADLINE_EXCEEDED and nothing else), then under a calm one, where it must
 // return `expected`.
@@ -257,12 +267,7 @@ TEST(PgPoolPgTest, RegisteredStatementsAreUsableWhateverTheFirstCallsDeadline) {
 TEST(PgPoolPgTest, ConnectionsWithTooManyAbandonedStatementsAreClosed) {
   testing::TestDatabase db;
   PgPool pool({.dsn = db.dsn(), .size = 1});
-  auto backend = [&] {
-    return QueryInt(pool, Soon(), [](pqxx::transaction_base& tx) {
-      return tx.exec("SELECT pg_backend_pid()");
-    });
-  };
-  const absl::StatusOr<int> first = backend();
+  const absl::StatusOr<int> first = BackendPid(pool);
   ASSERT_TRUE(first.ok()) << first.status();
   for (size_t i = 0; i < PgPool::kMaxCachedStatements; ++i) {
     const absl::StatusOr<int> broken = QueryInt(pool, Soon(), [&](pqxx::transaction_base& tx) {
@@ -270,17 +275,69 @@ TEST(PgPoolPgTest, ConnectionsWithTooManyAbandonedStatementsAreClosed) {
     });
     EXPECT_EQ(broken.status().code(), absl::StatusCode::kInternal) << broken.status();
   }
-  EXPECT_EQ(backend(), first);  // at the bound: kept
+  EXPECT_EQ(BackendPid(pool), first);  // at the bound: kept
   EXPECT_FALSE(QueryInt(pool, Soon(), [&](pqxx::transaction_base& tx) {
                  return pool.ExecCached(tx, "SELEC 1", {});
                }).ok());
-  const absl::StatusOr<int> next = backend();
+  const absl::StatusOr<int> next = BackendPid(pool);
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_NE(*next, *first);  // past it: a new connection
   EXPECT_EQ(*QueryInt(pool, Soon(), [&](pqxx::transaction_base& tx) {
               return pool.ExecCached(tx, "SELECT $1::int", {"7"});
             }),
             7);
+}
+
+// Stops and resumes a server backend every few milliseconds, as a busy
+// host would, so that its statements often outlast a 1 ms timeout.
+class BackendPauser {
+ public:
+  explicit BackendPauser(pid_t pid) : pid_(pid), thread_([this] { Run(); }) {}
+  ~BackendPauser() {
+    done_ = true;
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    while (!done_.load()) {
+      kill(pid_, SIGSTOP);
+      absl::SleepFor(absl::Milliseconds(2));
+      kill(pid_, SIGCONT);
+      absl::SleepFor(absl::Microseconds(300));
+    }
+  }
+  const pid_t pid_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+// A call with a few milliseconds left leaves a short statement_timeout in
+// the session. The next call's SET runs under it, and a timer that fires
+// just as a statement ends cancels the statement after it. Every call with
+// time to spare must succeed all the same.
+TEST(PgPoolPgTest, AShortDeadlineNeverFailsTheNextCall) {
+  if (geteuid() != 0) GTEST_SKIP() << "pausing the server's backend needs root";
+  testing::TestDatabase db;
+  PgPool pool({.dsn = db.dsn(), .size = 1});
+  const absl::StatusOr<int> pid = BackendPid(pool);
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  BackendPauser pauser(*pid);
+  int short_timeouts_set = 0;
+  for (int i = 0; i < 200 && !HasFailure(); ++i) {
+    SCOPED_TRACE(absl::StrCat("round ", i));
+    // Sets a 1 ms timeout unless the deadline has passed first.
+    const absl::StatusOr<int> hurried =
+        QueryInt(pool, absl::Now() + absl::Microseconds(1900),
+                 [](pqxx::transaction_base& tx) { return tx.exec("SELECT 1"); });
+    if (hurried.ok()) ++short_timeouts_set;
+    const absl::StatusOr<int> calm = QueryInt(
+        pool, Soon(), [&](pqxx::transaction_base& tx) { return tx.exec_params("SELECT $1::int", i); });
+    ASSERT_TRUE(calm.ok()) << calm.status();
+    EXPECT_EQ(*calm, i);
+    EXPECT_EQ(BackendPid(pool), pid);  // settled on the same connection
+  }
+  EXPECT_GT(short_timeouts_set, 0);
 }
 
 TEST(PgPoolPgTest, SqlErrorsDoNotLeakText) {
