@@ -323,21 +323,23 @@ TEST(PgPoolPgTest, AShortDeadlineNeverFailsTheNextCall) {
   const absl::StatusOr<int> pid = BackendPid(pool);
   ASSERT_TRUE(pid.ok()) << pid.status();
   BackendPauser pauser(*pid);
-  int short_timeouts_set = 0;
+  int ran_under_short_timeout = 0;
   for (int i = 0; i < 200 && !HasFailure(); ++i) {
     SCOPED_TRACE(absl::StrCat("round ", i));
-    // Sets a 1 ms timeout unless the deadline has passed first.
+    // Runs under a 1 ms timeout unless the deadline passes first.
     const absl::StatusOr<int> hurried =
         QueryInt(pool, absl::Now() + absl::Microseconds(1900),
                  [](pqxx::transaction_base& tx) { return tx.exec("SELECT 1"); });
-    if (hurried.ok()) ++short_timeouts_set;
+    if (hurried.ok() || hurried.status().message() == "database statement timed out") {
+      ++ran_under_short_timeout;
+    }
     const absl::StatusOr<int> calm = QueryInt(
         pool, Soon(), [&](pqxx::transaction_base& tx) { return tx.exec_params("SELECT $1::int", i); });
     ASSERT_TRUE(calm.ok()) << calm.status();
     EXPECT_EQ(*calm, i);
     EXPECT_EQ(BackendPid(pool), pid);  // settled on the same connection
   }
-  EXPECT_GT(short_timeouts_set, 0);
+  EXPECT_GT(ran_under_short_timeout, 0);
 }
 
 TEST(PgPoolPgTest, SqlErrorsDoNotLeakText) {
