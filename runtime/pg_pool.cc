@@ -6,6 +6,13 @@
 #include "runtime/status_macros.h"
 
 namespace newsgrid {
+namespace {
+
+absl::Status DeadlinePassedBeforeTheDatabase() {
+  return absl::DeadlineExceededError("deadline exceeded before the database was reached");
+}
+
+}  // namespace
 
 PgPool::PgPool(Options options) : options_(std::move(options)) {}
 
@@ -144,9 +151,10 @@ absl::Status PgPool::SetStatementTimeout(Pooled& pooled, int64_t timeout_ms,
                                          absl::Time deadline) {
   const std::string set = absl::StrCat("SET statement_timeout = ", timeout_ms);
   pooled.may_hold_cancel = true;  // until a turn settles the session
-  // Each turn that does not settle the session waited for the timer in
-  // force to fire, so the turns are few unless that timer is very short
-  // and the host very slow; the call's deadline bounds them.
+  // A turn that does not settle the session either spent the one pending
+  // cancel or waited for the timer in force to fire, so the turns are few
+  // unless that timer is very short and the host very slow; the call's
+  // deadline bounds them.
   while (absl::Now() < deadline) {
     const int64_t in_force = pooled.statement_timeout_ms;
     const absl::Time start = absl::Now();
@@ -167,7 +175,7 @@ absl::Status PgPool::SetStatementTimeout(Pooled& pooled, int64_t timeout_ms,
       return absl::OkStatus();
     }
   }
-  return absl::DeadlineExceededError("deadline exceeded before the database was reached");
+  return DeadlinePassedBeforeTheDatabase();
 }
 
 absl::Status PgPool::WithConnection(absl::Time deadline,
@@ -178,7 +186,7 @@ absl::Status PgPool::WithConnection(absl::Time deadline,
   try {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
-      status = absl::DeadlineExceededError("deadline exceeded before the database was reached");
+      status = DeadlinePassedBeforeTheDatabase();
     } else {
       // The RPC's remaining time bounds every statement.
       const int64_t timeout_ms = StatementTimeoutFor(left);
